@@ -1,0 +1,21 @@
+"""tsrnn: recurrent-network forecasting for many series with gaps.
+
+The data path: CSV / DataFrame -> :class:`Panel` -> impute, scale -> windows -> model ->
+forecasts -> backtest -> report. ``import tsrnn`` stays fast: torch, statsmodels and
+matplotlib are imported by the modules that need them.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from tsrnn.data.io import DataReport, read_csv
+from tsrnn.data.panel import Panel, as_panel
+from tsrnn.errors import DataError
+
+try:
+    __version__ = version("tsrnn")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = ["DataError", "DataReport", "Panel", "__version__", "as_panel", "read_csv"]

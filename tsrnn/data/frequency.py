@@ -1,0 +1,163 @@
+"""The time grid: inferring a series' frequency and the season length it implies.
+
+A grid is either a pandas frequency alias (``"h"``, ``"D"``, ``"W-SUN"``, ``"MS"``, ...) or, for
+integer time, a positive ``int`` step. Inference works on series with gaps, where
+:func:`pandas.infer_freq` gives up: the most common spacing is taken as the step, and every
+other spacing must be a whole number of steps (the missing points become gaps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+Freq = str | int
+
+_DAY_NS = 86_400 * 10**9
+
+# Season length (steps per natural cycle) by the base of a frequency alias, divided by its
+# multiple where that still gives a whole number: "h" -> 24, "2h" -> 12, "15min" -> 96 per day.
+_CYCLE = {
+    "s": ("min", 60),
+    "min": ("h", 60),
+    "h": ("D", 24),
+    "D": ("W", 7),
+    "B": ("W", 5),
+    "W": ("Y", 52),
+    "M": ("Y", 12),
+    "Q": ("Y", 4),
+    "Y": ("Y", 1),
+}
+
+
+def _base(freq: str) -> tuple[str, int]:
+    """Split an alias into its base unit and multiple: ``"15min"`` -> ``("min", 15)``."""
+    offset = to_offset(freq)
+    name = offset.name  # "min", "h", "D", "W-SUN", "MS", "ME", "QS-JAN", "YE-DEC", "B"
+    for key in ("min", "h", "s", "D", "B"):
+        if name == key:
+            return key, offset.n
+    for key in ("W", "M", "Q", "Y"):
+        if name.startswith(key):
+            return key, offset.n
+    raise ValueError(f"frequency {freq!r} has no season length rule")
+
+
+def season_length(freq: Freq | None) -> int:
+    """Steps per natural cycle of a grid: 24 for hourly, 7 for daily, 12 for monthly, 1 if none.
+
+    Examples
+    --------
+    >>> season_length("h"), season_length("D"), season_length("MS"), season_length(1)
+    (24, 7, 12, 1)
+    >>> season_length("30min")
+    48
+    """
+    if freq is None or isinstance(freq, int):
+        return 1
+    try:
+        base, n = _base(freq)
+    except ValueError:
+        return 1
+    if base == "min" and n > 1 and 1440 % n == 0:  # sub-hourly data cycles daily
+        return 1440 // n
+    if base == "s" and n > 1 and 3600 % n == 0:
+        return 3600 // n
+    cycle = _CYCLE[base][1]
+    return cycle // n if cycle % n == 0 and cycle // n > 1 else (cycle if n == 1 else 1)
+
+
+def is_tick(freq: Freq) -> bool:
+    """True for fixed-length steps (seconds to days), where positions are plain arithmetic."""
+    if isinstance(freq, int):
+        return True
+    try:
+        pd.Timedelta(to_offset(freq))
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def step_nanos(freq: str) -> int:
+    """Length of one step of a fixed-length frequency, in nanoseconds."""
+    return int(pd.Timedelta(to_offset(freq)).value)
+
+
+def _calendar_freq(times: pd.DatetimeIndex, days: float) -> str | None:
+    """Weekly, monthly, quarterly or yearly alias for timestamps spaced ``days`` apart."""
+    midnight = bool((times.normalize() == times).all())
+    if 6.5 < days < 7.5:
+        weekdays = np.unique(times.dayofweek)
+        if len(weekdays) == 1:
+            return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][weekdays[0]]
+        return None
+    if not midnight:
+        return None
+    checks = (
+        (27 < days < 32, "M", 1),
+        (88 < days < 93, "Q", 3),
+        (364 < days < 367, "Y", 12),
+    )
+    for ok, base, months in checks:
+        if not ok:
+            continue
+        if times.is_month_start.all():
+            anchor = times[0].month
+        elif times.is_month_end.all():
+            anchor = times[0].month
+        else:
+            return None
+        if months == 1:
+            return "MS" if times.is_month_start.all() else "ME"
+        # Quarterly/yearly aliases carry the month the year (of quarters) starts or ends in.
+        month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        if times.is_month_start.all():
+            first = (anchor - 1) % months if base == "Q" else anchor - 1
+            return f"{base}S-{month[first]}"
+        last = (anchor - 1) % months + 12 - months if base == "Q" else anchor - 1
+        return f"{base}E-{month[last]}"
+    return None
+
+
+def infer_freq(times: pd.DatetimeIndex | np.ndarray) -> Freq | None:
+    """Infer the grid of one series' sorted, unique timestamps, tolerating gaps.
+
+    Returns a pandas alias for datetimes, an ``int`` step for integer time, or ``None`` when the
+    spacing fits no frequency (or there are fewer than two timestamps).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> infer_freq(pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 05:00"]))
+    'h'
+    >>> infer_freq(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01"]))
+    'MS'
+    >>> infer_freq(np.array([3, 6, 12]))
+    3
+    """
+    if len(times) < 2:
+        return None
+    if not isinstance(times, pd.DatetimeIndex):
+        diffs = np.diff(np.asarray(times, dtype=np.int64))
+        step = int(_mode(diffs))
+        if step <= 0 or np.any(diffs % step):
+            return None
+        return step
+    diffs = np.diff(times.asi8)
+    step = int(_mode(diffs))
+    if step <= 0:
+        return None
+    if step % _DAY_NS == 0 and step // _DAY_NS >= 7:
+        return _calendar_freq(times, step / _DAY_NS)
+    if np.any(diffs % step):
+        return None
+    if step == _DAY_NS and len(times) >= 10 and not (times.dayofweek >= 5).any():
+        return "B" if (diffs > step).any() else "D"
+    return to_offset(pd.Timedelta(step)).freqstr
+
+
+def _mode(diffs: np.ndarray) -> int:
+    values, counts = np.unique(diffs, return_counts=True)
+    # The most common spacing; ties go to the smaller one (finer grid, gaps where needed).
+    return values[np.argmax(counts)]

@@ -1,0 +1,566 @@
+"""The Panel: many series on one regular grid, the one structure every model reads.
+
+Users hand tsrnn long DataFrames (``unique_id``, ``ds``, ``y`` plus covariates), wide DataFrames,
+a ``pd.Series`` or arrays; :func:`as_panel` turns any of them into a :class:`Panel`, and nothing
+after that re-parses data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.data.frequency import Freq, infer_freq, is_tick, step_nanos
+from tsrnn.errors import DataError
+
+log = logging.getLogger(__name__)
+
+ID, TIME, TARGET = "unique_id", "ds", "y"
+
+
+@dataclass(eq=False)
+class Panel:
+    """Many series on one regular grid.
+
+    Guarantees every model may rely on:
+
+    - ``values`` is one contiguous ``float32`` array, series after series; series ``i`` occupies
+      ``values[offsets[i]:offsets[i + 1]]``. Every step of the grid between a series' first and
+      last timestamp is present: missing timestamps were inserted as ``NaN`` (regularized).
+    - ``observed`` is a ``bool`` array of the same shape, ``True`` exactly where a value was
+      observed. Imputation fills ``values`` but never flips ``observed``, so a loss or metric can
+      always mask out what was never seen.
+    - Series are ragged: each has its own start (``starts[i]``) and length; no series is empty,
+      and each has at least one observed value. Ids are unique strings, in sorted order.
+    - The grid is ``freq``: a pandas alias for datetime time, or a positive ``int`` step for
+      integer time. Point ``t`` of series ``i`` is at ``starts[i] + t * freq``.
+    - ``covariates`` has shape ``(len(values), n_covariates)``, aligned row for row with
+      ``values`` (``NaN`` where unobserved); ``covariate_names`` names its columns and
+      ``future_covariates`` lists those known in advance (the others are past-observed only).
+    - No per-window copies are ever held: windows are gathered from these arrays by index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": ["a", "a", "a", "b", "b"],
+    ...                    "ds": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00",
+    ...                                          "2024-01-01 03:00", "2024-01-01 00:00",
+    ...                                          "2024-01-01 01:00"]),
+    ...                    "y": [1.0, 2.0, 4.0, 5.0, 6.0]})
+    >>> panel = Panel.from_long(df)
+    >>> panel.freq, panel.lengths.tolist(), int(panel.observed.sum())
+    ('h', [4, 2], 5)
+    """
+
+    values: np.ndarray
+    observed: np.ndarray
+    offsets: np.ndarray
+    ids: np.ndarray
+    starts: pd.Index
+    freq: Freq
+    covariates: np.ndarray = field(default=None)  # type: ignore[assignment]
+    covariate_names: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.values = np.ascontiguousarray(self.values, dtype=np.float32)
+        self.observed = np.ascontiguousarray(self.observed, dtype=bool)
+        self.offsets = np.asarray(self.offsets, dtype=np.int64)
+        self.ids = np.asarray(self.ids, dtype=object)
+        if self.covariates is None:
+            self.covariates = np.empty((len(self.values), 0), dtype=np.float32)
+        self.covariates = np.ascontiguousarray(self.covariates, dtype=np.float32)
+        self.covariate_names = tuple(self.covariate_names)
+        if isinstance(self.starts, pd.DatetimeIndex):  # positions are computed in nanoseconds
+            self.starts = self.starts.as_unit("ns")
+        self.future_covariates = tuple(self.future_covariates)
+        n = len(self.values)
+        if self.observed.shape != (n,) or self.offsets[-1] != n or self.offsets[0] != 0:
+            raise ValueError("Panel: values, observed and offsets disagree in length")
+        if np.any(np.diff(self.offsets) <= 0):
+            raise ValueError("Panel: every series needs at least one point")
+        if len(self.ids) != len(self.offsets) - 1 or len(self.starts) != len(self.ids):
+            raise ValueError("Panel: ids, starts and offsets disagree in the number of series")
+        if self.covariates.shape != (n, len(self.covariate_names)):
+            raise ValueError("Panel: covariates must have one row per value, one column per name")
+        unknown = set(self.future_covariates) - set(self.covariate_names)
+        if unknown:
+            raise ValueError(f"Panel: future covariates {sorted(unknown)} are not covariates")
+
+    # ------------------------------------------------------------------ shape and access
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Length of each series on the grid (gaps included), ``int64`` of shape ``(n_series,)``."""
+        return np.diff(self.offsets)
+
+    @property
+    def is_datetime(self) -> bool:
+        return isinstance(self.starts, pd.DatetimeIndex)
+
+    @property
+    def past_covariates(self) -> tuple[str, ...]:
+        return tuple(c for c in self.covariate_names if c not in self.future_covariates)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        lengths = self.lengths
+        return (
+            f"Panel({self.n_series} series, freq={self.freq!r}, lengths {lengths.min()}"
+            f"-{lengths.max()}, {1 - self.observed.mean():.1%} missing, "
+            f"covariates={list(self.covariate_names)})"
+        )
+
+    def series_values(self, i: int) -> np.ndarray:
+        """A view of series ``i``'s values."""
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    def time_index(self, i: int, periods: int | None = None, shift: int = 0) -> pd.Index:
+        """Timestamps of series ``i``: its own ``periods`` (default: its length) from ``shift``.
+
+        ``time_index(i, h, shift=length)`` gives the ``h`` steps after the series' end.
+        """
+        n = int(self.lengths[i]) if periods is None else periods
+        start = self.starts[i]
+        if not self.is_datetime:
+            return pd.Index(start + (shift + np.arange(n)) * int(self.freq), dtype=np.int64)
+        if shift:
+            start = pd.date_range(start, periods=shift + 1, freq=self.freq)[-1]
+        return pd.date_range(start, periods=n, freq=self.freq)
+
+    def times(self) -> pd.Index:
+        """Timestamps of every value, aligned with ``values``."""
+        lengths = self.lengths
+        pos = np.arange(len(self.values)) - np.repeat(self.offsets[:-1], lengths)
+        if not self.is_datetime:
+            return pd.Index(np.repeat(self.starts.to_numpy(), lengths) + pos * int(self.freq))
+        if is_tick(self.freq):
+            ns = np.repeat(self.starts.asi8, lengths) + pos * step_nanos(str(self.freq))
+            return _stamps(ns, self.starts.tz)
+        return _stamps(
+            np.concatenate([self.time_index(i).as_unit("ns").asi8 for i in range(self.n_series)]),
+            self.starts.tz,
+        )
+
+    # ------------------------------------------------------------------ new panels from this one
+    def replace(self, **changes: Any) -> Panel:
+        """A copy with some fields replaced (arrays not replaced are shared, not copied)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields.update(changes)
+        return Panel(**fields)
+
+    def select(self, series: np.ndarray | list[int]) -> Panel:
+        """The panel restricted to the series at the given positions, in that order."""
+        idx = np.asarray(series, dtype=np.int64)
+        rows = _ranges(self.offsets[idx], self.offsets[idx + 1])
+        lengths = self.lengths[idx]
+        return self.replace(
+            values=self.values[rows],
+            observed=self.observed[rows],
+            covariates=self.covariates[rows],
+            offsets=np.concatenate([[0], np.cumsum(lengths)]),
+            ids=self.ids[idx],
+            starts=self.starts[idx],
+        )
+
+    def drop_last(self, n: int | np.ndarray) -> Panel:
+        """Each series without its last ``n`` points (per-series ``n`` allowed).
+
+        This is how a forecast origin is set without leakage: what is dropped is invisible to
+        everything fitted on the result. Series left with no observed value are an error.
+        """
+        drop = np.broadcast_to(np.asarray(n, dtype=np.int64), (self.n_series,))
+        keep = self.lengths - drop
+        if np.any(drop < 0) or np.any(keep < 1):
+            short = self.ids[np.flatnonzero(keep < 1)][:5]
+            raise DataError(f"drop_last: series {list(short)} would be left empty; use fewer steps")
+        rows = _ranges(self.offsets[:-1], self.offsets[:-1] + keep)
+        out = self.replace(
+            values=self.values[rows],
+            observed=self.observed[rows],
+            covariates=self.covariates[rows],
+            offsets=np.concatenate([[0], np.cumsum(keep)]),
+        )
+        empty = np.add.reduceat(out.observed, out.offsets[:-1]) == 0
+        if empty.any():
+            raise DataError(
+                f"drop_last: series {list(out.ids[empty][:5])} have no observed value before "
+                "the cut; drop those series or cut fewer steps"
+            )
+        return out
+
+    # ------------------------------------------------------------------ conversions
+    @classmethod
+    def from_long(
+        cls,
+        df: pd.DataFrame,
+        id_col: str = ID,
+        time_col: str = TIME,
+        target_col: str = TARGET,
+        freq: Freq | None = None,
+        past_covariates: list[str] | tuple[str, ...] = (),
+        future_covariates: list[str] | tuple[str, ...] = (),
+    ) -> Panel:
+        """Build from a long DataFrame: one row per (series, time), gaps become ``NaN``.
+
+        ``freq`` is inferred when not given. Identical duplicated rows are merged (and logged);
+        duplicates with different values raise :class:`~tsrnn.DataError`.
+        """
+        return build_panel(
+            df, id_col, time_col, target_col, freq, past_covariates, future_covariates
+        )[0]
+
+    @classmethod
+    def from_wide(cls, df: pd.DataFrame, freq: Freq | None = None) -> Panel:
+        """Build from a wide DataFrame: the index is time, each column one series.
+
+        Leading and trailing ``NaN`` of a column are not part of that series (ragged series).
+        """
+        long = df.rename_axis(index=TIME, columns=ID).stack(future_stack=True)
+        long = long.rename(TARGET).reset_index()
+        long = long[long[TARGET].notna()]
+        if long.empty:
+            raise DataError("wide DataFrame: no column has an observed value")
+        return build_panel(long, ID, TIME, TARGET, freq)[0]
+
+    @classmethod
+    def from_series(cls, series: pd.Series, freq: Freq | None = None) -> Panel:
+        """Build from a single ``pd.Series`` indexed by time; its name (or ``"y"``) is its id."""
+        name = "y" if series.name is None else str(series.name)
+        return cls.from_wide(series.to_frame(name), freq=freq)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: np.ndarray | list[np.ndarray],
+        ids: list[str] | None = None,
+        starts: list[Any] | None = None,
+        freq: Freq = 1,
+    ) -> Panel:
+        """Build from a 2-D array (one row per series) or a list of 1-D arrays.
+
+        Without ``starts`` every series starts at integer time 0 with step ``freq``; ``NaN`` marks
+        missing values (trailing ``NaN`` of a padded 2-D row are not part of that series).
+        """
+        rows = [np.asarray(a, dtype=np.float32).ravel() for a in arrays]
+        rows = [r[: _last_observed(r) + 1] for r in rows]
+        if any(len(r) == 0 for r in rows):
+            raise DataError("from_arrays: a series has no observed value")
+        ids_ = [str(i) for i in (ids if ids is not None else range(len(rows)))]
+        if starts is None:
+            starts_idx: pd.Index = pd.Index(np.zeros(len(rows), dtype=np.int64))
+        elif isinstance(freq, int):
+            starts_idx = pd.Index(np.asarray(starts, dtype=np.int64))
+        else:
+            starts_idx = pd.DatetimeIndex(starts)
+        order = np.argsort(np.asarray(ids_, dtype=object), kind="stable")
+        values = np.concatenate(rows) if rows else np.empty(0, np.float32)
+        lengths = np.array([len(r) for r in rows], dtype=np.int64)
+        panel = cls(
+            values=values,
+            observed=~np.isnan(values),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]),
+            ids=np.asarray(ids_, dtype=object),
+            starts=starts_idx,
+            freq=freq,
+        )
+        if len(set(ids_)) != len(ids_):
+            raise DataError("from_arrays: ids must be unique")
+        return panel.select(order)
+
+    def to_long(self, dropna: bool = False, observed_only: bool = False) -> pd.DataFrame:
+        """Long DataFrame (``unique_id``, ``ds``, ``y`` plus covariates).
+
+        ``observed_only`` keeps only observed points: the exact inverse of :meth:`from_long` for
+        input without duplicates; ``dropna`` drops rows whose value is ``NaN`` (imputed values are
+        kept). By default every grid point is a row, gaps as ``NaN``.
+        """
+        frame = pd.DataFrame(
+            {
+                ID: np.repeat(self.ids.astype(str), self.lengths),
+                TIME: self.times(),
+                TARGET: self.values,
+            }
+        )
+        for j, name in enumerate(self.covariate_names):
+            frame[name] = self.covariates[:, j]
+        if observed_only:
+            return frame[self.observed].reset_index(drop=True)
+        if dropna:
+            return frame[~np.isnan(self.values)].reset_index(drop=True)
+        return frame
+
+    def to_wide(self) -> pd.DataFrame:
+        """Wide DataFrame: index time, one column per series, ``NaN`` outside a series' span."""
+        long = self.to_long()
+        wide = long.pivot(index=TIME, columns=ID, values=TARGET)
+        wide.columns.name = None
+        return wide[list(self.ids)]
+
+
+def as_panel(data: Any, freq: Freq | None = None) -> Panel:
+    """Turn whatever a user passed (Panel, long or wide DataFrame, Series, array) into a Panel.
+
+    A DataFrame with ``unique_id``, ``ds`` and ``y`` columns is long format; its other numeric
+    columns become past-observed covariates. Any other DataFrame is wide (index = time).
+    """
+    if isinstance(data, Panel):
+        return data
+    if isinstance(data, pd.Series):
+        return Panel.from_series(data, freq=freq)
+    if isinstance(data, pd.DataFrame):
+        if {ID, TIME, TARGET} <= set(data.columns):
+            extra = [
+                c
+                for c in data.columns
+                if c not in (ID, TIME, TARGET) and pd.api.types.is_numeric_dtype(data[c])
+            ]
+            return Panel.from_long(data, freq=freq, past_covariates=extra)
+        return Panel.from_wide(data, freq=freq)
+    if isinstance(data, np.ndarray | list):
+        return Panel.from_arrays(data, freq=freq if freq is not None else 1)
+    raise DataError(
+        f"cannot make a Panel from {type(data).__name__}: pass a long DataFrame "
+        f"({ID}, {TIME}, {TARGET}), a wide DataFrame, a pd.Series or a numpy array"
+    )
+
+
+# ---------------------------------------------------------------------- building from long rows
+@dataclass(frozen=True)
+class BuildStats:
+    """What regularizing long rows onto the grid did, for the data report."""
+
+    rows: np.ndarray  # (n_series,) rows given per series
+    duplicates_merged: int  # identical (id, time) rows merged into one
+    series_freqs: dict[str, Freq | None]  # frequency inferred per series (None: too short)
+
+
+def build_panel(
+    df: pd.DataFrame,
+    id_col: str = ID,
+    time_col: str = TIME,
+    target_col: str = TARGET,
+    freq: Freq | None = None,
+    past_covariates: list[str] | tuple[str, ...] = (),
+    future_covariates: list[str] | tuple[str, ...] = (),
+    source: str = "the DataFrame",
+    row_name: str = "row",
+) -> tuple[Panel, BuildStats]:
+    """Regularize long rows onto one grid, vectorized; also return what that did.
+
+    ``source`` and ``row_name`` word the errors (``read_csv`` passes the file and ``"line"``;
+    the DataFrame's index labels are what errors cite as rows).
+    """
+    missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{source}: missing column(s) {missing}; columns are {list(df.columns)}. "
+            "Name the id, time and target columns (id_col=, time_col=, target_col=)."
+        )
+    covs = list(past_covariates) + [c for c in future_covariates if c not in past_covariates]
+    absent = [c for c in covs if c not in df.columns]
+    if absent:
+        raise DataError(f"{source}: covariate column(s) {absent} not found")
+    if df.empty:
+        raise DataError(f"{source}: no rows")
+
+    codes, uniques = pd.factorize(df[id_col].astype(str), sort=True)
+    ids = np.asarray(uniques, dtype=object)
+    times = df[time_col]
+    is_dt = pd.api.types.is_datetime64_any_dtype(times)
+    if not is_dt and not pd.api.types.is_integer_dtype(times):
+        raise DataError(
+            f"{source}: time column {time_col!r} is {times.dtype}, not datetime or integer; "
+            "parse it first (pd.to_datetime) or use tsrnn.read_csv"
+        )
+    if is_dt:
+        times = pd.DatetimeIndex(times).as_unit("ns")
+        tz = times.tz
+        t = times.asi8
+    else:
+        tz = None
+        t = times.to_numpy(dtype=np.int64)
+    y = pd.to_numeric(df[target_col], errors="raise").to_numpy(dtype=np.float64)
+    labels = df.index.to_numpy()
+
+    order = np.lexsort((t, codes))
+    codes, t, y, labels = codes[order], t[order], y[order], labels[order]
+    cov = (
+        df[covs].to_numpy(dtype=np.float64)[order]
+        if covs
+        else np.empty((len(order), 0), dtype=np.float64)
+    )
+
+    # Duplicated (series, time): merge identical rows, refuse conflicting ones.
+    dup = np.zeros(len(t), dtype=bool)
+    dup[1:] = (codes[1:] == codes[:-1]) & (t[1:] == t[:-1])
+    merged = int(dup.sum())
+    if merged:
+        prev = np.flatnonzero(dup) - 1
+        cur = np.flatnonzero(dup)
+        same = _same(y[cur], y[prev]) & np.all(_same(cov[cur], cov[prev]), axis=1)
+        if not same.all():
+            k = np.flatnonzero(~same)[0]
+            when = _fmt_time(t[cur[k]], is_dt, tz)
+            raise DataError(
+                f"{source}: series {ids[codes[cur[k]]]!r} has two different values at {when} "
+                f"({row_name}s {labels[prev[k]]} and {labels[cur[k]]}); keep one row per "
+                "series and time (aggregate or deduplicate first)"
+            )
+        keep = ~dup
+        codes, t, y, labels, cov = codes[keep], t[keep], y[keep], labels[keep], cov[keep]
+
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    bounds = np.r_[first, len(t)]
+    series_freqs = _series_freqs(ids, t, bounds, is_dt, tz)
+    grid = freq if freq is not None else _common_freq(series_freqs, source)
+    pos = _positions(t, codes, first, grid, is_dt, tz, ids, labels, source, row_name)
+
+    lengths = np.zeros(len(ids), dtype=np.int64)
+    np.maximum.at(lengths, codes, pos + 1)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    at = offsets[codes] + pos
+    values = np.full(offsets[-1], np.nan, dtype=np.float32)
+    values[at] = y
+    covariates = np.full((offsets[-1], len(covs)), np.nan, dtype=np.float32)
+    covariates[at] = cov
+    observed = ~np.isnan(values)
+    empty = np.add.reduceat(observed, offsets[:-1]) == 0
+    if empty.any():
+        raise DataError(
+            f"{source}: series {list(ids[empty][:5])} have no observed value in {target_col!r}; "
+            "drop them or fill their target"
+        )
+    starts = _stamps(t[first], tz) if is_dt else pd.Index(t[first], dtype=np.int64)
+    if merged:
+        log.info("%s: merged %d identical duplicated rows", source, merged)
+    panel = Panel(
+        values=values,
+        observed=observed,
+        offsets=offsets,
+        ids=ids,
+        starts=starts,
+        freq=grid,
+        covariates=covariates,
+        covariate_names=tuple(covs),
+        future_covariates=tuple(future_covariates),
+    )
+    stats = BuildStats(
+        rows=np.diff(bounds), duplicates_merged=merged, series_freqs=series_freqs
+    )
+    return panel, stats
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def _stamps(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+    """Timestamps from UTC nanoseconds, in the data's time zone."""
+    stamps = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+    return stamps.tz_localize("UTC").tz_convert(tz) if tz is not None else stamps
+
+
+def _fmt_time(value: int, is_dt: bool, tz: Any) -> str:
+    return str(_stamps(np.array([value]), tz)[0]) if is_dt else str(value)
+
+
+def _series_freqs(
+    ids: np.ndarray, t: np.ndarray, bounds: np.ndarray, is_dt: bool, tz: Any
+) -> dict[str, Freq | None]:
+    out: dict[str, Freq | None] = {}
+    for i in range(len(ids)):
+        chunk = t[bounds[i] : bounds[i + 1]]
+        out[ids[i]] = infer_freq(_stamps(chunk, tz) if is_dt else chunk)
+    return out
+
+
+def _common_freq(series_freqs: dict[str, Freq | None], source: str) -> Freq:
+    """One grid for all series: the finest step every series fits."""
+    known = {k: v for k, v in series_freqs.items() if v is not None}
+    if not known:
+        bad = [k for k, v in series_freqs.items() if v is None][:5]
+        raise DataError(
+            f"{source}: cannot infer a frequency: the timestamps of series {bad} fit no regular "
+            "grid (or each series has a single point); pass freq= (e.g. 'h', 'D', 'MS')"
+        )
+    distinct = set(known.values())
+    if len(distinct) == 1:
+        return distinct.pop()
+    if all(isinstance(v, int) for v in distinct):
+        return int(np.gcd.reduce(np.array(sorted(distinct), dtype=np.int64)))
+    if all(isinstance(v, str) and is_tick(v) for v in distinct):
+        step = int(np.gcd.reduce(np.array([step_nanos(v) for v in distinct], dtype=np.int64)))
+        finest = min(distinct, key=step_nanos)
+        if step == step_nanos(finest):
+            return finest
+    examples = ", ".join(f"{k}: {v}" for k, v in list(known.items())[:6])
+    raise DataError(
+        f"{source}: series have different frequencies ({examples}); all series of one data set "
+        "must share a grid: pass freq= to choose one, or split the file"
+    )
+
+
+def _positions(
+    t: np.ndarray,
+    codes: np.ndarray,
+    first: np.ndarray,
+    grid: Freq,
+    is_dt: bool,
+    tz: Any,
+    ids: np.ndarray,
+    labels: np.ndarray,
+    source: str,
+    row_name: str,
+) -> np.ndarray:
+    """Grid position of every row relative to its series' first timestamp."""
+    rel = t - t[first][codes]
+    if not is_dt:
+        if not isinstance(grid, int):
+            raise DataError(f"{source}: integer time needs an integer freq, got {grid!r}")
+        step = grid
+    elif is_tick(grid):
+        step = step_nanos(str(grid))
+    else:
+        step = 0
+    if step:
+        pos, off = np.divmod(rel, step)
+    else:
+        # Calendar grids (weeks anchored on a day, months, quarters, years): look positions up
+        # on one grid spanning all series; a series starting off that grid's anchor is an error.
+        stamps = _stamps(t, tz)
+        span = pd.date_range(stamps.min(), stamps.max(), freq=grid)
+        ordinal = span.get_indexer(stamps)
+        off = (ordinal < 0).astype(np.int64)
+        pos = ordinal - ordinal[first][codes]
+    bad = np.flatnonzero(off)
+    if len(bad):
+        k = bad[0]
+        raise DataError(
+            f"{source}: series {ids[codes[k]]!r} at {_fmt_time(t[k], is_dt, tz)} ({row_name} "
+            f"{labels[k]}) is off its {grid!r} grid ({len(bad)} such rows); fix those timestamps "
+            "or pass the right freq="
+        )
+    return pos.astype(np.int64)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, e)`` for each pair, without a Python loop."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(total, dtype=np.int64) + shifts
+
+
+def _last_observed(row: np.ndarray) -> int:
+    hits = np.flatnonzero(~np.isnan(row))
+    return int(hits[-1]) if len(hits) else -1
