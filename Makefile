@@ -30,8 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Quick versions (a few minutes on 2 cores); the full runs are the scripts without flags.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/windows.py --quick
+	$(BIN)/python benchmarks/read_csv.py --rows 1000000
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -34,7 +34,7 @@ _CYCLE = {
 def _base(freq: str) -> tuple[str, int]:
     """Split an alias into its base unit and multiple: ``"15min"`` -> ``("min", 15)``."""
     offset = to_offset(freq)
-    name = offset.name  # "min", "h", "D", "W-SUN", "MS", "ME", "QS-JAN", "YE-DEC", "B"
+    name = offset.rule_code  # "min", "h", "D", "W-SUN", "MS", "ME", "QS-JAN", "YE-DEC", "B"
     for key in ("min", "h", "s", "D", "B"):
         if name == key:
             return key, offset.n
@@ -88,7 +88,7 @@ def _calendar_freq(times: pd.DatetimeIndex, days: float) -> str | None:
     """Weekly, monthly, quarterly or yearly alias for timestamps spaced ``days`` apart."""
     midnight = bool((times.normalize() == times).all())
     if 6.5 < days < 7.5:
-        weekdays = np.unique(times.dayofweek)
+        weekdays = np.unique(times.day_of_week)
         if len(weekdays) == 1:
             return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][weekdays[0]]
         return None
@@ -102,9 +102,7 @@ def _calendar_freq(times: pd.DatetimeIndex, days: float) -> str | None:
     for ok, base, months in checks:
         if not ok:
             continue
-        if times.is_month_start.all():
-            anchor = times[0].month
-        elif times.is_month_end.all():
+        if times.is_month_start.all() or times.is_month_end.all():
             anchor = times[0].month
         else:
             return None
@@ -144,6 +142,14 @@ def infer_freq(times: pd.DatetimeIndex | np.ndarray) -> Freq | None:
         if step <= 0 or np.any(diffs % step):
             return None
         return step
+    times = times.as_unit("ns")  # pandas >= 3 may parse to other units
+    if times.tz is not None:
+        # Sub-daily steps are fixed in UTC; daily and longer ones follow the wall clock across
+        # daylight saving (a "day" may last 23 or 25 hours).
+        utc = infer_freq(times.tz_convert("UTC").tz_localize(None))
+        if utc is not None and is_tick(utc) and step_nanos(str(utc)) < _DAY_NS:
+            return utc
+        return infer_freq(times.tz_localize(None))
     diffs = np.diff(times.asi8)
     step = int(_mode(diffs))
     if step <= 0:
@@ -152,8 +158,10 @@ def infer_freq(times: pd.DatetimeIndex | np.ndarray) -> Freq | None:
         return _calendar_freq(times, step / _DAY_NS)
     if np.any(diffs % step):
         return None
-    if step == _DAY_NS and len(times) >= 10 and not (times.dayofweek >= 5).any():
-        return "B" if (diffs > step).any() else "D"
+    if step == _DAY_NS:
+        # Ten or more weekdays and never a weekend: business days (Friday -> Monday is no gap).
+        weekdays_only = len(times) >= 10 and not (times.day_of_week >= 5).any()
+        return "B" if weekdays_only and (diffs > step).any() else "D"
     return to_offset(pd.Timedelta(step)).freqstr
 
 

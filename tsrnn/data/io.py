@@ -1,2 +1,496 @@
-class DataReport: ...
-def read_csv(*a, **k): ...
+"""Reading a CSV file into a :class:`~tsrnn.Panel`, with a report of what was inferred and done.
+
+:func:`read_csv` learns the file's format and its columns' roles from its first rows
+(:mod:`tsrnn.data.layout`), reads only the columns it needs in compact dtypes, and hands the rows
+to :func:`~tsrnn.data.panel.build_panel`, the one regularizer, a bounded batch of series at a
+time, so that reading a large file costs little more memory than the finished panel. Bad input
+raises :class:`~tsrnn.DataError` naming the file, the line (numbered as in a text editor: the
+header is line 1), the column and the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+from pandas.tseries.frequencies import to_offset
+
+from tsrnn.data.frequency import Freq
+from tsrnn.data.layout import (
+    NA_MARKERS,
+    Format,
+    Roles,
+    describe_parser_error,
+    infer_kinds,
+    infer_roles,
+    locate_bad_number,
+    parse_times,
+    read_sample,
+    sniff_format,
+)
+from tsrnn.data.panel import BuildStats, Panel, build_panel, common_freq
+from tsrnn.data.report import DataReport, make_report
+from tsrnn.errors import DataError
+
+__all__ = ["DataReport", "NA_MARKERS", "read_csv"]
+
+log = logging.getLogger(__name__)
+
+_CHUNK_ROWS = 500_000  # rows parsed at a time: bounds the parser's own buffers
+# Rows regularized per build_panel call, in batches of whole series. build_panel keeps about 50
+# bytes a row of temporaries (int64 times, row order, grid positions) besides the frame it is
+# given, so one call on a whole file costs far more than reading it. On 10M rows of 1,000 hourly
+# series (`benchmarks/read_csv.py --batch-rows 0`), peak RSS: 890-930 MB with one call, 320-350
+# MB with batches of 500k rows (about 345 at 1M, 380 at 2M); at 500k the reading sets the peak.
+_BATCH_ROWS = 500_000
+
+
+def read_csv(
+    path: str | os.PathLike[str],
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target_col: str | None = None,
+    freq: Freq | None = None,
+    covariates: list[str] | dict[str, list[str]] | None = None,
+) -> tuple[Panel, DataReport]:
+    """Read a CSV file (long, wide or single series) into a Panel, and report what was done.
+
+    The delimiter (``,`` ``;`` tab ``|``) and a decimal comma (``;``-delimited files with
+    values like ``1,5``) are detected; ``.gz``, ``.bz2`` and ``.xz`` files are read directly.
+    Column roles are inferred as follows; any argument given wins over inference.
+
+    - **time**: the column named ``ds``, ``date``, ``time``, ``timestamp``, ``datetime``,
+      ``date_time``, ``time_stamp``, ``period``, ``step`` or ``time_idx`` (any case, spaces as
+      ``_``), else the one column holding dates. Whole numbers are integer time steps
+      (``yyyymmdd`` numbers are dates). Dates must share one format.
+    - **id** (long layout): the column named ``unique_id``, ``id``, ``series``, ``station``,
+      ``site``, ``store``, ``item``, ``sensor``, ``location``, ``key``, ``name``, ``ticker``,
+      ``symbol``, ``country``, ``region`` or ending in ``_id``; else, when timestamps repeat in
+      the first rows and exactly one column holds text, that column.
+    - **target**: the column named ``y``, ``value`` or ``target``, else the one numeric column
+      left. Without an id column, a target found so (or given by ``target_col`` or found by
+      elimination after ``covariates``) makes a **single** series named after its column;
+      several numeric columns and none of those make a **wide** file: each column is a series,
+      and empty cells before its first and after its last value are outside it.
+    - **covariates** (long and single): ``None`` makes every other numeric column a
+      past-observed covariate; a list names the past-observed ones; ``{"past": [...],
+      "future": [...]}`` also marks those known in advance. Numeric columns not named, text
+      columns and saved row numbers (an unnamed, ``No`` or ``index`` column counting by one)
+      are left out and listed in ``report.ignored_columns``.
+
+    Cells of numeric columns equal to one of :data:`NA_MARKERS` (``""``, ``NA``, ``null``,
+    ``nan``, ``-``, ``?``, ...) are read as missing and counted in ``report.coerced_cells``.
+    Each series is regularized onto its grid (``freq``, inferred when not given): missing
+    timestamps become ``NaN`` with ``observed`` False, identical duplicated rows are merged.
+    Blank lines are skipped and counted; no other line is ever dropped. Errors cite lines as a
+    text editor numbers them (the header is line 1).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    id_col, time_col, target_col : str, optional
+        Column roles, overriding inference. Passing ``id_col`` makes the layout long.
+    freq : str or int, optional
+        The grid: a pandas alias (``"h"``, ``"D"``, ``"MS"``) or an integer step.
+    covariates : list of str or dict, optional
+        See above.
+
+    Returns
+    -------
+    panel : Panel
+    report : DataReport
+        Layout, columns, lengths, span, frequency, gaps, missing values, duplicates, coerced
+        cells, constant series, seasonality and ignored columns; ``str(report)`` is Markdown.
+
+    Raises
+    ------
+    DataError
+        For a missing, empty or malformed file, unknown or ambiguous columns, cells that are
+        neither numbers nor NA markers, infinite values, unreadable or missing timestamps,
+        conflicting duplicates, timestamps that fit no grid, and series with no value. The
+        message names the file, line, column and series, and what to do.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "air.csv"
+    >>> _ = path.write_text(
+    ...     "station,ds,pm25,wd\\n"
+    ...     "A,2024-01-01 00:00,10,NW\\nA,2024-01-01 01:00,11,NW\\nA,2024-01-01 03:00,12,NE\\n"
+    ...     "B,2024-01-01 00:00,NA,SE\\nB,2024-01-01 01:00,7,SE\\n")
+    >>> panel, report = read_csv(path)
+    >>> report.layout, report.id_col, report.target_col, str(panel.freq)
+    ('long', 'station', 'pm25', 'h')
+    >>> panel.lengths.tolist(), report.gaps_inserted, report.coerced_cells
+    ([4, 2], 1, {'pm25': 1})
+    >>> report.ignored_columns
+    {'wd': 'not numeric'}
+    """
+    fmt = sniff_format(path)
+    sample = read_sample(fmt)
+    kinds = infer_kinds(sample, fmt.decimal)
+    roles = infer_roles(
+        sample, kinds, id_col, time_col, target_col, covariates, fmt.decimal, fmt.source
+    )
+    table = _read(fmt, roles, kinds)
+    freq = _check_freq(freq, table.times, fmt.source)
+    coerced = _coerced_cells(table, roles)
+    try:
+        panel, stats = _build(table, roles, freq, fmt.source)
+    except DataError as err:
+        raise _with_id_hint(err, table, roles) from None
+    rows, blank = table.rows, table.blank
+    del table  # the panel holds everything now; free the columns before summarizing
+    report = make_report(
+        panel,
+        stats,
+        coerced_cells=coerced,
+        path=fmt.source,
+        layout=roles.layout,
+        delimiter=fmt.sep,
+        decimal=fmt.decimal,
+        encoding=fmt.encoding,
+        id_col=roles.id if roles.layout == "long" else None,
+        time_col=roles.time,
+        target_col=roles.target,
+        series_columns=tuple(roles.series),
+        past_covariates=tuple(roles.past),
+        future_covariates=tuple(roles.future),
+        ignored_columns=roles.ignored,
+        rows=rows,
+        blank_lines=blank,
+    )
+    log.info("read %s: %s", fmt.source, panel)
+    return panel, report
+
+
+# ---------------------------------------------------------------------- reading the columns
+@dataclass
+class _Table:
+    """The columns a panel needs, compact: codes for id and time, ``float32`` numbers."""
+
+    lines: pd.Index  # (n,) file line of each row, for error messages
+    time_codes: np.ndarray  # (n,) position in ``times``
+    times: pd.Index  # distinct timestamps, parsed once each (DatetimeIndex or int64 Index)
+    id_codes: np.ndarray  # (n,) position in ``ids`` (all 0 without an id column)
+    ids: np.ndarray  # distinct series ids, str
+    numbers: dict[str, np.ndarray]  # (n,) float32 per numeric column, NaN where missing
+    rows: int  # data lines in the file, blank ones included
+    blank: int  # blank lines skipped
+
+    def release(self) -> None:
+        """Drop the row arrays, keeping the counts, once nothing needs the rows any more."""
+        self.numbers = {}
+        self.id_codes = self.time_codes = np.empty(0, dtype=np.int32)
+        self.lines = pd.RangeIndex(0)
+
+
+def _read(fmt: Format, roles: Roles, kinds: dict[str, str]) -> _Table:
+    """Read the needed columns in chunks; check ids, timestamps and numbers line by line."""
+    source = fmt.source
+    long = roles.layout == "long"
+    numeric = roles.numeric
+    usecols = [roles.time, *([roles.id] if long else []), *numeric]
+    time_parts: list[pd.Categorical] = []
+    id_parts: list[np.ndarray] = []
+    id_table: dict[str, int] = {}
+    number_parts: dict[str, list[np.ndarray]] = {c: [] for c in numeric}
+    try:
+        reader = fmt.read(
+            decimal=fmt.decimal,
+            usecols=usecols,
+            # Each distinct timestamp string is kept once (a category), each id once (codes):
+            # a 10M-row file of 1,000 series costs a few bytes a row, not two Python strings.
+            # Ids are read as text because categories would turn "007" into 7.
+            dtype={
+                roles.time: "category",
+                **({roles.id: object} if long else {}),
+                **dict.fromkeys(numeric, "float32"),
+            },
+            na_values=dict.fromkeys(numeric, list(NA_MARKERS)),
+            chunksize=_CHUNK_ROWS,
+        )
+        with reader, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow: inf, see below
+            for chunk in reader:
+                time_parts.append(_as_text(chunk[roles.time].array))
+                if long:
+                    id_parts.append(_encode(chunk[roles.id].to_numpy(), id_table))
+                for c in numeric:
+                    number_parts[c].append(chunk[c].to_numpy())
+                del chunk
+    except pd.errors.ParserError as err:
+        raise describe_parser_error(source, err) from err
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{source}: not {fmt.encoding} text past its first lines ({err.reason}); save it as UTF-8"
+        ) from err
+    except ValueError as err:  # a numeric column holds text: find the line to name it
+        raise locate_bad_number(fmt, roles, err, _CHUNK_ROWS) from None
+
+    time_cat = time_parts[0] if len(time_parts) == 1 else union_categoricals(time_parts)
+    del time_parts
+    if long:
+        id_codes = np.concatenate(id_parts)
+        ids = np.fromiter(id_table, dtype=object, count=len(id_table))
+    else:  # one series, named after its column; wide files name series by column instead
+        id_codes = np.zeros(len(time_cat), dtype=np.int8)
+        ids = np.asarray([roles.target or ""], dtype=object)
+    del id_parts, id_table
+    numbers = {c: np.concatenate(number_parts.pop(c)) for c in numeric}
+    rows = len(time_cat)
+    lines: pd.Index = pd.RangeIndex(2, rows + 2)  # line 1 is the header
+
+    # A blank line is a row with nothing in it; anything else must be complete.
+    no_time = _is_empty(time_cat)
+    no_id = id_codes == _code_of(ids, "") if long else np.zeros(rows, dtype=bool)
+    blank = no_time & no_id if long else no_time.copy()
+    for values in numbers.values():
+        blank &= np.isnan(values)
+    n_blank = int(blank.sum())
+    if n_blank == rows:
+        raise DataError(f"{source}: has a header but no data rows; add rows below the header")
+    if n_blank:
+        keep = ~blank
+        lines, id_codes, no_time, no_id = lines[keep], id_codes[keep], no_time[keep], no_id[keep]
+        time_cat = time_cat[keep].remove_unused_categories()
+        numbers = {c: v[keep] for c, v in numbers.items()}
+    if long:
+        _refuse_missing(no_id, lines, f"no series id in column {roles.id!r}", source)
+    _refuse_missing(no_time, lines, f"no timestamp in column {roles.time!r}", source)
+    del no_time, no_id, blank
+    steps = kinds[roles.time] in ("integer", "number")
+    times, bad = parse_times(time_cat.categories, steps)
+    if len(bad):
+        k = int(np.flatnonzero(np.isin(time_cat.codes, bad))[0])
+        what = "an integer time step" if steps else "a timestamp"
+        raise DataError(
+            f"{source}, line {lines[k]}, column {roles.time!r}: cannot read "
+            f"{time_cat[k]!r} as {what}; write every timestamp in one format "
+            "(e.g. 2024-01-31 or 2024-01-31 13:00) or pass time_col= if this is not the time"
+        )
+    for c, values in numbers.items():
+        infinite = np.flatnonzero(np.isinf(values))
+        if len(infinite):
+            raise DataError(
+                f"{source}, line {lines[infinite[0]]}, column {c!r}: infinite value (inf, or a "
+                f"number too large for float32; {len(infinite)} such cells); replace it with a "
+                "finite number, or leave the cell empty for a missing value"
+            )
+    return _Table(lines, np.asarray(time_cat.codes), times, id_codes, ids, numbers, rows, n_blank)
+
+
+def _as_text(cat: pd.Categorical) -> pd.Categorical:
+    """Categories as strings: pandas infers numbers for all-numeric chunks, and chunks must agree."""
+    if cat.categories.dtype == "str":
+        return cat
+    return cat.rename_categories(cat.categories.astype(str))
+
+
+def _encode(values: np.ndarray, table: dict[str, int]) -> np.ndarray:
+    """Codes of a chunk's ids in ``table``, adding ids not seen before (int32)."""
+    codes, uniques = pd.factorize(values)
+    known = np.fromiter(
+        (table.setdefault(u, len(table)) for u in uniques), dtype=np.int32, count=len(uniques)
+    )
+    return known[codes]
+
+
+def _code_of(ids: np.ndarray, value: str) -> int:
+    hits = np.flatnonzero(ids == value)
+    return int(hits[0]) if len(hits) else -1
+
+
+def _is_empty(cat: pd.Categorical) -> np.ndarray:
+    code = cat.categories.get_indexer([""])[0]
+    return np.asarray(cat.codes == code) if code >= 0 else np.zeros(len(cat), dtype=bool)
+
+
+def _refuse_missing(missing: np.ndarray, lines: pd.Index, what: str, source: str) -> None:
+    rows = np.flatnonzero(missing)
+    if len(rows):
+        raise DataError(
+            f"{source}, line {lines[rows[0]]}: {what} ({len(rows)} such lines); fill it in "
+            "or remove the line"
+        )
+
+
+def _check_freq(freq: Freq | None, times: pd.Index, source: str) -> Freq | None:
+    """``freq`` checked against the time column; ``"5"`` (as a command line gives it) -> 5."""
+    if freq is None:
+        return None
+    if not isinstance(times, pd.DatetimeIndex):
+        if isinstance(freq, str) and freq.isdigit():
+            freq = int(freq)
+        if not isinstance(freq, int) or isinstance(freq, bool) or freq <= 0:
+            raise DataError(
+                f"{source}: the time column holds integer steps, so freq= must be a positive "
+                f"integer, not {freq!r}"
+            )
+        return freq
+    if isinstance(freq, int):
+        raise DataError(
+            f"{source}: freq={freq!r} is an integer step but the time column holds dates; pass "
+            "a pandas alias such as 'h', 'D' or 'MS'"
+        )
+    try:
+        to_offset(freq)
+    except ValueError as err:
+        raise DataError(
+            f"{source}: freq={freq!r} is not a pandas frequency alias (e.g. 'h', 'D', 'W-SUN', "
+            "'MS')"
+        ) from err
+    return freq
+
+
+def _coerced_cells(table: _Table, roles: Roles) -> dict[str, int]:
+    """NA-marker cells per numeric column (in a wide file, only those inside a series' span)."""
+    if roles.layout != "wide":
+        return {c: int(np.isnan(table.numbers[c]).sum()) for c in roles.numeric}
+    spans = {c: _span(table.numbers[c]) for c in roles.series}
+    return {c: int(np.isnan(table.numbers[c][span]).sum()) for c, span in spans.items()}
+
+
+# ---------------------------------------------------------------------- building the panel
+def _build(table: _Table, roles: Roles, freq: Freq | None, source: str) -> tuple[Panel, BuildStats]:
+    """Regularize a batch of whole series at a time, then join the pieces.
+
+    A batch whose own grid is not the one common to all series is built again on that grid.
+    A batch that fails alone (its series fit no grid by themselves, say) sends all series
+    through one call, which settles the grid, or words the error, exactly as for a small file.
+    """
+    batches = _batches(table, roles)
+    try:
+        built = [_build_batch(table, roles, batch, freq, source) for batch in batches]
+    except DataError:
+        if freq is not None or len(batches) == 1:
+            raise  # on a given grid, a batch's error is the file's error
+        log.info("%s: a batch failed alone; regularizing all series at once", source)
+        return _build_batch(table, roles, None, freq, source)
+    if len(built) == 1:
+        return built[0]
+    series_freqs = {k: v for _, stats in built for k, v in stats.series_freqs.items()}
+    grid = freq if freq is not None else common_freq(series_freqs, source)
+    built = [
+        piece if piece[0].freq == grid else _build_batch(table, roles, batch, grid, source)
+        for piece, batch in zip(built, batches, strict=True)
+    ]
+    table.release()  # the pieces hold the data now: make room to join them
+    stats = BuildStats(
+        rows=np.concatenate([s.rows for _, s in built]),
+        duplicates_merged=sum(s.duplicates_merged for _, s in built),
+        series_freqs=series_freqs,
+    )
+    return Panel.concat([panel for panel, _ in built]), stats
+
+
+def _batches(table: _Table, roles: Roles) -> list[Any]:
+    """Whole series in id order (as build_panel sorts them), about ``_BATCH_ROWS`` rows each.
+
+    ``[None]`` when all rows make one batch.
+    """
+    if roles.layout == "wide":
+        names = sorted(roles.series)
+        per = max(1, _BATCH_ROWS // len(table.lines))
+        batches: list[Any] = [names[i : i + per] for i in range(0, len(names), per)]
+    else:
+        counts = np.bincount(table.id_codes, minlength=len(table.ids))
+        order = np.argsort(table.ids, kind="stable")
+        order = order[counts[order] > 0]
+        batch = (np.cumsum(counts[order]) - counts[order]) // _BATCH_ROWS
+        batches = [order[batch == b] for b in np.unique(batch)]
+    return batches if len(batches) > 1 else [None]
+
+
+def _build_batch(
+    table: _Table, roles: Roles, batch: Any, freq: Freq | None, source: str
+) -> tuple[Panel, BuildStats]:
+    """build_panel on the rows of some series (``None``: all), indexed by file line."""
+    if roles.layout == "wide":
+        frame = _wide_frame(table, roles, sorted(roles.series) if batch is None else batch, source)
+    else:
+        frame = _long_frame(table, roles, batch)
+    return build_panel(
+        frame,
+        _id_name(roles),
+        roles.time,
+        "value" if roles.layout == "wide" else roles.target,
+        freq,
+        roles.past,
+        roles.future,
+        source=source,
+        row_name="line",
+    )
+
+
+def _id_name(roles: Roles) -> str:
+    if roles.id is not None:
+        return roles.id
+    taken = {roles.time, roles.target, *roles.past, *roles.future}
+    return "unique_id" if "unique_id" not in taken else "__series__"
+
+
+def _long_frame(table: _Table, roles: Roles, batch: np.ndarray | None) -> pd.DataFrame:
+    """The rows of some series; ids as a categorical, whose codes build_panel reuses."""
+    rows: Any = slice(None)
+    if batch is not None:
+        member = np.zeros(len(table.ids), dtype=bool)
+        member[batch] = True
+        rows = np.flatnonzero(member[table.id_codes])
+    columns = {
+        _id_name(roles): pd.Categorical.from_codes(table.id_codes[rows], categories=table.ids),
+        roles.time: table.times.take(table.time_codes[rows]),
+    }
+    for c in roles.numeric:
+        columns[c] = table.numbers[c][rows]
+    return pd.DataFrame(columns, index=table.lines[rows], copy=False)
+
+
+def _wide_frame(table: _Table, roles: Roles, names: list[str], source: str) -> pd.DataFrame:
+    """Long rows of wide columns; empty cells before and after a series are not part of it."""
+    spans = [_span(table.numbers[c]) for c in names]
+    for c, span in zip(names, spans, strict=True):
+        if span.stop == 0:
+            raise DataError(
+                f"{source}: column {c!r} has no value (every cell is empty or an NA marker), so "
+                f"series {c!r} would be empty; drop the column or fill it in"
+            )
+    rows = np.concatenate([np.arange(span.start, span.stop) for span in spans])
+    return pd.DataFrame(
+        {
+            _id_name(roles): pd.Categorical.from_codes(
+                np.repeat(np.arange(len(names)), [span.stop - span.start for span in spans]),
+                categories=names,
+            ),
+            roles.time: table.times.take(table.time_codes[rows]),
+            "value": np.concatenate(
+                [table.numbers[c][span] for c, span in zip(names, spans, strict=True)]
+            ),
+        },
+        index=table.lines[rows],
+        copy=False,
+    )
+
+
+def _span(values: np.ndarray) -> slice:
+    """A wide column's rows from its first value to its last (empty without a value)."""
+    seen = np.flatnonzero(~np.isnan(values))
+    return slice(int(seen[0]), int(seen[-1]) + 1) if len(seen) else slice(0, 0)
+
+
+def _with_id_hint(err: DataError, table: _Table, roles: Roles) -> DataError:
+    """Repeated timestamps without an id column usually mean an id column was not recognized."""
+    if roles.layout == "long" or np.bincount(table.time_codes).max() < 2:
+        return err
+    text = [c for c, why in roles.ignored.items() if why == "not numeric"]
+    return DataError(
+        f"{err}. If the file holds several series, name the column that identifies them with "
+        "id_col=" + (f" (text columns: {text})" if text else "")
+    )

@@ -8,6 +8,7 @@ after that re-parses data.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,8 @@ class Panel:
       observed. Imputation fills ``values`` but never flips ``observed``, so a loss or metric can
       always mask out what was never seen.
     - Series are ragged: each has its own start (``starts[i]``) and length; no series is empty,
-      and each has at least one observed value. Ids are unique strings, in sorted order.
+      each has at least one observed value, and every observed value is finite. Ids are unique
+      strings (sorted when built from long or wide data; in the given order from arrays).
     - The grid is ``freq``: a pandas alias for datetime time, or a positive ``int`` step for
       integer time. Point ``t`` of series ``i`` is at ``starts[i] + t * freq``.
     - ``covariates`` has shape ``(len(values), n_covariates)``, aligned row for row with
@@ -90,6 +92,21 @@ class Panel:
         unknown = set(self.future_covariates) - set(self.covariate_names)
         if unknown:
             raise ValueError(f"Panel: future covariates {sorted(unknown)} are not covariates")
+        if len(set(self.ids.tolist())) != len(self.ids):
+            raise DataError("Panel: series ids must be unique")
+        empty = np.add.reduceat(self.observed, self.offsets[:-1]) == 0
+        if empty.any():
+            raise DataError(
+                f"series {list(self.ids[empty][:5])} have no observed value; drop those series "
+                "or use a longer span"
+            )
+        if not np.isfinite(self.values[self.observed]).all():
+            bad = np.flatnonzero(self.observed & ~np.isfinite(self.values))[0]
+            series = int(np.searchsorted(self.offsets, bad, side="right") - 1)
+            raise DataError(
+                f"series {self.ids[series]!r} has a non-finite observed value at position "
+                f"{bad - self.offsets[series]}; mark it missing (NaN) or fix it"
+            )
 
     # ------------------------------------------------------------------ shape and access
     @property
@@ -120,6 +137,51 @@ class Panel:
             f"covariates={list(self.covariate_names)})"
         )
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the panel's arrays (values, mask, offsets, covariates)."""
+        arrays = (self.values, self.observed, self.offsets, self.covariates)
+        return int(sum(a.nbytes for a in arrays))
+
+    @property
+    def _fixed_steps(self) -> bool:
+        """Whether every step is the same number of nanoseconds, so times are arithmetic.
+
+        Daily or longer steps in a time zone follow the wall clock across daylight saving, as
+        :func:`pandas.date_range` does, so they are not fixed.
+        """
+        if not is_tick(self.freq) or not self.is_datetime:
+            return False
+        return self.starts.tz is None or step_nanos(str(self.freq)) < 86_400 * 10**9
+
+    def positions_before(self, time: Any) -> np.ndarray:
+        """How many points of each series lie strictly before ``time``, ``(n_series,) int64``.
+
+        ``time`` is a timestamp (a naive one is read as wall-clock time in the data's zone) or
+        an integer time. This is the per-series position of a forecast origin at ``time``.
+        """
+        lengths = self.lengths
+        if not self.is_datetime:
+            starts = self.starts.to_numpy()
+            return np.clip(-((starts - int(time)) // int(self.freq)), 0, lengths)
+        when = pd.Timestamp(time)
+        tz = self.starts.tz
+        if tz is not None and when.tz is None:
+            when = when.tz_localize(tz)
+        elif tz is None and when.tz is not None:
+            raise DataError(f"time {time!r} has a time zone; the data has none")
+        if self._fixed_steps:
+            step = step_nanos(str(self.freq))
+            return np.clip(-((self.starts.asi8 - when.as_unit("ns").value) // step), 0, lengths)
+        before = np.asarray(self.times() < when)
+        return np.add.reduceat(before.astype(np.int64), self.offsets[:-1])
+
+    def point_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Series number and position within its series of every value, each ``(N,) int64``."""
+        lengths = self.lengths
+        series = np.repeat(np.arange(self.n_series, dtype=np.int64), lengths)
+        return series, np.arange(len(self.values), dtype=np.int64) - self.offsets[series]
+
     def series_values(self, i: int) -> np.ndarray:
         """A view of series ``i``'s values."""
         return self.values[self.offsets[i] : self.offsets[i + 1]]
@@ -140,10 +202,10 @@ class Panel:
     def times(self) -> pd.Index:
         """Timestamps of every value, aligned with ``values``."""
         lengths = self.lengths
-        pos = np.arange(len(self.values)) - np.repeat(self.offsets[:-1], lengths)
+        pos = self.point_index()[1]
         if not self.is_datetime:
             return pd.Index(np.repeat(self.starts.to_numpy(), lengths) + pos * int(self.freq))
-        if is_tick(self.freq):
+        if self._fixed_steps:
             ns = np.repeat(self.starts.asi8, lengths) + pos * step_nanos(str(self.freq))
             return _stamps(ns, self.starts.tz)
         return _stamps(
@@ -184,19 +246,12 @@ class Panel:
             short = self.ids[np.flatnonzero(keep < 1)][:5]
             raise DataError(f"drop_last: series {list(short)} would be left empty; use fewer steps")
         rows = _ranges(self.offsets[:-1], self.offsets[:-1] + keep)
-        out = self.replace(
+        return self.replace(
             values=self.values[rows],
             observed=self.observed[rows],
             covariates=self.covariates[rows],
             offsets=np.concatenate([[0], np.cumsum(keep)]),
         )
-        empty = np.add.reduceat(out.observed, out.offsets[:-1]) == 0
-        if empty.any():
-            raise DataError(
-                f"drop_last: series {list(out.ids[empty][:5])} have no observed value before "
-                "the cut; drop those series or cut fewer steps"
-            )
-        return out
 
     # ------------------------------------------------------------------ conversions
     @classmethod
@@ -246,26 +301,38 @@ class Panel:
         starts: list[Any] | None = None,
         freq: Freq = 1,
     ) -> Panel:
-        """Build from a 2-D array (one row per series) or a list of 1-D arrays.
+        """Build from a 2-D array (one row per series) or a list of 1-D arrays, in that order.
 
-        Without ``starts`` every series starts at integer time 0 with step ``freq``; ``NaN`` marks
-        missing values (trailing ``NaN`` of a padded 2-D row are not part of that series).
+        ``NaN`` marks missing values; leading and trailing ``NaN`` are not part of a series (a
+        padded 2-D row), and a leading run moves that series' start forward. Without ``starts``
+        every series starts at integer time 0 with step ``freq``.
         """
         rows = [np.asarray(a, dtype=np.float32).ravel() for a in arrays]
-        rows = [r[: _last_observed(r) + 1] for r in rows]
-        if any(len(r) == 0 for r in rows):
-            raise DataError("from_arrays: a series has no observed value")
         ids_ = [str(i) for i in (ids if ids is not None else range(len(rows)))]
+        if len(ids_) != len(rows):
+            raise DataError(f"from_arrays: {len(rows)} series but {len(ids_)} ids")
+        spans = [np.flatnonzero(~np.isnan(r)) for r in rows]
+        empty = [ids_[i] for i, hit in enumerate(spans) if len(hit) == 0]
+        if empty:
+            raise DataError(f"from_arrays: series {empty[:5]} have no observed value")
+        lead = np.array([hit[0] for hit in spans], dtype=np.int64)
+        rows = [r[hit[0] : hit[-1] + 1] for r, hit in zip(rows, spans, strict=True)]
         if starts is None:
-            starts_idx: pd.Index = pd.Index(np.zeros(len(rows), dtype=np.int64))
-        elif isinstance(freq, int):
-            starts_idx = pd.Index(np.asarray(starts, dtype=np.int64))
+            starts = [0] * len(rows) if isinstance(freq, int) else None
+            if starts is None:
+                raise DataError("from_arrays: a datetime freq needs starts=")
+        if isinstance(freq, int):
+            starts_idx: pd.Index = pd.Index(np.asarray(starts, dtype=np.int64) + lead * freq)
         else:
-            starts_idx = pd.DatetimeIndex(starts)
-        order = np.argsort(np.asarray(ids_, dtype=object), kind="stable")
-        values = np.concatenate(rows) if rows else np.empty(0, np.float32)
+            starts_idx = pd.DatetimeIndex(
+                [
+                    pd.date_range(start, periods=k + 1, freq=freq)[-1]
+                    for start, k in zip(pd.DatetimeIndex(starts), lead, strict=True)
+                ]
+            )
         lengths = np.array([len(r) for r in rows], dtype=np.int64)
-        panel = cls(
+        values = np.concatenate(rows)
+        return cls(
             values=values,
             observed=~np.isnan(values),
             offsets=np.concatenate([[0], np.cumsum(lengths)]),
@@ -273,9 +340,33 @@ class Panel:
             starts=starts_idx,
             freq=freq,
         )
-        if len(set(ids_)) != len(ids_):
-            raise DataError("from_arrays: ids must be unique")
-        return panel.select(order)
+
+    @classmethod
+    def concat(cls, panels: list[Panel]) -> Panel:
+        """One panel from panels on the same grid with the same covariates, series appended.
+
+        Series ids must be unique across the panels.
+        """
+        first = panels[0]
+        for other in panels[1:]:
+            if other.freq != first.freq or other.covariate_names != first.covariate_names:
+                raise DataError(
+                    f"Panel.concat: grids or covariates differ ({first.freq!r} "
+                    f"{list(first.covariate_names)} vs {other.freq!r} "
+                    f"{list(other.covariate_names)})"
+                )
+        lengths = np.concatenate([p.lengths for p in panels])
+        return cls(
+            values=np.concatenate([p.values for p in panels]),
+            observed=np.concatenate([p.observed for p in panels]),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]),
+            ids=np.concatenate([p.ids for p in panels]),
+            starts=first.starts.append([p.starts for p in panels[1:]]),
+            freq=first.freq,
+            covariates=np.concatenate([p.covariates for p in panels]),
+            covariate_names=first.covariate_names,
+            future_covariates=first.future_covariates,
+        )
 
     def to_long(self, dropna: bool = False, observed_only: bool = False) -> pd.DataFrame:
         """Long DataFrame (``unique_id``, ``ds``, ``y`` plus covariates).
@@ -373,8 +464,7 @@ def build_panel(
     if df.empty:
         raise DataError(f"{source}: no rows")
 
-    codes, uniques = pd.factorize(df[id_col].astype(str), sort=True)
-    ids = np.asarray(uniques, dtype=object)
+    codes, ids = _id_codes(df[id_col])
     times = df[time_col]
     is_dt = pd.api.types.is_datetime64_any_dtype(times)
     if not is_dt and not pd.api.types.is_integer_dtype(times):
@@ -389,44 +479,49 @@ def build_panel(
     else:
         tz = None
         t = times.to_numpy(dtype=np.int64)
-    y = pd.to_numeric(df[target_col], errors="raise").to_numpy(dtype=np.float64)
-    labels = df.index.to_numpy()
+    y = pd.to_numeric(df[target_col], errors="raise").to_numpy(dtype=np.float32)
+    cov = df[covs].to_numpy(dtype=np.float32) if covs else np.empty((len(t), 0), np.float32)
 
-    order = np.lexsort((t, codes))
-    codes, t, y, labels = codes[order], t[order], y[order], labels[order]
-    cov = (
-        df[covs].to_numpy(dtype=np.float64)[order]
-        if covs
-        else np.empty((len(order), 0), dtype=np.float64)
-    )
+    # Rows usually arrive sorted by series and time; only a file that is not pays for a sort.
+    # `order` maps back to the input rows, which is how errors cite a row label.
+    step_back = (codes[1:] < codes[:-1]) | ((codes[1:] == codes[:-1]) & (t[1:] < t[:-1]))
+    if step_back.any():
+        order = np.lexsort((t, codes))
+        codes, t, y, cov = codes[order], t[order], y[order], cov[order]
+    else:
+        order = np.arange(len(t))
+    del step_back
+
+    def label(k: int) -> Any:
+        return df.index[order[k]]
 
     # Duplicated (series, time): merge identical rows, refuse conflicting ones.
     dup = np.zeros(len(t), dtype=bool)
     dup[1:] = (codes[1:] == codes[:-1]) & (t[1:] == t[:-1])
     merged = int(dup.sum())
     if merged:
-        prev = np.flatnonzero(dup) - 1
         cur = np.flatnonzero(dup)
+        prev = cur - 1
         same = _same(y[cur], y[prev]) & np.all(_same(cov[cur], cov[prev]), axis=1)
         if not same.all():
             k = np.flatnonzero(~same)[0]
             when = _fmt_time(t[cur[k]], is_dt, tz)
             raise DataError(
                 f"{source}: series {ids[codes[cur[k]]]!r} has two different values at {when} "
-                f"({row_name}s {labels[prev[k]]} and {labels[cur[k]]}); keep one row per "
+                f"({row_name}s {label(prev[k])} and {label(cur[k])}); keep one row per "
                 "series and time (aggregate or deduplicate first)"
             )
         keep = ~dup
-        codes, t, y, labels, cov = codes[keep], t[keep], y[keep], labels[keep], cov[keep]
+        codes, t, y, cov, order = codes[keep], t[keep], y[keep], cov[keep], order[keep]
+    del dup
 
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     bounds = np.r_[first, len(t)]
     series_freqs = _series_freqs(ids, t, bounds, is_dt, tz)
-    grid = freq if freq is not None else _common_freq(series_freqs, source)
-    pos = _positions(t, codes, first, grid, is_dt, tz, ids, labels, source, row_name)
+    grid = freq if freq is not None else common_freq(series_freqs, source)
+    pos = _positions(t, codes, first, grid, is_dt, tz, ids, label, source, row_name)
 
-    lengths = np.zeros(len(ids), dtype=np.int64)
-    np.maximum.at(lengths, codes, pos + 1)
+    lengths = pos[bounds[1:] - 1] + 1  # rows are sorted: a series' last row is its last point
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     at = offsets[codes] + pos
     values = np.full(offsets[-1], np.nan, dtype=np.float32)
@@ -454,10 +549,28 @@ def build_panel(
         covariate_names=tuple(covs),
         future_covariates=tuple(future_covariates),
     )
-    stats = BuildStats(
-        rows=np.diff(bounds), duplicates_merged=merged, series_freqs=series_freqs
-    )
+    stats = BuildStats(rows=np.diff(bounds), duplicates_merged=merged, series_freqs=series_freqs)
     return panel, stats
+
+
+def _id_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``int32`` codes in sorted-id order and the sorted ids, reusing a categorical's codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cats = column.cat.categories.astype(str)
+        rank = np.argsort(np.argsort(np.asarray(cats, dtype=object), kind="stable"))
+        codes = column.cat.codes.to_numpy()
+        if (codes < 0).any():
+            raise DataError("series id column has empty cells; every row needs a series id")
+        used = np.unique(codes)
+        # Sorted ids of the categories in use, and each row's position among them.
+        by_rank = np.empty(len(cats), dtype=np.int64)
+        by_rank[rank] = np.arange(len(cats))
+        kept = np.sort(rank[used])
+        remap = np.full(len(cats), -1, dtype=np.int32)
+        remap[by_rank[kept]] = np.arange(len(kept), dtype=np.int32)
+        return remap[codes], np.asarray(cats, dtype=object)[by_rank[kept]]
+    codes, uniques = pd.factorize(column.astype(str), sort=True)
+    return codes.astype(np.int32), np.asarray(uniques, dtype=object)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -484,8 +597,8 @@ def _series_freqs(
     return out
 
 
-def _common_freq(series_freqs: dict[str, Freq | None], source: str) -> Freq:
-    """One grid for all series: the finest step every series fits."""
+def common_freq(series_freqs: dict[str, Freq | None], source: str = "the data") -> Freq:
+    """One grid for all series: the finest step every series fits (DataError if none)."""
     known = {k: v for k, v in series_freqs.items() if v is not None}
     if not known:
         bad = [k for k, v in series_freqs.items() if v is None][:5]
@@ -518,7 +631,7 @@ def _positions(
     is_dt: bool,
     tz: Any,
     ids: np.ndarray,
-    labels: np.ndarray,
+    label: Callable[[int], Any],
     source: str,
     row_name: str,
 ) -> np.ndarray:
@@ -528,10 +641,10 @@ def _positions(
         if not isinstance(grid, int):
             raise DataError(f"{source}: integer time needs an integer freq, got {grid!r}")
         step = grid
-    elif is_tick(grid):
+    elif is_tick(grid) and (tz is None or step_nanos(str(grid)) < 86_400 * 10**9):
         step = step_nanos(str(grid))
     else:
-        step = 0
+        step = 0  # calendar steps, and days in a time zone (wall clock across daylight saving)
     if step:
         pos, off = np.divmod(rel, step)
     else:
@@ -547,7 +660,7 @@ def _positions(
         k = bad[0]
         raise DataError(
             f"{source}: series {ids[codes[k]]!r} at {_fmt_time(t[k], is_dt, tz)} ({row_name} "
-            f"{labels[k]}) is off its {grid!r} grid ({len(bad)} such rows); fix those timestamps "
+            f"{label(k)}) is off its {grid!r} grid ({len(bad)} such rows); fix those timestamps "
             "or pass the right freq="
         )
     return pos.astype(np.int64)

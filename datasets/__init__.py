@@ -1,0 +1,1 @@
+"""Data bundled with tsrnn, installed as ``tsrnn._bundled``; load it with :mod:`tsrnn.datasets`."""

@@ -1,0 +1,212 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsrnn import DataError, Panel, as_panel
+
+
+def long_frame():
+    return pd.DataFrame(
+        {
+            "unique_id": ["b", "a", "a", "a", "b"],
+            "ds": pd.to_datetime(
+                [
+                    "2024-01-01 00:00",
+                    "2024-01-01 00:00",
+                    "2024-01-01 01:00",
+                    "2024-01-01 03:00",
+                    "2024-01-01 01:00",
+                ]
+            ),
+            "y": [5.0, 1.0, 2.0, 4.0, 6.0],
+            "temp": [10.0, 20.0, 21.0, 23.0, 11.0],
+        }
+    )
+
+
+def test_from_long_regularizes_gaps_to_nan_and_masks_them():
+    panel = Panel.from_long(long_frame(), past_covariates=["temp"])
+    assert panel.freq == "h"
+    assert list(panel.ids) == ["a", "b"]
+    assert panel.lengths.tolist() == [4, 2]
+    np.testing.assert_array_equal(panel.series_values(0), [1, 2, np.nan, 4])
+    assert panel.observed.tolist() == [True, True, False, True, True, True]
+    assert panel.values.dtype == np.float32 and panel.values.flags.c_contiguous
+    np.testing.assert_array_equal(panel.covariates[:, 0], [20, 21, np.nan, 23, 10, 11])
+    assert panel.past_covariates == ("temp",)
+
+
+def test_long_round_trip_is_exact():
+    df = long_frame()
+    back = Panel.from_long(df, past_covariates=["temp"]).to_long(observed_only=True)
+    expected = df.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False)
+
+
+def test_wide_round_trip_keeps_ragged_series():
+    panel = Panel.from_long(long_frame())
+    wide = panel.to_wide()
+    assert list(wide.columns) == ["a", "b"]
+    assert np.isnan(wide.loc["2024-01-01 03:00", "b"])  # b ended at 01:00: not part of b
+    again = Panel.from_wide(wide)
+    assert again.lengths.tolist() == [4, 2]
+    np.testing.assert_array_equal(again.values, panel.values)
+    np.testing.assert_array_equal(again.observed, panel.observed)
+
+
+def test_series_and_array_inputs():
+    s = pd.Series(
+        np.arange(36.0), index=pd.date_range("2020-01-01", periods=36, freq="MS"), name="sales"
+    )
+    panel = as_panel(s)
+    assert panel.freq == "MS" and list(panel.ids) == ["sales"]
+    assert panel.time_index(0, 2, shift=36).tolist() == [
+        pd.Timestamp("2023-01-01"),
+        pd.Timestamp("2023-02-01"),
+    ]
+    arrays = as_panel(np.array([[1.0, 2.0, np.nan], [3.0, np.nan, 5.0]]))
+    assert arrays.lengths.tolist() == [2, 3]  # trailing NaN is not part of a series
+    assert arrays.freq == 1 and arrays.time_index(1).tolist() == [0, 1, 2]
+
+
+def test_calendar_frequency_with_gap_and_time_zone():
+    df = pd.DataFrame(
+        {
+            "unique_id": "x",
+            "ds": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-05-01"]),
+            "y": [1.0, 2.0, 3.0],
+        }
+    )
+    panel = Panel.from_long(df)
+    assert panel.freq == "MS" and panel.lengths.tolist() == [5]
+    tz = long_frame().assign(ds=lambda d: d.ds.dt.tz_localize("Europe/Berlin"))
+    back = Panel.from_long(tz).to_long(observed_only=True)
+    assert str(back.ds.dt.tz) == "Europe/Berlin"
+    assert back.ds.iloc[0] == pd.Timestamp("2024-01-01 00:00", tz="Europe/Berlin")
+
+
+def test_conflicting_duplicates_name_series_time_and_rows():
+    df = pd.concat([long_frame(), long_frame().iloc[[1]].assign(y=9.0)], ignore_index=True)
+    with pytest.raises(
+        DataError,
+        match=r"series 'a' has two different values at 2024-01-01 "
+        r"00:00:00 \(rows 1 and 5\)",
+    ):
+        Panel.from_long(df)
+
+
+def test_identical_duplicates_are_merged():
+    df = pd.concat([long_frame(), long_frame().iloc[[1]]], ignore_index=True)
+    assert Panel.from_long(df).observed.sum() == 5
+
+
+def test_off_grid_row_is_named():
+    df = long_frame()
+    df.loc[3, "ds"] = pd.Timestamp("2024-01-01 03:30")
+    with pytest.raises(DataError, match=r"series 'a' at 2024-01-01 03:30:00 \(row 3\) is off"):
+        Panel.from_long(df, freq="h")
+
+
+def test_series_without_observation_is_refused():
+    df = long_frame()
+    df.loc[df.unique_id == "b", "y"] = np.nan
+    with pytest.raises(DataError, match=r"\['b'\] have no observed value"):
+        Panel.from_long(df)
+
+
+def test_drop_last_sets_an_origin_per_series():
+    panel = Panel.from_long(long_frame())
+    cut = panel.drop_last(np.array([2, 1]))
+    assert cut.lengths.tolist() == [2, 1]
+    np.testing.assert_array_equal(cut.values, [1, 2, 5])
+    with pytest.raises(DataError, match="left empty"):
+        panel.drop_last(2)
+
+
+def test_select_reorders_series_and_their_arrays():
+    panel = Panel.from_long(long_frame(), past_covariates=["temp"])
+    sub = panel.select([1, 0])
+    assert list(sub.ids) == ["b", "a"]
+    np.testing.assert_array_equal(sub.covariates[:2, 0], [10, 11])
+    assert sub.starts[1] == panel.starts[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, width=32)), min_size=1, max_size=30),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(0, 1000),
+)
+def test_long_round_trip_random_ragged_panels(series, offset):
+    rows = []
+    for i, vals in enumerate(series):
+        for t, v in enumerate(vals):
+            if v is not None:
+                rows.append((f"s{i}", offset + i + t, v))
+    if not rows:
+        return
+    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    panel = Panel.from_long(df, freq=1)
+    back = panel.to_long(observed_only=True)
+    expected = df.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    np.testing.assert_array_equal(back.unique_id, expected.unique_id)
+    np.testing.assert_array_equal(back.ds, expected.ds)
+    np.testing.assert_allclose(back.y, expected.y.astype(np.float32))
+    assert panel.observed.sum() == len(df)
+
+
+def test_categorical_ids_and_unsorted_rows_give_the_same_panel():
+    df = long_frame()
+    cat = df.assign(unique_id=pd.Categorical(df.unique_id, categories=["z", "b", "a"]))
+    shuffled = df.sample(frac=1.0, random_state=3)
+    expected = Panel.from_long(df.sort_values(["unique_id", "ds"]))
+    for variant in (cat, shuffled):
+        panel = Panel.from_long(variant)
+        assert list(panel.ids) == ["a", "b"]  # unused category "z" is no series
+        np.testing.assert_array_equal(panel.values, expected.values)
+        np.testing.assert_array_equal(panel.offsets, expected.offsets)
+
+
+def test_concat_appends_series_and_refuses_mismatched_grids():
+    panel = Panel.from_long(long_frame())
+    a, b = panel.select([0]), panel.select([1])
+    joined = Panel.concat([a, b])
+    np.testing.assert_array_equal(joined.values, panel.values)
+    assert list(joined.ids) == ["a", "b"] and joined.starts.equals(panel.starts)
+    other = Panel.from_arrays([[1.0, 2.0]], ids=["c"])
+    with pytest.raises(DataError, match="grids or covariates differ"):
+        Panel.concat([a, other])
+    with pytest.raises(DataError, match="unique"):
+        Panel.concat([a, a])
+
+
+def test_non_finite_observed_value_is_refused():
+    df = long_frame()
+    df.loc[2, "y"] = np.inf
+    with pytest.raises(DataError, match="series 'a' has a non-finite observed value at position 1"):
+        Panel.from_long(df)
+
+
+def test_positions_before_a_time_per_series():
+    panel = Panel.from_long(long_frame())  # a: 00:00-03:00, b: 00:00-01:00
+    assert panel.positions_before("2024-01-01 02:00").tolist() == [2, 2]
+    assert panel.positions_before("2023-12-31").tolist() == [0, 0]
+    assert panel.positions_before("2024-01-01 02:30").tolist() == [3, 2]
+    monthly = Panel.from_series(
+        pd.Series(1.0, index=pd.date_range("2020-01-01", periods=12, freq="MS"))
+    )
+    assert monthly.positions_before("2020-03-15").tolist() == [3]
+    ints = Panel.from_arrays([[1.0, 2.0, 3.0]], starts=[10], freq=5)
+    assert ints.positions_before(20).tolist() == [2]
+
+
+def test_daily_times_follow_the_wall_clock_across_daylight_saving():
+    stamps = pd.date_range("2024-03-29", periods=4, freq="D", tz="Europe/Berlin")
+    panel = Panel.from_long(pd.DataFrame({"unique_id": "x", "ds": stamps, "y": 1.0}))
+    assert panel.times().equals(pd.DatetimeIndex(stamps).as_unit("ns"))
+    assert panel.times().equals(panel.time_index(0))

@@ -1,0 +1,242 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from tsrnn import DataError, Panel
+from tsrnn.data.scale import METHODS, Scaler, denormalize, normalize_windows
+
+nan = np.nan
+
+
+def make_panel(series):
+    """A Panel exactly as given (trailing gaps kept, unlike Panel.from_arrays)."""
+    rows = [np.asarray(s, dtype=np.float32) for s in series]
+    values = np.concatenate(rows)
+    return Panel(
+        values=values,
+        observed=~np.isnan(values),
+        offsets=np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
+        ids=[f"s{i}" for i in range(len(rows))],
+        starts=pd.Index(np.zeros(len(rows), dtype=np.int64)),
+        freq=1,
+    )
+
+
+def random_panel(seed, n_series=5):
+    rng = np.random.default_rng(seed)
+    series = []
+    for i in range(n_series):
+        y = rng.normal(10 * i, 1 + i, rng.integers(4, 50))
+        y[rng.random(len(y)) < 0.3] = nan
+        y[0] = 10 * i
+        series.append(y)
+    return make_panel(series)
+
+
+def numpy_stats(y, method):
+    """What each method means, written the slow, obvious way with numpy's NaN functions."""
+    if method == "standard":
+        return np.nanmean(y), np.nanstd(y)
+    if method == "minmax":
+        return np.nanmin(y), np.nanmax(y) - np.nanmin(y)
+    if method == "robust":
+        q25, q50, q75 = np.nanquantile(y, [0.25, 0.5, 0.75])
+        return q50, q75 - q25
+    if method == "meanabs":
+        return 0.0, np.nanmean(np.abs(y))
+    return 0.0, 1.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_statistics_use_observed_values_only(method):
+    panel = random_panel(0)
+    scaler = Scaler(method).fit(panel)
+    for i in range(panel.n_series):
+        y = panel.series_values(i).astype(np.float64)
+        assert (scaler.loc_[i], scaler.scale_[i]) == pytest.approx(numpy_stats(y, method))
+
+
+def test_imputed_values_do_not_enter_the_statistics():
+    panel = make_panel([[1, nan, 3]])
+    imputed = panel.replace(values=np.array([1, 1000, 3], dtype=np.float32))  # still unobserved
+    assert Scaler().fit(imputed).loc_.tolist() == [2.0]
+
+
+@st.composite
+def panels(draw):
+    n_series = draw(st.integers(1, 4))
+    series = []
+    for _ in range(n_series):
+        length = draw(st.integers(1, 20))
+        values = st.floats(-1e6, 1e6, width=32, allow_subnormal=False)
+        y = np.array(draw(st.lists(values, min_size=length, max_size=length)))
+        seen = draw(st.lists(st.booleans(), min_size=length, max_size=length))
+        seen[draw(st.integers(0, length - 1))] = True
+        series.append(np.where(seen, y, nan))
+    return make_panel(series)
+
+
+def assert_close_to_float32(back, original, loc):
+    """Equal up to a few float32 roundings of the numbers involved."""
+    tol = 4 * np.finfo(np.float32).eps * (np.abs(original) + np.abs(loc)) + 1e-30
+    assert np.array_equal(np.isnan(back), np.isnan(original))
+    seen = ~np.isnan(original)
+    assert np.all(np.abs(back[seen] - original[seen]) <= tol[seen])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=40, deadline=None)
+@given(panel=panels())
+def test_inverse_transform_is_exact(method, panel):
+    scaler = Scaler(method).fit(panel)
+    scaled = scaler.transform(panel)
+    assert np.all(np.isfinite(scaled.values[panel.observed]))
+    assert np.all(np.isfinite(scaler.scale_)) and np.all(scaler.scale_ > 0)
+    back = scaler.inverse_transform(scaled).values
+    assert_close_to_float32(back, panel.values, np.repeat(scaler.loc_, panel.lengths))
+    np.testing.assert_array_equal(scaled.observed, panel.observed)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_inverse_transform_array_undoes_transform_for_forecast_shapes(method):
+    rng = np.random.default_rng(3)
+    original = (rng.normal(100, 20, (4, 6)) * np.array([[1], [10], [0.1], [3]])).astype(np.float32)
+    panel = make_panel(original)
+    scaler = Scaler(method).fit(panel)
+    scaled = scaler.transform(panel).values.reshape(4, 6)
+    order = np.array([2, 0, 3, 1])  # forecasts come in any order, named by position
+    back = scaler.inverse_transform_array(scaled[order], series=order)  # (n, H)
+    assert back.shape == (4, 6) and back.dtype == np.float32
+    np.testing.assert_allclose(back, original[order], rtol=1e-5)
+    quantiles = np.repeat(scaled[order][:, :, None], 3, axis=2)  # (n, H, Q)
+    back_q = scaler.inverse_transform_array(quantiles, series=order)
+    np.testing.assert_allclose(back_q, np.repeat(original[order][:, :, None], 3, axis=2), rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_fit_on_the_training_span_ignores_what_comes_after(method):
+    panel = random_panel(4)
+    future = panel.values.copy()
+    cut = panel.offsets[1:] - 3  # last 3 points of every series
+    after = np.zeros(len(future), dtype=bool)
+    for end, start in zip(panel.offsets[1:], cut, strict=True):
+        after[start:end] = True
+    future[after] = 1e6
+    changed = panel.replace(values=future, observed=panel.observed | after)
+
+    a = Scaler(method).fit(panel.drop_last(3))
+    b = Scaler(method).fit(changed.drop_last(3))
+    c = Scaler(method).fit(changed, end=changed.lengths - 3)
+    for other in (b, c):
+        np.testing.assert_array_equal(a.loc_, other.loc_)
+        np.testing.assert_array_equal(a.scale_, other.scale_)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_constant_and_nearly_empty_series_give_finite_output(method):
+    series = [[5, 5, 5], [0, 0], [nan, 3, nan], [-2, nan, -2], [0]]
+    panel = make_panel(series)
+    scaler = Scaler(method).fit(panel)
+    assert np.all(np.isfinite(scaler.scale_)) and np.all(scaler.scale_ > 0)
+    scaled = scaler.transform(panel)
+    assert np.all(np.isfinite(scaled.values[panel.observed]))
+    back = scaler.inverse_transform(scaled).values
+    np.testing.assert_array_equal(back[panel.observed], panel.values[panel.observed])
+
+
+def test_degenerate_scale_falls_back_to_the_level_then_to_one():
+    scaler = Scaler("standard").fit(make_panel([[5, 5, 5], [0, 0], [nan, -3]]))
+    assert scaler.loc_.tolist() == [5, 0, -3]
+    assert scaler.scale_.tolist() == [5, 1, 3]
+
+
+def test_transform_finds_series_by_id():
+    panel = random_panel(5)
+    scaler = Scaler().fit(panel)
+    subset = [3, 1]
+    np.testing.assert_array_equal(
+        scaler.transform(panel.select(subset)).values,
+        scaler.transform(panel).select(subset).values,
+    )
+    with pytest.raises(DataError, match="s9"):
+        scaler.transform(make_panel([[1.0]] * 10))
+
+
+def test_fit_span_without_observations_is_a_data_error():
+    with pytest.raises(DataError, match="s1"):
+        Scaler().fit(make_panel([[1, 2], [nan, 4]]), end=1)
+
+
+def test_parameters_are_checked_in_fit_and_clone_keeps_them():
+    scaler = Scaler("zscore")
+    assert clone(scaler).get_params() == {"method": "zscore"}
+    with pytest.raises(ValueError, match="method"):
+        scaler.fit(make_panel([[1, 2]]))
+    with pytest.raises(NotFittedError):
+        Scaler().transform(make_panel([[1, 2]]))
+
+
+# ---------------------------------------------------------------------- windows, on torch
+def degenerate_batch():
+    x = torch.tensor(
+        [
+            [1.0, 2.0, nan, 4.0, 8.0],  # ordinary
+            [nan, nan, nan, nan, nan],  # nothing observed
+            [nan, 7.0, nan, nan, nan],  # one point
+            [3.0, 3.0, 3.0, 3.0, 3.0],  # constant
+            [0.0, 0.0, nan, 0.0, 0.0],  # constant zero
+            [1e30, 1e30, 1e30, 1e30, 1e30],  # huge constant
+        ]
+    )
+    return x, ~torch.isnan(x)
+
+
+@pytest.mark.parametrize("method", ["standard", "meanabs"])
+def test_window_normalization_is_finite_for_degenerate_windows(method):
+    x, mask = degenerate_batch()
+    x_norm, loc, scale = normalize_windows(x, mask, method=method)
+    assert x_norm.shape == x.shape and loc.shape == scale.shape == (6, 1)
+    for t in (x_norm, loc, scale):
+        assert torch.isfinite(t).all()
+    assert (scale > 0).all()
+    assert (x_norm[~mask] == 0).all()  # unobserved positions carry no value
+    assert loc[1].item() == 0 and scale[1].item() == 1
+
+
+def test_window_statistics_come_from_each_window_alone():
+    x, mask = degenerate_batch()
+    x_norm, loc, scale = normalize_windows(x, mask)
+    assert loc[0].item() == pytest.approx(3.75)
+    assert scale[0].item() == pytest.approx(np.std([1.0, 2.0, 4.0, 8.0]))
+    assert x_norm[3].tolist() == [0.0] * 5 and scale[3].item() == 3.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(st.just(nan), st.floats(-1e4, 1e4, width=32, allow_subnormal=False)),
+            min_size=6,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    method=st.sampled_from(["standard", "meanabs"]),
+)
+def test_denormalize_inverts_normalize_windows(rows, method):
+    x = torch.tensor(rows, dtype=torch.float32)
+    mask = ~torch.isnan(x)
+    x_norm, loc, scale = normalize_windows(x, mask, method=method)
+    assert torch.isfinite(x_norm).all() and torch.isfinite(scale).all()
+    back = denormalize(x_norm, loc, scale)  # (B, L) like a (B, H) forecast
+    tol = 8 * np.finfo(np.float32).eps * (x.abs() + loc.abs()) + 1e-6
+    assert ((back - x).abs() <= tol)[mask].all()
+    quantiles = denormalize(x_norm[:, :, None].expand(-1, -1, 3), loc, scale)  # (B, H, Q)
+    assert quantiles.shape == (*x.shape, 3)
+    torch.testing.assert_close(quantiles, back[:, :, None].expand(-1, -1, 3))

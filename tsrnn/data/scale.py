@@ -1,0 +1,344 @@
+"""Putting series on a common scale: a per-series :class:`Scaler` and per-window normalization.
+
+A global model sees many series at once; scaling each by its own location and spread lets one
+set of weights serve series of very different sizes. Two levels are offered:
+
+- :class:`Scaler` learns one ``(loc, scale)`` per series from a panel's training span and maps
+  whole panels (and forecast arrays) to and from that scale;
+- :func:`normalize_windows` / :func:`denormalize` scale each input window of a batch by its own
+  observed points, on torch tensors, for models that normalize on the fly.
+
+Both follow one rule for degenerate data, so nothing downstream meets ``NaN`` or ``inf``: a
+spread that is zero, not finite or negligible next to the location (below ``1e-6 * |loc|`` or
+``1e-12``: a constant span, a single observed value, an IQR of zero) is replaced by ``|loc|``,
+and by 1 where that is negligible too. A constant series thus maps to 0 (or to itself when it is
+0). With no observed point at all, ``loc`` is 0 and ``scale`` 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from tsrnn.data.panel import Panel
+from tsrnn.errors import DataError
+
+if TYPE_CHECKING:
+    import torch
+
+METHODS = ("standard", "minmax", "robust", "meanabs", "none")
+WINDOW_METHODS = ("standard", "meanabs")
+
+# Below these a spread is noise: float32 values carry about 7 significant digits, so a spread
+# under 1e-6 of the level is rounding, and dividing by less than 1e-12 risks overflow.
+_REL_TOL = 1e-6
+_ABS_TOL = 1e-12
+
+
+class Scaler(BaseEstimator):
+    """Per-series location and scale, learned on the training span, applied to whole panels.
+
+    Parameters
+    ----------
+    method : {"standard", "minmax", "robust", "meanabs", "none"}, default "standard"
+        - ``"standard"``: mean and standard deviation (``ddof=0``);
+        - ``"minmax"``: minimum and range, mapping the fit span onto [0, 1];
+        - ``"robust"``: median and interquartile range (linear quantiles, as ``np.quantile``);
+        - ``"meanabs"``: location 0 and the mean absolute value, the usual choice for
+          scale-free global models (it keeps 0 at 0 and the sign of every value);
+        - ``"none"``: location 0, scale 1.
+
+        Statistics use observed values only (``NaN`` and imputed points are ignored). A
+        degenerate spread (constant span, one observed value) falls back to ``|loc|``, then to
+        1 (see the module notes), so output is always finite.
+
+    Attributes
+    ----------
+    ids_ : ndarray of str, shape (n_series,)
+        The fitted series, in the order of ``loc_`` and ``scale_``.
+    loc_ : ndarray of float64, shape (n_series,)
+    scale_ : ndarray of float64, shape (n_series,)
+        Positive and finite; ``scaled = (value - loc_) / scale_``.
+
+    Notes
+    -----
+    Only targets are scaled; covariates are left as they are (scaling them is the feature
+    layer's job). :meth:`transform` looks series up by id, so a panel holding a subset of the
+    fitted series, or them in another order (:meth:`Panel.select`), is scaled correctly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn import Panel
+    >>> panel = Panel.from_arrays([[1.0, np.nan, 3.0, 100.0], [4.0, 4.0]], ids=["a", "b"])
+    >>> scaler = Scaler("minmax").fit(panel.drop_last([1, 0]))  # "a"'s last point is unseen
+    >>> scaler.loc_.tolist(), scaler.scale_.tolist()  # "b" is constant: scale falls back to 4
+    ([1.0, 4.0], [2.0, 4.0])
+    >>> scaled = scaler.transform(panel)
+    >>> scaled.values.tolist()
+    [0.0, nan, 1.0, 49.5, 0.0, 0.0]
+    >>> scaler.inverse_transform(scaled).values.tolist()
+    [1.0, nan, 3.0, 100.0, 4.0, 4.0]
+    >>> scaler.inverse_transform_array(np.array([[0.5, 1.0]]), series=[0]).tolist()
+    [[2.0, 3.0]]
+    """
+
+    def __init__(self, method: str = "standard"):
+        self.method = method
+
+    def fit(
+        self, panel: Panel, y: None = None, end: int | np.ndarray | list[int] | None = None
+    ) -> Scaler:
+        """Learn each series' location and scale from its observed values.
+
+        Parameters
+        ----------
+        panel : Panel
+            Pass the training span only (``panel.drop_last(h)``), or pass the whole panel with
+            ``end``.
+        y : None
+            Unused; present for scikit-learn compatibility.
+        end : int or array of int, shape (n_series,), optional
+            Use only the first ``end`` points of each series (``end = panel.lengths - h`` is the
+            same as fitting on ``panel.drop_last(h)``). ``end`` beyond a series' length means
+            the whole series.
+
+        Returns
+        -------
+        self : Scaler
+
+        Raises
+        ------
+        DataError
+            When a series has no observed value in its fit span.
+        """
+        if self.method not in METHODS:
+            raise ValueError(f"Scaler: method={self.method!r}; choose one of {METHODS}")
+        _check_panel(panel)
+        series = np.repeat(np.arange(panel.n_series, dtype=np.int64), panel.lengths)
+        use = panel.observed
+        if end is not None:
+            limit = np.broadcast_to(np.asarray(end), (panel.n_series,))
+            if not np.issubdtype(limit.dtype, np.integer) or np.any(limit < 0):
+                raise ValueError("Scaler.fit: end must be non-negative integers (points to use)")
+            pos = np.arange(len(panel.values), dtype=np.int64) - panel.offsets[:-1][series]
+            use = use & (pos < limit[series])
+        counts = np.bincount(series[use], minlength=panel.n_series)
+        if np.any(counts == 0):
+            empty = list(panel.ids[counts == 0][:5])
+            raise DataError(
+                f"Scaler: series {empty} have no observed value in the fit span; drop them or "
+                "fit on a longer span"
+            )
+        loc, scale = _series_stats(panel, use, series, counts, self.method)
+        self.ids_ = panel.ids.astype(str)
+        self.loc_ = loc
+        self.scale_ = _safe_scale(loc, scale)
+        return self
+
+    def transform(self, panel: Panel) -> Panel:
+        """A new Panel with ``values`` scaled (``observed`` and covariates shared, unchanged)."""
+        loc, scale = self._per_point(panel)
+        return panel.replace(values=((panel.values - loc) / scale).astype(np.float32))
+
+    def inverse_transform(self, panel: Panel) -> Panel:
+        """Undo :meth:`transform`: ``values * scale + loc`` for each series of ``panel``."""
+        loc, scale = self._per_point(panel)
+        return panel.replace(values=(panel.values * scale + loc).astype(np.float32))
+
+    def fit_transform(
+        self, panel: Panel, y: None = None, end: int | np.ndarray | list[int] | None = None
+    ) -> Panel:
+        """Fit on the span up to ``end`` (all of ``panel`` by default), then scale all of it."""
+        return self.fit(panel, end=end).transform(panel)
+
+    def inverse_transform_array(self, x: np.ndarray, series: np.ndarray | list[int]) -> np.ndarray:
+        """Map model outputs back to the original scale.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n, H) or (n, H, Q)
+            Scaled forecasts: row ``k`` belongs to fitted series ``series[k]``; any trailing
+            axes (horizons, quantiles) are scaled alike.
+        series : array of int, shape (n,)
+            Positions of the series in the fitted panel (in ``ids_`` order).
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``x``; same dtype when ``x`` is floating, else float64.
+        """
+        check_is_fitted(self)
+        x = np.asarray(x)
+        rows = np.asarray(series, dtype=np.int64)
+        if x.ndim < 1 or rows.shape != (x.shape[0],):
+            raise ValueError(
+                f"Scaler.inverse_transform_array: series has shape {rows.shape}, needs "
+                f"({x.shape[0] if x.ndim else '?'},): one position per row of x"
+            )
+        if np.any((rows < 0) | (rows >= len(self.ids_))):
+            raise ValueError(
+                f"Scaler.inverse_transform_array: series positions must be in [0, "
+                f"{len(self.ids_)}), the fitted series"
+            )
+        shape = (len(rows),) + (1,) * (x.ndim - 1)
+        out = x * self.scale_[rows].reshape(shape) + self.loc_[rows].reshape(shape)
+        return out.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64)
+
+    def _per_point(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+        """``loc`` and ``scale`` repeated for every point of ``panel``, found by series id."""
+        check_is_fitted(self)
+        _check_panel(panel)
+        ids = panel.ids.astype(str)
+        if len(ids) == len(self.ids_) and np.array_equal(ids, self.ids_):
+            rows = np.arange(len(ids))
+        else:
+            rows = pd.Index(self.ids_).get_indexer(ids)
+            if np.any(rows < 0):
+                raise DataError(
+                    f"Scaler: series {list(ids[rows < 0][:5])} were not in the panel it was "
+                    "fitted on; fit on a panel holding every series to scale"
+                )
+        lengths = panel.lengths
+        return np.repeat(self.loc_[rows], lengths), np.repeat(self.scale_[rows], lengths)
+
+
+def _check_panel(panel: Panel) -> None:
+    if not isinstance(panel, Panel):
+        raise TypeError(
+            f"Scaler expects a Panel, got {type(panel).__name__}; convert with tsrnn.as_panel"
+        )
+
+
+def _series_stats(
+    panel: Panel, use: np.ndarray, series: np.ndarray, counts: np.ndarray, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-series ``(loc, raw scale)`` over the points in ``use``, all series at once.
+
+    Sums run in float64 over float32 values, which is exact for a constant series: its spread
+    comes out exactly 0 rather than rounding noise.
+    """
+    n = len(counts)
+    x = panel.values[use].astype(np.float64)
+    s = series[use]
+    if method == "none":
+        return np.zeros(n), np.ones(n)
+    if method == "meanabs":
+        return np.zeros(n), np.bincount(s, weights=np.abs(x), minlength=n) / counts
+    if method == "standard":
+        mean = np.bincount(s, weights=x, minlength=n) / counts
+        var = np.bincount(s, weights=(x - mean[s]) ** 2, minlength=n) / counts
+        return mean, np.sqrt(var)
+    if method == "minmax":
+        # Every series is non-empty, so reduceat over the offsets sees exactly its own points.
+        starts = panel.offsets[:-1]
+        low = np.minimum.reduceat(np.where(use, panel.values, np.inf), starts).astype(np.float64)
+        high = np.maximum.reduceat(np.where(use, panel.values, -np.inf), starts)
+        return low, high.astype(np.float64) - low
+    # robust: points sorted by (series, value) put each series' order statistics side by side.
+    sorted_x = x[np.lexsort((x, s))]
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    q25, median, q75 = (_sorted_quantile(sorted_x, first, counts, q) for q in (0.25, 0.5, 0.75))
+    return median, q75 - q25
+
+
+def _sorted_quantile(
+    sorted_x: np.ndarray, first: np.ndarray, counts: np.ndarray, q: float
+) -> np.ndarray:
+    """Linear-interpolated quantile ``q`` of each run ``sorted_x[first:first + counts]``."""
+    at = q * (counts - 1)
+    lo = np.floor(at).astype(np.int64)
+    hi = np.minimum(lo + 1, counts - 1)
+    frac = at - lo
+    return sorted_x[first + lo] * (1 - frac) + sorted_x[first + hi] * frac
+
+
+def _safe_scale(loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The degenerate-spread rule of the module notes, for numpy arrays."""
+    size = np.abs(loc)
+    bad = ~np.isfinite(scale) | (scale <= np.maximum(_REL_TOL * size, _ABS_TOL))
+    fallback = np.where(size > _ABS_TOL, size, 1.0)
+    return np.where(bad, fallback, scale)
+
+
+# ---------------------------------------------------------------------- windows, on torch
+def normalize_windows(
+    x: torch.Tensor, mask: torch.Tensor, method: str = "standard"
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Scale each window of a batch by the statistics of its own observed points.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, L)
+        Window values; whatever sits at unobserved positions (``NaN``, an imputed value) is
+        ignored.
+    mask : Tensor, shape (B, L)
+        True (or nonzero) where observed.
+    method : {"standard", "meanabs"}, default "standard"
+        ``"standard"``: mean and standard deviation; ``"meanabs"``: 0 and mean absolute value.
+
+    Returns
+    -------
+    x_norm : Tensor, shape (B, L)
+        ``(x - loc) / scale`` at observed positions, 0 elsewhere.
+    loc, scale : Tensor, shape (B, 1)
+        Finite, ``scale > 0``: a window with no observed point gets (0, 1), a constant or
+        single-point window falls back as the module notes say.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[1.0, 3.0, float("nan")], [5.0, 5.0, 5.0]])
+    >>> mask = torch.tensor([[True, True, False], [True, True, True]])
+    >>> x_norm, loc, scale = normalize_windows(x, mask)
+    >>> x_norm.tolist(), loc.flatten().tolist(), scale.flatten().tolist()
+    ([[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0]], [2.0, 5.0], [1.0, 5.0])
+    >>> denormalize(torch.tensor([[0.5], [1.0]]), loc, scale).tolist()
+    [[2.5], [10.0]]
+    """
+    import torch
+
+    if method not in WINDOW_METHODS:
+        raise ValueError(f"normalize_windows: method={method!r}; choose one of {WINDOW_METHODS}")
+    if x.dim() != 2 or mask.shape != x.shape:
+        raise ValueError(
+            f"normalize_windows: x {tuple(x.shape)} and mask {tuple(mask.shape)} must both be "
+            "(B, L)"
+        )
+    mask = mask.bool()
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    clean = torch.where(mask, x, zero)  # NaN at unobserved points must not reach any sum
+    count = mask.sum(dim=1, keepdim=True).to(x.dtype)  # (B, 1)
+    denom = count.clamp(min=1)
+    if method == "meanabs":
+        loc = torch.zeros_like(count)
+        scale = clean.abs().sum(dim=1, keepdim=True) / denom
+    else:
+        # Shifting by the first observed value makes a constant window's spread exactly 0,
+        # where float32 sums of the raw values would leave rounding noise.
+        first = torch.gather(clean, 1, mask.to(torch.uint8).argmax(dim=1, keepdim=True))
+        shifted = torch.where(mask, clean - first, zero)
+        mean = shifted.sum(dim=1, keepdim=True) / denom
+        var = (torch.where(mask, shifted - mean, zero) ** 2).sum(dim=1, keepdim=True) / denom
+        loc = first + mean
+        scale = var.sqrt()
+    size = loc.abs()
+    bad = ~torch.isfinite(scale) | (scale <= torch.clamp(_REL_TOL * size, min=_ABS_TOL))
+    fallback = torch.where(size > _ABS_TOL, size, torch.ones_like(size))
+    scale = torch.where(bad, fallback, scale)
+    x_norm = torch.where(mask, (clean - loc) / scale, zero)
+    return x_norm, loc, scale
+
+
+def denormalize(y: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Invert :func:`normalize_windows` on outputs of shape (B, H) or (B, H, Q).
+
+    ``loc`` and ``scale`` are the (B, 1) tensors it returned; they broadcast over every axis of
+    ``y`` after the first.
+    """
+    shape = (y.shape[0],) + (1,) * (y.dim() - 1)
+    return y * scale.reshape(shape) + loc.reshape(shape)

@@ -1,0 +1,120 @@
+"""The small real data sets that ship with tsrnn, in long format.
+
+Each bundled file lies in the package ``tsrnn._bundled`` (the repository's ``datasets/``
+folder); its source, licence and how it was built are in ``datasets/README.md``.
+
+- ``air_passengers``: monthly international airline passengers (thousands), 1949-1960,
+  one series of 144 values (Box & Jenkins, Series G).
+- ``beijing_pm25``: hourly PM2.5 at 12 Beijing stations, 2013-03-01 to 2017-02-28,
+  35,064 hours each with about 2 % missing, plus the weather covariates TEMP, PRES, DEWP,
+  RAIN and WSPM (UCI Beijing Multi-Site Air-Quality, CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from tsrnn.errors import DataError
+
+_PACKAGE = "tsrnn._bundled"
+# name -> file in tsrnn._bundled; the files are already sorted by unique_id, ds.
+_FILES = {
+    "air_passengers": "air_passengers.csv",
+    "beijing_pm25": "beijing_pm25.csv.gz",
+}
+
+
+def names() -> list[str]:
+    """Return the names of the bundled data sets, sorted.
+
+    Returns
+    -------
+    list of str
+        Names accepted by :func:`load` and :func:`path` (and by the CLI in place of a file).
+
+    Examples
+    --------
+    >>> from tsrnn import datasets
+    >>> datasets.names()
+    ['air_passengers', 'beijing_pm25']
+    """
+    return sorted(_FILES)
+
+
+def path(name: str) -> Path:
+    """Return the file that holds a bundled data set.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`names`.
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV file (``.csv`` or gzip-compressed ``.csv.gz``) inside the installed package,
+        so anything that reads a CSV file can read it.
+
+    Raises
+    ------
+    DataError
+        If ``name`` is not a bundled data set; the message lists the names there are.
+
+    Examples
+    --------
+    >>> from tsrnn import datasets
+    >>> datasets.path("beijing_pm25").name
+    'beijing_pm25.csv.gz'
+    """
+    try:
+        filename = _FILES[name]
+    except (KeyError, TypeError):
+        raise DataError(
+            f"no bundled data set named {name!r}; use one of: {', '.join(names())}"
+        ) from None
+    # Editable and wheel installs both put the package on disk, so this is a real path.
+    return Path(str(resources.files(_PACKAGE).joinpath(filename)))
+
+
+def load(name: str) -> pd.DataFrame:
+    """Load a bundled data set as a long DataFrame.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`names`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``unique_id`` (str), ``ds`` (datetime64), ``y`` (float64), then any
+        covariates (float64), sorted by ``unique_id`` and ``ds``. Missing values are NaN.
+
+    Raises
+    ------
+    DataError
+        If ``name`` is not a bundled data set; the message lists the names there are.
+
+    Examples
+    --------
+    >>> from tsrnn import datasets
+    >>> air = datasets.load("air_passengers")
+    >>> air.shape
+    (144, 3)
+    >>> air["y"].iloc[[0, -1]].tolist()
+    [112.0, 432.0]
+    >>> pm25 = datasets.load("beijing_pm25")
+    >>> list(pm25.columns)
+    ['unique_id', 'ds', 'y', 'TEMP', 'PRES', 'DEWP', 'RAIN', 'WSPM']
+    >>> pm25.groupby("unique_id").size().unique().tolist()
+    [35064]
+    """
+    file = path(name)
+    frame = pd.read_csv(file, dtype={"unique_id": str}, keep_default_na=False, na_values=[""])
+    frame["ds"] = pd.to_datetime(frame["ds"], format="ISO8601")
+    value_columns = [c for c in frame.columns if c not in ("unique_id", "ds")]
+    frame[value_columns] = frame[value_columns].astype("float64")
+    return frame
