@@ -210,3 +210,17 @@ def test_daily_times_follow_the_wall_clock_across_daylight_saving():
     panel = Panel.from_long(pd.DataFrame({"unique_id": "x", "ds": stamps, "y": 1.0}))
     assert panel.times().equals(pd.DatetimeIndex(stamps).as_unit("ns"))
     assert panel.times().equals(panel.time_index(0))
+
+
+@pytest.mark.parametrize("freq", ["h", "MS", 3])
+def test_future_times_continue_each_series(freq):
+    if freq == 3:
+        panel = Panel.from_arrays([[1.0, 2.0], [3.0, 4.0, 5.0]], starts=[0, 6], freq=3)
+    else:
+        idx = pd.date_range("2024-01-01", periods=5, freq=freq)
+        df = pd.DataFrame({"unique_id": ["a"] * 5 + ["b"] * 3, "ds": idx.append(idx[:3]), "y": 1.0})
+        panel = Panel.from_long(df)
+    expected = np.concatenate(
+        [panel.time_index(i, 2, shift=int(panel.lengths[i])) for i in range(panel.n_series)]
+    )
+    np.testing.assert_array_equal(panel.future_times(2), expected)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tsrnn.errors import DataError
@@ -118,3 +119,48 @@ def load(name: str) -> pd.DataFrame:
     value_columns = [c for c in frame.columns if c not in ("unique_id", "ds")]
     frame[value_columns] = frame[value_columns].astype("float64")
     return frame
+
+
+def read_m4(folder: str | Path, frequency: str = "Hourly") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read an M4 competition train/test pair as published, in long format.
+
+    The M4 files are wide by row: ``V1`` holds the series id and ``V2...`` the observations,
+    padded with empty fields. M4 publishes no start dates for Hourly and Weekly (the info file
+    is not part of the data), so ``ds`` is the integer step, counting from 1 in the train file
+    and continuing in the test file.
+
+    Parameters
+    ----------
+    folder : path
+        A folder holding ``<frequency>-train.csv`` (or ``.csv.gz``) and ``<frequency>-test.csv``.
+    frequency : str
+        ``"Hourly"``, ``"Weekly"``, ...
+
+    Returns
+    -------
+    (train, test) : tuple of pandas.DataFrame
+        Long frames ``unique_id``, ``ds`` (int64), ``y`` (float64), sorted as the files are
+        (``H1``, ``H2``, ...).
+    """
+    folder = Path(folder)
+
+    def one(kind: str) -> pd.DataFrame:
+        candidates = [folder / f"{frequency}-{kind}.csv", folder / f"{frequency}-{kind}.csv.gz"]
+        file = next((c for c in candidates if c.exists()), None)
+        if file is None:
+            raise DataError(f"{candidates[0]}: no such M4 file (nor .csv.gz); check the folder")
+        wide = pd.read_csv(file, index_col=0)
+        long = wide.stack(future_stack=False).rename("y").reset_index()
+        long.columns = ["unique_id", "column", "y"]
+        long["ds"] = long["column"].str[1:].astype("int64") - 1  # V2 is step 1
+        return long[["unique_id", "ds", "y"]].astype({"y": "float64"})
+
+    train, test = one("train"), one("test")
+    order = {sid: k for k, sid in enumerate(train["unique_id"].unique())}
+    ends = train.groupby("unique_id")["ds"].max()
+    test["ds"] = test["ds"] + test["unique_id"].map(ends).to_numpy()
+    key = train["unique_id"].map(order)
+    train = train.iloc[np.lexsort((train["ds"].to_numpy(), key.to_numpy()))]
+    key = test["unique_id"].map(order)
+    test = test.iloc[np.lexsort((test["ds"].to_numpy(), key.to_numpy()))]
+    return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -176,6 +176,27 @@ class Panel:
         before = np.asarray(self.times() < when)
         return np.add.reduceat(before.astype(np.int64), self.offsets[:-1])
 
+    def future_times(self, h: int) -> pd.Index:
+        """The ``h`` timestamps after each series' end, series after series (``n_series * h``)."""
+        if h < 1:
+            raise ValueError(f"horizon must be >= 1, got {h}")
+        lengths = self.lengths
+        steps = np.tile(np.arange(h, dtype=np.int64), self.n_series) + np.repeat(lengths, h)
+        if not self.is_datetime:
+            return pd.Index(np.repeat(self.starts.to_numpy(), h) + steps * int(self.freq))
+        if self._fixed_steps:
+            ns = np.repeat(self.starts.asi8, h) + steps * step_nanos(str(self.freq))
+            return _stamps(ns, self.starts.tz)
+        return _stamps(
+            np.concatenate(
+                [
+                    self.time_index(i, h, shift=int(lengths[i])).as_unit("ns").asi8
+                    for i in range(self.n_series)
+                ]
+            ),
+            self.starts.tz,
+        )
+
     def point_index(self) -> tuple[np.ndarray, np.ndarray]:
         """Series number and position within its series of every value, each ``(N,) int64``."""
         lengths = self.lengths

@@ -1,0 +1,298 @@
+"""The estimator contract every forecaster follows, neural or statistical.
+
+scikit-learn conventions: ``__init__`` stores keyword parameters and nothing else; ``fit``
+validates, learns state ending in ``_`` and returns ``self``; ``predict`` starts with
+``check_is_fitted``; ``clone`` and ``get_params`` work. One level of template: :meth:`fit` and
+:meth:`predict` here turn any input into a :class:`~tsrnn.Panel` and a long DataFrame; a model
+writes ``_fit(panel)`` and ``_predict(h)`` and nothing more.
+
+:class:`LocalForecaster` adds what the statistical models share: one model per series, fitted in
+parallel (``n_jobs``), gaps imputed where the method needs complete data, a fallback to a
+seasonal naive forecast for any series the method fails on (recorded in ``fallbacks_``), and
+statsmodels warnings captured and summarized instead of sprayed on the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from tsrnn.data.frequency import season_length
+from tsrnn.data.impute import Imputer
+from tsrnn.data.panel import ID, TIME, Panel, as_panel
+from tsrnn.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+def quantile_column(model: str, q: float) -> str:
+    """Name of the column holding quantile ``q`` of ``model``: ``"LSTM-q0.1"``."""
+    return f"{model}-q{q:g}"
+
+
+def check_quantiles(quantiles: Sequence[float] | None) -> list[float]:
+    """Sorted quantile levels, each strictly between 0 and 1."""
+    if quantiles is None:
+        return []
+    levels = sorted(float(q) for q in quantiles)
+    if any(not 0.0 < q < 1.0 for q in levels) or len(set(levels)) != len(levels):
+        raise ValueError(f"quantiles must be distinct and strictly between 0 and 1: {quantiles}")
+    return levels
+
+
+class Forecaster(BaseEstimator):
+    """Base of every tsrnn forecaster: the fit/predict template over a Panel.
+
+    Capability flags (class attributes): ``supports_missing`` (the method reads ``NaN`` natively;
+    otherwise gaps are imputed for it), ``supports_quantiles`` (``predict(quantiles=...)``
+    works), ``is_global`` (one model across all series).
+    """
+
+    supports_missing: ClassVar[bool] = False
+    supports_quantiles: ClassVar[bool] = True
+    is_global: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        """Column name of this model's forecasts: the class name without ``Forecaster``."""
+        return type(self).__name__.removesuffix("Forecaster")
+
+    # ------------------------------------------------------------------ the template
+    def fit(self, y: Any, X: Any = None) -> Forecaster:
+        """Learn from ``y``: a long or wide DataFrame, a ``pd.Series``, an array or a Panel.
+
+        ``X`` is accepted for a uniform signature; covariates travel as Panel columns.
+        """
+        panel = as_panel(y)
+        self.freq_ = panel.freq
+        self.season_ = self._season(panel)
+        self.ids_ = panel.ids.copy()
+        self.lengths_ = panel.lengths.copy()
+        # Where predict's forecasts go on the calendar, without keeping the data: each series
+        # reduced to its last point, whose future_times are the steps after the series' end.
+        ones = np.ones(panel.n_series, dtype=np.float32)
+        self.index_ = Panel(
+            values=ones,
+            observed=ones.astype(bool),
+            offsets=np.arange(panel.n_series + 1),
+            ids=panel.ids,
+            starts=panel.times()[panel.offsets[1:] - 1],
+            freq=panel.freq,
+        )
+        self._fit(panel)
+        return self
+
+    def predict(
+        self, h: int, X_future: Any = None, quantiles: Sequence[float] | None = None
+    ) -> pd.DataFrame:
+        """Forecast ``h`` steps after the end of every fitted series, in long format.
+
+        Returns ``unique_id``, ``ds``, a column named after the model, and one
+        ``<model>-q<level>`` column per requested quantile.
+        """
+        check_is_fitted(self)
+        if not isinstance(h, int | np.integer) or h < 1:
+            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
+        levels = check_quantiles(quantiles)
+        if levels and not self.supports_quantiles:
+            raise ValueError(f"{self.name} makes point forecasts only; drop quantiles=")
+        mean, std = self._predict(int(h))
+        frame = pd.DataFrame(
+            {
+                ID: np.repeat(self.ids_.astype(str), h),
+                TIME: self.index_.future_times(h),
+                self.name: mean.ravel(),
+            }
+        )
+        for q in levels:
+            frame[quantile_column(self.name, q)] = (mean + norm.ppf(q) * std).ravel()
+        return frame
+
+    # ------------------------------------------------------------------ what a model writes
+    def _fit(self, panel: Panel) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, h: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+        """Point forecasts and forecast standard deviations, each ``(n_series, h)``.
+
+        Quantiles are ``mean + z_q * std`` (normal forecast errors), nested and widening with
+        the horizon wherever ``std`` grows.
+        """
+        raise NotImplementedError
+
+    def _season(self, panel: Panel) -> int:
+        season = getattr(self, "season", None)
+        if season is None:
+            return season_length(panel.freq)
+        if not isinstance(season, int | np.integer) or season < 1:
+            raise ValueError(f"{self.name}: season must be a positive integer, got {season!r}")
+        return int(season)
+
+
+# ---------------------------------------------------------------------- one model per series
+@dataclass(frozen=True)
+class Fallback:
+    """A series the method failed on, forecast by the seasonal naive (or naive) method."""
+
+    values: np.ndarray  # the series' observed history (imputed), last season at least
+    season: int  # 1: plain naive
+    sigma: float  # residual standard deviation of the fallback method
+    reason: str
+
+
+class LocalForecaster(Forecaster):
+    """One model per series, fitted in parallel, with a recorded fallback for failures.
+
+    A subclass writes ``_fit_series(y) -> state`` on one series' values (1-D ``float64``, gaps
+    imputed unless ``supports_missing``, leading unobserved points dropped) and
+    ``_forecast_series(state, h) -> (mean, std)``. Any exception in either, or a non-finite
+    forecast, turns that series into a :class:`Fallback` (seasonal naive with the model's
+    season when the series spans two seasons, else naive), listed in ``fallbacks_``.
+
+    Attributes
+    ----------
+    states_ : list
+        The fitted model (or :class:`Fallback`) of each series, in ``ids_`` order.
+    fallbacks_ : pandas.DataFrame
+        ``unique_id``, ``model``, ``fallback``, ``reason``: one row per series that fell back.
+    warnings_ : dict of str to int
+        Warnings the underlying library raised while fitting, message -> count.
+    """
+
+    impute: ClassVar[str] = "linear"  # how gaps are filled for methods that need complete data
+
+    def _fit(self, panel: Panel) -> None:
+        from joblib import Parallel, delayed
+
+        n_jobs = getattr(self, "n_jobs", 1)
+        histories = self._histories(panel)
+        results = Parallel(n_jobs=n_jobs, prefer="processes")(
+            delayed(_fit_one)(self, y, self.season_) for y in histories
+        )
+        self.states_ = [state for state, _ in results]
+        counts: Counter[str] = Counter()
+        for _, caught in results:
+            counts.update(caught)
+        self.warnings_ = dict(counts)
+        if counts:
+            log.info(
+                "%s: %d warning(s) while fitting %d series, e.g. %s",
+                self.name,
+                sum(counts.values()),
+                len(histories),
+                next(iter(counts)),
+            )
+        self._record_fallbacks()
+
+    def _predict(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        mean = np.empty((len(self.states_), h))
+        std = np.empty((len(self.states_), h))
+        changed = False
+        for i, state in enumerate(self.states_):
+            if not isinstance(state, Fallback):
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        m, s = self._forecast_series(state, h)
+                    m, s = np.asarray(m, dtype=np.float64), np.asarray(s, dtype=np.float64)
+                    if m.shape != (h,) or not np.isfinite(m).all():
+                        raise FloatingPointError("non-finite forecast")
+                    mean[i], std[i] = m, np.where(np.isfinite(s), s, np.nan)
+                    continue
+                except Exception as exc:  # a batch never crashes on one series
+                    state = self.states_[i] = _fallback(
+                        self._history_of(state), self.season_, f"forecast failed: {exc}"
+                    )
+                    changed = True
+            mean[i], std[i] = naive_forecast(state.values, state.season, state.sigma, h)
+        if changed:
+            self._record_fallbacks()
+        return mean, std
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _fit_series(self, y: np.ndarray) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _forecast_series(self, state: Any, h: int) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _history_of(self, state: Any) -> np.ndarray:
+        """The series a fitted state was fitted on (for a fallback decided at predict time)."""
+        return np.asarray(state.history, dtype=np.float64)
+
+    # ------------------------------------------------------------------ helpers
+    def _histories(self, panel: Panel) -> list[np.ndarray]:
+        if not self.supports_missing and not panel.observed.all():
+            panel = Imputer(self.impute).fit_transform(panel)
+        out = []
+        for i in range(panel.n_series):
+            values = panel.series_values(i).astype(np.float64)
+            seen = panel.observed[panel.offsets[i] : panel.offsets[i + 1]]
+            out.append(values[int(np.argmax(seen)) :])  # a series starts at its first observation
+        return out
+
+    def _record_fallbacks(self) -> None:
+        rows = [
+            (self.ids_[i], self.name, "SeasonalNaive" if s.season > 1 else "Naive", s.reason)
+            for i, s in enumerate(self.states_)
+            if isinstance(s, Fallback)
+        ]
+        self.fallbacks_ = pd.DataFrame(rows, columns=[ID, "model", "fallback", "reason"])
+        if rows:
+            log.warning(
+                "%s fell back to a naive forecast for %d of %d series (see fallbacks_)",
+                self.name,
+                len(rows),
+                len(self.states_),
+            )
+
+
+def _fit_one(model: LocalForecaster, y: np.ndarray, season: int) -> tuple[Any, list[str]]:
+    """Fit one series, capturing warnings; any failure becomes a recorded fallback."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if len(y) < 2:
+                raise DataError(f"too short ({len(y)} observed point)")
+            state: Any = model._fit_series(y)
+        except Exception as exc:  # a batch never crashes on one series
+            state = _fallback(y, season, f"{type(exc).__name__}: {exc}")
+    return state, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def _fallback(y: np.ndarray, season: int, reason: str) -> Fallback:
+    m = season if len(y) >= 2 * season and season > 1 else 1
+    sigma = _residual_sigma(y, m)
+    return Fallback(
+        values=np.asarray(y[-m:], dtype=np.float64), season=m, sigma=sigma, reason=reason
+    )
+
+
+def _residual_sigma(y: np.ndarray, m: int) -> float:
+    resid = y[m:] - y[:-m] if len(y) > m else np.zeros(1)
+    return float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
+
+
+def naive_forecast(
+    values: np.ndarray, season: int, sigma: float, h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal naive point forecasts and their standard deviations (Hyndman & Athanasopoulos).
+
+    ``std_h = sigma * sqrt(k + 1)`` where ``k`` counts the complete seasons before step ``h``
+    (for ``season=1``: ``sigma * sqrt(h)``, the random walk).
+    """
+    last = np.asarray(values, dtype=np.float64)[-season:]
+    steps = np.arange(h)
+    mean = last[steps % season]
+    std = sigma * np.sqrt(steps // season + 1.0)
+    return mean, std
