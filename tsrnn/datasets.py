@@ -150,7 +150,7 @@ def read_m4(folder: str | Path, frequency: str = "Hourly") -> tuple[pd.DataFrame
         if file is None:
             raise DataError(f"{candidates[0]}: no such M4 file (nor .csv.gz); check the folder")
         wide = pd.read_csv(file, index_col=0)
-        long = wide.stack(future_stack=False).rename("y").reset_index()
+        long = wide.stack(future_stack=True).dropna().rename("y").reset_index()  # drop padding
         long.columns = ["unique_id", "column", "y"]
         long["ds"] = long["column"].str[1:].astype("int64") - 1  # V2 is step 1
         return long[["unique_id", "ds", "y"]].astype({"y": "float64"})
