@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/tsrnn info beijing_pm25 --report reports/demo/data_report.md
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

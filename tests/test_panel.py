@@ -224,3 +224,8 @@ def test_future_times_continue_each_series(freq):
         [panel.time_index(i, 2, shift=int(panel.lengths[i])) for i in range(panel.n_series)]
     )
     np.testing.assert_array_equal(panel.future_times(2), expected)
+
+
+def test_a_one_dimensional_array_is_one_series():
+    panel = as_panel(np.array([1.0, 2.0, np.nan, 4.0]))
+    assert panel.n_series == 1 and panel.lengths.tolist() == [4]

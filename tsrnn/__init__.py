@@ -7,11 +7,15 @@ matplotlib are imported by the modules that need them.
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from tsrnn.data.io import DataReport, read_csv
 from tsrnn.data.panel import Panel, as_panel
 from tsrnn.errors import DataError
+
+# A library logs, the application decides what is shown (the CLI configures logging).
+logging.getLogger("tsrnn").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("tsrnn")

@@ -439,7 +439,8 @@ def as_panel(data: Any, freq: Freq | None = None) -> Panel:
             return Panel.from_long(data, freq=freq, past_covariates=extra)
         return Panel.from_wide(data, freq=freq)
     if isinstance(data, np.ndarray | list):
-        return Panel.from_arrays(data, freq=freq if freq is not None else 1)
+        arrays = [data] if np.ndim(data) == 1 else data  # a 1-D array is one series
+        return Panel.from_arrays(arrays, freq=freq if freq is not None else 1)
     raise DataError(
         f"cannot make a Panel from {type(data).__name__}: pass a long DataFrame "
         f"({ID}, {TIME}, {TARGET}), a wide DataFrame, a pd.Series or a numpy array"
