@@ -77,10 +77,8 @@ def run_one(method: str, series: int | None, n_jobs: int, out: Path) -> None:
     seconds = time.perf_counter() - start
     forecasts.rename(columns={model.name: method}).to_csv(out / f"{method}.csv", index=False)
     fallbacks = getattr(model, "fallbacks_", pd.DataFrame())
-    peak = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,  # joblib workers
-    )
+    # The main process only: joblib's worker processes are not reaped here, so not counted.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     info = {"seconds": seconds, "peak_rss_mb": peak / 1024, "fallbacks": len(fallbacks)}
     (out / f"{method}.json").write_text(json.dumps(info))
 
