@@ -258,3 +258,10 @@ def test_an_explicit_season_on_integer_steps():
     model = ARIMA(season=24, method="css").fit(pd.Series(daily))
     _, D, _, m = model.orders_.loc[0, "seasonal_order"]
     assert (D, m) == (1, 24)
+
+
+def test_short_series_with_a_gap_falls_back_with_finite_intervals():
+    fitted = ARIMA().fit(pd.Series([1.0, np.nan, 3.0, 4.0, 5.0]))
+    out = fitted.predict(2, quantiles=[0.1, 0.9])
+    assert len(fitted.fallbacks_) == 1
+    assert np.isfinite(out[["ARIMA", "ARIMA-q0.1", "ARIMA-q0.9"]].to_numpy()).all()

@@ -281,6 +281,8 @@ def _fit_one(model: LocalForecaster, y: np.ndarray, season: int) -> tuple[Any, l
 
 
 def _fallback(y: np.ndarray, season: int, reason: str) -> Fallback:
+    if np.isnan(y).any():  # a model that reads gaps natively hands them on: fill them here
+        y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
     m = season if len(y) >= 2 * season and season > 1 else 1
     sigma = _residual_sigma(y, m)
     return Fallback(
