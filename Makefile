@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/windows.py --quick
 	$(BIN)/python benchmarks/read_csv.py --rows 1000000
+	$(BIN)/python benchmarks/baselines.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info

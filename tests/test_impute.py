@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from panels import make_panel
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -12,20 +13,6 @@ from tsrnn import DataError, Panel
 from tsrnn.data.impute import STRATEGIES, Imputer
 
 nan = np.nan
-
-
-def make_panel(series, freq=1):
-    """A Panel exactly as given (trailing gaps kept, unlike Panel.from_arrays)."""
-    rows = [np.asarray(s, dtype=np.float32) for s in series]
-    values = np.concatenate(rows)
-    return Panel(
-        values=values,
-        observed=~np.isnan(values),
-        offsets=np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
-        ids=[f"s{i}" for i in range(len(rows))],
-        starts=pd.Index(np.zeros(len(rows), dtype=np.int64)),
-        freq=freq,
-    )
 
 
 def split(panel, values):

@@ -1,30 +1,16 @@
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from panels import make_panel
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from tsrnn import DataError, Panel
+from tsrnn import DataError
 from tsrnn.data.scale import METHODS, Scaler, denormalize, normalize_windows
 
 nan = np.nan
-
-
-def make_panel(series):
-    """A Panel exactly as given (trailing gaps kept, unlike Panel.from_arrays)."""
-    rows = [np.asarray(s, dtype=np.float32) for s in series]
-    values = np.concatenate(rows)
-    return Panel(
-        values=values,
-        observed=~np.isnan(values),
-        offsets=np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
-        ids=[f"s{i}" for i in range(len(rows))],
-        starts=pd.Index(np.zeros(len(rows), dtype=np.int64)),
-        freq=1,
-    )
 
 
 def random_panel(seed, n_series=5):
