@@ -149,6 +149,10 @@ class Fallback:
     sigma: float  # residual standard deviation of the fallback method
     reason: str
 
+    @property
+    def method(self) -> str:
+        return "SeasonalNaive" if self.season > 1 else "Naive"
+
 
 class LocalForecaster(Forecaster):
     """One model per series, fitted in parallel, with a recorded fallback for failures.
@@ -249,7 +253,7 @@ class LocalForecaster(Forecaster):
 
     def _record_fallbacks(self) -> None:
         rows = [
-            (self.ids_[i], self.name, "SeasonalNaive" if s.season > 1 else "Naive", s.reason)
+            (self.ids_[i], self.name, s.method, s.reason)
             for i, s in enumerate(self.states_)
             if isinstance(s, Fallback)
         ]

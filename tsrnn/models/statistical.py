@@ -566,7 +566,7 @@ class ETS(LocalForecaster):
         rows = [
             (self.ids_[i], s.spec.name, s.aicc)
             if isinstance(s, _Selected)
-            else (self.ids_[i], "SeasonalNaive" if s.season > 1 else "Naive", np.nan)
+            else (self.ids_[i], s.method, np.nan)
             for i, s in enumerate(self.states_)
         ]
         self.models_ = pd.DataFrame(rows, columns=[ID, "model", "aicc"])
