@@ -410,3 +410,43 @@ def test_shapes_and_dtypes_of_a_batch() -> None:
     assert batch.origin.tolist() == [1, 1] and batch.series.tolist() == [0, 1]
     assert not torch.isnan(batch.x).any()
     assert windows.nbytes > 0
+
+
+# ---------------------------------------------------------------------- several targets, tensors
+def test_extra_targets_are_gathered_beside_the_value() -> None:
+    panel = random_panel(12)
+    j = panel.covariate_names.index("temp")
+    covs = panel.covariates.copy()
+    covs[::7, j] = np.nan  # a covariate target has gaps of its own
+    panel = panel.replace(covariates=covs)
+    L, H = 5, 3
+    windows = Windows(panel, L, H, targets=("temp",))
+    plain = Windows(panel, L, H)
+    origins = windows.origins()
+    index = np.arange(len(origins))
+    batch = windows.gather(*origins.take(index))
+    reference = plain.gather(*origins.take(index))
+    assert batch.y.shape == (len(origins), H, 2) and batch.y_mask.shape == batch.y.shape
+    torch.testing.assert_close(batch.y[..., 0], reference.y, rtol=0, atol=0)
+    assert torch.equal(batch.y_mask[..., 0], reference.y_mask)
+    series, pos = origins.take(index)
+    for k in range(0, len(index), 17):
+        start = panel.offsets[series[k]] + pos[k]
+        expected = panel.covariates[start : start + H, j]
+        assert batch.y_mask[k, :, 1].tolist() == (~np.isnan(expected)).tolist()
+        seen = ~np.isnan(expected)
+        assert np.array_equal(batch.y[k, :, 1].numpy()[seen], expected[seen])
+        assert (batch.y[k, :, 1].numpy()[~seen] == 0).all()
+    with pytest.raises(ValueError, match="not past covariates"):
+        Windows(panel, L, H, targets=("promo",))  # a known-future covariate is no target
+
+
+def test_gathering_from_index_tensors_equals_gathering_from_arrays() -> None:
+    panel = random_panel(13)
+    windows = Windows(panel, 6, 4).to("cpu")
+    origins = windows.origins()
+    series, pos = origins.take(np.arange(0, len(origins), 3))
+    a = windows.gather(series, pos)
+    b = windows.gather(torch.from_numpy(series), torch.from_numpy(pos))
+    for x, y in zip(a, b, strict=True):
+        assert torch.equal(x, y)

@@ -51,8 +51,9 @@ class Batch(NamedTuple):
 
     x: torch.Tensor  # (B, L, F) float32
     x_future: torch.Tensor  # (B, H, Ff) float32
-    y: torch.Tensor  # (B, H) float32 target (scaled, never imputed), 0 where unobserved
-    y_mask: torch.Tensor  # (B, H) bool, True where the target was observed
+    y: torch.Tensor  # (B, H) float32 target (scaled, never imputed), 0 where unobserved;
+    #                  (B, H, 1 + T) with T extra ``targets``: the value first, then those
+    y_mask: torch.Tensor  # bool, shaped as y, True where the target was observed
     series: torch.Tensor  # (B,) int64 series index: panel.ids[series], a scaler's parameters
     origin: torch.Tensor  # (B,) int64 position of the first target step within its series
 
@@ -153,6 +154,10 @@ class Windows:
         Known-future covariates for the ``H`` steps after each series' end, shape
         ``(n_series, H, n_future_covariates)``, read by :meth:`forecast_origins` windows.
         Without them those steps read ``NaN``, so a model can refuse to forecast blind.
+    targets : tuple of str
+        Past covariates gathered as targets too (forecast jointly with the value): ``Batch.y``
+        and ``Batch.y_mask`` then have shape ``(B, H, 1 + len(targets))``, a covariate's
+        target observed where it is not ``NaN``.
 
     Examples
     --------
@@ -183,6 +188,7 @@ class Windows:
         *,
         calendar: bool = True,
         future_values: np.ndarray | None = None,
+        targets: tuple[str, ...] = (),
     ) -> None:
         if input_size < 1 or horizon < 1:
             raise ValueError(
@@ -202,6 +208,16 @@ class Windows:
         )
         self.future_names: tuple[str, ...] = cal + panel.future_covariates
         F, Ff, K = len(self.feature_names), len(self.future_names), len(cal)
+        targets = tuple(targets)
+        unknown = [t for t in targets if t not in panel.past_covariates]
+        if unknown:
+            raise ValueError(
+                f"Windows: targets {unknown} are not past covariates of the panel "
+                f"{list(panel.past_covariates)}"
+            )
+        self.targets = targets
+        extra = [panel.covariate_names.index(c) for c in targets]
+        k = 1 + len(extra)  # target columns: the value, then the extra targets
         if future_values is not None:
             future_values = np.asarray(future_values, dtype=np.float32)
             if future_values.shape != (panel.n_series, H, len(future)):
@@ -223,8 +239,8 @@ class Windows:
 
         xs = np.zeros((R, F), dtype=np.float32)  # input rows, columns as in feature_names
         xs[:, 2] = 1.0  # padding is as stale as it gets
-        ys = np.zeros(R, dtype=np.float32)  # targets: contiguous, one block of H per window
-        ms = np.zeros(R, dtype=bool)
+        ys = np.zeros((R, k), dtype=np.float32)  # targets: one contiguous block per window
+        ms = np.zeros((R, k), dtype=bool)
         fs = np.zeros((R, Ff), dtype=np.float32) if table > R else None  # future rows
         c_past, c_cal, c_fut = (
             slice(3, 3 + len(past)),
@@ -244,8 +260,12 @@ class Windows:
             covs = np.nan_to_num(panel.covariates[a:b], nan=0.0)
             xs[rows, c_past] = covs[:, past]
             xs[rows, c_fut] = covs[:, future]
-            ys[rows] = np.where(seen, values, 0.0)
-            ms[rows] = seen
+            ys[rows, 0] = np.where(seen, values, 0.0)
+            ms[rows, 0] = seen
+            if extra:
+                raw = panel.covariates[a:b][:, extra]
+                ys[rows, 1:] = np.nan_to_num(raw, nan=0.0)
+                ms[rows, 1:] = ~np.isnan(raw)
             if K:  # calendar of padding and data: positions -L .. len - 1
                 series, pos = _spans(lo, hi, -L, lengths)
                 xs[self._row0[series] + pos, c_cal] = calendar_features(panel, series, pos)
@@ -263,17 +283,43 @@ class Windows:
             after = (self._row0 + lengths)[:, None] + np.arange(H)  # (S, H) rows past the end
             fs[after, K:] = np.nan if future_values is None else future_values
 
+        # Rows with any observed target, for the origin filters.
+        self._seen = ms[:, 0] if k == 1 else ms.any(axis=1)
         self._xs = torch.from_numpy(xs)
         self._ys = torch.from_numpy(ys)
         self._ms = torch.from_numpy(ms)
         self._fs = torch.from_numpy(np.ascontiguousarray(fs))
-        # Overlapping views: row r of a view is the window of rows starting at r, contiguous in
-        # memory, so index_select copies one block per window.
+        self._row0_t = torch.from_numpy(self._row0)
+        self._frow0_t = torch.from_numpy(np.asarray(self._frow0, dtype=np.int64))
+        self._views()
+
+    def _views(self) -> None:
+        """Overlapping views: row r of a view is the window of rows starting at r, contiguous
+        in memory, so ``index_select`` copies one block per window."""
+        L, H, F, Ff = self.input_size, self.horizon, self.n_features, self.n_future_features
+        R, k = len(self._xs), self._ys.shape[1]
         self._x_view = self._xs.view(-1).as_strided((R - L + 1, L * F), (F, 1))
-        self._y_view = self._ys.as_strided((R - H + 1, H), (1, 1))
-        self._m_view = self._ms.as_strided((R - H + 1, H), (1, 1))
+        self._y_view = self._ys.view(-1).as_strided((R - H + 1, H * k), (k, 1))
+        self._m_view = self._ms.view(-1).as_strided((R - H + 1, H * k), (k, 1))
         rows_f = len(self._fs)
         self._f_view = self._fs.view(-1).as_strided((max(rows_f - H + 1, 0), H * Ff), (Ff, 1))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the rows live and batches are gathered."""
+        return self._xs.device
+
+    def to(self, device: str | torch.device) -> Windows:
+        """Move the rows to ``device`` (a GPU: batches are then gathered there, no host copy).
+
+        Returns ``self``. Pass index tensors on that device to :meth:`gather`.
+        """
+        device = torch.device(device)
+        if device != self.device:
+            for name in ("_xs", "_ys", "_ms", "_fs", "_row0_t", "_frow0_t"):
+                setattr(self, name, getattr(self, name).to(device))
+            self._views()
+        return self
 
     def __repr__(self) -> str:
         return (
@@ -346,7 +392,7 @@ class Windows:
             if min_observed > 0 or min_target_observed > 0:
                 # Observed counts from a running sum over this chunk's rows (padding included).
                 base = self._row0[a] - L
-                block = self._ms.numpy()[base : self._row0[b - 1] + lengths[b - 1] + H]
+                block = self._seen[base : self._row0[b - 1] + lengths[b - 1] + H]
                 seen = np.concatenate([[0], np.cumsum(block, dtype=np.int32)])
                 rows = self._row0[series] + pos - base
                 keep = (seen[rows] - seen[rows - L]) / np.minimum(pos, L) >= min_observed
@@ -378,23 +424,34 @@ class Windows:
     def allocate(self, batch_size: int) -> Batch:
         """Fresh output tensors for up to ``batch_size`` windows, to pass to :meth:`gather`."""
         L, H, F, Ff = self.input_size, self.horizon, self.n_features, self.n_future_features
+        target = (batch_size, H) if not self.targets else (batch_size, H, 1 + len(self.targets))
+        on = {"device": self.device}
         return Batch(
-            x=torch.empty(batch_size, L, F),
-            x_future=torch.empty(batch_size, H, Ff),
-            y=torch.empty(batch_size, H),
-            y_mask=torch.empty(batch_size, H, dtype=torch.bool),
-            series=torch.empty(batch_size, dtype=torch.int64),
-            origin=torch.empty(batch_size, dtype=torch.int64),
+            x=torch.empty(batch_size, L, F, **on),
+            x_future=torch.empty(batch_size, H, Ff, **on),
+            y=torch.empty(target, **on),
+            y_mask=torch.empty(target, dtype=torch.bool, **on),
+            series=torch.empty(batch_size, dtype=torch.int64, **on),
+            origin=torch.empty(batch_size, dtype=torch.int64, **on),
         )
 
     def gather(
-        self, series: np.ndarray | list[int], pos: np.ndarray | list[int], out: Batch | None = None
+        self,
+        series: np.ndarray | list[int] | torch.Tensor,
+        pos: np.ndarray | list[int] | torch.Tensor,
+        out: Batch | None = None,
     ) -> Batch:
         """The windows at origins ``(series[i], pos[i])``, ``0 <= pos <= length``.
 
         Written into ``out`` (from :meth:`allocate`, at least as large) when given; the result's
         tensors are then views of ``out``'s and change with the next gather into it.
+        ``int64`` tensors on :attr:`device` are used as they are, unchecked: the fast path for
+        a training loop that draws its origins on a GPU.
         """
+        if isinstance(series, torch.Tensor) and isinstance(pos, torch.Tensor):
+            if out is None:
+                out = self.allocate(len(series))
+            return self._gather(series, pos, out)
         series = np.asarray(series, dtype=np.int64)
         pos = np.asarray(pos, dtype=np.int64)
         if series.shape != pos.shape or series.ndim != 1:
@@ -409,18 +466,24 @@ class Windows:
             raise ValueError(f"gather: out holds {len(out.x)} windows, {len(series)} asked")
         return self._gather(series, pos, out)
 
-    def _gather(self, series: np.ndarray, pos: np.ndarray, out: Batch) -> Batch:
+    def _gather(
+        self, series: np.ndarray | torch.Tensor, pos: np.ndarray | torch.Tensor, out: Batch
+    ) -> Batch:
         b, L = len(series), self.input_size
-        rows = torch.from_numpy(self._row0[series] + pos)  # (B,) row of the first target step
+        if isinstance(series, np.ndarray):
+            series, pos = torch.from_numpy(series), torch.from_numpy(pos)
+            if self.device.type != "cpu":
+                series, pos = series.to(self.device), pos.to(self.device)
+        rows = self._row0_t[series] + pos  # (B,) row of the first target step
         x, x_future, y, y_mask, s, o = (t[:b] for t in out)
         torch.index_select(self._x_view, 0, rows - L, out=x.view(b, -1))  # (B, L*F)
-        torch.index_select(self._y_view, 0, rows, out=y)  # (B, H)
-        torch.index_select(self._m_view, 0, rows, out=y_mask)  # (B, H)
+        torch.index_select(self._y_view, 0, rows, out=y.view(b, -1))  # (B, H*k)
+        torch.index_select(self._m_view, 0, rows, out=y_mask.view(b, -1))  # (B, H*k)
         if self.n_future_features:
-            frows = torch.from_numpy(self._frow0[series] + pos)
+            frows = self._frow0_t[series] + pos
             torch.index_select(self._f_view, 0, frows, out=x_future.view(b, -1))  # (B, H*Ff)
-        s.copy_(torch.from_numpy(series))
-        o.copy_(torch.from_numpy(pos))
+        s.copy_(series)
+        o.copy_(pos)
         return Batch(x, x_future, y, y_mask, s, o)
 
     def batches(
