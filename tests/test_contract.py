@@ -18,7 +18,17 @@ from tsrnn.models.baselines import (
     SeasonalNaive,
     WindowAverage,
 )
+from tsrnn.models.neural import GRUForecaster, LSTMForecaster, NeuralForecaster, RNNForecaster
 from tsrnn.models.statistical import ETS, SES, Comb, Damped, Holt, Theta
+
+SMALL_NET = {
+    "horizon": 6,
+    "hidden_size": 8,
+    "num_layers": 1,
+    "max_steps": 6,
+    "val_every": 3,
+    "batch_size": 32,
+}
 
 FORECASTERS = [
     Naive(),
@@ -34,8 +44,13 @@ FORECASTERS = [
     Theta(),
     ETS(),
     ARIMA(max_p=2, max_q=2, max_P=1, max_Q=1),
+    LSTMForecaster(**SMALL_NET),
+    GRUForecaster(**SMALL_NET, loss="quantile"),
+    RNNForecaster(**SMALL_NET, head="recursive", loss="normal", num_samples=20),
+    NeuralForecaster(cell="gru", **SMALL_NET, loss="studentt", embedding_size=2),
 ]
 IDS = [type(f).__name__ for f in FORECASTERS]
+IDS[-4:] = ["LSTM", "GRU-quantile", "RNN-recursive-normal", "Neural-studentt-embedding"]
 H = 6
 
 

@@ -22,4 +22,21 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["DataError", "DataReport", "Panel", "__version__", "as_panel", "read_csv"]
+
+def load(path, device=None):
+    """Load a forecaster written by ``model.save(path)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file (read with ``torch.load(weights_only=True)``: no pickled code runs).
+    device : str, optional
+        Where to run the network; default: where it was trained, or the CPU if that GPU is
+        not here.
+    """
+    from tsrnn.models.persistence import load_model
+
+    return load_model(path, device=device)
+
+
+__all__ = ["DataError", "DataReport", "Panel", "__version__", "as_panel", "load", "read_csv"]

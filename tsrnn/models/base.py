@@ -73,22 +73,13 @@ class Forecaster(BaseEstimator):
 
         ``X`` is accepted for a uniform signature; covariates travel as Panel columns.
         """
-        panel = as_panel(y)
+        panel = self._as_panel(y, X)
         self.freq_ = panel.freq
         self.season_ = self._season(panel)
         self.ids_ = panel.ids.copy()
         self.lengths_ = panel.lengths.copy()
-        # Where predict's forecasts go on the calendar, without keeping the data: each series
-        # reduced to its last point, whose future_times are the steps after the series' end.
-        ones = np.ones(panel.n_series, dtype=np.float32)
-        self.index_ = Panel(
-            values=ones,
-            observed=ones.astype(bool),
-            offsets=np.arange(panel.n_series + 1),
-            ids=panel.ids,
-            starts=panel.times()[panel.offsets[1:] - 1],
-            freq=panel.freq,
-        )
+        # Where predict's forecasts go: future_times of each series' last point.
+        self.index_ = last_points(panel)
         self._fit(panel)
         return self
 
@@ -107,18 +98,14 @@ class Forecaster(BaseEstimator):
         if levels and not self.supports_quantiles:
             raise ValueError(f"{self.name} makes point forecasts only; drop quantiles=")
         mean, std = self._predict(int(h))
-        frame = pd.DataFrame(
-            {
-                ID: np.repeat(self.ids_.astype(str), h),
-                TIME: self.index_.future_times(h),
-                self.name: mean.ravel(),
-            }
-        )
-        for q in levels:
-            frame[quantile_column(self.name, q)] = (mean + norm.ppf(q) * std).ravel()
-        return frame
+        quantiles_ = {q: mean + norm.ppf(q) * std for q in levels}
+        return forecast_frame(self.index_, int(h), {self.name: (mean, quantiles_)})
 
     # ------------------------------------------------------------------ what a model writes
+    def _as_panel(self, y: Any, X: Any) -> Panel:
+        """The Panel ``fit`` learns from (a model reading covariates overrides this)."""
+        return as_panel(y)
+
     def _fit(self, panel: Panel) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -137,6 +124,36 @@ class Forecaster(BaseEstimator):
         if isinstance(season, bool) or not isinstance(season, int | np.integer) or season < 1:
             raise ValueError(f"{self.name}: season must be a positive integer, got {season!r}")
         return int(season)
+
+
+def forecast_frame(
+    index: Panel, h: int, columns: dict[str, tuple[np.ndarray, dict[float, np.ndarray]]]
+) -> pd.DataFrame:
+    """Forecasts in long format: ``unique_id``, ``ds``, then per output column its point
+    forecasts and ``<column>-q<level>`` quantiles.
+
+    ``index`` holds the series (its ``future_times(h)`` are the forecast times); ``columns``
+    maps a column name to ``(point (n_series, h), {level: (n_series, h)})``.
+    """
+    frame = pd.DataFrame({ID: np.repeat(index.ids.astype(str), h), TIME: index.future_times(h)})
+    for name, (point, quantiles) in columns.items():
+        frame[name] = np.asarray(point, dtype=np.float64).ravel()
+        for q, values in quantiles.items():
+            frame[quantile_column(name, q)] = np.asarray(values, dtype=np.float64).ravel()
+    return frame
+
+
+def last_points(panel: Panel) -> Panel:
+    """Each series reduced to its last point: where forecasts go, without keeping the data."""
+    ones = np.ones(panel.n_series, dtype=np.float32)
+    return Panel(
+        values=ones,
+        observed=ones.astype(bool),
+        offsets=np.arange(panel.n_series + 1),
+        ids=panel.ids,
+        starts=panel.times()[panel.offsets[1:] - 1],
+        freq=panel.freq,
+    )
 
 
 # ---------------------------------------------------------------------- one model per series

@@ -1,0 +1,330 @@
+"""The neural estimators: learning on real data, gaps, global use, covariates, several targets,
+validation of parameters, determinism and persistence."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import tsrnn
+from tsrnn import DataError, Panel, datasets
+from tsrnn.models.baselines import SeasonalNaive
+from tsrnn.models.neural import GRUForecaster, LSTMForecaster, NeuralForecaster, RNNForecaster
+from tsrnn.models.training import TrainingError
+
+TINY = {"hidden_size": 8, "num_layers": 1, "max_steps": 8, "val_every": 4, "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def beijing():
+    """The last 120 days of the bundled Beijing PM2.5 data: 12 stations, hourly, with gaps."""
+    data = datasets.load("beijing_pm25")
+    return data[data.ds > data.ds.max() - pd.Timedelta(days=120)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def air():
+    return datasets.load("air_passengers")
+
+
+def mae(forecast, actual, column):
+    joined = forecast.merge(actual, on=["unique_id", "ds"])
+    return float(np.nanmean(np.abs(joined[column] - joined.y)))
+
+
+# ---------------------------------------------------------------------- it learns
+def test_lstm_beats_seasonal_naive_on_held_out_beijing_days(beijing):
+    """Seven daily origins over the last week, 24 hours each, all 12 stations."""
+    data = beijing[["unique_id", "ds", "y"]]
+    cut = data.ds.max() - pd.Timedelta(days=7)
+    model = LSTMForecaster(
+        horizon=24, input_size=72, hidden_size=32, max_steps=250, lr=3e-3, batch_size=128
+    ).fit(data[data.ds <= cut])
+    lstm, naive = [], []
+    for day in range(7):
+        origin = cut + pd.Timedelta(days=day)
+        history = data[data.ds <= origin]
+        actual = data[(data.ds > origin) & (data.ds <= origin + pd.Timedelta(hours=24))]
+        lstm.append(mae(model.predict(24, y=history), actual, "LSTM"))
+        naive.append(mae(SeasonalNaive().fit(history).predict(24), actual, "SeasonalNaive"))
+    assert np.mean(lstm) < 0.8 * np.mean(naive), (lstm, naive)
+
+
+def test_training_history_is_recorded(air):
+    model = GRUForecaster(horizon=12, **TINY).fit(air)
+    assert list(model.history_.step) == [4, 8]
+    assert np.isfinite(model.history_[["loss", "val_loss", "windows_per_s"]].to_numpy()).all()
+    assert model.n_windows_["val"] == 1 and model.n_windows_["train"] > 50
+    assert model.stop_reason_ == "max_steps"
+
+
+# ---------------------------------------------------------------------- gaps
+def test_gaps_are_masked_not_learned(beijing):
+    """A gap's targets never enter the loss: a model fitted on data whose gaps hold absurd
+    values behind the mask learns exactly what one fitted on the clean data learns."""
+    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])][["unique_id", "ds", "y"]]
+    panel = Panel.from_long(data)
+    assert not panel.observed.all()
+    poisoned = panel.replace(values=np.where(panel.observed, panel.values, 1e9))
+    clean = panel.replace(values=np.where(panel.observed, panel.values, np.nan))
+    a = LSTMForecaster(horizon=24, **TINY).fit(clean).predict(24)
+    b = LSTMForecaster(horizon=24, **TINY).fit(poisoned).predict(24)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_short_series_are_left_padded_not_rejected(air):
+    short = air.iloc[:10].assign(unique_id="short")
+    model = LSTMForecaster(horizon=6, input_size=36, **TINY).fit(pd.concat([air, short]))
+    out = model.predict(6)
+    assert out[out.unique_id == "short"].LSTM.notna().all()
+    assert len(model.context_.series_values(1)) == 10
+
+
+def test_too_short_for_any_window_is_a_clear_error(air):
+    with pytest.raises(DataError, match="no training window"):
+        LSTMForecaster(horizon=12, **TINY).fit(air.iloc[:20])
+
+
+# ---------------------------------------------------------------------- global use
+def test_unseen_series_are_forecast_from_their_own_history(air):
+    model = LSTMForecaster(horizon=12, embedding_size=2, **TINY).fit(air)
+    other = air.assign(unique_id="Bigger", y=air.y * 1000.0)
+    out = model.predict(12, y=other)
+    assert out.unique_id.unique().tolist() == ["Bigger"]
+    assert out.ds.iloc[0] == pd.Timestamp("1961-01-01")
+    same = model.predict(12, y=air.assign(unique_id="Renamed"))
+    # scaling is learned from the history given: the forecast scales with the series
+    np.testing.assert_allclose(out.LSTM, 1000.0 * same.LSTM, rtol=1e-4)
+
+
+def test_predicting_with_the_training_data_as_y_matches_stored_context(air):
+    model = LSTMForecaster(horizon=12, scaler="none", val_size=0, **TINY).fit(air)
+    pd.testing.assert_frame_equal(model.predict(12), model.predict(12, y=air))
+
+
+def test_predict_accepts_fewer_steps_and_the_recursive_head_more(air):
+    direct = LSTMForecaster(horizon=12, **TINY).fit(air)
+    assert len(direct.predict(5)) == 5
+    pd.testing.assert_frame_equal(direct.predict(5), direct.predict(12).iloc[:5])
+    with pytest.raises(ValueError, match="at most horizon=12"):
+        direct.predict(13)
+    recursive = LSTMForecaster(horizon=12, head="recursive", **TINY).fit(air)
+    assert len(recursive.predict(30)) == 30
+
+
+# ---------------------------------------------------------------------- probabilistic output
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"loss": "mse"},
+        {"loss": "quantile", "quantiles": (0.05, 0.25, 0.75, 0.95)},
+        {"loss": "normal"},
+        {"loss": "studentt", "head": "recursive", "num_samples": 50},
+        {"loss": "negbin", "scaler": "meanabs", "window_norm": "meanabs"},
+        {"loss": "negbin", "scaler": "meanabs", "window_norm": None, "head": "recursive"},
+    ],
+    ids=lambda o: "-".join(str(v) for v in o.values()),
+)
+def test_quantiles_are_ordered_and_bracket_the_point_forecast(air, options):
+    model = LSTMForecaster(horizon=12, **TINY, **options).fit(air)
+    out = model.predict(12, quantiles=[0.05, 0.5, 0.95])
+    q = out[["LSTM-q0.05", "LSTM-q0.5", "LSTM-q0.95"]].to_numpy()
+    assert np.isfinite(q).all() and (np.diff(q, axis=1) >= 0).all()
+    assert (q[:, 0] <= out.LSTM).all() and (q[:, 2] >= out.LSTM).all()
+    if options["loss"] == "negbin":
+        assert (q >= 0).all()
+
+
+def test_quantile_levels_beyond_the_trained_ones_are_refused(air):
+    model = LSTMForecaster(horizon=6, loss="quantile", quantiles=(0.1, 0.9), **TINY).fit(air)
+    model.predict(6, quantiles=[0.2, 0.5, 0.7])  # interpolated between trained levels
+    with pytest.raises(ValueError, match="outside the trained levels"):
+        model.predict(6, quantiles=[0.01])
+
+
+# ---------------------------------------------------------------------- covariates, targets
+def test_future_covariates_need_x_future_covering_the_horizon(beijing):
+    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])]
+    cut = data.ds.max() - pd.Timedelta(hours=24)
+    model = LSTMForecaster(
+        horizon=24, past_covariates=["DEWP", "PRES"], future_covariates=["TEMP"], **TINY
+    ).fit(data[data.ds <= cut])
+    assert model.feature_names_[3:5] == ("DEWP", "PRES")
+    assert model.feature_names_[-1] == "TEMP" and model.future_names_[-1] == "TEMP"
+    future = data[data.ds > cut][["unique_id", "ds", "TEMP"]]
+    out = model.predict(24, X_future=future)
+    assert out.LSTM.notna().all() and len(out) == 48
+    with pytest.raises(DataError, match="pass X_future="):
+        model.predict(24)
+    with pytest.raises(DataError, match="no value for series 'Tiantan'"):
+        model.predict(24, X_future=future.iloc[:-1])
+
+
+def test_unknown_covariate_columns_are_named(beijing):
+    with pytest.raises(DataError, match=r"\['HUMIDITY'\] are not in the data"):
+        LSTMForecaster(horizon=24, past_covariates=["HUMIDITY"], **TINY).fit(beijing)
+
+
+def test_several_targets_are_forecast_jointly(beijing):
+    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])][["unique_id", "ds", "y", "TEMP"]]
+    model = GRUForecaster(horizon=24, targets=["TEMP"], hidden_size=16, max_steps=150, lr=3e-3).fit(
+        data
+    )
+    assert model.config_.n_targets == 2
+    out = model.predict(24, quantiles=[0.1, 0.9])
+    assert list(out.columns) == [
+        "unique_id",
+        "ds",
+        "GRU",
+        "GRU-q0.1",
+        "GRU-q0.9",
+        "GRU:TEMP",
+        "GRU:TEMP-q0.1",
+        "GRU:TEMP-q0.9",
+    ]
+    # each target comes back in its own units: late-February Beijing temperatures, not PM2.5
+    recent = data[data.ds > data.ds.max() - pd.Timedelta(days=7)]
+    assert recent.TEMP.min() - 10 < out["GRU:TEMP"].mean() < recent.TEMP.max() + 10
+    assert abs(out["GRU:TEMP"].mean() - recent.TEMP.mean()) < abs(
+        out.GRU.mean() - recent.TEMP.mean()
+    )
+
+
+# ---------------------------------------------------------------------- parameters
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({}, "pass horizon="),
+        ({"horizon": 6, "loss": "rmse"}, "loss='rmse'; choose one of"),
+        ({"horizon": 6, "val_size": 3}, "val_size=3 must be 0 or at least horizon=6"),
+        ({"horizon": 6, "loss": "negbin"}, "scaler='meanabs'"),
+        ({"horizon": 6, "scheduled_sampling": 0.5}, "needs head='recursive'"),
+        ({"horizon": 6, "dropout": 1.5}, r"dropout=1.5 must be a number in \[0.0, 0.999\]"),
+        ({"horizon": 6, "device": "cpu", "precision": "bf16"}, "bf16' needs a CUDA device"),
+        ({"horizon": 6, "hidden_size": 0}, "hidden_size=0 must be an integer >= 1"),
+    ],
+)
+def test_bad_parameters_are_refused_in_fit_with_the_fix(air, options, message):
+    model = LSTMForecaster(**{**TINY, **options})  # __init__ stores; nothing is checked yet
+    with pytest.raises(ValueError, match=message):
+        model.fit(air)
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
+)
+def test_asking_for_cuda_without_it_says_so(air):
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        LSTMForecaster(horizon=6, device="cuda", **TINY).fit(air)
+
+
+def test_negative_values_are_refused_by_the_count_loss(air):
+    data = air.assign(y=air.y - 300)
+    model = LSTMForecaster(horizon=6, loss="negbin", scaler="meanabs", window_norm=None, **TINY)
+    with pytest.raises(DataError, match="needs counts"):
+        model.fit(data)
+
+
+# ---------------------------------------------------------------------- reproducibility
+def test_a_seed_repeats_and_another_seed_differs_without_touching_global_rng(air):
+    torch.manual_seed(123)
+    expected_draw = torch.rand(1)
+    torch.manual_seed(123)
+    a = RNNForecaster(horizon=6, random_state=1, **TINY).fit(air).predict(6)
+    assert torch.rand(1) == expected_draw, "fit must not consume the caller's random stream"
+    b = RNNForecaster(horizon=6, random_state=1, **TINY).fit(air).predict(6)
+    c = RNNForecaster(horizon=6, random_state=2, **TINY).fit(air).predict(6)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a.RNN, c.RNN)
+
+
+def test_presets_are_neural_forecasters_with_their_cell():
+    for cls, cell in ((LSTMForecaster, "lstm"), (GRUForecaster, "gru"), (RNNForecaster, "rnn")):
+        params = cls(horizon=3).get_params()
+        assert "cell" not in params and params["horizon"] == 3
+        assert cls().cell == cell and cls().name == cell.upper()
+    assert NeuralForecaster(cell="gru").get_params()["cell"] == "gru"
+
+
+# ---------------------------------------------------------------------- progress and Ctrl-C
+def test_progress_reaches_the_callback_and_verbose_logs(air, caplog):
+    seen = []
+    model = LSTMForecaster(horizon=6, verbose=True, callback=seen.append, **TINY)
+    with caplog.at_level(logging.INFO, logger="tsrnn"):
+        model.fit(air)
+    assert [p.step for p in seen] == [4, 8]
+    assert "LSTM step 8/8" in caplog.text
+
+
+def test_ctrl_c_keeps_a_usable_model(air):
+    def interrupt(progress):
+        if progress.step == 4:
+            raise KeyboardInterrupt
+
+    model = LSTMForecaster(horizon=6, callback=interrupt, **{**TINY, "max_steps": 100})
+    model.fit(air)
+    assert model.stop_reason_ == "interrupted" and model.best_step_ == 4
+    assert model.predict(6).LSTM.notna().all()
+
+
+def test_a_diverging_run_stops_with_the_step(air):
+    # An absurd learning rate without clipping overflows the weights within a few steps.
+    model = LSTMForecaster(
+        horizon=6,
+        lr=1e12,
+        grad_clip=None,
+        schedule="constant",
+        scaler="none",
+        window_norm=None,
+        **TINY,
+    )
+    with pytest.raises(TrainingError, match=r"non-finite .* at step \d+"):
+        model.fit(air.assign(y=air.y * 1e30))
+
+
+# ---------------------------------------------------------------------- persistence
+def test_save_and_load_give_identical_forecasts(beijing, tmp_path):
+    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])]
+    model = GRUForecaster(
+        horizon=24,
+        past_covariates=["DEWP"],
+        targets=["TEMP"],
+        loss="quantile",
+        embedding_size=2,
+        **TINY,
+    ).fit(data)
+    path = tmp_path / "model.tsrnn"
+    model.save(path)
+    loaded = tsrnn.load(path)
+    assert type(loaded) is GRUForecaster and loaded.get_params() == {
+        **model.get_params(),
+        "callback": None,
+    }
+    pd.testing.assert_frame_equal(
+        model.predict(24, quantiles=[0.1, 0.9]), loaded.predict(24, quantiles=[0.1, 0.9])
+    )
+    pd.testing.assert_frame_equal(model.history_, loaded.history_)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tsrnn"], "no temporary file left"
+
+
+def test_loading_never_unpickles_code(tmp_path):
+    path = tmp_path / "evil.tsrnn"
+    torch.save({"meta": "{}", "tensors": {}, "payload": logging.getLogger}, path)
+    with pytest.raises(DataError, match="not a tsrnn model file"):
+        tsrnn.load(path)
+
+
+def test_a_file_from_a_newer_format_says_to_upgrade(air, tmp_path):
+    import json
+
+    model = LSTMForecaster(horizon=6, **TINY).fit(air)
+    path = tmp_path / "m.tsrnn"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    meta = json.loads(payload["meta"])
+    meta.update(format_version=99, tsrnn_version="9.0")
+    torch.save({**payload, "meta": json.dumps(meta)}, path)
+    with pytest.raises(DataError, match="written by tsrnn 9.0 .* upgrade tsrnn"):
+        tsrnn.load(path)

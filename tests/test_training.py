@@ -1,0 +1,110 @@
+"""The training loop: it learns, stops early keeping the best weights, names a NaN's step,
+survives Ctrl-C and reports progress."""
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from tsrnn.models.training import SCHEDULES, TrainConfig, TrainingError, train
+
+
+def regression(seed=0):
+    """A linear problem: y = x @ w + noise, batches of 32."""
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(4, 1, generator=g)
+
+    def batches():
+        while True:
+            x = torch.randn(32, 4, generator=g)
+            yield SimpleNamespace(x=x, y=x @ w + 0.01 * torch.randn(32, 1, generator=g))
+
+    torch.manual_seed(seed)
+    net = nn.Linear(4, 1)
+
+    def loss_of(batch):
+        return ((net(batch.x) - batch.y) ** 2).mean()
+
+    x_val = torch.randn(256, 4, generator=g)
+    y_val = x_val @ w
+
+    def validate():
+        return ((net(x_val) - y_val) ** 2).mean().item()
+
+    return net, loss_of, batches(), validate
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_every_schedule_learns(schedule):
+    net, loss_of, batches, validate = regression()
+    before = validate()
+    config = TrainConfig(max_steps=200, lr=0.05, schedule=schedule, val_every=20, patience=None)
+    result = train(net, loss_of, batches, config, validate=validate)
+    assert validate() < 0.01 * before
+    assert result.stop_reason == "max_steps"
+    assert list(result.history.columns) == [
+        "step",
+        "loss",
+        "val_loss",
+        "lr",
+        "windows_per_s",
+        "elapsed_s",
+    ]
+    assert result.history.step.tolist() == list(range(20, 201, 20))
+
+
+def test_early_stopping_restores_the_best_weights():
+    net, loss_of, batches, _ = regression()
+    scores = iter([5.0, 1.0, 3.0, 4.0, 6.0, 7.0])
+    kept = {}
+
+    def validate():  # best at the second validation, then worse and worse
+        score = next(scores)
+        kept[score] = net.weight.detach().clone()
+        return score
+
+    config = TrainConfig(max_steps=1000, lr=0.05, val_every=10, patience=3)
+    result = train(net, loss_of, batches, config, validate=validate)
+    assert result.stop_reason == "early_stopping"
+    assert result.best_step == 20
+    assert len(result.history) == 5  # stopped after three validations without improvement
+    torch.testing.assert_close(net.weight, kept[1.0])
+
+
+def test_a_non_finite_loss_names_its_step():
+    net, loss_of, batches, _ = regression()
+    steps = itertools.count(1)
+
+    def poisoned(batch):
+        loss = loss_of(batch)
+        return loss * float("nan") if next(steps) == 7 else loss
+
+    with pytest.raises(TrainingError, match="at step 7"):
+        train(net, poisoned, batches, TrainConfig(max_steps=50, lr=0.01, val_every=10))
+
+
+def test_ctrl_c_ends_training_cleanly_with_the_best_weights():
+    net, loss_of, batches, validate = regression()
+    seen = []
+
+    def callback(progress):
+        seen.append(progress)
+        if progress.step == 30:
+            raise KeyboardInterrupt
+
+    config = TrainConfig(max_steps=1000, lr=0.05, val_every=10)
+    result = train(net, loss_of, batches, config, validate=validate, callback=callback)
+    assert result.stop_reason == "interrupted"
+    assert [p.step for p in seen] == [10, 20, 30]
+    assert seen[-1].max_steps == 1000 and seen[-1].windows_per_s > 0
+    assert seen[-1].best_val_loss == min(p.val_loss for p in seen)
+    assert not net.training
+
+
+def test_without_validation_the_last_weights_are_kept():
+    net, loss_of, batches, _ = regression()
+    result = train(net, loss_of, batches, TrainConfig(max_steps=30, lr=0.05, val_every=10))
+    assert result.best_step == 30
+    assert result.history.val_loss.isna().all()

@@ -1,0 +1,231 @@
+"""What a recurrent network reads: panels prepared for it, and the batches drawn from them.
+
+The estimator (:mod:`tsrnn.models.neural`) calls these in order: :func:`read_panel` builds a
+Panel with exactly the covariates asked for; the training span is cut (:func:`observed_before`);
+:func:`covariate_stats` and per-series scalers (:func:`target_panel` for extra targets) are
+fitted on it; :func:`prepare` applies them; :func:`train_batches` and :func:`mean_loss` draw
+from the resulting windows; :func:`tail` keeps what ``predict`` needs of each series;
+:func:`future_values` reads known-future covariates for the forecast steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel
+from tsrnn.data.scale import Scaler
+from tsrnn.data.windows import Batch, Origins, Windows
+from tsrnn.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------- panels
+def read_panel(y: Any, X: Any, past: tuple[str, ...], future: tuple[str, ...], model: str) -> Panel:
+    """A Panel from any input ``fit`` accepts, holding exactly the ``past`` and ``future``
+    covariates: columns of a long ``y``, of a long ``X`` joined to it, or of a Panel."""
+    wanted = past + future
+    if isinstance(y, pd.DataFrame) and {ID, TIME, TARGET} <= set(y.columns):
+        frame = y if X is None else merge_covariates(y, X)
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{model}: covariate columns {missing} are not in the data (columns: "
+                f"{list(frame.columns)}); fix past_covariates=/future_covariates=/targets="
+            )
+        ignored = [c for c in frame.columns if c not in (ID, TIME, TARGET) and c not in wanted]
+        if ignored:
+            log.info(
+                "%s ignores columns %s (name them in past_covariates= to use them)", model, ignored
+            )
+        return Panel.from_long(frame, past_covariates=past, future_covariates=future)
+    if wanted and not isinstance(y, Panel):
+        raise DataError(
+            f"{model}: covariates {list(wanted)} need a long DataFrame (unique_id, ds, y and "
+            "the covariate columns) or a Panel holding them"
+        )
+    panel = as_panel(y)
+    if isinstance(y, Panel):
+        missing = [c for c in wanted if c not in panel.covariate_names]
+        if missing:
+            raise DataError(f"{model}: the Panel has no covariates {missing}")
+        keep = [panel.covariate_names.index(c) for c in wanted]
+        return panel.replace(
+            covariates=panel.covariates[:, keep], covariate_names=wanted, future_covariates=future
+        )
+    if panel.covariate_names:  # a long frame's extra columns, none asked for
+        panel = panel.replace(covariates=None, covariate_names=(), future_covariates=())
+    return panel
+
+
+def merge_covariates(y: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
+    """``y`` with the columns of a long ``X`` (``unique_id``, ``ds``, covariates) joined on."""
+    if not {ID, TIME} <= set(X.columns):
+        raise DataError(
+            f"X must be a long frame with {ID} and {TIME} columns, got {list(X.columns)}"
+        )
+    extra = [c for c in X.columns if c not in (ID, TIME)]
+    clash = [c for c in extra if c in y.columns]
+    if clash:
+        raise DataError(f"columns {clash} are in both y and X; keep one")
+    return y.merge(X, on=[ID, TIME], how="left", validate="one_to_one")
+
+
+def observed_before(panel: Panel, end: np.ndarray) -> np.ndarray:
+    """Observed points among the first ``end[s]`` of each series."""
+    series, pos = panel.point_index()
+    use = panel.observed & (pos < end[series])
+    return np.bincount(series[use], minlength=panel.n_series)
+
+
+def target_panel(panel: Panel, name: str) -> Panel:
+    """A covariate column as the values of a panel (to scale it per series like y)."""
+    column = panel.covariates[:, panel.covariate_names.index(name)]
+    try:
+        return panel.replace(values=column, observed=~np.isnan(column))
+    except DataError as exc:
+        raise DataError(f"target column {name!r}: {exc}") from None
+
+
+def covariate_stats(panel: Panel, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each covariate over the first ``end[s]`` points of each
+    series (1 for a constant or empty column), pooled over series."""
+    if not panel.covariate_names:
+        return np.zeros(0, dtype=np.float32), np.ones(0, dtype=np.float32)
+    series, pos = panel.point_index()
+    rows = panel.covariates[pos < end[series]].astype(np.float64)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: handled below
+        loc = np.nanmean(rows, axis=0)
+        scale = np.nanstd(rows, axis=0)
+    loc = np.where(np.isfinite(loc), loc, 0.0)
+    scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+    return loc.astype(np.float32), scale.astype(np.float32)
+
+
+def prepare(
+    panel: Panel,
+    scalers: list[Scaler],
+    targets: tuple[str, ...],
+    covariate_loc: np.ndarray,
+    covariate_scale: np.ndarray,
+) -> Panel:
+    """Values scaled by ``scalers[0]``, covariates standardized, and each extra target column
+    scaled per series by its own scaler (``scalers[1:]``, in ``targets`` order)."""
+    scaled = scalers[0].transform(panel)
+    if not panel.covariate_names:
+        return scaled
+    covs = (panel.covariates - covariate_loc) / covariate_scale
+    for scaler, name in zip(scalers[1:], targets, strict=True):
+        j = panel.covariate_names.index(name)
+        column = scaler.transform(target_panel(panel, name)).values
+        covs[:, j] = np.where(np.isnan(panel.covariates[:, j]), np.nan, column)
+    return scaled.replace(covariates=covs.astype(np.float32))
+
+
+def check_counts(panel: Panel, targets: tuple[str, ...], model: str) -> None:
+    """Refuse negative values in any target of a count model."""
+    columns = [("y", panel.values[panel.observed])]
+    for t in targets:
+        col = panel.covariates[:, panel.covariate_names.index(t)]
+        columns.append((t, col[~np.isnan(col)]))
+    for name, values in columns:
+        if np.any(values < 0):
+            raise DataError(
+                f"{model}: loss='negbin' needs counts, but {name!r} has negative values; use "
+                "loss='normal' or 'studentt'"
+            )
+
+
+def tail(panel: Panel, k: int) -> Panel:
+    """The last ``k`` points of each series, from its last observation at the latest."""
+    lengths = panel.lengths
+    series, pos = panel.point_index()
+    last_seen = np.zeros(panel.n_series, dtype=np.int64)
+    np.maximum.at(last_seen, series[panel.observed], pos[panel.observed])
+    first = np.minimum(np.maximum(lengths - k, 0), last_seen)
+    keep = pos >= first[series]
+    return panel.replace(
+        values=panel.values[keep],
+        observed=panel.observed[keep],
+        covariates=panel.covariates[keep],
+        offsets=np.concatenate([[0], np.cumsum(lengths - first)]),
+        starts=panel.times()[panel.offsets[:-1] + first],
+    )
+
+
+def future_values(
+    X_future: Any, index: Panel, h: int, future: tuple[str, ...], model: str
+) -> np.ndarray:
+    """Known-future covariates for the ``h`` steps after each series of ``index``:
+    ``(n_series, h, len(future))`` from a long ``X_future``, which must cover every step."""
+    if not isinstance(X_future, pd.DataFrame):
+        raise DataError(
+            f"{model} reads known-future covariates {list(future)}: pass X_future=, a long "
+            f"frame with unique_id, ds and those columns for the {h} steps after each series' end"
+        )
+    missing = [c for c in (ID, TIME, *future) if c not in X_future.columns]
+    if missing:
+        raise DataError(f"{model}: X_future lacks columns {missing}")
+    want = pd.DataFrame({ID: np.repeat(index.ids.astype(str), h), TIME: index.future_times(h)})
+    given = X_future.assign(**{ID: X_future[ID].astype(str)})
+    merged = want.merge(given, on=[ID, TIME], how="left", validate="one_to_one")
+    values = merged[list(future)].to_numpy(dtype=np.float32)
+    if np.isnan(values).any():
+        rows = np.isnan(values).any(axis=1)
+        bad = merged[rows].iloc[0]
+        raise DataError(
+            f"{model}: X_future has no value for series {bad[ID]!r} at {bad[TIME]} "
+            f"({int(rows.sum())} rows missing); it must cover the {h} steps after each series' end"
+        )
+    return values.reshape(index.n_series, h, len(future))
+
+
+# ---------------------------------------------------------------------- batches
+def train_batches(
+    windows: Windows, origins: Origins, batch_size: int, seed: int
+) -> Iterator[Batch]:
+    """Endless shuffled batches: epoch after epoch without replacement, drawn on the device.
+
+    The origins live on the windows' device as two ``int32`` tensors, so a GPU run never
+    copies indices from the host; on the CPU each batch's indices are sorted, which makes the
+    gather walk memory forward.
+    """
+    device = windows.device
+    series, pos = origins.take(np.arange(len(origins)))
+    series_t = torch.from_numpy(series.astype(np.int32)).to(device)
+    pos_t = torch.from_numpy(pos.astype(np.int32)).to(device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    out = windows.allocate(min(batch_size, len(origins)))
+    n, b = len(origins), min(batch_size, len(origins))
+    while True:
+        order = torch.randperm(n, generator=generator, device=device)
+        for i in range(0, n - b + 1, b):
+            index = order[i : i + b]
+            if device.type == "cpu":
+                index = index.sort().values
+            yield windows.gather(series_t[index].long(), pos_t[index].long(), out)
+
+
+def mean_loss(
+    loss_of: Callable[[Batch], torch.Tensor], windows: Windows, origins: Origins, batch_size: int
+) -> float:
+    """Loss over all ``origins``, each observed target weighing the same."""
+    total, count = 0.0, 0
+    for batch in windows.batches(origins, batch_size):
+        n = int(batch.y_mask.sum())
+        total += float(loss_of(batch)) * n
+        count += n
+    return total / max(count, 1)
+
+
+def no_origins(n_series: int) -> Origins:
+    """An empty set of origins (no validation)."""
+    return Origins(np.zeros(0, dtype=np.int32), np.zeros(n_series + 1, dtype=np.int64))

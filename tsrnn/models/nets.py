@@ -1,0 +1,215 @@
+"""The recurrent network behind every neural forecaster: one module for RNN, LSTM and GRU.
+
+An encoder reads an input window of ``L`` steps (the scaled value, its observed flag, the time
+since the last observation, covariates, calendar) with torch's fused ``nn.RNN`` / ``nn.LSTM`` /
+``nn.GRU``: one kernel call over the whole window, never a Python loop over its steps. A head
+turns the encoder's final state into ``H`` steps of ``P`` numbers for each of ``T`` targets:
+
+- ``"direct"`` (MIMO, the default): a linear map of the final hidden state gives a context
+  vector for each horizon step; a small per-step network reads it with that step's known-future
+  features (calendar, future covariates). All ``H`` steps come out at once, so errors do not
+  compound and training and prediction run the same code.
+- ``"recursive"``: a decoder RNN of the same cell starts from the encoder's state and steps
+  through the horizon, reading the previous step's target (and whether it was observed) with the
+  step's known-future features. Training feeds it the true previous target (teacher forcing), all
+  steps in one fused call; with ``scheduled_sampling > 0`` each step is fed the network's own
+  previous prediction with that probability (Bengio et al. 2015), which needs a loop over the
+  ``H`` steps. Prediction always loops, feeding back point forecasts or, for DeepAR-style
+  sample paths (Salinas et al. 2020), draws from the predicted distribution.
+
+The cells are the standard ones as torch implements them: the Elman RNN with ``tanh``, the LSTM
+of Hochreiter & Schmidhuber (1997) with the forget gate of Gers, Schmidhuber & Cummins (2000)
+(a cell state ``c_t = f_t * c_{t-1} + i_t * g_t`` and ``h_t = o_t * tanh(c_t)``), and the GRU of
+Cho et al. (2014). (The article tsrnn started from writes the LSTM without a cell state and the
+RNN with a sigmoid; neither is what anyone trains.)
+
+An optional learned embedding of the series id is appended to every input step of a global
+model; a series the network never saw gets the mean of the learned embeddings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from tsrnn.models.losses import constrain, point_of
+
+CELLS = ("rnn", "lstm", "gru")
+HEADS = ("direct", "recursive")
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything that fixes a :class:`RecurrentNet`'s shape (saved with the weights)."""
+
+    cell: str  # "rnn" (cheapest, forgets fastest), "lstm" (gated memory), "gru" (LSTM-like, ~3/4 cost)
+    n_features: int  # F: input columns per step (Windows.feature_names)
+    n_future: int  # Ff: known-future columns per horizon step (Windows.future_names)
+    horizon: int  # H: steps of the direct head's output (the recursive head loops any length)
+    n_targets: int = 1  # T: targets forecast jointly; target j reads input column target_columns[j]
+    target_columns: tuple[int, ...] = (0,)
+    hidden_size: int = 64  # width of the recurrent state: capacity against speed and overfitting
+    num_layers: int = 2  # stacked recurrent layers; depth past 2-3 rarely pays on short windows
+    dropout: float = 0.0  # between stacked layers only (torch's semantics); 0 with one layer
+    head: str = "direct"  # "direct" (all H steps at once) or "recursive" (a decoder over steps)
+    loss: str = "mse"  # what the outputs mean: point, "quantile" or a distribution (losses.py)
+    n_params: int = 1  # P: outputs per target and step
+    median_index: int = 0  # which quantile output is the median (point forecast)
+    n_series: int = 0  # rows of the series-id embedding (0: none)
+    embedding_size: int = 0  # width of the series-id embedding; small (4-16) is plenty
+    context_size: int = 32  # direct head: width of each horizon step's context vector
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RecurrentNet(nn.Module):
+    """Encoder (fused RNN/LSTM/GRU) plus a direct or recursive head; see the module notes.
+
+    Examples
+    --------
+    >>> config = NetConfig(cell="gru", n_features=3, n_future=2, horizon=4, hidden_size=8)
+    >>> net = RecurrentNet(config)
+    >>> params = net(torch.zeros(5, 12, 3), torch.zeros(5, 4, 2), torch.zeros(5, dtype=torch.long))
+    >>> tuple(params.shape)  # (B, H, T, P)
+    (5, 4, 1, 1)
+    """
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__()
+        if config.cell not in CELLS:
+            raise ValueError(f"RecurrentNet: cell={config.cell!r}; choose one of {CELLS}")
+        if config.head not in HEADS:
+            raise ValueError(f"RecurrentNet: head={config.head!r}; choose one of {HEADS}")
+        self.config = c = config
+        rnn = getattr(nn, c.cell.upper())  # nn.RNN (tanh), nn.LSTM or nn.GRU: fused kernels
+        E = c.embedding_size if c.n_series else 0
+        self.embedding = nn.Embedding(c.n_series, E) if E else None
+        dropout = c.dropout if c.num_layers > 1 else 0.0
+        self.encoder = rnn(
+            c.n_features + E, c.hidden_size, c.num_layers, batch_first=True, dropout=dropout
+        )
+        out = c.n_targets * c.n_params
+        if c.head == "direct":
+            self.context = nn.Linear(c.hidden_size, c.horizon * c.context_size)
+            width = c.context_size + c.n_future + E
+            self.output = nn.Sequential(
+                nn.Linear(width, c.hidden_size), nn.ReLU(), nn.Linear(c.hidden_size, out)
+            )
+        else:
+            # Decoder input per step: previous targets and their observed flags, future features.
+            self.decoder = rnn(
+                2 * c.n_targets + c.n_future + E,
+                c.hidden_size,
+                c.num_layers,
+                batch_first=True,
+                dropout=dropout,
+            )
+            self.output = nn.Linear(c.hidden_size, out)
+
+    # ------------------------------------------------------------------ pieces
+    def _embed(self, series: torch.Tensor) -> torch.Tensor | None:
+        """(B,) series index -> (B, E); index -1 (an unseen series) gets the mean embedding."""
+        if self.embedding is None:
+            return None
+        known = series.clamp(min=0)
+        vectors = self.embedding(known)  # (B, E)
+        mean = self.embedding.weight.mean(dim=0).expand_as(vectors)
+        return torch.where((series >= 0).unsqueeze(-1), vectors, mean)
+
+    def _params(self, raw: torch.Tensor) -> torch.Tensor:
+        """(B, H, T*P) -> constrained (B, H, T, P)."""
+        B, H, _ = raw.shape
+        return constrain(self.config.loss, raw.view(B, H, self.config.n_targets, -1))
+
+    def encode(
+        self, x: torch.Tensor, series: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor], torch.Tensor | None]:
+        """Final hidden state of the top layer (B, hidden), the full state, the embedding."""
+        emb = self._embed(series)  # (B, E) or None
+        B, L, _ = x.shape
+        if emb is not None:
+            x = torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)  # (B, L, F+E)
+        out, state = self.encoder(x)  # out: (B, L, hidden)
+        return out[:, -1], state, emb
+
+    # ------------------------------------------------------------------ forward
+    def forward(
+        self,
+        x: torch.Tensor,  # (B, L, F)
+        x_future: torch.Tensor,  # (B, H, Ff)
+        series: torch.Tensor,  # (B,) int64, -1 for a series the net never saw
+        y_prev: torch.Tensor | None = None,  # (B, H, T) teacher targets (recursive training)
+        mask_prev: torch.Tensor | None = None,  # (B, H, T) bool, where y_prev was observed
+        sampling: float = 0.0,  # scheduled sampling: chance of feeding back the prediction
+    ) -> torch.Tensor:
+        """Constrained output parameters, (B, H, T, P)."""
+        last, state, emb = self.encode(x, series)
+        B, H = x_future.shape[:2]
+        c = self.config
+        if c.head == "direct":
+            if c.horizon < H:
+                raise ValueError(f"direct head: trained for {c.horizon} steps, asked for {H}")
+            ctx = self.context(last).view(B, c.horizon, c.context_size)[:, :H]  # (B, H, C)
+            parts = [ctx, x_future]
+            if emb is not None:
+                parts.append(emb.unsqueeze(1).expand(B, H, -1))
+            return self._params(self.output(torch.cat(parts, dim=-1)))  # (B, H, T, P)
+        start = x[:, -1, list(c.target_columns)]  # (B, T) last input value of each target
+        seen = x[:, -1, 1:2].expand(B, c.n_targets) if c.n_targets == 1 else torch.ones_like(start)
+        if y_prev is not None and sampling == 0.0:
+            # Teacher forcing: the inputs of step t are the true targets of step t - 1.
+            prev = torch.cat([start.unsqueeze(1), y_prev[:, :-1]], dim=1)  # (B, H, T)
+            flags = torch.cat([seen.unsqueeze(1), mask_prev[:, :-1].to(x.dtype)], dim=1)
+            inputs = self._decoder_inputs(prev, flags, x_future, emb)  # (B, H, 2T+Ff+E)
+            out, _ = self.decoder(inputs, state)  # (B, H, hidden)
+            return self._params(self.output(out))
+
+        def choose(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            pred = point_of(c.loss, params_t, c.median_index).detach()  # (B, T)
+            if y_prev is None:
+                return pred, torch.ones_like(pred)
+            use_truth = torch.rand(B, 1, device=x.device) >= sampling
+            use_truth = use_truth & mask_prev[:, t]
+            return torch.where(use_truth, y_prev[:, t], pred), torch.ones_like(pred)
+
+        return self.unroll(state, start, seen, x_future, emb, choose)
+
+    def unroll(
+        self,
+        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+        start: torch.Tensor,  # (B, T) target values before the first step
+        seen: torch.Tensor,  # (B, T) their observed flags
+        x_future: torch.Tensor,  # (B, H, Ff)
+        emb: torch.Tensor | None,  # (B, E)
+        choose: Callable[[int, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    ) -> torch.Tensor:
+        """Step the decoder through the horizon; ``choose(t, params_t)`` gives the next input.
+
+        Returns the constrained parameters of every step, (B, H, T, P).
+        """
+        prev, flags, steps = start, seen, []
+        for t in range(x_future.shape[1]):
+            inputs = self._decoder_inputs(
+                prev.unsqueeze(1), flags.unsqueeze(1), x_future[:, t : t + 1], emb
+            )  # (B, 1, 2T+Ff+E)
+            out, state = self.decoder(inputs, state)  # (B, 1, hidden)
+            params_t = self._params(self.output(out))[:, 0]  # (B, T, P)
+            steps.append(params_t)
+            prev, flags = choose(t, params_t)
+        return torch.stack(steps, dim=1)  # (B, H, T, P)
+
+    def _decoder_inputs(
+        self,
+        prev: torch.Tensor,  # (B, S, T)
+        flags: torch.Tensor,  # (B, S, T)
+        x_future: torch.Tensor,  # (B, S, Ff)
+        emb: torch.Tensor | None,  # (B, E)
+    ) -> torch.Tensor:
+        parts = [prev, flags.to(prev.dtype), x_future]
+        if emb is not None:
+            parts.append(emb.unsqueeze(1).expand(-1, prev.shape[1], -1))
+        return torch.cat(parts, dim=-1)

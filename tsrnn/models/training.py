@@ -1,0 +1,218 @@
+"""The training loop: AdamW, a learning-rate schedule, early stopping on a time-based split.
+
+One function, :func:`train`, read top to bottom: draw a batch, compute the loss, step, and every
+``val_every`` steps measure the validation loss, keep the best weights, report progress through
+a callback and decide whether to stop. It knows nothing about series or windows: the estimator
+hands it a network, a loss function of a batch, an endless iterator of training batches and a
+validation function.
+
+Stopping, whichever comes first: ``max_steps``; ``patience`` validations in a row without a new
+best validation loss; Ctrl-C (training ends cleanly, keeping the best weights so far); a
+non-finite training loss, which raises :class:`TrainingError` naming the step. With validation
+the best weights are restored at the end, otherwise the last ones are kept.
+
+On a GPU the loop never waits for the device between reports: losses accumulate on the device,
+and the first non-finite step is recorded there too, so the host reads them once per report.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+SCHEDULES = ("onecycle", "cosine", "plateau", "constant")
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (a non-finite loss); the message names the step and what to try."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train (the estimator builds it from its parameters)."""
+
+    max_steps: int  # optimizer steps at most
+    lr: float  # peak learning rate
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    schedule: str = "onecycle"  # "onecycle", "cosine" (linear warm-up), "plateau", "constant"
+    warmup: float = 0.1  # fraction of max_steps spent warming up (onecycle, cosine)
+    grad_clip: float | None = 1.0  # clip the global gradient norm; None: never
+    patience: int | None = 10  # validations without improvement before stopping; None: never
+    val_every: int = 50  # steps between validations (and progress reports)
+    autocast: torch.dtype | None = None  # torch.bfloat16 for mixed precision on a GPU
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the callback hears after every report."""
+
+    step: int
+    max_steps: int
+    loss: float  # mean training loss since the previous report
+    val_loss: float | None
+    best_val_loss: float | None
+    lr: float
+    windows_per_s: float  # training windows per second since the previous report
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    history: pd.DataFrame  # one row per report: step, loss, val_loss, lr, windows_per_s, elapsed_s
+    best_step: int  # step whose weights were kept
+    stop_reason: str  # "max_steps", "early_stopping", "interrupted"
+
+
+def train(
+    net: nn.Module,
+    loss_of: Callable[[object], torch.Tensor],
+    batches: Iterator,
+    config: TrainConfig,
+    validate: Callable[[], float] | None = None,
+    callback: Callable[[Progress], None] | None = None,
+) -> TrainResult:
+    """Train ``net`` in place; see the module notes for when it stops.
+
+    ``loss_of(batch)`` returns a scalar loss whose gradient reaches ``net``'s parameters;
+    ``batches`` yields training batches (with a ``y`` attribute: its first dimension is the
+    number of windows); ``validate()`` returns the validation loss (``net`` is put in eval mode
+    around it).
+    """
+    params = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _scheduler(optimizer, config)
+    device = next(net.parameters()).device
+    autocast = torch.autocast(
+        device.type, dtype=config.autocast, enabled=config.autocast is not None
+    )
+
+    rows: list[dict] = []
+    best_val, best_step, best_state = math.inf, 0, None
+    stale, stop_reason = 0, "max_steps"
+    loss_sum = torch.zeros((), device=device)
+    bad_step = torch.full((), -1, dtype=torch.long, device=device)  # first non-finite step
+    windows, seen_steps = 0, 0
+    start = tick = time.perf_counter()
+    step = 0
+    net.train()
+    try:
+        for step in range(1, config.max_steps + 1):
+            batch = next(batches)
+            with autocast:
+                loss = loss_of(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip is not None:
+                nn.utils.clip_grad_norm_(params, config.grad_clip)
+            optimizer.step()
+            if config.schedule != "plateau":
+                scheduler.step()
+            detached = loss.detach().float()
+            finite = torch.isfinite(detached)
+            bad_step = torch.where(~finite & (bad_step < 0), step, bad_step)
+            loss_sum += torch.where(finite, detached, 0.0)
+            windows += len(batch.y)
+            seen_steps += 1
+            if device.type == "cpu" and not bool(finite):  # free on the CPU: name it at once
+                _raise_non_finite(step, config)
+            if step % config.val_every and step != config.max_steps:
+                continue
+            if int(bad_step) >= 0:
+                _raise_non_finite(int(bad_step), config)
+            now = time.perf_counter()
+            val = None
+            if validate is not None:
+                net.eval()
+                with torch.no_grad(), autocast:
+                    val = float(validate())
+                net.train()
+                if config.schedule == "plateau":
+                    scheduler.step(val)
+                if val < best_val:
+                    best_val, best_step, stale = val, step, 0
+                    best_state = copy.deepcopy(net.state_dict())
+                else:
+                    stale += 1
+            row = {
+                "step": step,
+                "loss": float(loss_sum) / seen_steps,
+                "val_loss": val,
+                "lr": optimizer.param_groups[0]["lr"],
+                "windows_per_s": windows / max(now - tick, 1e-9),
+                "elapsed_s": now - start,
+            }
+            rows.append(row)
+            if callback is not None:
+                best = best_val if best_state is not None else None
+                callback(
+                    Progress(
+                        step=step,
+                        max_steps=config.max_steps,
+                        loss=row["loss"],
+                        val_loss=val,
+                        best_val_loss=best,
+                        lr=row["lr"],
+                        windows_per_s=row["windows_per_s"],
+                        elapsed_s=row["elapsed_s"],
+                    )
+                )
+            log.debug("step %d: loss %.5g, val %s", step, row["loss"], val)
+            loss_sum.zero_()
+            windows, seen_steps, tick = 0, 0, time.perf_counter()
+            if config.patience is not None and stale >= config.patience:
+                stop_reason = "early_stopping"
+                break
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+        log.warning("training interrupted at step %d; keeping the best weights so far", step)
+    net.eval()
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    else:
+        best_step = step
+    history = pd.DataFrame(
+        rows, columns=["step", "loss", "val_loss", "lr", "windows_per_s", "elapsed_s"]
+    )
+    return TrainResult(history=history, best_step=best_step, stop_reason=stop_reason)
+
+
+def _raise_non_finite(step: int, config: TrainConfig) -> None:
+    raise TrainingError(
+        f"training loss became non-finite (nan or inf) at step {step} (lr={config.lr:g}); "
+        "lower lr=, keep grad_clip= on, or look for extreme values in the data"
+    )
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
+    n, lr = config.max_steps, config.lr
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=lr,
+            total_steps=max(n, 2),
+            pct_start=min(max(config.warmup, 0.01), 0.99),
+        )
+    if config.schedule == "cosine":
+        warm = max(int(config.warmup * n), 1)
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            return 0.5 * (1 + math.cos(math.pi * min((step - warm) / max(n - warm, 1), 1.0)))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    if config.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
+    if config.schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    raise ValueError(f"schedule={config.schedule!r}; choose one of {SCHEDULES}")
