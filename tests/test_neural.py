@@ -202,7 +202,7 @@ def test_several_targets_are_forecast_jointly(beijing):
         ({"horizon": 6, "loss": "negbin"}, "scaler='meanabs'"),
         ({"horizon": 6, "scheduled_sampling": 0.5}, "needs head='recursive'"),
         ({"horizon": 6, "dropout": 1.5}, r"dropout=1.5 must be a number in \[0.0, 0.999\]"),
-        ({"horizon": 6, "device": "cpu", "precision": "bf16"}, "bf16' needs a CUDA device"),
+        ({"horizon": 6, "device": "cpu", "precision": "fp16"}, "fp16' needs a CUDA device"),
         ({"horizon": 6, "hidden_size": 0}, "hidden_size=0 must be an integer >= 1"),
     ],
 )
@@ -328,3 +328,24 @@ def test_a_file_from_a_newer_format_says_to_upgrade(air, tmp_path):
     torch.save({**payload, "meta": json.dumps(meta)}, path)
     with pytest.raises(DataError, match="written by tsrnn 9.0 .* upgrade tsrnn"):
         tsrnn.load(path)
+
+
+def test_a_window_with_one_observed_point_does_not_blow_up_its_targets():
+    """The origin one step into a series sees a single observed value; the window's own
+    spread is then zero, and a scale of |value| ~ 1e-5 would inflate its targets 1e5-fold."""
+    t = np.arange(300)
+    values = np.sin(2 * np.pi * t / 12).astype(np.float64)
+    values[0] = 1e-5
+    panel = Panel.from_arrays([values])
+    model = LSTMForecaster(
+        horizon=6,
+        input_size=24,
+        max_steps=1,
+        val_every=1,
+        val_size=0,
+        batch_size=4096,
+        scaler="none",
+        hidden_size=8,
+    )
+    model.fit(panel)
+    assert model.history_.loss.iloc[0] < 100

@@ -470,20 +470,20 @@ class Windows:
         self, series: np.ndarray | torch.Tensor, pos: np.ndarray | torch.Tensor, out: Batch
     ) -> Batch:
         b, L = len(series), self.input_size
-        if isinstance(series, np.ndarray):
-            series, pos = torch.from_numpy(series), torch.from_numpy(pos)
-            if self.device.type != "cpu":
-                series, pos = series.to(self.device), pos.to(self.device)
-        rows = self._row0_t[series] + pos  # (B,) row of the first target step
         x, x_future, y, y_mask, s, o = (t[:b] for t in out)
+        if isinstance(series, np.ndarray):
+            s.copy_(torch.from_numpy(series))
+            o.copy_(torch.from_numpy(pos))
+            series, pos = s, o
+        else:  # index tensors already on the device are the batch's own: no copies
+            s, o = series, pos
+        rows = self._row0_t[series] + pos  # (B,) row of the first target step
         torch.index_select(self._x_view, 0, rows - L, out=x.view(b, -1))  # (B, L*F)
         torch.index_select(self._y_view, 0, rows, out=y.view(b, -1))  # (B, H*k)
         torch.index_select(self._m_view, 0, rows, out=y_mask.view(b, -1))  # (B, H*k)
         if self.n_future_features:
             frows = self._frow0_t[series] + pos
             torch.index_select(self._f_view, 0, frows, out=x_future.view(b, -1))  # (B, H*Ff)
-        s.copy_(series)
-        o.copy_(pos)
         return Batch(x, x_future, y, y_mask, s, o)
 
     def batches(

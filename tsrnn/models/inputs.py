@@ -130,6 +130,24 @@ def prepare(
     return scaled.replace(covariates=covs.astype(np.float32))
 
 
+def series_spread(panel: Panel, end: np.ndarray, targets: tuple[str, ...]) -> np.ndarray:
+    """Each series' spread: the standard deviation of its observed values (the value, then
+    each extra target) in the first ``end[s]`` points, ``(n_series, 1 + T)`` ``float32``; 1
+    where it is zero or undefined. Window normalization falls back on it."""
+    series, pos = panel.point_index()
+    columns = [np.where(panel.observed, panel.values, np.nan)]
+    columns += [panel.covariates[:, panel.covariate_names.index(t)] for t in targets]
+    out = np.empty((panel.n_series, len(columns)), dtype=np.float32)
+    for j, values in enumerate(columns):
+        use = (pos < end[series]) & ~np.isnan(values)
+        s, v = series[use], values[use].astype(np.float64)
+        n = np.maximum(np.bincount(s, minlength=panel.n_series), 1)
+        mean = np.bincount(s, weights=v, minlength=panel.n_series) / n
+        sd = np.sqrt(np.bincount(s, weights=(v - mean[s]) ** 2, minlength=panel.n_series) / n)
+        out[:, j] = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    return out
+
+
 def check_counts(panel: Panel, targets: tuple[str, ...], model: str) -> None:
     """Refuse negative values in any target of a count model."""
     columns = [("y", panel.values[panel.observed])]
@@ -194,14 +212,16 @@ def train_batches(
 ) -> Iterator[Batch]:
     """Endless shuffled batches: epoch after epoch without replacement, drawn on the device.
 
-    The origins live on the windows' device as two ``int32`` tensors, so a GPU run never
+    The origins live on the windows' device as two index tensors, so a GPU run never
     copies indices from the host; on the CPU each batch's indices are sorted, which makes the
     gather walk memory forward.
     """
     device = windows.device
     series, pos = origins.take(np.arange(len(origins)))
-    series_t = torch.from_numpy(series.astype(np.int32)).to(device)
-    pos_t = torch.from_numpy(pos.astype(np.int32)).to(device)
+    # int32 on the CPU (memory), int64 on a GPU (no cast kernel per step)
+    dtype = np.int32 if device.type == "cpu" else np.int64
+    series_t = torch.from_numpy(series.astype(dtype)).to(device)
+    pos_t = torch.from_numpy(pos.astype(dtype)).to(device)
     generator = torch.Generator(device=device).manual_seed(seed)
     out = windows.allocate(min(batch_size, len(origins)))
     n, b = len(origins), min(batch_size, len(origins))

@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.impute import STRATEGIES, Imputer
 from tsrnn.data.panel import TARGET, Panel
-from tsrnn.data.scale import METHODS, WINDOW_METHODS, Scaler, normalize_windows
+from tsrnn.data.scale import METHODS, WINDOW_METHODS, Scaler
 from tsrnn.data.windows import Batch, Origins, Windows
 from tsrnn.errors import DataError
 from tsrnn.models import inputs
@@ -59,6 +59,10 @@ from tsrnn.models.training import SCHEDULES, Progress, TrainConfig, train
 log = logging.getLogger(__name__)
 
 _PREDICT_CHUNK = 4096  # forecast windows per pass: bounds memory, not the number of passes
+# Window normalization: with fewer observed points a window has no usable spread of its own,
+# and no window's scale goes below this fraction of its series' spread.
+_MIN_WINDOW_POINTS = 3
+_MIN_WINDOW_SCALE = 0.01
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class _Plan:
     future: tuple[str, ...]  # known-future covariates
     targets: tuple[str, ...]  # extra target columns, forecast jointly with y
     device: str
-    autocast: bool  # bf16 mixed precision
+    mixed_precision: bool  # float16 autocast with loss scaling (CUDA)
     seed: int
 
 
@@ -158,8 +162,11 @@ class NeuralForecaster(Forecaster):
         forecasts on the CPU. None draws a fresh seed (recorded in ``plan_``).
     device : str, default "auto"
         ``"auto"`` takes CUDA when present, else the CPU.
-    precision : {"auto", "fp32", "bf16"}, default "auto"
-        ``"bf16"`` trains with bfloat16 autocast (CUDA only); ``"auto"``: bf16 on CUDA.
+    precision : {"auto", "fp32", "fp16"}, default "auto"
+        ``"fp16"``: mixed precision on CUDA, float16 autocast with dynamic loss scaling (under
+        any autocast dtype cuDNN runs recurrent layers in float16, so bfloat16 is not offered:
+        it would be float16 without the scaling). ``"auto"``: ``"fp16"`` on CUDA, ``"fp32"``
+        on the CPU. Forecasts are always computed in float32.
     num_threads : int or None, default None
         CPU threads torch may use while fitting and predicting (None: torch's setting).
     verbose : bool, default False
@@ -311,6 +318,7 @@ class NeuralForecaster(Forecaster):
             inputs.check_counts(panel, plan.targets, self.name)
 
         prepared = self._prepare(filled, scalers)
+        self.series_spread_ = inputs.series_spread(prepared, train_end, plan.targets)
         windows = Windows(prepared, L, H, calendar=self.calendar, targets=plan.targets)
         train_origins = windows.origins(end=train_end, min_observed=self.min_observed)
         val_origins = windows.origins(start=train_end) if V else inputs.no_origins(panel.n_series)
@@ -352,7 +360,8 @@ class NeuralForecaster(Forecaster):
             self.net_ = net
             windows.to(device)
             series_scale = _series_scales(scalers, device)
-            loss_of = self._loss_function(net, series_scale, plan)
+            spread = torch.as_tensor(self.series_spread_, device=device)
+            loss_of = self._loss_function(net, series_scale, spread, plan)
             batches = inputs.train_batches(windows, train_origins, self.batch_size, plan.seed)
             validate = None
             if len(val_origins):
@@ -372,7 +381,7 @@ class NeuralForecaster(Forecaster):
                     grad_clip=self.grad_clip,
                     patience=self.patience,
                     val_every=self.val_every,
-                    autocast=torch.bfloat16 if plan.autocast else None,
+                    mixed_precision=plan.mixed_precision,
                 ),
                 validate=validate,
                 callback=self._progress,
@@ -383,7 +392,7 @@ class NeuralForecaster(Forecaster):
             self.residual_std_ = None
             if self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
-                self.residual_std_ = self._residual_std(windows, check, series_scale)
+                self.residual_std_ = self._residual_std(windows, check, spread)
         # A tail of each series, twice the input window (its time-since-observed is then exact
         # up to the cap), imputed as training saw it: predict needs nothing else.
         self.context_ = inputs.tail(filled, 2 * L)
@@ -398,7 +407,7 @@ class NeuralForecaster(Forecaster):
         _choice(name, "window_norm", self.window_norm, (None, *WINDOW_METHODS))
         _choice(name, "impute", self.impute, STRATEGIES)
         _choice(name, "schedule", self.schedule, SCHEDULES)
-        _choice(name, "precision", self.precision, ("auto", "fp32", "bf16"))
+        _choice(name, "precision", self.precision, ("auto", "fp32", "fp16"))
         if self.horizon is None:
             raise ValueError(f"{name}: pass horizon=, the number of steps each window forecasts")
         H = _int(name, "horizon", self.horizon, 1)
@@ -465,11 +474,9 @@ class NeuralForecaster(Forecaster):
             raise ValueError(f"{name}: device={self.device!r} is not a torch device") from exc
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"{name}: device={self.device!r} but CUDA is not available here")
-        autocast = self.precision == "bf16" or (
-            self.precision == "auto" and device.startswith("cuda")
-        )
-        if autocast and not device.startswith("cuda"):
-            raise ValueError(f"{name}: precision='bf16' needs a CUDA device (got {device})")
+        mixed = self.precision == "fp16" or (self.precision == "auto" and device.startswith("cuda"))
+        if mixed and not device.startswith("cuda"):
+            raise ValueError(f"{name}: precision='fp16' needs a CUDA device (got {device})")
         seed = self.random_state
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -483,7 +490,7 @@ class NeuralForecaster(Forecaster):
             future=panel.future_covariates,
             targets=targets,
             device=device,
-            autocast=autocast,
+            mixed_precision=mixed,
             seed=seed,
         )
         return self.plan_
@@ -493,37 +500,61 @@ class NeuralForecaster(Forecaster):
             panel, scalers, self.plan_.targets, self.covariate_loc_, self.covariate_scale_
         )
 
-    def _inputs(self, batch: Batch) -> tuple[torch.Tensor, ...]:
-        """Network inputs and targets of a batch, window-normalized if asked.
+    def _inputs(self, batch: Batch, spread_all: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Network inputs and targets of a batch, window-normalized if asked (in place: the
+        batch's tensors are scratch space, overwritten by the next gather).
 
-        Returns ``x (B, L, F)``, ``y (B, H, T)``, ``mask (B, H, T)``, ``loc`` and ``scale``
-        ``(B, 1, T)`` of the window normalization (0 and 1 without it).
+        Returns ``x (B, L, F)``, ``y (B, H, T)``, ``mask (B, H, T)`` and the normalization's
+        ``loc`` and ``scale`` ``(B, 1, T)`` (``None`` without it). Each target column of a
+        window maps through one affine function, its statistics taken from the observed points
+        (imputed values are mapped too; left padding and points staler than the window read 0,
+        as without normalization). A window with fewer than 3 observed points, or no spread,
+        takes its series' spread (``spread_all[series]``, from the training span), and no
+        window's scale is below a hundredth of it: a window holding one value near 0 must not
+        blow its targets up by orders of magnitude.
         """
         x, y, mask = batch.x, batch.y, batch.y_mask
         if y.dim() == 2:
             y, mask = y.unsqueeze(-1), mask.unsqueeze(-1)
-        cols = list(self.config_.target_columns)
-        B, T = len(x), len(cols)
-        loc = torch.zeros(B, 1, T, device=x.device)
-        scale = torch.ones(B, 1, T, device=x.device)
         if self.window_norm is None:
-            return x, y, mask, loc, scale
-        x = x.clone()
-        for j, col in enumerate(cols):
-            seen = x[..., 1] > 0.5 if col == 0 else torch.ones_like(x[..., col], dtype=torch.bool)
-            x[..., col], loc_j, scale_j = normalize_windows(x[..., col], seen, self.window_norm)
-            loc[:, 0, j], scale[:, 0, j] = loc_j[:, 0], scale_j[:, 0]
-        y = (y - loc) / scale
+            return x, y, mask, None, None
+        spread = spread_all[batch.series]  # (B, T)
+        locs, scales = [], []
+        for j, col in enumerate(self.config_.target_columns):
+            v = x[..., col]  # (B, L)
+            seen = x[..., 1] if col == 0 else torch.ones_like(v)  # observed flag, 1.0 / 0.0
+            n = seen.sum(dim=1, keepdim=True)  # (B, 1)
+            if self.window_norm == "meanabs":
+                loc = torch.zeros_like(n)
+                scale = (v.abs() * seen).sum(dim=1, keepdim=True) / n.clamp(min=1.0)
+            else:
+                loc = (v * seen).sum(dim=1, keepdim=True) / n.clamp(min=1.0)
+                dev = (v - loc) * seen
+                scale = ((dev * dev).sum(dim=1, keepdim=True) / n.clamp(min=1.0)).sqrt_()
+            spread_j = spread[:, j : j + 1]  # (B, 1)
+            unreliable = (n < _MIN_WINDOW_POINTS) | (scale <= 1e-6 * spread_j)
+            scale = torch.where(unreliable, spread_j, scale)
+            scale = torch.maximum(scale, _MIN_WINDOW_SCALE * spread_j)
+            v.sub_(loc).div_(scale)
+            if col == 0:  # padding and stale points (time since observed at its cap) read 0
+                v.masked_fill_(x[..., 2] >= 1.0, 0.0)
+            if j < y.shape[-1]:  # forecast windows carry the value's (unobserved) targets only
+                y[..., j].sub_(loc).div_(scale)
+            locs.append(loc)
+            scales.append(scale)
+        B, T = len(x), len(locs)
+        loc = locs[0].view(B, 1, 1) if T == 1 else torch.cat(locs, dim=1).view(B, 1, T)
+        scale = scales[0].view(B, 1, 1) if T == 1 else torch.cat(scales, dim=1).view(B, 1, T)
         return x, y, mask, loc, scale
 
     def _loss_function(
-        self, net: RecurrentNet, series_scale: torch.Tensor, plan: _Plan
+        self, net: RecurrentNet, series_scale: torch.Tensor, spread: torch.Tensor, plan: _Plan
     ) -> Callable[[Batch], torch.Tensor]:
         q = torch.tensor(plan.quantiles, device=series_scale.device)
         recursive = self.head == "recursive"
 
         def loss_of(batch: Batch) -> torch.Tensor:
-            x, y, mask, _, scale = self._inputs(batch)
+            x, y, mask, _, scale = self._inputs(batch, spread)
             params = net(
                 x,
                 batch.x_future,
@@ -532,21 +563,22 @@ class NeuralForecaster(Forecaster):
                 mask_prev=mask if recursive else None,
                 sampling=self.scheduled_sampling if net.training else 0.0,
             )
-            counts_scale = series_scale[batch.series].unsqueeze(1) * scale  # (B, 1, T)
+            counts_scale = None
+            if self.loss == "negbin":  # (B, 1, T) the counts' own units
+                counts_scale = series_scale[batch.series].unsqueeze(1)
+                counts_scale = counts_scale if scale is None else counts_scale * scale
             return compute_loss(self.loss, params.float(), y, mask, quantiles=q, scale=counts_scale)
 
         return loss_of
 
-    def _residual_std(
-        self, windows: Windows, origins: Origins, series_scale: torch.Tensor
-    ) -> np.ndarray:
+    def _residual_std(self, windows: Windows, origins: Origins, spread: torch.Tensor) -> np.ndarray:
         """Root mean squared error per step and target over ``origins``, normalized units."""
         H, T = self.config_.horizon, self.config_.n_targets
         total = torch.zeros(H, T, dtype=torch.float64)
         count = torch.zeros(H, T, dtype=torch.float64)
         with torch.no_grad():
             for batch in windows.batches(origins, 4 * self.batch_size):
-                x, y, mask, _, _ = self._inputs(batch)
+                x, y, mask, _, _ = self._inputs(batch, spread)
                 params = self.net_(x, batch.x_future, batch.series).float()
                 err = torch.where(mask, point_of(self.loss, params) - y, 0.0) ** 2
                 total += err.sum(dim=0).double().cpu()
@@ -621,9 +653,10 @@ class NeuralForecaster(Forecaster):
                 )
         if y is None:
             context, scalers, rows = self.context_, self.scalers_, np.arange(len(self.ids_))
+            spread = self.series_spread_
             index = self.index_
         else:
-            context, scalers, rows = self._new_context(y)
+            context, scalers, rows, spread = self._new_context(y)
             index = last_points(context)
         future_values = self._future_values(X_future, index, h)
         prepared = self._prepare(context, scalers)
@@ -632,7 +665,8 @@ class NeuralForecaster(Forecaster):
             windows = Windows(
                 prepared, plan.input_size, h, calendar=self.calendar, future_values=future_values
             ).to(device)
-            point, qs = self._forecast(windows, scalers, rows, levels)  # (n,h,T), (n,h,T,Q)
+            spread_t = torch.as_tensor(spread, device=device)
+            point, qs = self._forecast(windows, scalers, rows, spread_t, levels)
         columns = {}
         names = [self.name] + [f"{self.name}:{t}" for t in plan.targets]
         for j, (name, scaler) in enumerate(zip(names, scalers, strict=True)):
@@ -645,7 +679,8 @@ class NeuralForecaster(Forecaster):
             columns[name] = (p, q)
         return forecast_frame(index, h, columns)
 
-    def _new_context(self, y: Any) -> tuple[Panel, list[Scaler], np.ndarray]:
+    def _new_context(self, y: Any) -> tuple[Panel, list[Scaler], np.ndarray, np.ndarray]:
+        """The tail, scalers, fitted-series rows and series spreads of a new history ``y``."""
         panel = self._as_panel(y, None)
         if panel.freq != self.freq_:
             raise DataError(
@@ -658,7 +693,10 @@ class NeuralForecaster(Forecaster):
             Scaler(self.scaler).fit(inputs.target_panel(panel, t)) for t in self.plan_.targets
         ]
         rows = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
-        return inputs.tail(filled, 2 * self.plan_.input_size), scalers, rows
+        spread = inputs.series_spread(
+            self._prepare(filled, scalers), panel.lengths, self.plan_.targets
+        )
+        return inputs.tail(filled, 2 * self.plan_.input_size), scalers, rows, spread
 
     def _future_values(self, X_future: Any, index: Panel, h: int) -> np.ndarray | None:
         if not self.plan_.future:
@@ -668,7 +706,12 @@ class NeuralForecaster(Forecaster):
         return (values - self.covariate_loc_[j]) / self.covariate_scale_[j]
 
     def _forecast(
-        self, windows: Windows, scalers: list[Scaler], rows: np.ndarray, levels: list[float]
+        self,
+        windows: Windows,
+        scalers: list[Scaler],
+        rows: np.ndarray,
+        spread: torch.Tensor,
+        levels: list[float],
     ) -> tuple[np.ndarray, np.ndarray]:
         """Point forecasts (n, h, T) and quantiles (n, h, T, Q), in the scalers' units.
 
@@ -687,7 +730,10 @@ class NeuralForecaster(Forecaster):
             for lo in range(0, n, _PREDICT_CHUNK):
                 hi = min(lo + _PREDICT_CHUNK, n)
                 batch = windows.gather(np.arange(lo, hi), origins.pos[lo:hi].astype(np.int64))
-                x, _, _, loc, scale = self._inputs(batch)
+                x, _, _, loc, scale = self._inputs(batch, spread)
+                if loc is None:
+                    loc = torch.zeros(hi - lo, 1, T, device=device)
+                    scale = torch.ones(hi - lo, 1, T, device=device)
                 ids = torch.as_tensor(rows[lo:hi], device=device)
                 p, q = self._outputs(
                     net, x, batch.x_future, ids, levels, scale, series_scale[lo:hi].unsqueeze(1)

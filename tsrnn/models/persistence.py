@@ -54,6 +54,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     if model.residual_std_ is not None:
         tensors["residual_std"] = torch.from_numpy(np.asarray(model.residual_std_))
     tensors["lengths"] = torch.from_numpy(model.lengths_)
+    tensors["series_spread"] = torch.from_numpy(model.series_spread_)
     context = _panel_tensors(model.context_, "context", tensors)
     meta = {
         "format": FORMAT,
@@ -145,8 +146,8 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Any:
         plan["device"] = device
     if plan["device"].startswith("cuda") and not torch.cuda.is_available():
         log.info("%s was trained on %s; running it on the CPU here", path, plan["device"])
-        plan["device"], plan["autocast"] = "cpu", False
-    plan["autocast"] = plan["autocast"] and plan["device"].startswith("cuda")
+        plan["device"], plan["mixed_precision"] = "cpu", False
+    plan["mixed_precision"] = plan["mixed_precision"] and plan["device"].startswith("cuda")
     model.plan_ = neural._Plan(**plan)
     config = dict(meta["config"])
     config["target_columns"] = tuple(config["target_columns"])
@@ -159,6 +160,7 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Any:
     model.freq_, model.season_ = freq, meta["season"]
     model.ids_ = np.asarray(meta["ids"], dtype=object)
     model.lengths_ = tensors["lengths"].numpy()
+    model.series_spread_ = tensors["series_spread"].numpy()
     model.context_ = _panel_from(meta["context"], "context", tensors, freq)
     model.index_ = _last_points(model.ids_, _index_from(meta["index_starts"]), freq)
     model.scalers_ = []

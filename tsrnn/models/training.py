@@ -11,8 +11,12 @@ best validation loss; Ctrl-C (training ends cleanly, keeping the best weights so
 non-finite training loss, which raises :class:`TrainingError` naming the step. With validation
 the best weights are restored at the end, otherwise the last ones are kept.
 
-On a GPU the loop never waits for the device between reports: losses accumulate on the device,
-and the first non-finite step is recorded there too, so the host reads them once per report.
+On a GPU the loop never waits for the device between reports: each step's loss is written into
+a small buffer on the device, read (and checked for the first non-finite step) once per report;
+AdamW is the fused CUDA kernel, which also takes mixed precision's loss scaling without a host
+round trip. Mixed precision is float16 autocast with dynamic loss scaling (``GradScaler``):
+float16 is what cuDNN runs recurrent layers in under any autocast dtype, so their gradients need
+the scaling.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -49,7 +54,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0  # clip the global gradient norm; None: never
     patience: int | None = 10  # validations without improvement before stopping; None: never
     val_every: int = 50  # steps between validations (and progress reports)
-    autocast: torch.dtype | None = None  # torch.bfloat16 for mixed precision on a GPU
+    mixed_precision: bool = False  # float16 autocast with loss scaling (CUDA only)
 
 
 @dataclass(frozen=True)
@@ -89,19 +94,21 @@ def train(
     around it).
     """
     params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = _scheduler(optimizer, config)
     device = next(net.parameters()).device
-    autocast = torch.autocast(
-        device.type, dtype=config.autocast, enabled=config.autocast is not None
+    cuda = device.type == "cuda"
+    optimizer = torch.optim.AdamW(
+        params, lr=config.lr, weight_decay=config.weight_decay, fused=True if cuda else None
     )
+    scheduler = _scheduler(optimizer, config)
+    mixed = config.mixed_precision and cuda
+    autocast = torch.autocast(device.type, dtype=torch.float16, enabled=mixed)
+    scaler = torch.amp.GradScaler(device.type, enabled=mixed)
 
     rows: list[dict] = []
     best_val, best_step, best_state = math.inf, 0, None
     stale, stop_reason = 0, "max_steps"
-    loss_sum = torch.zeros((), device=device)
-    bad_step = torch.full((), -1, dtype=torch.long, device=device)  # first non-finite step
-    windows, seen_steps = 0, 0
+    losses = torch.zeros(config.val_every, device=device)  # this report's step losses
+    windows, first = 0, 1  # windows since the last report, its first step
     start = tick = time.perf_counter()
     step = 0
     net.train()
@@ -111,24 +118,24 @@ def train(
             with autocast:
                 loss = loss_of(batch)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            scaler.scale(loss).backward()
             if config.grad_clip is not None:
+                scaler.unscale_(optimizer)
                 nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             if config.schedule != "plateau":
                 scheduler.step()
-            detached = loss.detach().float()
-            finite = torch.isfinite(detached)
-            bad_step = torch.where(~finite & (bad_step < 0), step, bad_step)
-            loss_sum += torch.where(finite, detached, 0.0)
+            losses[step - first] = loss.detach()
             windows += len(batch.y)
-            seen_steps += 1
-            if device.type == "cpu" and not bool(finite):  # free on the CPU: name it at once
-                _raise_non_finite(step, config)
-            if step % config.val_every and step != config.max_steps:
+            if not cuda and not math.isfinite(float(losses[step - first])):
+                _raise_non_finite(step, config)  # free on the CPU: name it at once
+            if step - first + 1 < config.val_every and step != config.max_steps:
                 continue
-            if int(bad_step) >= 0:
-                _raise_non_finite(int(bad_step), config)
+            seen = losses[: step - first + 1].double().cpu().numpy()  # one wait per report
+            bad = np.flatnonzero(~np.isfinite(seen))
+            if len(bad):
+                _raise_non_finite(first + int(bad[0]), config)
             now = time.perf_counter()
             val = None
             if validate is not None:
@@ -145,7 +152,7 @@ def train(
                     stale += 1
             row = {
                 "step": step,
-                "loss": float(loss_sum) / seen_steps,
+                "loss": float(seen.mean()),
                 "val_loss": val,
                 "lr": optimizer.param_groups[0]["lr"],
                 "windows_per_s": windows / max(now - tick, 1e-9),
@@ -167,8 +174,7 @@ def train(
                     )
                 )
             log.debug("step %d: loss %.5g, val %s", step, row["loss"], val)
-            loss_sum.zero_()
-            windows, seen_steps, tick = 0, 0, time.perf_counter()
+            windows, first, tick = 0, step + 1, time.perf_counter()
             if config.patience is not None and stale >= config.patience:
                 stop_reason = "early_stopping"
                 break
