@@ -26,7 +26,15 @@ def inputs(seed=0):
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("head", ["direct", "recursive"])
 def test_output_shape_is_batch_horizon_targets_params(cell, head):
-    net = make(cell, head, loss="quantile", n_params=3, n_targets=2, target_columns=(0, 3))
+    net = make(
+        cell,
+        head,
+        loss="quantile",
+        n_params=3,
+        n_targets=2,
+        target_columns=(0, 3),
+        observed_columns=(1, 2),
+    )
     out = net(*inputs())
     assert out.shape == (B, H, 2, 3)
     assert torch.all(out.diff(dim=-1) >= 0), "quantile outputs are ordered"

@@ -61,17 +61,15 @@ def test_training_history_is_recorded(air):
 
 
 # ---------------------------------------------------------------------- gaps
-def test_gaps_are_masked_not_learned(beijing):
-    """A gap's targets never enter the loss: a model fitted on data whose gaps hold absurd
-    values behind the mask learns exactly what one fitted on the clean data learns."""
-    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])][["unique_id", "ds", "y"]]
-    panel = Panel.from_long(data)
-    assert not panel.observed.all()
-    poisoned = panel.replace(values=np.where(panel.observed, panel.values, 1e9))
-    clean = panel.replace(values=np.where(panel.observed, panel.values, np.nan))
-    a = LSTMForecaster(horizon=24, **TINY).fit(clean).predict(24)
-    b = LSTMForecaster(horizon=24, **TINY).fit(poisoned).predict(24)
-    pd.testing.assert_frame_equal(a, b)
+def test_half_the_values_missing_still_forecasts_the_level(air):
+    """Gaps are neither targets nor zero inputs (the loss masks them exactly:
+    ``tests/test_losses.py``): forecasts stay at the series' level."""
+    gappy = air.copy()
+    gappy.loc[np.random.default_rng(0).random(len(air)) < 0.5, "y"] = np.nan
+    model = LSTMForecaster(horizon=12, hidden_size=16, max_steps=150, lr=3e-3, val_size=0)
+    forecast = model.fit(gappy).predict(12)
+    last_year = air.y.iloc[-12:].mean()
+    assert abs(forecast.LSTM.mean() - last_year) < 0.25 * last_year
 
 
 def test_short_series_are_left_padded_not_rejected(air):
@@ -99,8 +97,9 @@ def test_unseen_series_are_forecast_from_their_own_history(air):
     np.testing.assert_allclose(out.LSTM, 1000.0 * same.LSTM, rtol=1e-4)
 
 
-def test_predicting_with_the_training_data_as_y_matches_stored_context(air):
-    model = LSTMForecaster(horizon=12, scaler="none", val_size=0, **TINY).fit(air)
+@pytest.mark.parametrize("window_norm", ["standard", None])
+def test_predicting_with_the_training_data_as_y_matches_stored_context(air, window_norm):
+    model = LSTMForecaster(horizon=12, window_norm=window_norm, **TINY).fit(air)
     pd.testing.assert_frame_equal(model.predict(12), model.predict(12, y=air))
 
 
@@ -162,6 +161,26 @@ def test_future_covariates_need_x_future_covering_the_horizon(beijing):
         model.predict(24, X_future=future.iloc[:-1])
 
 
+def test_covariates_may_come_in_x_instead_of_y(beijing):
+    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])]
+    y, X = data[["unique_id", "ds", "y"]], data[["unique_id", "ds", "DEWP"]]
+    joined = LSTMForecaster(horizon=24, past_covariates=["DEWP"], **TINY).fit(data).predict(24)
+    separate = LSTMForecaster(horizon=24, past_covariates=["DEWP"], **TINY).fit(y, X).predict(24)
+    pd.testing.assert_frame_equal(joined, separate)
+    with pytest.raises(DataError, match=r"\['DEWP'\] are in both y and X"):
+        LSTMForecaster(horizon=24, past_covariates=["DEWP"], **TINY).fit(data, X)
+
+
+def test_windows_with_too_little_observed_input_are_skipped(air):
+    gappy = air.copy()
+    gappy.loc[gappy.index % 3 != 0, "y"] = np.nan  # two of every three months missing
+    keep_all = LSTMForecaster(horizon=6, min_observed=0.0, **TINY).fit(gappy)
+    strict = LSTMForecaster(horizon=6, min_observed=0.5, **TINY).fit(gappy)
+    # about a third of each input is observed: only windows near a series' start (where the
+    # left padding does not count against them) reach half
+    assert 0 < strict.n_windows_["train"] < keep_all.n_windows_["train"] / 4
+
+
 def test_unknown_covariate_columns_are_named(beijing):
     with pytest.raises(DataError, match=r"\['HUMIDITY'\] are not in the data"):
         LSTMForecaster(horizon=24, past_covariates=["HUMIDITY"], **TINY).fit(beijing)
@@ -210,6 +229,27 @@ def test_bad_parameters_are_refused_in_fit_with_the_fix(air, options, message):
     model = LSTMForecaster(**{**TINY, **options})  # __init__ stores; nothing is checked yet
     with pytest.raises(ValueError, match=message):
         model.fit(air)
+
+
+@pytest.mark.parametrize("field", ["past_covariates", "targets", "quantiles"])
+def test_a_string_where_a_list_belongs_is_refused(beijing, field):
+    with pytest.raises(ValueError, match=rf"{field}='TEMP' must be a list: \['TEMP'\]"):
+        LSTMForecaster(horizon=24, **{field: "TEMP"}, **TINY).fit(beijing)
+
+
+def test_the_plateau_schedule_needs_validation(air):
+    with pytest.raises(ValueError, match="plateau' needs validation"):
+        LSTMForecaster(horizon=6, schedule="plateau", val_size=0, **TINY).fit(air)
+
+
+def test_a_failed_fit_leaves_the_model_unfitted(air):
+    from sklearn.exceptions import NotFittedError
+
+    model = LSTMForecaster(horizon=6, **TINY).fit(air)
+    with pytest.raises(DataError):
+        model.fit(air.iloc[:5])
+    with pytest.raises(NotFittedError):
+        model.predict(6)
 
 
 @pytest.mark.skipif(
@@ -307,6 +347,16 @@ def test_save_and_load_give_identical_forecasts(beijing, tmp_path):
     )
     pd.testing.assert_frame_equal(model.history_, loaded.history_)
     assert [p.name for p in tmp_path.iterdir()] == ["model.tsrnn"], "no temporary file left"
+
+
+def test_numpy_typed_parameters_save_and_load(air, tmp_path):
+    model = LSTMForecaster(
+        horizon=np.int64(6), quantiles=np.array([0.2, 0.8]), loss="quantile", **TINY
+    ).fit(air)
+    model.save(tmp_path / "m.tsrnn")
+    loaded = tsrnn.load(tmp_path / "m.tsrnn")
+    assert loaded.get_params()["horizon"] == 6
+    pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6))
 
 
 def test_loading_never_unpickles_code(tmp_path):

@@ -429,14 +429,20 @@ def test_extra_targets_are_gathered_beside_the_value() -> None:
     assert batch.y.shape == (len(origins), H, 2) and batch.y_mask.shape == batch.y.shape
     torch.testing.assert_close(batch.y[..., 0], reference.y, rtol=0, atol=0)
     assert torch.equal(batch.y_mask[..., 0], reference.y_mask)
+    flag = windows.feature_names.index("temp_observed")
     series, pos = origins.take(index)
     for k in range(0, len(index), 17):
         start = panel.offsets[series[k]] + pos[k]
+        inputs = panel.covariates[max(start - L, panel.offsets[series[k]]) : start, j]
+        assert batch.x[k, L - len(inputs) :, flag].tolist() == (~np.isnan(inputs)).tolist()
         expected = panel.covariates[start : start + H, j]
         assert batch.y_mask[k, :, 1].tolist() == (~np.isnan(expected)).tolist()
         seen = ~np.isnan(expected)
         assert np.array_equal(batch.y[k, :, 1].numpy()[seen], expected[seen])
         assert (batch.y[k, :, 1].numpy()[~seen] == 0).all()
+    # an extra target's observations count as targets, never as observed inputs
+    strict = {"min_observed": 0.9, "min_target_observed": 1}
+    assert _pairs(windows.origins(**strict)) == _pairs(plain.origins(**strict))
     with pytest.raises(ValueError, match="not past covariates"):
         Windows(panel, L, H, targets=("promo",))  # a known-future covariate is no target
 

@@ -261,11 +261,18 @@ def _fields(clock: _Clock, units: np.ndarray, names: tuple[str, ...]) -> list[tu
         elif name == "day_of_month":
             month = date.astype("datetime64[M]")
             first = month.astype("datetime64[D]")
-            out.append(((date - first).astype(np.int64), _days_until(month + np.timedelta64(1, "M"), first)))
+            out.append(
+                (
+                    (date - first).astype(np.int64),
+                    _days_until(month + np.timedelta64(1, "M"), first),
+                )
+            )
         elif name == "day_of_year":
             year = date.astype("datetime64[Y]")
             first = year.astype("datetime64[D]")
-            out.append(((date - first).astype(np.int64), _days_until(year + np.timedelta64(1, "Y"), first)))
+            out.append(
+                ((date - first).astype(np.int64), _days_until(year + np.timedelta64(1, "Y"), first))
+            )
         else:  # month_of_year
             out.append((date.astype("datetime64[M]").astype(np.int64) % 12, 12))
     return out

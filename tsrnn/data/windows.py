@@ -43,8 +43,9 @@ class Batch(NamedTuple):
     ``x`` columns, in order (:attr:`Windows.feature_names`): ``value`` (scaled, imputed; 0 where
     unobserved and not imputed, and in left padding), ``observed`` (1/0), ``time_since_observed``
     (:func:`~tsrnn.data.features.scale_time_since` of the steps since the last observation,
-    capped at ``L``; 1 in left padding), the past-observed covariates, the calendar features, the
-    known-future covariates (covariates read 0 where missing). ``x_future`` holds the last
+    capped at ``L``; 1 in left padding), the past-observed covariates, ``<target>_observed``
+    (1/0) for each extra target, the calendar features, the known-future covariates
+    (covariates read 0 where missing). ``x_future`` holds the last
     ``Ff`` of those columns, calendar and known-future covariates, over the horizon: the same
     features, ``H`` steps on. Past covariates and the target never appear in it.
     """
@@ -157,7 +158,8 @@ class Windows:
     targets : tuple of str
         Past covariates gathered as targets too (forecast jointly with the value): ``Batch.y``
         and ``Batch.y_mask`` then have shape ``(B, H, 1 + len(targets))``, a covariate's
-        target observed where it is not ``NaN``.
+        target observed where it is not ``NaN``; the inputs gain a ``<target>_observed`` flag
+        column each. ``min_observed`` in :meth:`origins` still counts the value's observations.
 
     Examples
     --------
@@ -200,15 +202,17 @@ class Windows:
         past = [panel.covariate_names.index(c) for c in panel.past_covariates]
         future = [panel.covariate_names.index(c) for c in panel.future_covariates]
         cal = calendar_names(panel) if calendar else ()
+        targets = tuple(targets)
+        flags = tuple(f"{t}_observed" for t in targets)
         self.feature_names: tuple[str, ...] = (
             ("value", "observed", "time_since_observed")
             + panel.past_covariates
+            + flags
             + cal
             + panel.future_covariates
         )
         self.future_names: tuple[str, ...] = cal + panel.future_covariates
         F, Ff, K = len(self.feature_names), len(self.future_names), len(cal)
-        targets = tuple(targets)
         unknown = [t for t in targets if t not in panel.past_covariates]
         if unknown:
             raise ValueError(
@@ -242,9 +246,10 @@ class Windows:
         ys = np.zeros((R, k), dtype=np.float32)  # targets: one contiguous block per window
         ms = np.zeros((R, k), dtype=bool)
         fs = np.zeros((R, Ff), dtype=np.float32) if table > R else None  # future rows
-        c_past, c_cal, c_fut = (
+        c_past, c_flags, c_cal, c_fut = (
             slice(3, 3 + len(past)),
-            slice(3 + len(past), F - len(future)),
+            slice(3 + len(past), 3 + len(past) + len(flags)),
+            slice(3 + len(past) + len(flags), F - len(future)),
             slice(F - len(future), F),
         )
         # Whole series at a time, about _CHUNK rows per pass, so temporaries stay small.
@@ -266,6 +271,7 @@ class Windows:
                 raw = panel.covariates[a:b][:, extra]
                 ys[rows, 1:] = np.nan_to_num(raw, nan=0.0)
                 ms[rows, 1:] = ~np.isnan(raw)
+                xs[rows, c_flags] = ~np.isnan(raw)
             if K:  # calendar of padding and data: positions -L .. len - 1
                 series, pos = _spans(lo, hi, -L, lengths)
                 xs[self._row0[series] + pos, c_cal] = calendar_features(panel, series, pos)
@@ -283,8 +289,10 @@ class Windows:
             after = (self._row0 + lengths)[:, None] + np.arange(H)  # (S, H) rows past the end
             fs[after, K:] = np.nan if future_values is None else future_values
 
-        # Rows with any observed target, for the origin filters.
-        self._seen = ms[:, 0] if k == 1 else ms.any(axis=1)
+        # For the origin filters: rows whose value was observed (inputs), rows with any
+        # observed target (targets).
+        self._seen = ms[:, 0]
+        self._seen_target = ms[:, 0] if k == 1 else ms.any(axis=1)
         self._xs = torch.from_numpy(xs)
         self._ys = torch.from_numpy(ys)
         self._ms = torch.from_numpy(ms)
@@ -392,10 +400,13 @@ class Windows:
             if min_observed > 0 or min_target_observed > 0:
                 # Observed counts from a running sum over this chunk's rows (padding included).
                 base = self._row0[a] - L
-                block = self._seen[base : self._row0[b - 1] + lengths[b - 1] + H]
-                seen = np.concatenate([[0], np.cumsum(block, dtype=np.int32)])
+                stop = self._row0[b - 1] + lengths[b - 1] + H
+                seen = np.concatenate([[0], np.cumsum(self._seen[base:stop], dtype=np.int32)])
                 rows = self._row0[series] + pos - base
                 keep = (seen[rows] - seen[rows - L]) / np.minimum(pos, L) >= min_observed
+                if self._seen_target is not self._seen:
+                    block = self._seen_target[base:stop]
+                    seen = np.concatenate([[0], np.cumsum(block, dtype=np.int32)])
                 keep &= seen[rows + H] - seen[rows] >= min_target_observed
                 series, pos = series[keep], pos[keep]
             kept.append(pos.astype(np.int32))

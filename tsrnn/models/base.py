@@ -80,7 +80,13 @@ class Forecaster(BaseEstimator):
         self.lengths_ = panel.lengths.copy()
         # Where predict's forecasts go: future_times of each series' last point.
         self.index_ = last_points(panel)
-        self._fit(panel)
+        try:
+            self._fit(panel)
+        except BaseException:
+            # A failed fit leaves no half-learned state: predict says "not fitted".
+            for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+                delattr(self, key)
+            raise
         return self
 
     def predict(

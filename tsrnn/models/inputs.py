@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- panels
-def read_panel(y: Any, X: Any, past: tuple[str, ...], future: tuple[str, ...], model: str) -> Panel:
+def read_panel(
+    y: Any, X: Any, past: tuple[str, ...], future: tuple[str, ...], model: str, freq: Any = None
+) -> Panel:
     """A Panel from any input ``fit`` accepts, holding exactly the ``past`` and ``future``
-    covariates: columns of a long ``y``, of a long ``X`` joined to it, or of a Panel."""
+    covariates: columns of a long ``y``, of a long ``X`` joined to it, or of a Panel; on the
+    grid ``freq`` when given (inferred otherwise)."""
     wanted = past + future
     if isinstance(y, pd.DataFrame) and {ID, TIME, TARGET} <= set(y.columns):
         frame = y if X is None else merge_covariates(y, X)
@@ -45,13 +48,13 @@ def read_panel(y: Any, X: Any, past: tuple[str, ...], future: tuple[str, ...], m
             log.info(
                 "%s ignores columns %s (name them in past_covariates= to use them)", model, ignored
             )
-        return Panel.from_long(frame, past_covariates=past, future_covariates=future)
+        return Panel.from_long(frame, freq=freq, past_covariates=past, future_covariates=future)
     if wanted and not isinstance(y, Panel):
         raise DataError(
             f"{model}: covariates {list(wanted)} need a long DataFrame (unique_id, ds, y and "
             "the covariate columns) or a Panel holding them"
         )
-    panel = as_panel(y)
+    panel = as_panel(y, freq=freq)
     if isinstance(y, Panel):
         missing = [c for c in wanted if c not in panel.covariate_names]
         if missing:

@@ -51,6 +51,7 @@ class NetConfig:
     horizon: int  # H: steps of the direct head's output (the recursive head loops any length)
     n_targets: int = 1  # T: targets forecast jointly; target j reads input column target_columns[j]
     target_columns: tuple[int, ...] = (0,)
+    observed_columns: tuple[int, ...] = (1,)  # input column of each target's observed flag
     hidden_size: int = 64  # width of the recurrent state: capacity against speed and overfitting
     num_layers: int = 2  # stacked recurrent layers; depth past 2-3 rarely pays on short windows
     dropout: float = 0.0  # between stacked layers only (torch's semantics); 0 with one layer
@@ -84,6 +85,11 @@ class RecurrentNet(nn.Module):
             raise ValueError(f"RecurrentNet: cell={config.cell!r}; choose one of {CELLS}")
         if config.head not in HEADS:
             raise ValueError(f"RecurrentNet: head={config.head!r}; choose one of {HEADS}")
+        if not len(config.target_columns) == len(config.observed_columns) == config.n_targets:
+            raise ValueError(
+                "RecurrentNet: target_columns and observed_columns need one entry per target "
+                f"(n_targets={config.n_targets})"
+            )
         self.config = c = config
         rnn = getattr(nn, c.cell.upper())  # nn.RNN (tanh), nn.LSTM or nn.GRU: fused kernels
         E = c.embedding_size if c.n_series else 0
@@ -158,8 +164,7 @@ class RecurrentNet(nn.Module):
             if emb is not None:
                 parts.append(emb.unsqueeze(1).expand(B, H, -1))
             return self._params(self.output(torch.cat(parts, dim=-1)))  # (B, H, T, P)
-        start = x[:, -1, list(c.target_columns)]  # (B, T) last input value of each target
-        seen = x[:, -1, 1:2].expand(B, c.n_targets) if c.n_targets == 1 else torch.ones_like(start)
+        start, seen = self.last_inputs(x)
         if y_prev is not None and sampling == 0.0:
             # Teacher forcing: the inputs of step t are the true targets of step t - 1.
             prev = torch.cat([start.unsqueeze(1), y_prev[:, :-1]], dim=1)  # (B, H, T)
@@ -177,6 +182,12 @@ class RecurrentNet(nn.Module):
             return torch.where(use_truth, y_prev[:, t], pred), torch.ones_like(pred)
 
         return self.unroll(state, start, seen, x_future, emb, choose)
+
+    def last_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoder's first inputs: each target's last input value and its observed flag,
+        each (B, T)."""
+        c = self.config
+        return x[:, -1, list(c.target_columns)], x[:, -1, list(c.observed_columns)]
 
     def unroll(
         self,

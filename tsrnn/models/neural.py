@@ -63,6 +63,8 @@ _PREDICT_CHUNK = 4096  # forecast windows per pass: bounds memory, not the numbe
 # and no window's scale goes below this fraction of its series' spread.
 _MIN_WINDOW_POINTS = 3
 _MIN_WINDOW_SCALE = 0.01
+# Point-loss intervals: fewer validation errors than this per step pool all steps' errors.
+_MIN_ERRORS = 30
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,10 @@ class NeuralForecaster(Forecaster):
     n_windows_ : dict
         Training and validation windows used.
     residual_std_ : ndarray, shape (horizon, n_targets) or None
-        Point losses: the validation error's standard deviation per step, in normalized
-        units; ``predict(quantiles=)`` makes normal intervals from it.
+        Point losses: the root mean squared validation error per step (pooled over steps
+        where a step has fewer than 30 errors), in normalized units; ``predict(quantiles=)``
+        makes normal intervals from it. With ``val_size=0`` it is measured on each series'
+        last training window: in-sample, so intervals come out too narrow.
 
     Examples
     --------
@@ -286,12 +290,16 @@ class NeuralForecaster(Forecaster):
         return str(self.cell).upper()
 
     # ------------------------------------------------------------------ input
-    def _as_panel(self, y: Any, X: Any) -> Panel:
+    def _as_panel(self, y: Any, X: Any, freq: Any = None) -> Panel:
         """A Panel with exactly the covariates asked for (past, future, extra targets)."""
+        for field in ("past_covariates", "future_covariates", "targets", "quantiles"):
+            value = getattr(self, field)
+            if isinstance(value, str):  # a str is a sequence: "x2" would mean ["x", "2"]
+                raise ValueError(f"{self.name}: {field}={value!r} must be a list: [{value!r}]")
         past = tuple(self.past_covariates) + tuple(
             t for t in self.targets if t not in self.past_covariates
         )
-        return inputs.read_panel(y, X, past, tuple(self.future_covariates), self.name)
+        return inputs.read_panel(y, X, past, tuple(self.future_covariates), self.name, freq)
 
     # ------------------------------------------------------------------ fit
     def _fit(self, panel: Panel) -> None:
@@ -332,8 +340,6 @@ class NeuralForecaster(Forecaster):
         self.n_windows_ = {"train": len(train_origins), "val": len(val_origins)}
         self.feature_names_ = windows.feature_names
         self.future_names_ = windows.future_names
-        if plan.future and not windows.future_names:
-            raise DataError(f"{self.name}: no known-future features")
 
         device = torch.device(plan.device)
         n_q = len(plan.quantiles) if self.loss == "quantile" else 0
@@ -344,6 +350,10 @@ class NeuralForecaster(Forecaster):
             horizon=H,
             n_targets=1 + len(plan.targets),
             target_columns=(0, *(windows.feature_names.index(t) for t in plan.targets)),
+            observed_columns=(
+                1,
+                *(windows.feature_names.index(f"{t}_observed") for t in plan.targets),
+            ),
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,
@@ -393,8 +403,16 @@ class NeuralForecaster(Forecaster):
             if self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
                 self.residual_std_ = self._residual_std(windows, check, spread)
-        # A tail of each series, twice the input window (its time-since-observed is then exact
-        # up to the cap), imputed as training saw it: predict needs nothing else.
+        # Forecasts start after the data: scalers and spreads refitted on each whole series (as
+        # predict(y=...) does with the history it gets), and a tail of each series, twice the
+        # input window (its time-since-observed is then exact up to the cap), imputed as
+        # training saw it: predict needs nothing else.
+        self.scalers_ = [Scaler(self.scaler).fit(panel)] + [
+            Scaler(self.scaler).fit(inputs.target_panel(panel, t)) for t in plan.targets
+        ]
+        self.series_spread_ = inputs.series_spread(
+            self._prepare(filled, self.scalers_), lengths, plan.targets
+        )
         self.context_ = inputs.tail(filled, 2 * L)
 
     def _plan(self, panel: Panel) -> _Plan:
@@ -456,6 +474,8 @@ class NeuralForecaster(Forecaster):
                 "scaler='meanabs' (or 'none') and window_norm=None or 'meanabs'"
             )
         levels = tuple(check_quantiles(sorted(set(check_quantiles(self.quantiles)) | {0.5})))
+        if self.schedule == "plateau" and V == 0:
+            raise ValueError(f"{name}: schedule='plateau' needs validation: set val_size > 0")
         targets = tuple(self.targets)
         if TARGET in targets or len(set(targets)) != len(targets):
             raise ValueError(
@@ -522,7 +542,7 @@ class NeuralForecaster(Forecaster):
         locs, scales = [], []
         for j, col in enumerate(self.config_.target_columns):
             v = x[..., col]  # (B, L)
-            seen = x[..., 1] if col == 0 else torch.ones_like(v)  # observed flag, 1.0 / 0.0
+            seen = x[..., self.config_.observed_columns[j]]  # observed flag, 1.0 / 0.0
             n = seen.sum(dim=1, keepdim=True)  # (B, 1)
             if self.window_norm == "meanabs":
                 loc = torch.zeros_like(n)
@@ -536,10 +556,11 @@ class NeuralForecaster(Forecaster):
             scale = torch.where(unreliable, spread_j, scale)
             scale = torch.maximum(scale, _MIN_WINDOW_SCALE * spread_j)
             v.sub_(loc).div_(scale)
-            if col == 0:  # padding and stale points (time since observed at its cap) read 0
-                v.masked_fill_(x[..., 2] >= 1.0, 0.0)
-            if j < y.shape[-1]:  # forecast windows carry the value's (unobserved) targets only
-                y[..., j].sub_(loc).div_(scale)
+            # Inputs that hold nothing read 0, as without normalization: for the value, padding
+            # and points staler than the window (imputed ones keep their values); for an extra
+            # target (never imputed), every unobserved point.
+            v.masked_fill_(x[..., 2] >= 1.0 if col == 0 else seen < 0.5, 0.0)
+            y[..., j].sub_(loc).div_(scale)
             locs.append(loc)
             scales.append(scale)
         B, T = len(x), len(locs)
@@ -555,13 +576,15 @@ class NeuralForecaster(Forecaster):
 
         def loss_of(batch: Batch) -> torch.Tensor:
             x, y, mask, _, scale = self._inputs(batch, spread)
+            # Teacher forcing in training only: validation runs free, as predict does.
+            teacher = recursive and net.training
             params = net(
                 x,
                 batch.x_future,
                 batch.series,
-                y_prev=y if recursive else None,
-                mask_prev=mask if recursive else None,
-                sampling=self.scheduled_sampling if net.training else 0.0,
+                y_prev=y if teacher else None,
+                mask_prev=mask if teacher else None,
+                sampling=self.scheduled_sampling,
             )
             counts_scale = None
             if self.loss == "negbin":  # (B, 1, T) the counts' own units
@@ -572,7 +595,12 @@ class NeuralForecaster(Forecaster):
         return loss_of
 
     def _residual_std(self, windows: Windows, origins: Origins, spread: torch.Tensor) -> np.ndarray:
-        """Root mean squared error per step and target over ``origins``, normalized units."""
+        """Spread of the point forecasts' errors over ``origins``, normalized units, (H, T).
+
+        Root mean squared error per step and target where each step has at least
+        ``_MIN_ERRORS`` errors; otherwise one pooled value over all steps (a single series'
+        one validation window gives one error per step: too few to tell steps apart).
+        """
         H, T = self.config_.horizon, self.config_.n_targets
         total = torch.zeros(H, T, dtype=torch.float64)
         count = torch.zeros(H, T, dtype=torch.float64)
@@ -583,7 +611,9 @@ class NeuralForecaster(Forecaster):
                 err = torch.where(mask, point_of(self.loss, params) - y, 0.0) ** 2
                 total += err.sum(dim=0).double().cpu()
                 count += mask.sum(dim=0).double().cpu()
-        return torch.sqrt(total / count.clamp(min=1)).numpy()
+        per_step = torch.sqrt(total / count.clamp(min=1))
+        pooled = torch.sqrt(total.sum(dim=0) / count.sum(dim=0).clamp(min=1))  # (T,)
+        return torch.where(count >= _MIN_ERRORS, per_step, pooled).numpy()
 
     def _progress(self, progress: Progress) -> None:
         if self.verbose:
@@ -663,7 +693,12 @@ class NeuralForecaster(Forecaster):
         device = torch.device(plan.device)
         with _torch_session(plan.seed, self.num_threads, device):
             windows = Windows(
-                prepared, plan.input_size, h, calendar=self.calendar, future_values=future_values
+                prepared,
+                plan.input_size,
+                h,
+                calendar=self.calendar,
+                future_values=future_values,
+                targets=plan.targets,  # the inputs carry their observed flags
             ).to(device)
             spread_t = torch.as_tensor(spread, device=device)
             point, qs = self._forecast(windows, scalers, rows, spread_t, levels)
@@ -681,7 +716,7 @@ class NeuralForecaster(Forecaster):
 
     def _new_context(self, y: Any) -> tuple[Panel, list[Scaler], np.ndarray, np.ndarray]:
         """The tail, scalers, fitted-series rows and series spreads of a new history ``y``."""
-        panel = self._as_panel(y, None)
+        panel = self._as_panel(y, None, freq=self.freq_)
         if panel.freq != self.freq_:
             raise DataError(
                 f"{self.name}: y has frequency {panel.freq!r}, the model was fitted on "
@@ -786,10 +821,9 @@ class NeuralForecaster(Forecaster):
         total_scale: torch.Tensor,  # (B, 1, T): negbin counts = normalized values * this
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """DeepAR-style: the mean path for the point forecast, sample paths for quantiles."""
-        c, loss = self.config_, self.loss
-        last, state, emb = net.encode(x, ids)
-        start = x[:, -1, list(c.target_columns)]
-        seen = torch.ones_like(start)
+        loss = self.loss
+        _, state, emb = net.encode(x, ids)
+        start, seen = net.last_inputs(x)
 
         def feed_mean(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             return point_of(loss, params_t), torch.ones_like(start)
@@ -805,19 +839,17 @@ class NeuralForecaster(Forecaster):
         )
         emb_s = None if emb is None else rep(emb)
         scale_s = rep(total_scale[:, 0])  # (B*S, T)
+        draws: list[torch.Tensor] = []
 
         def feed_sample(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             draw = distribution(loss, params_t, scale_s if loss == "negbin" else None).sample()
             if loss == "negbin":
-                draw = draw / scale_s
+                draw = draw / scale_s  # counts back to normalized units
+            draws.append(draw)  # the path's value at step t, fed to step t + 1
             return draw, torch.ones_like(draw)
 
-        params = net.unroll(state_s, rep(start), rep(seen), rep(x_future), emb_s, feed_sample)
-        dist = distribution(loss, params, scale_s.unsqueeze(1) if loss == "negbin" else None)
-        draws = dist.sample()  # (B*S, h, T): the path's values at every step
-        if loss == "negbin":
-            draws = draws / scale_s.unsqueeze(1)
-        paths = draws.view(len(x), S, *draws.shape[1:])
+        net.unroll(state_s, rep(start), rep(seen), rep(x_future), emb_s, feed_sample)
+        paths = torch.stack(draws, dim=1).view(len(x), S, len(draws), -1)  # (B, S, h, T)
         q = torch.tensor(levels, dtype=paths.dtype, device=paths.device)
         qs = torch.quantile(paths, q, dim=1).permute(1, 2, 3, 0)  # (B, h, T, Q)
         return mean, qs

@@ -65,7 +65,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         "pandas_version": pd.__version__,
         "python_version": platform.python_version(),
         "class": type(model).__name__,
-        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+        "params": {k: _plain(v) for k, v in params.items()},
         "tuple_params": [k for k, v in params.items() if isinstance(v, tuple)],
         "config": model.config_.to_dict(),
         "plan": asdict(model.plan_),
@@ -84,7 +84,16 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         "n_windows": model.n_windows_,
     }
     with atomic_path(path) as tmp:
-        torch.save({"meta": json.dumps(meta), "tensors": tensors}, tmp)
+        torch.save({"meta": json.dumps(meta, default=_plain), "tensors": tensors}, tmp)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars and arrays, and tuples, as Python numbers and lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray | tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def load_model(path: str | os.PathLike[str], device: str | None = None) -> Any:
@@ -95,8 +104,6 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Any:
     """
     import tsrnn
     from tsrnn.errors import DataError
-    from tsrnn.models import neural
-    from tsrnn.models.nets import NetConfig, RecurrentNet
 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -114,6 +121,24 @@ def load_model(path: str | os.PathLike[str], device: str | None = None) -> Any:
             f"{meta['format_version']}; this tsrnn {tsrnn.__version__} reads format "
             f"{FORMAT_VERSION} at most: upgrade tsrnn to load it"
         )
+    try:
+        return _restore(meta, tensors, path, device)
+    except DataError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise DataError(
+            f"{path}: a tsrnn model file this tsrnn cannot read (written by tsrnn "
+            f"{meta.get('tsrnn_version')}, format {meta.get('format_version')}: "
+            f"{type(exc).__name__}: {exc}); refit the model and save it again"
+        ) from None
+
+
+def _restore(meta: dict, tensors: dict, path: Any, device: str | None) -> Any:
+    import tsrnn
+    from tsrnn.errors import DataError
+    from tsrnn.models import neural
+    from tsrnn.models.nets import NetConfig, RecurrentNet
+
     if meta["tsrnn_version"] != tsrnn.__version__:
         log.info(
             "%s was saved by tsrnn %s; loading with %s",
