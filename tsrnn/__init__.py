@@ -8,11 +8,16 @@ matplotlib are imported by the modules that need them.
 from __future__ import annotations
 
 import logging
+import os
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from tsrnn.data.io import DataReport, read_csv
 from tsrnn.data.panel import Panel, as_panel
 from tsrnn.errors import DataError
+
+if TYPE_CHECKING:  # the models import torch: only for the annotation
+    from tsrnn.models.base import Forecaster
 
 # A library logs, the application decides what is shown (the CLI configures logging).
 logging.getLogger("tsrnn").addHandler(logging.NullHandler())
@@ -23,7 +28,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 
-def load(path, device=None):
+def load(path: str | os.PathLike[str], device: str | None = None) -> Forecaster:
     """Load a forecaster written by ``model.save(path)``.
 
     Parameters

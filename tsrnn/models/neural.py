@@ -174,7 +174,9 @@ class NeuralForecaster(Forecaster):
     verbose : bool, default False
         Log progress at INFO level (``logging``; the library never prints).
     callback : callable or None, default None
-        Called with a :class:`~tsrnn.models.training.Progress` at every report.
+        Called with a :class:`~tsrnn.models.training.Progress` at every report; raising
+        ``KeyboardInterrupt`` in it stops training as Ctrl-C does. Pass a function: ``clone``
+        deep-copies parameters, so a bound method would copy its object too.
 
     Attributes
     ----------
