@@ -280,6 +280,18 @@ def test_a_seed_repeats_and_another_seed_differs_without_touching_global_rng(air
     assert not np.allclose(a.RNN, c.RNN)
 
 
+def test_warm_start_continues_from_the_current_weights(air):
+    model = LSTMForecaster(horizon=6, **TINY).fit(air)
+    before = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    model.set_params(warm_start=True, max_steps=1, lr=1e-12).fit(air)
+    after = model.net_.state_dict()
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
+    cold = LSTMForecaster(horizon=6, **{**TINY, "max_steps": 1, "lr": 1e-12}).fit(air)
+    assert not all(
+        torch.allclose(before[k], v, atol=1e-6) for k, v in cold.net_.state_dict().items()
+    )
+
+
 def test_presets_are_neural_forecasters_with_their_cell():
     for cls, cell in ((LSTMForecaster, "lstm"), (GRUForecaster, "gru"), (RNNForecaster, "rnn")):
         params = cls(horizon=3).get_params()

@@ -37,12 +37,18 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.impute import STRATEGIES, Imputer
-from tsrnn.data.panel import TARGET, Panel
+from tsrnn.data.panel import ID, TARGET, TIME, Panel
 from tsrnn.data.scale import METHODS, WINDOW_METHODS, Scaler
 from tsrnn.data.windows import Batch, Origins, Windows
 from tsrnn.errors import DataError
 from tsrnn.models import inputs
-from tsrnn.models.base import Forecaster, check_quantiles, forecast_frame, last_points
+from tsrnn.models.base import (
+    Forecaster,
+    check_quantiles,
+    forecast_frame,
+    last_points,
+    quantile_column,
+)
 from tsrnn.models.losses import (
     DISTRIBUTIONS,
     LOSSES,
@@ -171,6 +177,11 @@ class NeuralForecaster(Forecaster):
         on the CPU. Forecasts are always computed in float32.
     num_threads : int or None, default None
         CPU threads torch may use while fitting and predicting (None: torch's setting).
+    warm_start : bool, default False
+        Start ``fit`` from the current weights when the model is fitted already and the new
+        data gives the network the same shape (same features, series count with an
+        embedding); otherwise from a fresh initialization (logged). Backtests use it to
+        fine-tune between refits.
     verbose : bool, default False
         Log progress at INFO level (``logging``; the library never prints).
     callback : callable or None, default None
@@ -247,6 +258,7 @@ class NeuralForecaster(Forecaster):
         device: str = "auto",
         precision: str = "auto",
         num_threads: int | None = None,
+        warm_start: bool = False,
         verbose: bool = False,
         callback: Callable[[Progress], None] | None = None,
     ) -> None:
@@ -283,6 +295,7 @@ class NeuralForecaster(Forecaster):
         self.device = device
         self.precision = precision
         self.num_threads = num_threads
+        self.warm_start = warm_start
         self.verbose = verbose
         self.callback = callback
 
@@ -366,9 +379,14 @@ class NeuralForecaster(Forecaster):
             n_series=panel.n_series if self.embedding_size else 0,
             embedding_size=self.embedding_size,
         )
+        previous = getattr(self, "net_", None) if self.warm_start else None
         self.config_ = config
         with _torch_session(plan.seed, self.num_threads, device):
             net = RecurrentNet(config).to(device)
+            if previous is not None and previous.config == config:
+                net.load_state_dict(previous.state_dict())
+            elif previous is not None:
+                log.info("%s: warm_start ignored, the network's shape changed", self.name)
             self.net_ = net
             windows.to(device)
             series_scale = _series_scales(scalers, device)
@@ -674,15 +692,7 @@ class NeuralForecaster(Forecaster):
                 f"{self.name}: the direct head forecasts at most horizon={plan.horizon} steps, "
                 f"asked for {h}; refit with horizon={h} or use head='recursive'"
             )
-        levels = check_quantiles(quantiles)
-        if self.loss == "quantile" and levels:
-            low, high = plan.quantiles[0], plan.quantiles[-1]
-            outside = [q for q in levels if not low <= q <= high]
-            if outside:
-                raise ValueError(
-                    f"{self.name}: quantiles {outside} lie outside the trained levels "
-                    f"[{low}, {high}]; refit with quantiles= covering them"
-                )
+        levels = self._levels(quantiles)
         if y is None:
             context, scalers, rows = self.context_, self.scalers_, np.arange(len(self.ids_))
             spread = self.series_spread_
@@ -704,17 +714,132 @@ class NeuralForecaster(Forecaster):
             ).to(device)
             spread_t = torch.as_tensor(spread, device=device)
             point, qs = self._forecast(windows, scalers, rows, spread_t, levels)
+        columns = self._columns(point, qs, scalers, np.arange(context.n_series), levels)
+        return forecast_frame(index, h, columns)
+
+    def predict_windows(
+        self,
+        y: Any,
+        ends: np.ndarray,
+        h: int | None = None,
+        quantiles: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
+        """Forecasts from many cutoffs of every series in one batched pass (a backtest without
+        refitting): no per-cutoff imputation, scaling or windowing.
+
+        Parameters
+        ----------
+        y
+            The series (any input ``fit`` accepts), future covariates included.
+        ends : int array, shape (n_windows, n_series)
+            ``ends[k, s]``: the points of series ``s`` (in ``y``'s order) before the cutoff of
+            window ``k``; below 1 for none. Each needs ``ends + h <= length``.
+        h : int, optional
+            Steps per window (default ``horizon``).
+        quantiles : sequence of float, optional
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``unique_id``, ``window``, ``ds`` and the columns of :meth:`predict`.
+
+        Notes
+        -----
+        Nothing after a cutoff reaches its forecast: inputs are imputed causally, and each
+        series is scaled by statistics of its points before its *first* cutoff here. That is
+        what differs from ``predict(h, y=history)`` per cutoff, which rescales each history.
+        The ``"kalman"`` imputer learns from the values, so it is refused here.
+        """
+        check_is_fitted(self)
+        plan = self.plan_
+        h = plan.horizon if h is None else h
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
+        if self.config_.head == "direct" and h > plan.horizon:
+            raise ValueError(f"{self.name}: the direct head forecasts at most {plan.horizon} steps")
+        if self.impute == "kalman":
+            raise ValueError(
+                f"{self.name}: impute='kalman' learns from the values; forecast each cutoff "
+                "with predict(h, y=history) instead"
+            )
+        levels = self._levels(quantiles)
+        panel = self._as_panel(y, None, freq=self.freq_)
+        ends = np.asarray(ends, dtype=np.int64)
+        lengths = panel.lengths
+        if ends.ndim != 2 or ends.shape[1] != panel.n_series:
+            raise ValueError(
+                f"{self.name}: ends must have shape (n_windows, {panel.n_series}), got {ends.shape}"
+            )
+        valid = ends >= 1
+        if np.any(ends[valid] + h > np.broadcast_to(lengths, ends.shape)[valid]):
+            raise ValueError(f"{self.name}: every window needs ends + h <= the series' length")
+        # Scaled on each series' points before its first cutoff (all of it where it has none).
+        first = np.where(valid.any(axis=0), np.where(valid, ends, lengths).min(axis=0), lengths)
+        scalers = [Scaler(self.scaler).fit(panel, end=first)]
+        scalers += [
+            Scaler(self.scaler).fit(inputs.target_panel(panel, t), end=first) for t in plan.targets
+        ]
+        filled = Imputer(self.impute, causal=True, season=self.season_).fit_transform(panel)
+        prepared = self._prepare(filled, scalers)
+        spread = inputs.series_spread(prepared, first, plan.targets)
+        rows = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
+        window, series = np.nonzero(valid)
+        pos = ends[window, series]
+        device = torch.device(plan.device)
+        with _torch_session(plan.seed, self.num_threads, device):
+            windows = Windows(
+                prepared, plan.input_size, h, calendar=self.calendar, targets=plan.targets
+            ).to(device)
+            spread_t = torch.as_tensor(spread, device=device)
+            point, qs = self._forecast(windows, scalers, rows, spread_t, levels, (series, pos))
+        columns = self._columns(point, qs, scalers, series, levels)
+        times = panel.times()
+        at = (panel.offsets[:-1][series] + pos)[:, None] + np.arange(h)
+        frame = pd.DataFrame(
+            {
+                ID: np.repeat(panel.ids[series].astype(str), h),
+                "window": np.repeat(window, h),
+                TIME: times[at.ravel()],
+            }
+        )
+        for name, (p, q) in columns.items():
+            frame[name] = p.ravel()
+            for level, values in q.items():
+                frame[quantile_column(name, level)] = values.ravel()
+        return frame
+
+    def _levels(self, quantiles: Sequence[float] | None) -> list[float]:
+        """Requested quantile levels, checked against what the model can give."""
+        levels = check_quantiles(quantiles)
+        if self.loss == "quantile" and levels:
+            low, high = self.plan_.quantiles[0], self.plan_.quantiles[-1]
+            outside = [q for q in levels if not low <= q <= high]
+            if outside:
+                raise ValueError(
+                    f"{self.name}: quantiles {outside} lie outside the trained levels "
+                    f"[{low}, {high}]; refit with quantiles= covering them"
+                )
+        return levels
+
+    def _columns(
+        self,
+        point: np.ndarray,
+        qs: np.ndarray,
+        scalers: list[Scaler],
+        series: np.ndarray,
+        levels: list[float],
+    ) -> dict[str, tuple[np.ndarray, dict[float, np.ndarray]]]:
+        """Forecasts back in each target's units: name -> (point, {level: quantile})."""
         columns = {}
-        names = [self.name] + [f"{self.name}:{t}" for t in plan.targets]
+        names = [self.name] + [f"{self.name}:{t}" for t in self.plan_.targets]
         for j, (name, scaler) in enumerate(zip(names, scalers, strict=True)):
-            series = np.arange(context.n_series)
             p = scaler.inverse_transform_array(point[..., j], series)
             q = {
                 lv: scaler.inverse_transform_array(qs[..., j, k], series)
                 for k, lv in enumerate(levels)
             }
             columns[name] = (p, q)
-        return forecast_frame(index, h, columns)
+        return columns
 
     def _new_context(self, y: Any) -> tuple[Panel, list[Scaler], np.ndarray, np.ndarray]:
         """The tail, scalers, fitted-series rows and series spreads of a new history ``y``."""
@@ -749,14 +874,19 @@ class NeuralForecaster(Forecaster):
         rows: np.ndarray,
         spread: torch.Tensor,
         levels: list[float],
+        origins: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Point forecasts (n, h, T) and quantiles (n, h, T, Q), in the scalers' units.
+        """Point forecasts (n, h, T) and quantiles (n, h, T, Q) in normalized-back, scalers'
+        units, from ``origins`` ``(series, position)`` (default: each series' end).
 
-        ``rows`` are the series' positions among the fitted ones (-1: never seen), for the
-        series embedding.
+        ``rows[s]`` is series ``s``'s position among the fitted ones (-1: never seen), for
+        the series embedding.
         """
-        origins = windows.forecast_origins()
-        n = len(origins)
+        if origins is None:
+            ends = windows.forecast_origins()
+            origins = (np.arange(len(ends), dtype=np.int64), ends.pos.astype(np.int64))
+        series_of, pos_of = origins
+        n = len(series_of)
         h, T = windows.horizon, self.config_.n_targets
         point = np.empty((n, h, T), dtype=np.float64)
         qs = np.empty((n, h, T, len(levels)), dtype=np.float64)
@@ -766,15 +896,15 @@ class NeuralForecaster(Forecaster):
         with torch.no_grad():
             for lo in range(0, n, _PREDICT_CHUNK):
                 hi = min(lo + _PREDICT_CHUNK, n)
-                batch = windows.gather(np.arange(lo, hi), origins.pos[lo:hi].astype(np.int64))
+                which = series_of[lo:hi]
+                batch = windows.gather(which, pos_of[lo:hi])
                 x, _, _, loc, scale = self._inputs(batch, spread)
                 if loc is None:
                     loc = torch.zeros(hi - lo, 1, T, device=device)
                     scale = torch.ones(hi - lo, 1, T, device=device)
-                ids = torch.as_tensor(rows[lo:hi], device=device)
-                p, q = self._outputs(
-                    net, x, batch.x_future, ids, levels, scale, series_scale[lo:hi].unsqueeze(1)
-                )
+                ids = torch.as_tensor(rows[which], device=device)
+                counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
+                p, q = self._outputs(net, x, batch.x_future, ids, levels, scale, counts)
                 point[lo:hi] = (p * scale + loc).cpu().double().numpy()
                 if levels:
                     qs[lo:hi] = (q * scale.unsqueeze(-1) + loc.unsqueeze(-1)).cpu().double().numpy()

@@ -1,0 +1,186 @@
+"""Backtests: cutoffs where they belong, each refit policy, and no leakage from after a cutoff."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import DataError, Panel, datasets
+from tsrnn.evaluate.backtest import backtest
+from tsrnn.models.baselines import HistoricAverage, Naive, SeasonalNaive
+from tsrnn.models.neural import LSTMForecaster
+
+TINY = {
+    "hidden_size": 8,
+    "num_layers": 1,
+    "max_steps": 6,
+    "val_every": 3,
+    "batch_size": 32,
+    "val_size": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def ragged():
+    """Two integer-time series of different lengths and starts: values are their positions."""
+    return Panel.from_arrays(
+        [np.arange(30.0), 100 + np.arange(20.0)], ids=["long", "short"], starts=[0, 5]
+    )
+
+
+def test_cutoffs_count_back_from_each_series_end(ragged):
+    result = backtest(Naive(), ragged, horizon=3, n_windows=3, step=2)
+    fc = result.forecasts
+    cutoffs = fc.groupby(["unique_id", "window"]).cutoff.first()
+    # long: 30 points at times 0..29, windows end before 30-3-4, 30-3-2, 30-3
+    assert cutoffs["long"].tolist() == [22, 24, 26]
+    # short: 20 points at times 5..24
+    assert cutoffs["short"].tolist() == [5 + 12, 5 + 14, 5 + 16]
+    # Naive repeats the last value seen: the position of the cutoff
+    first = fc.groupby(["unique_id", "window"]).first()
+    assert first.loc["long"].Naive.tolist() == [22.0, 24.0, 26.0]
+    assert (fc.ds - fc.cutoff).between(1, 3).all()
+    assert (
+        fc.y.notna().all() and (fc.y == fc.ds - np.where(fc.unique_id == "long", 0, 5 - 100)).all()
+    )
+
+
+def test_sliding_windows_train_on_the_last_points_only(ragged):
+    result = backtest(
+        HistoricAverage(), ragged, horizon=2, n_windows=2, window="sliding", window_size=4
+    )
+    long = result.forecasts[result.forecasts.unique_id == "long"].groupby("window").first()
+    # the mean of the 4 points before each cutoff (positions 22..25, then 24..27)
+    assert long.HistoricAverage.tolist() == [23.5, 25.5]
+
+
+def test_series_too_short_for_a_window_are_reported_not_dropped(ragged):
+    result = backtest(Naive(), ragged, horizon=5, n_windows=4, min_train=6)
+    skipped = result.skipped
+    # short: 20 points, cutoffs after 0, 5, 10 and 15 of them
+    assert skipped.unique_id.tolist() == ["short", "short"] and skipped.window.tolist() == [0, 1]
+    assert skipped.reason.tolist() == [
+        "0 points before the cutoff, 6 needed",
+        "5 points before the cutoff, 6 needed",
+    ]
+    assert set(result.forecasts[result.forecasts.unique_id == "short"].window) == {2, 3}
+    with pytest.raises(DataError, match="no series has 100 points"):
+        backtest(Naive(), ragged, horizon=5, min_train=100)
+
+
+@pytest.mark.parametrize("refit, fits", [(True, 5), (False, 1), (2, 3)])
+def test_refit_policies_fit_as_often_as_asked(refit, fits):
+    air = datasets.load("air_passengers")
+    result = backtest(LSTMForecaster(horizon=6, **TINY), air, horizon=6, n_windows=5, refit=refit)
+    assert result.timings.set_index("model").loc["LSTM", "fits"] == fits
+    assert result.forecasts.LSTM.notna().all() and result.forecasts.window.nunique() == 5
+
+
+def test_models_forecasting_only_their_own_series_must_refit():
+    with pytest.raises(ValueError, match=r"\['Naive'\] cannot move their forecast origin"):
+        backtest(Naive(), datasets.load("air_passengers"), horizon=6, refit=False)
+
+
+@pytest.mark.parametrize(
+    "model, refit",
+    [
+        (SeasonalNaive(), True),
+        (LSTMForecaster(horizon=6, **TINY), True),
+        (LSTMForecaster(horizon=6, **TINY), False),
+    ],
+    ids=["SeasonalNaive", "LSTM-refit", "LSTM-no-refit"],
+)
+def test_nothing_after_a_cutoff_reaches_its_forecasts(model, refit):
+    """Garbage after the cutoff of window 1 leaves windows 0 and 1 exactly as they were."""
+    air = datasets.load("air_passengers")
+    later = air.assign(unique_id="Later", y=air.y * 0.5 + 10).iloc[40:]
+    data = pd.concat([air, later], ignore_index=True)
+    args = {"horizon": 6, "n_windows": 3, "refit": refit}
+    clean = backtest(model, data, **args).forecasts
+    cutoffs = clean[clean.window == 1].groupby("unique_id").cutoff.first()
+    poisoned = data.copy()
+    after = poisoned.ds > poisoned.unique_id.map(cutoffs)
+    poisoned.loc[after, "y"] = np.random.default_rng(0).normal(1e6, 1e5, after.sum())
+    dirty = backtest(model, poisoned, **args).forecasts
+    name = model.name
+    keep = clean.window <= 1
+    pd.testing.assert_series_equal(clean[keep][name], dirty[dirty.window <= 1][name])
+    assert not np.allclose(clean[~keep].y, dirty[dirty.window == 2].y)
+
+
+def test_metrics_equal_the_hand_computed_ones():
+    air = datasets.load("air_passengers")
+    result = backtest([Naive(), SeasonalNaive()], air, horizon=12, n_windows=3)
+    fc = result.forecasts
+    by_window = (fc.Naive - fc.y).abs().groupby(fc.window).mean()
+    scores = result.metrics(["mae", "rmse"], by=None).set_index("model")
+    assert scores.loc["Naive", "mae"] == pytest.approx(by_window.mean())
+    rmse = ((fc.SeasonalNaive - fc.y) ** 2).groupby(fc.window).mean() ** 0.5
+    assert scores.loc["SeasonalNaive", "rmse"] == pytest.approx(rmse.mean())
+    board = result.leaderboard("mae", reference="Naive")
+    assert board.model.tolist() == ["SeasonalNaive", "Naive"] and board.skill.iloc[1] == 0.0
+    assert board.skill.iloc[0] == pytest.approx(1 - board.mae.iloc[0] / board.mae.iloc[1])
+
+
+def test_models_are_named_by_dict_and_duplicates_refused():
+    air = datasets.load("air_passengers")
+    result = backtest(
+        {"last": Naive(), "season": SeasonalNaive()}, air, horizon=6, quantiles=[0.1, 0.9]
+    )
+    assert {"last", "last-q0.1", "last-q0.9", "season", "season-q0.9"} <= set(result.forecasts)
+    with pytest.raises(ValueError, match="two models are named 'Naive'"):
+        backtest([Naive(), Naive()], air, horizon=6)
+
+
+def test_a_neural_backtest_without_refit_is_one_pass_equal_to_predicting_each_cutoff():
+    from sklearn.base import clone
+
+    air = datasets.load("air_passengers")
+    model = LSTMForecaster(horizon=6, scaler="none", **TINY)
+    result = backtest(model, air, horizon=6, n_windows=3, refit=False, quantiles=[0.1, 0.9])
+    fitted = clone(model).fit(air.iloc[: 144 - 6 - 12])  # the data before the first cutoff
+    for k, end in enumerate([126, 132, 138]):
+        expected = fitted.predict(6, y=air.iloc[:end], quantiles=[0.1, 0.9])
+        got = result.forecasts[result.forecasts.window == k]
+        for column in ("LSTM", "LSTM-q0.1", "LSTM-q0.9"):
+            np.testing.assert_allclose(got[column], expected[column], rtol=1e-5)
+        assert got.ds.tolist() == expected.ds.tolist()
+
+
+def test_warm_start_refits_fine_tune_instead_of_starting_over():
+    air = datasets.load("air_passengers")
+    model = LSTMForecaster(horizon=6, **{**TINY, "max_steps": 30})
+    result = backtest(model, air, horizon=6, n_windows=3, warm_start=3)
+    assert result.timings.fits.iloc[0] == 3 and result.config["warm_start"] == 3
+    with pytest.raises(ValueError, match=r"\['Naive'\] cannot warm-start"):
+        backtest(Naive(), air, horizon=6, warm_start=3)
+
+
+def test_a_saved_result_loads_back_equal(tmp_path):
+    air = datasets.load("air_passengers")
+    result = backtest([Naive(), SeasonalNaive()], air, horizon=6, quantiles=[0.1, 0.9])
+    folder = result.save(tmp_path / "bt")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "forecasts.csv",
+        "result.json",
+        "skipped.csv",
+        "timings.csv",
+        "train.csv",
+    ]
+    loaded = type(result).load(folder)
+    pd.testing.assert_frame_equal(loaded.to_frame(), result.to_frame(), check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.metrics(), result.metrics())
+    assert loaded.models == result.models and loaded.config["freq"] == "MS"
+    result.save(folder)  # replaced whole, nothing left over
+    assert [p.name for p in tmp_path.iterdir()] == ["bt"]
+
+
+def test_the_leaderboard_tests_each_model_against_the_reference():
+    from tsrnn.evaluate.stats import dm_test
+
+    air = datasets.load("air_passengers")
+    result = backtest([Naive(), SeasonalNaive()], air, horizon=6, n_windows=10, step=3)
+    board = result.leaderboard("mae", reference="Naive").set_index("model")
+    assert np.isnan(board.loc["Naive", "p_value"])
+    expected = dm_test(result.forecasts, "SeasonalNaive", "Naive", loss="mae", alternative="less")
+    assert board.loc["SeasonalNaive", "p_value"] == pytest.approx(expected.p_value)
+    assert board.loc["SeasonalNaive", "p_value"] < 0.05  # ten windows: clearly better

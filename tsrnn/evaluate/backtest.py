@@ -1,0 +1,501 @@
+"""Rolling-origin backtests: every model forecast from the same cutoffs, nothing seen after them.
+
+A backtest is a function of (estimators, data), not a method of a model: each model is
+``clone``-d and refitted as the refit policy says, on the data up to each cutoff only.
+
+Cutoffs are counted back from each series' own end, so ragged panels work: window ``k`` (0 is
+the oldest) of a series of length ``n`` trains on its points before ``n - horizon - (n_windows
+- 1 - k) * step`` and forecasts the ``horizon`` points from there. A series too short for a
+window (fewer than ``min_train`` points before that cutoff) sits that window out, and the
+result lists it in ``skipped``: nothing is dropped silently.
+
+Refit policies: ``refit=True`` fits at every window; ``refit=False`` fits once, on the data up
+to the first cutoff, and moves the origin of that fitted model forward; ``refit=k`` refits every
+``k`` windows. Moving the origin without refitting needs a global model that forecasts from a
+given history (``predict(h, y=history)``: the neural forecasters); the statistical models refit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel
+from tsrnn.errors import DataError
+
+log = logging.getLogger(__name__)
+
+CUTOFF = "cutoff"
+_TABLES = ("forecasts", "train", "skipped", "timings")
+
+
+@dataclass
+class BacktestResult:
+    """What a backtest produced.
+
+    Attributes
+    ----------
+    forecasts : pandas.DataFrame
+        ``unique_id``, ``window`` (0 = oldest), ``cutoff`` (the last time each model saw),
+        ``ds``, ``y`` (``NaN`` where unobserved), one column per model and its
+        ``<model>-q<level>`` columns.
+    models : list of str
+    horizon : int
+    timings : pandas.DataFrame
+        Per model: ``fits``, ``fit_s``, ``predict_s`` (wall seconds, all windows).
+    skipped : pandas.DataFrame
+        ``unique_id``, ``window``, ``reason``: series that sat a window out.
+    train : pandas.DataFrame
+        Each series' observed history before its first cutoff (``unique_id``, ``ds``, ``y``):
+        the in-sample scale of the scaled metrics, free of any later data.
+    config : dict
+        The backtest's arguments.
+    """
+
+    forecasts: pd.DataFrame
+    models: list[str]
+    horizon: int
+    timings: pd.DataFrame
+    skipped: pd.DataFrame
+    train: pd.DataFrame
+    config: dict = field(default_factory=dict)
+
+    def metrics(
+        self,
+        metrics: Sequence[str] = ("mae", "rmse", "smape", "mase"),
+        by: str | None = None,
+        season: int | None = None,
+    ) -> pd.DataFrame:
+        """Scores of every model, by :func:`tsrnn.evaluate.metrics.evaluate`.
+
+        ``by=None``: one row per model, the mean over series and windows; ``"series"``: per
+        series and window; ``"horizon"``: per step ahead. ``season`` (for ``mase``) defaults
+        to the season of the data's frequency.
+        """
+        from tsrnn.data.frequency import season_length
+        from tsrnn.evaluate.metrics import evaluate
+
+        if season is None:
+            season = season_length(self.config.get("freq", 1))
+        frame = self.forecasts.drop(columns=["window"])
+        return evaluate(
+            frame, train=self.train, models=self.models, metrics=metrics, season=season, by=by
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The forecasts as a long DataFrame (a copy): ``unique_id``, ``window``, ``cutoff``,
+        ``ds``, ``y`` and the models' columns."""
+        return self.forecasts.copy()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the result to the folder ``path`` (replaced whole, atomically): ``forecasts``,
+        ``train``, ``skipped`` and ``timings`` as CSV, the rest in ``result.json``."""
+        target = Path(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent or "."))
+        try:
+            for name in _TABLES:
+                getattr(self, name).to_csv(tmp / f"{name}.csv", index=False)
+            meta = {
+                "format": "tsrnn-backtest",
+                "format_version": 1,
+                "models": self.models,
+                "horizon": self.horizon,
+                "config": {k: v if k != "freq" else str(v) for k, v in self.config.items()},
+                "time": _time_kind(self.forecasts[TIME]),
+            }
+            (tmp / "result.json").write_text(json.dumps(meta, indent=2, default=str))
+            os.chmod(tmp, 0o755)
+            old = target.with_name(f".{target.name}.old")
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> BacktestResult:
+        """Read a result written by :meth:`save`."""
+        folder = Path(path)
+        try:
+            meta = json.loads((folder / "result.json").read_text())
+        except FileNotFoundError:
+            raise DataError(f"{folder}: no result.json; not a saved backtest") from None
+        if meta.get("format") != "tsrnn-backtest" or meta.get("format_version", 99) > 1:
+            raise DataError(f"{folder}: not a backtest this tsrnn can read ({meta.get('format')})")
+        tables = {name: pd.read_csv(folder / f"{name}.csv") for name in _TABLES}
+        for name in ("forecasts", "train"):
+            tables[name] = _parse_times(tables[name], meta["time"])
+        tables["skipped"] = tables["skipped"].astype({ID: str})
+        config = dict(meta["config"])
+        if isinstance(config.get("freq"), str) and config["freq"].lstrip("-").isdigit():
+            config["freq"] = int(config["freq"])
+        return cls(models=meta["models"], horizon=meta["horizon"], config=config, **tables)
+
+    def leaderboard(
+        self, metric: str = "mase", reference: str | None = None, season: int | None = None
+    ) -> pd.DataFrame:
+        """Models ranked by ``metric`` (lower is better). With a ``reference`` model: the skill
+        ``1 - metric / metric_reference`` and the p-value of a Diebold-Mariano test (HLN
+        correction) that the model's loss is lower than the reference's, on the mean loss of
+        each forecast window (squared errors for ``mse``/``rmse``, absolute errors otherwise).
+        """
+        from tsrnn.evaluate.stats import dm_test
+
+        scores = self.metrics([metric], by=None, season=season)[["model", metric]]
+        scores = scores.sort_values(metric, kind="stable").reset_index(drop=True)
+        if reference is not None:
+            if reference not in self.models:
+                raise ValueError(f"leaderboard: reference {reference!r} is not among {self.models}")
+            base = float(scores.loc[scores.model == reference, metric].iloc[0])
+            scores["skill"] = 1.0 - scores[metric] / base
+            loss = "mse" if metric in ("mse", "rmse") else "mae"
+            frame = self.forecasts.drop(columns=["window"])
+            scores["p_value"] = [
+                np.nan if model == reference else _dm_p(dm_test, frame, model, reference, loss)
+                for model in scores.model
+            ]
+        scores.insert(0, "rank", np.arange(1, len(scores) + 1))
+        return scores
+
+
+def _dm_p(dm_test: Any, frame: pd.DataFrame, model: str, reference: str, loss: str) -> float:
+    """One-sided DM p-value (model better than reference); NaN with too few windows."""
+    try:
+        return float(dm_test(frame, model, reference, loss=loss, alternative="less").p_value)
+    except ValueError as exc:
+        log.info("leaderboard: no DM test for %s against %s (%s)", model, reference, exc)
+        return float("nan")
+
+
+def backtest(
+    models: Any,
+    data: Any,
+    horizon: int,
+    *,
+    n_windows: int = 3,
+    step: int | None = None,
+    refit: bool | int = True,
+    window: str = "expanding",
+    window_size: int | None = None,
+    min_train: int = 2,
+    quantiles: Sequence[float] | None = None,
+    warm_start: int | None = None,
+) -> BacktestResult:
+    """Forecast ``horizon`` steps from ``n_windows`` rolling cutoffs with every model.
+
+    Parameters
+    ----------
+    models : estimator, list of estimators, or dict of name to estimator
+        Each is ``clone``-d for every fit. Names default to each model's ``name``.
+    data
+        Anything the estimators' ``fit`` accepts (long or wide DataFrame, Series, Panel).
+    horizon : int
+        Steps forecast from each cutoff.
+    n_windows : int, default 3
+        Forecast windows per series.
+    step : int, optional
+        Steps between consecutive cutoffs (default ``horizon``: windows tile the end).
+    refit : bool or int, default True
+        ``True``: refit at every window; ``False``: fit once, before the first window; ``k``:
+        refit every ``k`` windows. Between refits the model forecasts from the longer history
+        (``predict(y=...)``), which only global models support.
+    window : {"expanding", "sliding"}, default "expanding"
+        Train on everything before a cutoff, or on its last ``window_size`` points.
+    window_size : int, optional
+        Training points per series for ``window="sliding"``.
+    min_train : int, default 2
+        Least number of points before a cutoff for a series to take part in that window.
+    quantiles : sequence of float, optional
+        Quantile levels forecast by every model.
+    warm_start : int, optional
+        Neural models: each refit after the first fine-tunes the previous weights for this
+        many steps instead of training from scratch.
+
+    Returns
+    -------
+    BacktestResult
+
+    Examples
+    --------
+    >>> from tsrnn import datasets
+    >>> from tsrnn.models.baselines import Naive, SeasonalNaive
+    >>> air = datasets.load("air_passengers")
+    >>> result = backtest([Naive(), SeasonalNaive()], air, horizon=12, n_windows=2)
+    >>> result.forecasts.groupby("window").cutoff.first().astype(str).tolist()
+    ['1958-12-01', '1959-12-01']
+    >>> result.leaderboard("mae", reference="Naive")[["rank", "model", "skill"]].round(3)
+       rank          model  skill
+    0     1  SeasonalNaive  0.431
+    1     2          Naive  0.000
+    """
+    named = _named(models)
+    panel = as_panel(data)
+    h = _positive(horizon, "horizon")
+    n_windows = _positive(n_windows, "n_windows")
+    step = h if step is None else _positive(step, "step")
+    refit_every = _refit_every(refit, n_windows)
+    if window not in ("expanding", "sliding"):
+        raise ValueError(f"backtest: window={window!r}; choose 'expanding' or 'sliding'")
+    if window == "sliding":
+        if window_size is None:
+            raise ValueError("backtest: window='sliding' needs window_size=, points per fit")
+        window_size = _positive(window_size, "window_size")
+    if warm_start is not None:
+        warm_start = _positive(warm_start, "warm_start")
+        cold = [name for name, m in named.items() if "warm_start" not in m.get_params()]
+        if cold:
+            raise ValueError(f"backtest: {cold} cannot warm-start; drop warm_start=")
+    if refit_every != 1:
+        local = [name for name, m in named.items() if not getattr(m, "is_global", False)]
+        if local:
+            raise ValueError(
+                f"backtest: {local} cannot move their forecast origin without refitting (they "
+                "forecast only the series they were fitted on); use refit=True for them"
+            )
+
+    lengths = panel.lengths
+    # ends[k, s]: points of series s before the cutoff of window k (oldest first).
+    ends = lengths[None, :] - h - (n_windows - 1 - np.arange(n_windows))[:, None] * step
+    starts = np.zeros_like(ends) if window == "expanding" else np.maximum(ends - window_size, 0)
+    observed = np.concatenate([[0], np.cumsum(panel.observed)])
+    seen = (
+        observed[panel.offsets[:-1][None, :] + np.maximum(ends, 0)]
+        - observed[panel.offsets[:-1][None, :] + starts]
+    )
+    usable = (ends - starts >= min_train) & (seen >= 1)
+    skipped = _skipped(panel, usable, ends, min_train)
+    if not usable.any():
+        raise DataError(
+            f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
+            f"n_windows={n_windows}, step={step} (longest series: {int(lengths.max())}); use "
+            "fewer or shorter windows"
+        )
+
+    rows, timings = [], []
+    for name, model in named.items():
+        fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
+        for k0 in range(0, n_windows, refit_every):
+            block = [k for k in range(k0, min(k0 + refit_every, n_windows)) if usable[k].any()]
+            if not block:
+                continue
+            k_fit = block[0]
+            series = np.flatnonzero(usable[k_fit])
+            history = _span(panel, series, starts[k_fit, series], ends[k_fit, series])
+            t0 = time.perf_counter()
+            if fitted is not None and warm_start is not None:
+                # Fine-tune the previous weights for a few steps instead of starting over.
+                fitted.set_params(warm_start=True, max_steps=warm_start).fit(history)
+            else:
+                fitted = clone(model).fit(history)
+            fits += 1
+            t1 = time.perf_counter()
+            for k, forecast in _block_forecasts(
+                fitted, panel, usable, starts, ends, block, h, quantiles
+            ):
+                forecast = forecast.rename(
+                    columns=lambda c, n=name, m=fitted.name: _rename(c, m, n)
+                )
+                forecast["window"] = k
+                rows.append((name, k, forecast))
+            predict_s += time.perf_counter() - t1
+            fit_s += t1 - t0
+        timings.append({"model": name, "fits": fits, "fit_s": fit_s, "predict_s": predict_s})
+
+    forecasts = _assemble(rows, panel, ends, list(named))
+    train = _first_history(panel, usable, starts, ends)
+    config = {
+        "horizon": h,
+        "n_windows": n_windows,
+        "step": step,
+        "refit": refit,
+        "window": window,
+        "window_size": window_size,
+        "min_train": min_train,
+        "quantiles": None if quantiles is None else list(quantiles),
+        "warm_start": warm_start,
+        "freq": panel.freq,
+    }
+    return BacktestResult(
+        forecasts=forecasts,
+        models=list(named),
+        horizon=h,
+        timings=pd.DataFrame(timings, columns=["model", "fits", "fit_s", "predict_s"]),
+        skipped=skipped,
+        train=train,
+        config=config,
+    )
+
+
+# ---------------------------------------------------------------------- helpers
+def _time_kind(times: pd.Series) -> dict:
+    if pd.api.types.is_datetime64_any_dtype(times):
+        tz = getattr(times.dt, "tz", None)
+        return {"kind": "datetime", "tz": None if tz is None else str(tz)}
+    return {"kind": "int"}
+
+
+def _parse_times(frame: pd.DataFrame, kind: dict) -> pd.DataFrame:
+    frame = frame.astype({ID: str})
+    for column in (TIME, CUTOFF):
+        if column in frame and kind["kind"] == "datetime":
+            frame[column] = pd.to_datetime(frame[column], utc=kind["tz"] is not None)
+            if kind["tz"] is not None:
+                frame[column] = frame[column].dt.tz_convert(kind["tz"])
+    return frame
+
+
+def _block_forecasts(
+    fitted: Any,
+    panel: Panel,
+    usable: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    block: list[int],
+    h: int,
+    quantiles: Sequence[float] | None,
+) -> list[tuple[int, pd.DataFrame]]:
+    """Forecasts of one fitted model for the windows ``block`` (the first is its fit window).
+
+    A model with ``predict_windows`` does them all in one batched pass; another forecasts its
+    fit window with ``predict`` and each later one from that window's history (``y=``).
+    """
+    if len(block) > 1 and hasattr(fitted, "predict_windows") and fitted.impute != "kalman":
+        block_ends = np.where(usable[block], ends[block], 0)
+        frame = fitted.predict_windows(panel, block_ends, h, quantiles=quantiles)
+        frame["window"] = np.asarray(block)[frame["window"].to_numpy()]
+        return [(k, part.drop(columns="window")) for k, part in frame.groupby("window")]
+    out = [(block[0], fitted.predict(h, quantiles=quantiles))]
+    for k in block[1:]:
+        series = np.flatnonzero(usable[k])
+        history = _span(panel, series, starts[k, series], ends[k, series])
+        out.append((k, fitted.predict(h, quantiles=quantiles, y=history)))
+    return out
+
+
+def _named(models: Any) -> dict[str, Any]:
+    if isinstance(models, Mapping):
+        named = {str(k): v for k, v in models.items()}
+    else:
+        models = list(models) if isinstance(models, Sequence) else [models]
+        named = {}
+        for model in models:
+            name = model.name
+            if name in named:
+                raise ValueError(
+                    f"backtest: two models are named {name!r}; pass a dict of name to model"
+                )
+            named[name] = model
+    if not named:
+        raise ValueError("backtest: no models given")
+    return named
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"backtest: {name}={value!r} must be a positive integer")
+    return int(value)
+
+
+def _refit_every(refit: bool | int, n_windows: int) -> int:
+    """Windows between fits: 1 for True, n_windows (one fit) for False, k for an int."""
+    if refit is True:
+        return 1
+    if refit is False:
+        return n_windows
+    return _positive(refit, "refit")
+
+
+def _rename(column: str, model: str, name: str) -> str:
+    """A model's forecast columns under the name the backtest gives it."""
+    if column == model:
+        return name
+    if column.startswith(f"{model}-q") or column.startswith(f"{model}:"):
+        return name + column[len(model) :]
+    return column
+
+
+def _span(panel: Panel, series: np.ndarray, start: np.ndarray, end: np.ndarray) -> Panel:
+    """Points ``[start[i], end[i])`` of series ``series[i]``, as a new Panel."""
+    sub = panel.select(series)
+    offsets = sub.offsets[:-1]
+    count = end - start
+    # rows offsets[i] + start[i] .. offsets[i] + end[i] - 1 of each series, in one array
+    keep = np.repeat(offsets + start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    times = sub.times()
+    return sub.replace(
+        values=sub.values[keep],
+        observed=sub.observed[keep],
+        covariates=sub.covariates[keep],
+        offsets=np.concatenate([[0], np.cumsum(end - start)]),
+        starts=times[offsets + start],
+    )
+
+
+def _skipped(panel: Panel, usable: np.ndarray, ends: np.ndarray, min_train: int) -> pd.DataFrame:
+    k, s = np.nonzero(~usable)
+    reasons = [
+        f"{max(int(ends[a, b]), 0)} points before the cutoff, {min_train} needed"
+        if ends[a, b] < min_train
+        else "no observed value before the cutoff"
+        for a, b in zip(k, s, strict=True)
+    ]
+    frame = pd.DataFrame({ID: panel.ids[s].astype(str), "window": k, "reason": reasons})
+    if len(frame):
+        log.warning("backtest: %d series-window(s) skipped (see result.skipped)", len(frame))
+    return frame
+
+
+def _assemble(
+    rows: list[tuple[str, int, pd.DataFrame]], panel: Panel, ends: np.ndarray, names: list[str]
+) -> pd.DataFrame:
+    """One frame: keys, cutoff and actuals, then every model's columns side by side."""
+    merged: pd.DataFrame | None = None
+    for name in names:
+        parts = [frame for model, _, frame in rows if model == name]
+        block = pd.concat(parts, ignore_index=True)
+        if merged is None:
+            merged = block
+        else:
+            merged = merged.merge(block, on=[ID, TIME, "window"], how="outer")
+    assert merged is not None
+    actual = panel.to_long()[[ID, TIME, TARGET]]
+    actual[TARGET] = np.where(panel.observed, panel.values, np.nan)
+    merged = merged.merge(actual, on=[ID, TIME], how="left", validate="many_to_one")
+    # The cutoff: the last time each series was seen by the window's fits.
+    times = panel.times()
+    position = {sid: i for i, sid in enumerate(panel.ids.astype(str))}
+    index = merged[ID].map(position).to_numpy()
+    last = panel.offsets[:-1][index] + ends[merged["window"].to_numpy(), index] - 1
+    merged.insert(2, CUTOFF, times[last])
+    columns = [ID, "window", CUTOFF, TIME, TARGET]
+    rest = [c for c in merged.columns if c not in columns]
+    return (
+        merged[columns + rest]
+        .sort_values([ID, "window", TIME], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def _first_history(
+    panel: Panel, usable: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> pd.DataFrame:
+    """Each series' observed points before its first usable cutoff (long format)."""
+    first = np.argmax(usable, axis=0)  # window index of each series' first usable window
+    take = usable.any(axis=0)
+    series = np.flatnonzero(take)
+    history = _span(panel, series, starts[first[series], series], ends[first[series], series])
+    return history.to_long(observed_only=True)[[ID, TIME, TARGET]]
