@@ -8,6 +8,7 @@ no-refit neural backtest costs less than 1.2 x one fit plus one predict. Prints 
 
     python benchmarks/backtest.py                # baselines + LSTM without refit
     python benchmarks/backtest.py --refit        # also the LSTM refitted 10 times (slow)
+    python benchmarks/backtest.py --refit --no-baselines
     python benchmarks/backtest.py --quick        # 40 series, 3 windows, fewer steps
 """
 
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="40 series, 3 windows (make bench)")
     parser.add_argument("--refit", action="store_true", help="also time the refitted LSTM")
     parser.add_argument("--steps", type=int, default=None, help="LSTM training steps")
+    parser.add_argument("--no-baselines", action="store_true", help="the LSTM runs only")
     args = parser.parse_args()
     from tsrnn.datasets import read_m4
 
@@ -73,13 +75,14 @@ def main() -> None:
         print(f"| {label} | {seconds:,.1f} | {extra} |", flush=True)
 
     print("\n| run | wall s | sMAPE | MASE |\n|---|---:|---:|---:|")
-    for model in (
+    baselines = (
         Naive(),
         SeasonalNaive(season=SEASON),
         Naive2(season=SEASON),
         SES(season=SEASON, n_jobs=2),
         Theta(season=SEASON, n_jobs=2),
-    ):
+    )
+    for model in () if args.no_baselines else baselines:
         timed(
             f"{model.name}, refit every window",
             lambda m=model: backtest(m, train, H, n_windows=n_windows),
