@@ -3,11 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from tsrnn import DataError, Panel, datasets
 from tsrnn.evaluate.backtest import backtest
+from tsrnn.models.arima import ARIMA
 from tsrnn.models.baselines import HistoricAverage, Naive, SeasonalNaive
 from tsrnn.models.neural import LSTMForecaster
+from tsrnn.models.statistical import ETS, SES
 
 TINY = {
     "hidden_size": 8,
@@ -75,19 +78,32 @@ def test_refit_policies_fit_as_often_as_asked(refit, fits):
     assert result.forecasts.LSTM.notna().all() and result.forecasts.window.nunique() == 5
 
 
-def test_models_forecasting_only_their_own_series_must_refit():
-    with pytest.raises(ValueError, match=r"\['Naive'\] cannot move their forecast origin"):
-        backtest(Naive(), datasets.load("air_passengers"), horizon=6, refit=False)
+@pytest.mark.parametrize(
+    "model", [SES(), ETS(model="AAN"), ARIMA(max_p=1, max_q=1)], ids=["SES", "ETS", "ARIMA"]
+)
+def test_statistical_models_move_their_origin_keeping_their_estimates(model):
+    """Without refitting, window k forecasts with the first fit's parameters run on over the
+    data before cutoff k: equal to update(history).predict, unlike a refit."""
+    air = datasets.load("air_passengers")
+    kept = backtest(model, air, horizon=6, n_windows=3, refit=False).forecasts
+    refit = backtest(model, air, horizon=6, n_windows=3, refit=True).forecasts
+    fitted = clone(model).fit(air.iloc[:126])
+    moved = fitted.update(air.iloc[:138]).predict(6)
+    name = model.name
+    np.testing.assert_allclose(kept[kept.window == 2][name], moved[name], rtol=1e-9)
+    np.testing.assert_allclose(kept[kept.window == 0][name], refit[refit.window == 0][name])
+    assert not np.allclose(kept[kept.window == 2][name], refit[refit.window == 2][name])
 
 
 @pytest.mark.parametrize(
     "model, refit",
     [
         (SeasonalNaive(), True),
+        (ETS(model="AAN"), False),
         (LSTMForecaster(horizon=6, **TINY), True),
         (LSTMForecaster(horizon=6, **TINY), False),
     ],
-    ids=["SeasonalNaive", "LSTM-refit", "LSTM-no-refit"],
+    ids=["SeasonalNaive", "ETS-no-refit", "LSTM-refit", "LSTM-no-refit"],
 )
 def test_nothing_after_a_cutoff_reaches_its_forecasts(model, refit):
     """Garbage after the cutoff of window 1 leaves windows 0 and 1 exactly as they were."""
@@ -160,6 +176,7 @@ def test_a_saved_result_loads_back_equal(tmp_path):
     result = backtest([Naive(), SeasonalNaive()], air, horizon=6, quantiles=[0.1, 0.9])
     folder = result.save(tmp_path / "bt")
     assert sorted(p.name for p in folder.iterdir()) == [
+        "fallbacks.csv",
         "forecasts.csv",
         "result.json",
         "skipped.csv",
@@ -184,3 +201,25 @@ def test_the_leaderboard_tests_each_model_against_the_reference():
     expected = dm_test(result.forecasts, "SeasonalNaive", "Naive", loss="mae", alternative="less")
     assert board.loc["SeasonalNaive", "p_value"] == pytest.approx(expected.p_value)
     assert board.loc["SeasonalNaive", "p_value"] < 0.05  # ten windows: clearly better
+
+
+def test_update_fits_a_series_it_never_saw_and_keeps_the_others():
+    air = datasets.load("air_passengers")
+    fitted = SES().fit(air.iloc[:120])
+    other = air.assign(unique_id="Other", y=air.y * 2)
+    moved = fitted.update(pd.concat([air.iloc[:132], other], ignore_index=True))
+    assert moved.ids_.tolist() == ["AirPassengers", "Other"]
+    assert moved.states_[0].params == fitted.states_[0].params  # kept, not re-estimated
+    assert fitted.ids_.tolist() == ["AirPassengers"]  # the fitted model is left as it was
+    assert moved.predict(6).groupby("unique_id").SES.size().tolist() == [6, 6]
+
+
+def test_fallbacks_of_each_window_are_reported():
+    air = datasets.load("air_passengers")
+    tiny = pd.DataFrame({"unique_id": "tiny", "ds": air.ds.iloc[-7:], "y": [1.0, 2, 3, 4, 5, 6, 7]})
+    data = pd.concat([air, tiny], ignore_index=True)
+    result = backtest(ARIMA(max_p=1, max_q=1), data, horizon=3, n_windows=1)
+    fell = result.fallbacks
+    assert fell.unique_id.tolist() == ["tiny"] and fell.window.tolist() == [0]
+    assert "too short for ARIMA" in fell.reason.iloc[0] and fell.model.iloc[0] == "ARIMA"
+    assert result.forecasts[result.forecasts.unique_id == "tiny"].ARIMA.notna().all()

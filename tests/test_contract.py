@@ -121,3 +121,9 @@ def test_wide_frame_and_series_inputs(model, data):
     from_wide = clone(model).fit(series.to_frame()).predict(H)
     pd.testing.assert_frame_equal(from_long, from_series)
     pd.testing.assert_frame_equal(from_long, from_wide)
+
+
+@pytest.mark.parametrize("model", FORECASTERS, ids=IDS)
+def test_update_with_the_fitted_data_changes_nothing(model, data):
+    est = clone(model).fit(data)
+    pd.testing.assert_frame_equal(est.update(data).predict(H), est.predict(H))

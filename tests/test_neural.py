@@ -292,6 +292,14 @@ def test_warm_start_continues_from_the_current_weights(air):
     )
 
 
+def test_update_moves_the_origin_keeping_the_weights(air):
+    model = LSTMForecaster(horizon=6, **TINY).fit(air.iloc[:120])
+    moved = model.update(air)
+    assert moved.net_ is model.net_ and moved.ids_.tolist() == model.ids_.tolist()
+    pd.testing.assert_frame_equal(moved.predict(6), model.predict(6, y=air))
+    assert model.predict(6).ds.iloc[0] == pd.Timestamp("1959-01-01")  # the original unchanged
+
+
 def test_presets_are_neural_forecasters_with_their_cell():
     for cls, cell in ((LSTMForecaster, "lstm"), (GRUForecaster, "gru"), (RNNForecaster, "rnn")):
         params = cls(horizon=3).get_params()

@@ -11,8 +11,11 @@ result lists it in ``skipped``: nothing is dropped silently.
 
 Refit policies: ``refit=True`` fits at every window; ``refit=False`` fits once, on the data up
 to the first cutoff, and moves the origin of that fitted model forward; ``refit=k`` refits every
-``k`` windows. Moving the origin without refitting needs a global model that forecasts from a
-given history (``predict(h, y=history)``: the neural forecasters); the statistical models refit.
+``k`` windows. Moving the origin keeps what was estimated: a neural model forecasts from the
+longer history (all windows in one batched pass), a statistical one runs its fitted parameters
+on over it (:meth:`~tsrnn.models.base.Forecaster.update`: ETS and ARIMA filter with the same
+parameters, SES/Holt/Damped recompute the seasonal adjustment and keep theirs, Theta and the
+naive family, whose fits are closed-form, recompute).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from tsrnn.errors import DataError
 log = logging.getLogger(__name__)
 
 CUTOFF = "cutoff"
-_TABLES = ("forecasts", "train", "skipped", "timings")
+_TABLES = ("forecasts", "train", "skipped", "timings", "fallbacks")
 
 
 @dataclass
@@ -55,6 +58,9 @@ class BacktestResult:
     horizon : int
     timings : pandas.DataFrame
         Per model: ``fits``, ``fit_s``, ``predict_s`` (wall seconds, all windows).
+    fallbacks : pandas.DataFrame
+        ``model``, ``window``, ``unique_id``, ``fallback``, ``reason``: series a statistical
+        model could not fit and forecast with a naive method instead.
     skipped : pandas.DataFrame
         ``unique_id``, ``window``, ``reason``: series that sat a window out.
     train : pandas.DataFrame
@@ -71,6 +77,9 @@ class BacktestResult:
     skipped: pd.DataFrame
     train: pd.DataFrame
     config: dict = field(default_factory=dict)
+    fallbacks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["model", "window", ID, "fallback", "reason"])
+    )
 
     def metrics(
         self,
@@ -211,8 +220,8 @@ def backtest(
         Steps between consecutive cutoffs (default ``horizon``: windows tile the end).
     refit : bool or int, default True
         ``True``: refit at every window; ``False``: fit once, before the first window; ``k``:
-        refit every ``k`` windows. Between refits the model forecasts from the longer history
-        (``predict(y=...)``), which only global models support.
+        refit every ``k`` windows. Between refits the model keeps its estimates and forecasts
+        from the longer history (see the module notes).
     window : {"expanding", "sliding"}, default "expanding"
         Train on everything before a cutoff, or on its last ``window_size`` points.
     window_size : int, optional
@@ -259,13 +268,6 @@ def backtest(
         cold = [name for name, m in named.items() if "warm_start" not in m.get_params()]
         if cold:
             raise ValueError(f"backtest: {cold} cannot warm-start; drop warm_start=")
-    if refit_every != 1:
-        local = [name for name, m in named.items() if not getattr(m, "is_global", False)]
-        if local:
-            raise ValueError(
-                f"backtest: {local} cannot move their forecast origin without refitting (they "
-                "forecast only the series they were fitted on); use refit=True for them"
-            )
 
     lengths = panel.lengths
     # ends[k, s]: points of series s before the cutoff of window k (oldest first).
@@ -285,7 +287,7 @@ def backtest(
             "fewer or shorter windows"
         )
 
-    rows, timings = [], []
+    rows, timings, fallbacks = [], [], []
     for name, model in named.items():
         fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
         for k0 in range(0, n_windows, refit_every):
@@ -303,9 +305,11 @@ def backtest(
                 fitted = clone(model).fit(history)
             fits += 1
             t1 = time.perf_counter()
-            for k, forecast in _block_forecasts(
+            for k, forecast, fell in _block_forecasts(
                 fitted, panel, usable, starts, ends, block, h, quantiles
             ):
+                if fell is not None and len(fell):
+                    fallbacks.append(fell.assign(model=name, window=k))
                 forecast = forecast.rename(
                     columns=lambda c, n=name, m=fitted.name: _rename(c, m, n)
                 )
@@ -337,6 +341,7 @@ def backtest(
         skipped=skipped,
         train=train,
         config=config,
+        fallbacks=_fallback_frame(fallbacks),
     )
 
 
@@ -367,8 +372,9 @@ def _block_forecasts(
     block: list[int],
     h: int,
     quantiles: Sequence[float] | None,
-) -> list[tuple[int, pd.DataFrame]]:
-    """Forecasts of one fitted model for the windows ``block`` (the first is its fit window).
+) -> list[tuple[int, pd.DataFrame, pd.DataFrame | None]]:
+    """``(window, forecast, fallbacks)`` of one fitted model for the windows ``block`` (the
+    first is its fit window).
 
     A model with ``predict_windows`` does them all in one batched pass; another forecasts its
     fit window with ``predict`` and each later one from that window's history (``y=``).
@@ -377,13 +383,30 @@ def _block_forecasts(
         block_ends = np.where(usable[block], ends[block], 0)
         frame = fitted.predict_windows(panel, block_ends, h, quantiles=quantiles)
         frame["window"] = np.asarray(block)[frame["window"].to_numpy()]
-        return [(k, part.drop(columns="window")) for k, part in frame.groupby("window")]
-    out = [(block[0], fitted.predict(h, quantiles=quantiles))]
+        return [(k, part.drop(columns="window"), None) for k, part in frame.groupby("window")]
+    out = [(block[0], fitted.predict(h, quantiles=quantiles), _fallbacks_of(fitted))]
     for k in block[1:]:
         series = np.flatnonzero(usable[k])
         history = _span(panel, series, starts[k, series], ends[k, series])
-        out.append((k, fitted.predict(h, quantiles=quantiles, y=history)))
+        if getattr(fitted, "is_global", False):  # forecasts any history it is given
+            out.append((k, fitted.predict(h, quantiles=quantiles, y=history), None))
+        else:  # the fitted parameters, run on over the longer history
+            moved = fitted.update(history)
+            out.append((k, moved.predict(h, quantiles=quantiles), _fallbacks_of(moved)))
     return out
+
+
+def _fallbacks_of(fitted: Any) -> pd.DataFrame | None:
+    """The series a fitted model fell back on (for models that keep ``fallbacks_``)."""
+    fell = getattr(fitted, "fallbacks_", None)
+    return None if fell is None else fell[[ID, "fallback", "reason"]]
+
+
+def _fallback_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    columns = ["model", "window", ID, "fallback", "reason"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def _named(models: Any) -> dict[str, Any]:

@@ -73,6 +73,7 @@ transform; series with fewer than 10 observations are left to the naive fallback
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -349,6 +350,12 @@ class ARIMA(LocalForecaster):
             aicc=fit.aicc,
             n_models=len(tried),
         )
+
+    def _update_series(self, state: ARIMAFit, y: np.ndarray) -> ARIMAFit:
+        # The chosen orders and parameters, filtered over the longer history.
+        if self.max_length is not None:
+            y = y[-self.max_length :]
+        return dataclasses.replace(state, history=y)
 
     def _forecast_series(self, state: ARIMAFit, h: int) -> tuple[np.ndarray, np.ndarray]:
         if state.params is None:

@@ -107,6 +107,18 @@ class Forecaster(BaseEstimator):
         quantiles_ = {q: mean + norm.ppf(q) * std for q in levels}
         return forecast_frame(self.index_, int(h), {self.name: (mean, quantiles_)})
 
+    def update(self, y: Any) -> Forecaster:
+        """This model forecasting from the histories in ``y`` (the same series, observed for
+        longer): the forecast origin moves to the end of ``y``.
+
+        Here: a fit on ``y``, which is exactly that for a method with nothing to estimate (the
+        naive family). Models with parameters keep them (:meth:`LocalForecaster.update`).
+        """
+        from sklearn.base import clone
+
+        check_is_fitted(self)
+        return clone(self).fit(y)
+
     # ------------------------------------------------------------------ what a model writes
     def _as_panel(self, y: Any, X: Any) -> Panel:
         """The Panel ``fit`` learns from (a model reading covariates overrides this)."""
@@ -252,9 +264,51 @@ class LocalForecaster(Forecaster):
             self._record_fallbacks()
         return mean, std
 
+    def update(self, y: Any) -> LocalForecaster:
+        """A copy forecasting from the longer histories in ``y`` with the parameters already
+        estimated: the origin moves, nothing is re-estimated (a backtest without refitting).
+
+        Each series of ``y`` must have been fitted (its history may have grown, not changed
+        before); a series the model never saw is fitted now (logged). A series that fell back
+        keeps falling back, on its new history.
+        """
+        import copy
+
+        check_is_fitted(self)
+        panel = self._as_panel(y, None)
+        known = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
+        states = []
+        for i, values in enumerate(self._histories(panel)):
+            old = self.states_[known[i]] if known[i] >= 0 else None
+            try:
+                if old is None:
+                    log.info(
+                        "%s.update: series %r was never fitted; fitting it", self.name, panel.ids[i]
+                    )
+                    state = _fit_one(self, values, self.season_)[0]
+                elif isinstance(old, Fallback):
+                    state = _fallback(values, self.season_, old.reason)
+                else:
+                    state = self._update_series(old, values)
+            except Exception as exc:  # a batch never crashes on one series
+                state = _fallback(values, self.season_, f"update failed: {exc}")
+            states.append(state)
+        new = copy.copy(self)
+        new.states_ = states
+        new.ids_ = panel.ids.copy()
+        new.lengths_ = panel.lengths.copy()
+        new.index_ = last_points(panel)
+        new._record_fallbacks()
+        return new
+
     # ------------------------------------------------------------------ subclass hooks
     def _fit_series(self, y: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _update_series(self, state: Any, y: np.ndarray) -> Any:
+        """``state``'s model on the longer history ``y``, parameters kept. By default a refit:
+        a method whose fit is cheap and closed-form need not keep anything."""
+        return self._fit_series(y)
 
     def _forecast_series(self, state: Any, h: int) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover - abstract

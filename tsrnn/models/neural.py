@@ -694,7 +694,8 @@ class NeuralForecaster(Forecaster):
             )
         levels = self._levels(quantiles)
         if y is None:
-            context, scalers, rows = self.context_, self.scalers_, np.arange(len(self.ids_))
+            context, scalers = self.context_, self.scalers_
+            rows = pd.Index(self.ids_.astype(str)).get_indexer(context.ids.astype(str))
             spread = self.series_spread_
             index = self.index_
         else:
@@ -840,6 +841,20 @@ class NeuralForecaster(Forecaster):
             }
             columns[name] = (p, q)
         return columns
+
+    def update(self, y: Any) -> NeuralForecaster:
+        """A copy whose ``predict()`` forecasts from the histories in ``y`` (what
+        ``predict(y=...)`` does once): the weights are kept, each history is imputed and scaled
+        on its own, series the network never saw use the mean series embedding."""
+        import copy
+
+        check_is_fitted(self)
+        context, scalers, _, spread = self._new_context(y)
+        new = copy.copy(self)
+        new.context_, new.scalers_, new.series_spread_ = context, scalers, spread
+        new.index_ = last_points(context)
+        new.lengths_ = context.lengths.copy()  # of the stored tails
+        return new
 
     def _new_context(self, y: Any) -> tuple[Panel, list[Scaler], np.ndarray, np.ndarray]:
         """The tail, scalers, fitted-series rows and series spreads of a new history ``y``."""

@@ -23,6 +23,7 @@ which moves Holt on M4 Hourly by several sMAPE points.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -247,6 +248,11 @@ class _AdjustedSmoothing(LocalForecaster):
         adjustment = deseasonalize(y, self.season_)
         params = tuple(_fit_smoothing(adjustment.adjusted, s, self.estimation) for s in self.specs)
         return _Smoothed(history=y, adjustment=adjustment, params=params)
+
+    def _update_series(self, state: _Smoothed, y: np.ndarray) -> _Smoothed:
+        # The seasonal adjustment is recomputed on the new history (no estimation in it), the
+        # smoothing parameters are kept.
+        return _Smoothed(history=y, adjustment=deseasonalize(y, self.season_), params=state.params)
 
     def _forecast_series(self, state: _Smoothed, h: int) -> tuple[np.ndarray, np.ndarray]:
         y = state.adjustment.adjusted
@@ -602,6 +608,10 @@ class ETS(LocalForecaster):
         if best is None:
             raise RuntimeError("no ETS model could be fitted: " + "; ".join(failures[:3]))
         return best
+
+    def _update_series(self, state: _Selected, y: np.ndarray) -> _Selected:
+        # The chosen form, initial states and parameters run on over the longer history.
+        return dataclasses.replace(state, history=y)
 
     def _forecast_series(self, state: _Selected, h: int) -> tuple[np.ndarray, np.ndarray]:
         return _ets_forecast(
