@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/read_csv.py --rows 1000000
 	$(BIN)/python benchmarks/baselines.py --quick
 	$(BIN)/python benchmarks/train_throughput.py --quick
+	$(BIN)/python benchmarks/backtest.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -88,6 +88,14 @@ def main() -> None:
             lambda m=model: backtest(m, train, H, n_windows=n_windows),
         )
 
+    if not args.no_baselines:
+        timed(
+            "SES, fit once, origin moved (refit=False)",
+            lambda: backtest(
+                SES(season=SEASON, n_jobs=2), train, H, n_windows=n_windows, refit=False
+            ),
+        )
+
     # The cost of one forecast: fit on the data before the first cutoff, predict once.
     cut = train.groupby("unique_id").ds.transform("max") - H * n_windows
     history = train[train.ds <= cut]
