@@ -131,6 +131,200 @@ def info(
             err.print(f"wrote {report}", markup=False)
 
 
+MODELS = ("lstm", "gru", "rnn")
+
+
+def _config(path: Path | None) -> tuple[dict, dict]:
+    """The ``[fit]`` and ``[model]`` tables of a TOML config file (empty without one)."""
+    if path is None:
+        return {}, {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        config = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    unknown = set(config) - {"fit", "model"}
+    if unknown:
+        raise DataError(f"{path}: unknown table(s) {sorted(unknown)}; use [fit] and [model]")
+    return dict(config.get("fit", {})), dict(config.get("model", {}))
+
+
+def _estimator(name: str, params: dict, source: str):
+    from tsrnn.models.neural import NeuralForecaster
+
+    if name not in MODELS:
+        raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    known = set(NeuralForecaster().get_params()) - {"cell", "callback"}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise DataError(
+            f'{source}: unknown model parameter(s) {unknown}; see `python -c "import tsrnn.'
+            'models.neural as n; help(n.NeuralForecaster)"` for the list'
+        )
+    try:
+        return NeuralForecaster(cell=name, **params)
+    except TypeError as exc:
+        raise DataError(f"{source}: {exc}") from None
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator:
+    """A rich progress bar fed by the training callback; nothing when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("training"),
+        BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("{task.fields[status]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("fit", total=None, status="")
+
+        def update(p) -> None:
+            val = "" if p.val_loss is None else f" val {p.val_loss:.4g}"
+            status = f"loss {p.loss:.4g}{val} {p.windows_per_s:,.0f} windows/s"
+            bar.update(task, completed=p.step, total=p.max_steps, status=status)
+
+        yield update
+
+
+@app.command()
+def fit(
+    data: DataArg,
+    model: Annotated[
+        str | None, typer.Option(help=f"Network: {', '.join(MODELS)} (default lstm).")
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(help="Steps to forecast (default: one season of the frequency, else 8)."),
+    ] = None,
+    input_size: Annotated[
+        int | None, typer.Option(help="Steps of history per window (default: from the season).")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Training steps at most.")] = None,
+    covariates: Annotated[
+        str | None, typer.Option(help="Comma-separated past-observed covariate columns to use.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="TOML file: [fit] options and [model] parameters; flags win."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to save the model.")] = Path("model.tsrnn"),
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    target_col: TargetCol = None,
+    freq: FreqOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report, no progress.")] = False,
+) -> None:
+    """Train a global RNN/LSTM/GRU on DATA and save it: prints the data report, shows progress.
+
+    Example: tsrnn fit beijing_pm25 --model gru --horizon 24 --max-steps 300 --out gru.tsrnn
+    """
+    with _errors():
+        from tsrnn.data.frequency import season_length
+
+        options, params = _config(config)
+        flags = {
+            "model": model,
+            "horizon": horizon,
+            "input_size": input_size,
+            "max_steps": max_steps,
+            "covariates": covariates,
+        }
+        options.update({k: v for k, v in flags.items() if v is not None})
+        unknown = sorted(set(options) - set(flags))
+        if unknown:
+            raise DataError(f"{config}: unknown [fit] option(s) {unknown}; use {sorted(flags)}")
+        panel, data_report = tsrnn.read_csv(
+            _resolve(data), id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+        )
+        if not quiet:
+            print(data_report.to_markdown())
+        season = season_length(panel.freq)
+        params.setdefault("horizon", season if season > 1 else 8)
+        for key in ("horizon", "input_size", "max_steps"):
+            if key in options:
+                params[key] = options[key]
+        names = options.get("covariates")
+        if names:
+            params["past_covariates"] = [c.strip() for c in str(names).split(",") if c.strip()]
+        estimator = _estimator(
+            str(options.get("model", "lstm")).lower(), params, str(config or "the options")
+        )
+        with _progress(not quiet and err.is_terminal) as callback:
+            estimator.set_params(callback=callback, verbose=_State.verbose)
+            estimator.fit(panel)
+        estimator.set_params(callback=None)
+        estimator.save(out)
+        history = estimator.history_
+        last = history.iloc[-1] if len(history) else None
+        summary = f"saved {out}: {estimator.name}, horizon {estimator.plan_.horizon}, "
+        summary += f"{estimator.best_step_} steps kept ({estimator.stop_reason_})"
+        if last is not None and last.val_loss == last.val_loss:  # not NaN
+            summary += f", validation loss {history.val_loss.min():.4g}"
+        err.print(summary, markup=False)
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model saved by `tsrnn fit`.")],
+    data: DataArg,
+    horizon: Annotated[
+        int | None, typer.Option(help="Steps to forecast (default: the model's horizon).")
+    ] = None,
+    quantiles: Annotated[
+        str | None, typer.Option(help="Comma-separated quantile levels, e.g. 0.1,0.5,0.9.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the forecasts to this CSV (default: stdout).")
+    ] = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    target_col: TargetCol = None,
+    freq: FreqOpt = None,
+) -> None:
+    """Forecast the series of DATA (their histories up to now) with a saved model.
+
+    Example: tsrnn predict gru.tsrnn beijing_pm25 --quantiles 0.1,0.9 --out forecasts.csv
+    """
+    with _errors():
+        if not model.exists():
+            raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
+        estimator = tsrnn.load(model)
+        levels = None
+        if quantiles:
+            try:
+                levels = [float(q) for q in quantiles.split(",") if q.strip()]
+            except ValueError:
+                raise DataError(
+                    f"--quantiles {quantiles!r}: use numbers between 0 and 1, e.g. 0.1,0.9"
+                ) from None
+        panel, _ = tsrnn.read_csv(
+            _resolve(data), id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+        )
+        try:
+            forecasts = estimator.predict(horizon, quantiles=levels, y=panel)
+        except ValueError as exc:  # a bad horizon or quantile: the user's input
+            raise DataError(str(exc)) from None
+        text = forecasts.to_csv(index=False)
+        if out is None:
+            print(text, end="")
+        else:
+            write_text_atomic(out, text)
+            err.print(f"wrote {out}: {len(forecasts)} rows", markup=False)
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled data sets; any command accepts one's name in place of a file.

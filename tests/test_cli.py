@@ -74,6 +74,124 @@ def test_installed_console_script_runs(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
 
+# ---------------------------------------------------------------------- fit and predict
+def test_fit_then_predict_writes_a_model_and_forecasts(tmp_path):
+    model = tmp_path / "air.tsrnn"
+    fitted = runner.invoke(
+        app, ["fit", "air_passengers", "--horizon", "6", "--max-steps", "10", "--out", str(model)]
+    )
+    assert fitted.exit_code == 0, fitted.output
+    assert "144" in fitted.stdout  # the data report
+    assert f"saved {model}: LSTM, horizon 6, 10 steps kept (max_steps)" in fitted.stderr
+    out = tmp_path / "fc.csv"
+    predicted = runner.invoke(
+        app, ["predict", str(model), "air_passengers", "--quantiles", "0.1,0.9", "--out", str(out)]
+    )
+    assert predicted.exit_code == 0, predicted.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "unique_id,ds,LSTM,LSTM-q0.1,LSTM-q0.9" and len(lines) == 7
+    assert lines[1].startswith("AirPassengers,1961-01-01,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["air.tsrnn", "fc.csv"]
+
+
+def test_fit_reads_a_toml_config_and_flags_win(tmp_path):
+    config = tmp_path / "tsrnn.toml"
+    config.write_text(
+        '[fit]\nmodel = "gru"\nhorizon = 4\n[model]\nhidden_size = 8\nmax_steps = 5\n'
+    )
+    model = tmp_path / "m.tsrnn"
+    result = runner.invoke(
+        app,
+        [
+            "fit",
+            "air_passengers",
+            "--config",
+            str(config),
+            "--horizon",
+            "3",
+            "--quiet",
+            "--out",
+            str(model),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    loaded = tsrnn.load(model)
+    assert loaded.name == "GRU" and loaded.plan_.horizon == 3 and loaded.hidden_size == 8
+    assert result.stdout == ""  # --quiet: no report
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "air_passengers", "--model", "transformer"], "unknown model 'transformer'"),
+        (["fit", "air_passengers", "--horizon", "500"], "no training window"),
+        (["fit", "air_passengers", "--covariates", "TEMP"], "['TEMP'] are not in the data"),
+        (["fit", "missing.csv"], "missing.csv: no such file"),
+        (["predict", "missing.tsrnn", "air_passengers"], "missing.tsrnn: no such model file"),
+    ],
+)
+def test_bad_fit_and_predict_input_exit_2_in_one_line(tmp_path, args, message):
+    result = runner.invoke(app, [*args, "--quiet"] if args[0] == "fit" else args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_config_names_the_file_and_the_key(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[model]\nhiden_size = 3\n")
+    result = runner.invoke(app, ["fit", "air_passengers", "--config", str(config), "--quiet"])
+    assert result.exit_code == 2 and "bad.toml: unknown model parameter(s) ['hiden_size']" in (
+        result.stderr
+    )
+    config.write_text("[fit\n")
+    broken = runner.invoke(app, ["fit", "air_passengers", "--config", str(config), "--quiet"])
+    assert broken.exit_code == 2 and "not valid TOML" in broken.stderr
+
+
+def test_predicting_past_the_trained_horizon_is_a_usage_error(tmp_path):
+    model = tmp_path / "m.tsrnn"
+    runner.invoke(
+        app,
+        [
+            "fit",
+            "air_passengers",
+            "--horizon",
+            "3",
+            "--max-steps",
+            "3",
+            "--quiet",
+            "--out",
+            str(model),
+        ],
+    )
+    result = runner.invoke(app, ["predict", str(model), "air_passengers", "--horizon", "9"])
+    assert result.exit_code == 2 and "at most horizon=3" in result.stderr
+
+
+def test_installed_fit_and_predict_run_as_subprocesses(tmp_path):
+    exe = shutil.which("tsrnn", path=str(Path(sys.executable).parent))
+    assert exe
+    fit = subprocess.run(
+        [exe, "fit", "air_passengers", "--horizon", "4", "--max-steps", "5", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert fit.returncode == 0, fit.stderr
+    assert (tmp_path / "model.tsrnn").exists()
+    predict = subprocess.run(
+        [exe, "predict", "model.tsrnn", "air_passengers"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert predict.returncode == 0, predict.stderr
+    assert predict.stdout.splitlines()[0] == "unique_id,ds,LSTM" and predict.stdout.count("\n") == 5
+
+
 @pytest.mark.skipif(os.environ.get("TSRNN_SKIP_WHEEL") == "1", reason="TSRNN_SKIP_WHEEL=1")
 def test_wheel_install_ships_library_cli_and_data(tmp_path):
     root = Path(__file__).resolve().parents[1]

@@ -108,3 +108,12 @@ def test_without_validation_the_last_weights_are_kept():
     result = train(net, loss_of, batches, TrainConfig(max_steps=30, lr=0.05, val_every=10))
     assert result.best_step == 30
     assert result.history.val_loss.isna().all()
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("steps", range(1, 13))
+def test_every_schedule_runs_for_any_number_of_steps(schedule, steps):
+    net, loss_of, batches, validate = regression()
+    config = TrainConfig(max_steps=steps, lr=0.01, schedule=schedule, val_every=1)
+    result = train(net, loss_of, batches, config, validate=validate)
+    assert result.history.step.tolist() == list(range(1, steps + 1))

@@ -58,7 +58,10 @@ def read_panel(
     if isinstance(y, Panel):
         missing = [c for c in wanted if c not in panel.covariate_names]
         if missing:
-            raise DataError(f"{model}: the Panel has no covariates {missing}")
+            raise DataError(
+                f"{model}: covariate columns {missing} are not in the data (its covariates: "
+                f"{list(panel.covariate_names)}); fix past_covariates=/future_covariates=/targets="
+            )
         keep = [panel.covariate_names.index(c) for c in wanted]
         return panel.replace(
             covariates=panel.covariates[:, keep], covariate_names=wanted, future_covariates=future

@@ -201,13 +201,17 @@ def _raise_non_finite(step: int, config: TrainConfig) -> None:
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
     n, lr = config.max_steps, config.lr
-    if config.schedule == "onecycle":
+    if config.schedule not in SCHEDULES:
+        raise ValueError(f"schedule={config.schedule!r}; choose one of {SCHEDULES}")
+    if config.schedule == "onecycle" and n >= 4:
+        # torch's one-cycle divides by the length of each phase: keep both at least a step
+        # long (at 10 steps a 10 % warm-up would end at step 0).
+        pct = min(max(config.warmup, 2.0 / n), 0.5)
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=lr,
-            total_steps=max(n, 2),
-            pct_start=min(max(config.warmup, 0.01), 0.99),
+            optimizer, max_lr=lr, total_steps=n, pct_start=pct
         )
+    if config.schedule == "onecycle":  # a schedule means nothing over 1-3 steps
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     if config.schedule == "cosine":
         warm = max(int(config.warmup * n), 1)
 
