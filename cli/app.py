@@ -62,7 +62,7 @@ def _errors() -> Iterator[None]:
         yield
     except (typer.Exit, typer.Abort):
         raise
-    except (DataError, FileNotFoundError) as exc:
+    except (DataError, FileNotFoundError, FileExistsError) as exc:
         if _State.verbose:
             raise
         err.print(f"error: {exc}".replace("\n", " "), markup=False)
@@ -323,6 +323,149 @@ def predict(
         else:
             write_text_atomic(out, text)
             err.print(f"wrote {out}: {len(forecasts)} rows", markup=False)
+
+
+BASELINES = {
+    "naive": ("tsrnn.models.baselines", "Naive"),
+    "snaive": ("tsrnn.models.baselines", "SeasonalNaive"),
+    "naive2": ("tsrnn.models.baselines", "Naive2"),
+    "ses": ("tsrnn.models.statistical", "SES"),
+    "theta": ("tsrnn.models.statistical", "Theta"),
+    "ets": ("tsrnn.models.statistical", "ETS"),
+    "arima": ("tsrnn.models.arima", "ARIMA"),
+}
+DEFAULT_MODELS = "lstm,snaive,naive2,ets"
+
+
+def _models(names: str, params: dict, season: int, source: str) -> dict:
+    """name -> estimator for a comma-separated list of model names."""
+    import importlib
+
+    chosen = {}
+    for raw in names.split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name in MODELS:
+            chosen[name.upper()] = _estimator(name, dict(params), source)
+        elif name in BASELINES:
+            module, cls = BASELINES[name]
+            model = getattr(importlib.import_module(module), cls)
+            options = model().get_params()
+            kwargs = {k: v for k, v in (("season", season), ("n_jobs", 2)) if k in options}
+            estimator = model(**kwargs)
+            chosen[estimator.name] = estimator
+        else:
+            raise DataError(
+                f"unknown model {name!r}; choose from {', '.join((*MODELS, *BASELINES))}"
+            )
+    if not chosen:
+        raise DataError("--models is empty; name at least one model, e.g. lstm,snaive")
+    return chosen
+
+
+def _command_line(ctx: typer.Context) -> str:
+    """The running command as a user would type it: arguments, then options not at default."""
+    import shlex
+
+    words = ["tsrnn", ctx.info_name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.param_type_name == "argument":
+            words.append(str(value))
+        elif value != param.default and value is not None:
+            flag = (
+                param.opts[0] if not isinstance(value, bool) or value else param.secondary_opts[0]
+            )
+            words += [flag] if isinstance(value, bool) else [flag, str(value)]
+    return shlex.join(words)
+
+
+@app.command()
+def backtest(
+    ctx: typer.Context,
+    data: DataArg,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated: {', '.join((*MODELS, *BASELINES))} (default {DEFAULT_MODELS})."
+        ),
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(help="Steps per window (default: one season, else 8).")
+    ] = None,
+    windows: Annotated[int, typer.Option(help="Forecast windows per series.")] = 3,
+    step: Annotated[
+        int | None, typer.Option(help="Steps between cutoffs (default: horizon).")
+    ] = None,
+    refit: Annotated[
+        bool, typer.Option("--refit/--no-refit", help="Refit at every window, or fit once.")
+    ] = True,
+    max_steps: Annotated[int | None, typer.Option(help="Neural training steps at most.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file: [fit] options and [model] parameters.")
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="Report folder (default reports/<data name>).")
+    ] = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    target_col: TargetCol = None,
+    freq: FreqOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Backtest neural and baseline models on identical rolling windows of DATA; write a report
+    (HTML, Markdown, CSV, JSON).
+
+    Example: tsrnn backtest beijing_pm25 --models lstm,snaive,ets --horizon 24 --windows 3
+    """
+    with _errors():
+        from tsrnn.data.frequency import season_length
+        from tsrnn.evaluate.backtest import backtest as run_backtest
+        from tsrnn.report.backtest_report import write_report
+
+        options, params = _config(config)
+        known = {"model", "horizon", "input_size", "max_steps", "covariates", "models"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise DataError(f"{config}: unknown [fit] option(s) {unknown}; use {sorted(known)}")
+        path = _resolve(data)
+        panel, data_report = tsrnn.read_csv(
+            path, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+        )
+        season = season_length(panel.freq)
+        h = horizon or options.get("horizon") or (season if season > 1 else 8)
+        params.setdefault("horizon", h)
+        if max_steps is not None:
+            params["max_steps"] = max_steps
+        elif "max_steps" in options:
+            params["max_steps"] = options["max_steps"]
+        names = models or options.get("models") or DEFAULT_MODELS
+        chosen = _models(str(names), params, season, str(config or "the options"))
+        if not quiet:
+            err.print(
+                f"backtesting {', '.join(chosen)} on {panel.n_series} series: {windows} "
+                f"windows of {h} steps",
+                markup=False,
+            )
+        with _progress(not quiet and err.is_terminal) as callback:
+            for model in chosen.values():  # neural fits show their training progress
+                if "callback" in model.get_params():
+                    model.set_params(callback=callback, verbose=_State.verbose)
+            result = run_backtest(chosen, panel, h, n_windows=windows, step=step, refit=refit)
+        folder = report_dir or Path("reports") / Path(str(data)).name.split(".")[0]
+        write_report(
+            result,
+            folder,
+            data_report=data_report,
+            data_path=path,
+            command=_command_line(ctx),
+            histories=result.histories,
+            seed=params.get("random_state", 0),
+        )
+        board = result.leaderboard("mase", reference=None)
+        print(board.to_string(index=False))
+        err.print(f"wrote {folder}/report.html", markup=False)
 
 
 @app.command("datasets")

@@ -192,6 +192,86 @@ def test_installed_fit_and_predict_run_as_subprocesses(tmp_path):
     assert predict.stdout.splitlines()[0] == "unique_id,ds,LSTM" and predict.stdout.count("\n") == 5
 
 
+# ---------------------------------------------------------------------- backtest
+def test_backtest_writes_the_report_and_prints_the_leaderboard(tmp_path):
+    folder = tmp_path / "air"
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "air_passengers",
+            "--models",
+            "snaive,naive2,naive",
+            "--horizon",
+            "12",
+            "--windows",
+            "2",
+            "--report-dir",
+            str(folder),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert {"report.html", "report.md", "metrics.csv", "forecasts.csv", "manifest.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    import pandas as pd
+
+    metrics = pd.read_csv(folder / "metrics.csv")
+    best = metrics.loc[metrics.mase.idxmin(), "model"]
+    assert result.stdout.splitlines()[1].split()[:2] == ["1", best]  # the printed leaderboard
+    manifest = (folder / "manifest.json").read_text()
+    assert "tsrnn backtest air_passengers" in manifest
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--models", "snaive,prophet"], "unknown model 'prophet'"),
+        (["--models", ","], "--models is empty"),
+        (["--config", "missing.toml"], "missing.toml: no such config file"),
+    ],
+)
+def test_bad_backtest_input_exits_2_and_writes_nothing(tmp_path, args, message):
+    folder = tmp_path / "out"
+    result = runner.invoke(
+        app, ["backtest", "air_passengers", "--report-dir", str(folder), "--quiet", *args]
+    )
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert not folder.exists()
+
+
+def test_installed_backtest_runs_as_a_subprocess(tmp_path):
+    exe = shutil.which("tsrnn", path=str(Path(sys.executable).parent))
+    done = subprocess.run(
+        [
+            exe,
+            "backtest",
+            "air_passengers",
+            "--models",
+            "snaive,naive2",
+            "--horizon",
+            "6",
+            "--windows",
+            "2",
+            "--report-dir",
+            "out",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "report.html").exists() and "wrote out/report.html" in done.stderr
+
+
+def test_a_column_that_is_not_there_exits_2_naming_it(tmp_path):
+    result = runner.invoke(app, ["fit", "air_passengers", "--target-col", "passengers", "--quiet"])
+    assert result.exit_code == 2 and "passengers" in result.stderr, result.output
+    assert result.stderr.count("\n") == 1
+
+
 @pytest.mark.skipif(os.environ.get("TSRNN_SKIP_WHEEL") == "1", reason="TSRNN_SKIP_WHEEL=1")
 def test_wheel_install_ships_library_cli_and_data(tmp_path):
     root = Path(__file__).resolve().parents[1]

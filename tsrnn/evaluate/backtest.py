@@ -61,6 +61,8 @@ class BacktestResult:
     fallbacks : pandas.DataFrame
         ``model``, ``window``, ``unique_id``, ``fallback``, ``reason``: series a statistical
         model could not fit and forecast with a naive method instead.
+    histories : dict of str to pandas.DataFrame
+        Neural models: the training history (``history_``) of the last fit (not saved).
     skipped : pandas.DataFrame
         ``unique_id``, ``window``, ``reason``: series that sat a window out.
     train : pandas.DataFrame
@@ -80,6 +82,7 @@ class BacktestResult:
     fallbacks: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["model", "window", ID, "fallback", "reason"])
     )
+    histories: dict = field(default_factory=dict)
 
     def metrics(
         self,
@@ -287,7 +290,7 @@ def backtest(
             "fewer or shorter windows"
         )
 
-    rows, timings, fallbacks = [], [], []
+    rows, timings, fallbacks, histories = [], [], [], {}
     for name, model in named.items():
         fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
         for k0 in range(0, n_windows, refit_every):
@@ -318,6 +321,8 @@ def backtest(
             predict_s += time.perf_counter() - t1
             fit_s += t1 - t0
         timings.append({"model": name, "fits": fits, "fit_s": fit_s, "predict_s": predict_s})
+        if getattr(fitted, "history_", None) is not None:
+            histories[name] = fitted.history_
 
     forecasts = _assemble(rows, panel, ends, list(named))
     train = _first_history(panel, usable, starts, ends)
@@ -342,6 +347,7 @@ def backtest(
         train=train,
         config=config,
         fallbacks=_fallback_frame(fallbacks),
+        histories=histories,
     )
 
 

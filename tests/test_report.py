@@ -1,0 +1,227 @@
+"""The backtest report: the files it writes, their self-containment, numbers and atomicity."""
+
+import base64
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from tsrnn import datasets
+from tsrnn.evaluate.backtest import backtest
+from tsrnn.models.baselines import Naive, SeasonalNaive
+from tsrnn.report import plots
+from tsrnn.report.backtest_report import FILES, default_reference, format_number, write_report
+
+PNG = b"\x89PNG\r\n\x1a\n"
+METRICS = ["mae", "rmse", "smape", "mase"]
+
+
+@pytest.fixture(scope="module")
+def air():
+    return datasets.load("air_passengers")
+
+
+@pytest.fixture(scope="module")
+def result(air):
+    return backtest([Naive(), SeasonalNaive()], air, horizon=12, n_windows=3)
+
+
+@pytest.fixture(scope="module")
+def neural(air):
+    from tsrnn.models.neural import LSTMForecaster
+
+    lstm = LSTMForecaster(horizon=12, hidden_size=8, num_layers=1, max_steps=6, val_every=3)
+    result = backtest(
+        [Naive(), SeasonalNaive(), lstm], air, horizon=12, n_windows=3, quantiles=[0.1, 0.9]
+    )
+    return result, lstm.fit(air).history_
+
+
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+class _Tables(HTMLParser):
+    """Every <table> of an HTML page as lists of cell texts, and every tag's attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.tags, self._cell = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self._cell)
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+
+def _md_table(markdown, section, first_header):
+    """Rows (cells, bold markers removed) of the table of ``section`` whose header starts so."""
+    text = markdown.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
+    rows = []
+    for line in lines[start:]:
+        if set(line) <= set("|-: "):
+            continue
+        rows.append([c.strip().strip("*") for c in line.strip("|").split(" | ")])
+    return rows
+
+
+def test_report_folder_holds_exactly_the_report_files(result, tmp_path):
+    out = write_report(result, tmp_path / "report")
+    assert out == tmp_path / "report"
+    plots_written = ["distribution.png", "forecast-1.png", "horizon.png"]
+    assert _files(out) == sorted([*FILES, *(f"plots/{p}" for p in plots_written)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary left over
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    assert list(forecasts.columns) == list(result.forecasts.columns)
+    assert len(forecasts) == len(result.forecasts)
+
+
+def test_manifest_records_what_produced_the_report(result, air, tmp_path):
+    data = tmp_path / "air.csv"
+    air.to_csv(data, index=False)
+    out = write_report(
+        result, tmp_path / "r", data_path=data, command="tsrnn backtest air.csv", seed=7
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["input"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert manifest["command"] == "tsrnn backtest air.csv"
+    assert manifest["seed"] == 7
+    assert manifest["config"]["horizon"] == 12 and manifest["config"]["freq"] == "MS"
+    assert {"tsrnn", "torch", "statsmodels", "numpy", "pandas", "python"} <= set(
+        manifest["versions"]
+    )
+    assert {"platform", "processor", "cpu_count"} <= set(manifest["machine"])
+    assert [t["model"] for t in manifest["timings"]] == ["Naive", "SeasonalNaive"]
+    assert manifest["metric"] == "mase" and manifest["reference"] == "SeasonalNaive"
+    assert manifest["created"].endswith("+00:00")
+
+
+def test_html_is_one_self_contained_file_with_png_plots(result, tmp_path):
+    out = write_report(result, tmp_path / "r", command='run <img src="http://x.png">')
+    page = (out / "report.html").read_text()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "url(" not in page and "@import" not in page  # no resource from the CSS
+    parser = _Tables()
+    parser.feed(page)
+    for _, attrs in parser.tags:
+        for key in ("src", "href"):
+            if key in attrs:
+                assert attrs[key].startswith(("#", "data:")), attrs[key]  # command escaped
+    images = [attrs for tag, attrs in parser.tags if tag == "img"]
+    assert len(images) == len(list((out / "plots").iterdir())) == 3
+    for attrs in images:
+        assert attrs["alt"]
+        head, data = attrs["src"].split(",", 1)
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data).startswith(PNG)
+    # The Markdown shows the same plots, as files next to it.
+    markdown = (out / "report.md").read_text()
+    linked = re.findall(r"!\[[^\]]+\]\((plots/[^)]+)\)", markdown)
+    assert len(linked) == 3
+    assert all((out / link).read_bytes().startswith(PNG) for link in linked)
+
+
+def test_numbers_shown_equal_metrics_csv(result, tmp_path):
+    out = write_report(result, tmp_path / "r")
+    scores = pd.read_csv(out / "metrics.csv")
+    assert list(scores.columns[:5]) == ["model", *METRICS]
+    expected = {
+        r.model: [format_number(getattr(r, m)) for m in METRICS] for r in scores.itertuples()
+    }
+    markdown = (out / "report.md").read_text()
+    parser = _Tables()
+    parser.feed((out / "report.html").read_text())
+    html_metrics = next(t for t in parser.tables if t[0][:2] == ["model", "mae"])
+    html_board = next(t for t in parser.tables if t[0][:2] == ["rank", "model"])
+    md_metrics = _md_table(markdown, "Metrics", "model")
+    md_board = _md_table(markdown, "Leaderboard", "rank")
+    for table in (md_metrics, html_metrics):
+        assert table[0][:5] == ["model", *METRICS]
+        assert {row[0]: row[1:5] for row in table[1:]} == expected
+    for board in (md_board, html_board):
+        shown = {row[1]: row[2] for row in board[1:]}
+        assert shown == {model: values[3] for model, values in expected.items()}
+        assert [row[0] for row in board[1:]] == ["1", "2"]
+    assert md_board[1][1] == "SeasonalNaive"  # the better model leads
+    assert "**SeasonalNaive**" in markdown  # and is bold
+
+
+def test_format_number_keeps_four_significant_digits_without_exponents():
+    assert format_number(0.000123456) == "0.0001235"
+    assert format_number(123456.7) == "123500"
+    assert format_number(float("nan")) == "—"
+
+
+def test_default_reference_is_the_best_baseline():
+    scores = pd.DataFrame(
+        {"model": ["LSTM", "Naive", "SeasonalNaive", "GRU"], "mase": [0.5, 2.0, 1.0, 0.4]}
+    )
+    assert default_reference(scores, "mase") == "SeasonalNaive"
+    assert default_reference(scores[scores.model.isin(["LSTM", "GRU"])], "mase") is None
+
+
+def test_neural_report_has_intervals_and_training_curves(neural, tmp_path):
+    result, history = neural
+    out = write_report(result, tmp_path / "r", histories={"LSTM": history})
+    assert (out / "plots" / "training-1.png").read_bytes().startswith(PNG)
+    markdown = (out / "report.md").read_text()
+    assert "## Training curves" in markdown and "80% interval" in markdown
+    manifest = json.loads((out / "manifest.json").read_text())
+    # The reference is the best baseline, never the neural model.
+    scores = result.metrics(["mase"]).set_index("model")["mase"]
+    best_baseline = scores[["Naive", "SeasonalNaive"]].idxmin()
+    assert manifest["reference"] == best_baseline
+    training = _md_table(markdown, "Training curves", "model")
+    assert training[1][:2] == ["LSTM", str(int(history["step"].iloc[-1]))]
+
+
+def test_a_failure_midway_leaves_the_previous_report_and_no_temporary(
+    result, tmp_path, monkeypatch
+):
+    target = tmp_path / "report"
+    write_report(result, target, title="first")
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(plots, "plot_horizon_errors", broken)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        write_report(result, target, title="second")
+    with pytest.raises(RuntimeError, match="plot failed"):
+        write_report(result, tmp_path / "fresh")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no partial, no temp
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+
+    monkeypatch.undo()
+    write_report(result, target, title="second")  # a later run replaces it whole
+    assert (target / "report.md").read_text().startswith("# second")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_report(result, tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("precious")
+    with pytest.raises(FileExistsError, match="not a tsrnn report"):
+        write_report(result, folder)
+    assert _files(folder) == ["thesis.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]

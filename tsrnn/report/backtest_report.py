@@ -1,0 +1,570 @@
+"""The backtest report: one folder that says which model forecasts best, by how much, and how.
+
+:func:`write_report` writes ``report.html`` (self-contained: plots embedded, no external
+resource), ``report.md`` (GitHub and terminal; its plots in ``plots/``), ``metrics.csv``,
+``forecasts.csv`` and ``manifest.json`` (what produced the report, to repeat it). Both
+documents are rendered from the same sections, with numbers formatted by one function
+(:func:`format_number`), so they show exactly the figures of ``metrics.csv``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.report import plots
+
+if TYPE_CHECKING:
+    from tsrnn.data.report import DataReport
+    from tsrnn.evaluate.backtest import BacktestResult
+
+METRICS = ("mae", "rmse", "smape", "mase")
+FILES = ("report.html", "report.md", "metrics.csv", "forecasts.csv", "manifest.json")
+_DIGITS = 4  # significant digits of every metric shown
+_NEURAL = re.compile(r"(lstm|gru|rnn)([^a-z].*)?", re.IGNORECASE)
+_LISTED = 20  # rows of fallbacks / skipped series listed before eliding
+
+# A section is (heading, blocks); a block is ("p", text), ("code", text), ("img", file, alt)
+# or ("table", header, rows, numeric columns, bold row index or None).
+Block = tuple[Any, ...]
+
+
+def format_number(value: Any) -> str:
+    """A metric as shown in the reports: ``4`` significant digits, never in exponent form.
+
+    >>> format_number(1.174787), format_number(73.2222), format_number(12345.6), format_number(None)
+    ('1.175', '73.22', '12350', '—')
+    """
+    if value is None or (isinstance(value, float | np.floating) and not math.isfinite(value)):
+        return "—"
+    return np.format_float_positional(
+        float(value), precision=_DIGITS, unique=False, fractional=False, trim="-"
+    )
+
+
+def write_report(
+    result: BacktestResult,
+    folder: str | os.PathLike[str],
+    *,
+    data_report: DataReport | None = None,
+    data_path: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+    histories: Mapping[str, pd.DataFrame] | None = None,
+    reference: str | None = None,
+    metric: str = "mase",
+    seed: int | None = None,
+    title: str = "tsrnn backtest",
+) -> Path:
+    """Write the report of a backtest to ``folder``, replacing a previous report whole.
+
+    Parameters
+    ----------
+    result : BacktestResult
+    folder : str or os.PathLike
+        Created (with its parents) if missing. An existing folder is replaced only if it is
+        empty or holds a tsrnn report (a ``manifest.json`` written here); anything else raises
+        ``FileExistsError``, so that a mistyped path never deletes a user's files.
+    data_report : DataReport, optional
+        What reading the data found (series, gaps, missing values), for the summary.
+    data_path : str or os.PathLike, optional
+        The input file; its SHA-256 goes into the manifest.
+    command : str, optional
+        The command line that produced the backtest, for the manifest.
+    histories : mapping of str to pandas.DataFrame, optional
+        Model name to its ``history_`` (``step``, ``loss``, ``val_loss``): training curves.
+        Default: ``result.histories`` where the backtest kept them.
+    reference : str, optional
+        The model skill and Diebold-Mariano tests are measured against; default: the best
+        baseline by ``metric`` (a model not named LSTM, GRU or RNN), none if there is none.
+    metric : str, default "mase"
+        Ranks the leaderboard and picks the plotted series.
+    seed : int, optional
+        Recorded in the manifest.
+    title : str, default "tsrnn backtest"
+
+    Returns
+    -------
+    pathlib.Path
+        The folder. It is built beside the target and renamed into place: an error midway
+        leaves the previous report (or nothing), never a partial one.
+    """
+    if histories is None:
+        histories = getattr(result, "histories", None)
+    target = Path(folder)
+    _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        _build(
+            tmp, result, data_report, data_path, command, histories, reference, metric, seed, title
+        )
+        os.chmod(tmp, 0o755)  # mkdtemp makes 0700; reports are meant to be shared
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if old.exists():
+                os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def default_reference(scores: pd.DataFrame, metric: str) -> str | None:
+    """The best baseline of a ``result.metrics`` table: lowest ``metric`` among the models
+    not named LSTM, GRU or RNN; None if every model is neural."""
+    baselines = scores[~scores["model"].map(lambda m: bool(_NEURAL.fullmatch(str(m))))]
+    baselines = baselines.sort_values(metric, kind="stable", na_position="last")
+    return None if baselines.empty else str(baselines["model"].iloc[0])
+
+
+def _check_replaceable(target: Path) -> None:
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise FileExistsError(f"{target} is a file; a report needs a folder of its own")
+    manifest = target / "manifest.json"
+    ours = manifest.is_file() and '"tsrnn-report"' in manifest.read_text(errors="replace")
+    if not ours and any(target.iterdir()):
+        raise FileExistsError(
+            f"{target} exists and is not a tsrnn report; choose a new or empty folder"
+        )
+
+
+def _build(
+    tmp: Path,
+    result: BacktestResult,
+    data_report: DataReport | None,
+    data_path: str | os.PathLike[str] | None,
+    command: str | None,
+    histories: Mapping[str, pd.DataFrame] | None,
+    reference: str | None,
+    metric: str,
+    seed: int | None,
+    title: str,
+) -> None:
+    from tsrnn.data.frequency import season_length
+
+    names = list(METRICS) + ([metric] if metric not in METRICS else [])
+    scores = result.metrics(names, by=None)
+    if reference is None:
+        reference = default_reference(scores, metric)
+    board = result.leaderboard(metric, reference=reference)
+    scores.to_csv(tmp / "metrics.csv", index=False)
+    result.forecasts.to_csv(tmp / "forecasts.csv", index=False)
+    (tmp / "plots").mkdir()
+
+    images: dict[str, bytes] = {}
+    body = _sections(result, scores, board, data_report, histories, reference, metric, images)
+    for name, png in images.items():
+        (tmp / "plots" / name).write_bytes(png)
+
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    lead = [f"Created {created} with tsrnn {_version('tsrnn')}."]
+    (tmp / "report.md").write_text(_markdown(title, lead, command, body), encoding="utf-8")
+    (tmp / "report.html").write_text(_html(title, lead, command, body, images), encoding="utf-8")
+    manifest = {
+        "format": "tsrnn-report",
+        "format_version": 1,
+        "title": title,
+        "created": created,
+        "command": command,
+        "seed": seed,
+        "metric": metric,
+        "reference": reference,
+        "season": season_length(result.config.get("freq", 1)),
+        "models": list(result.models),
+        "config": result.config,
+        "input": {
+            "path": None if data_path is None else str(data_path),
+            "sha256": None if data_path is None else _sha256(Path(data_path)),
+        },
+        "versions": {
+            "tsrnn": _version("tsrnn"),
+            **{p: _version(p) for p in ("torch", "statsmodels", "numpy", "pandas", "matplotlib")},
+            "python": platform.python_version(),
+        },
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+        },
+        "timings": result.timings.to_dict(orient="records"),
+        "files": sorted(FILES) + [f"plots/{n}" for n in sorted(images)],
+    }
+    text = json.dumps(_plain(manifest), indent=2, allow_nan=False)
+    (tmp / "manifest.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _version(package: str) -> str | None:
+    if package == "tsrnn":
+        import tsrnn
+
+        return tsrnn.__version__
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """JSON types: numpy scalars unwrapped, NaN as null, anything else unknown as a string."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------- content
+def _table(
+    header: list[str], rows: list[list[str]], numeric: int = 1, bold: int | None = None
+) -> Block:
+    """A table block; columns from ``numeric`` on are right-aligned numbers."""
+    return ("table", header, rows, set(range(numeric, len(header))), bold)
+
+
+def _sections(
+    result: BacktestResult,
+    scores: pd.DataFrame,
+    board: pd.DataFrame,
+    data_report: DataReport | None,
+    histories: Mapping[str, pd.DataFrame] | None,
+    reference: str | None,
+    metric: str,
+    images: dict[str, bytes],
+) -> list[tuple[str, list[Block]]]:
+    """The report's sections; the figures they show are added to ``images`` (file -> PNG)."""
+    f, order = format_number, list(board["model"])
+    text = f"Models ranked by their mean {metric} over series and windows (lower is better)"
+    if reference is None:
+        text += "; no baseline to measure skill against."
+    else:
+        text += (
+            f". Skill: 1 - {metric} / {metric} of {reference}, the best baseline (higher is "
+            "better). DM p-value: one-sided Diebold-Mariano test (HLN correction, on the mean "
+            f"loss of each window) that the model beats {reference}; small means it does."
+        )
+    rows = [
+        [str(r["rank"]), str(r["model"]), f(r[metric]), _skill(r, reference), _p(r.get("p_value"))]
+        for _, r in board.iterrows()
+    ]
+    header = ["rank", "model", metric, f"skill vs {reference or '-'}", "DM p-value"]
+    board_blocks = [("p", text), ("table", header, rows, {0, 2, 3, 4}, 0)]
+
+    names = [c for c in scores.columns if c not in ("model", "n_series", "n_undefined")]
+    rows = [
+        [str(r["model"]), *(f(r[n]) for n in names), str(r["n_series"]), str(r["n_undefined"])]
+        for _, r in scores.set_index("model").loc[order].reset_index().iterrows()
+    ]
+    text = (
+        "Means over every series and window; sMAPE in percent. n: series-windows scored; "
+        "undefined: those where a metric could not be computed (left out of its mean)."
+    )
+    metric_blocks = [("p", text), _table(["model", *names, "n", "undefined"], rows, bold=0)]
+
+    per_series = result.metrics([metric], by="series").set_index("model").loc[order].reset_index()
+    images["distribution.png"] = plots.plot_metric_distribution(per_series, metric)
+    spread = per_series.groupby("model", sort=False)[metric]
+    q = spread.quantile([0.1, 0.5, 0.9]).unstack()
+    worst = spread.max()
+    rows = [[m, f(q.loc[m, 0.1]), f(q.loc[m, 0.5]), f(q.loc[m, 0.9]), f(worst[m])] for m in order]
+    alt = f"Box plot of {metric} per series and window for each model"
+    spread_blocks = [
+        ("img", "distribution.png", alt),
+        _table(["model", "p10", "median", "p90", "worst"], rows),
+    ]
+
+    per_h = result.metrics([metric], by="horizon").set_index("model").loc[order].reset_index()
+    images["horizon.png"] = plots.plot_horizon_errors(per_h, metric)
+    wide = per_h.pivot(index="step", columns="model", values=metric)[order]
+    # At most 12 rows in the table, so it stays readable in a terminal; the plot has them all.
+    steps = np.unique(np.linspace(1, len(wide), min(12, len(wide))).round().astype(int))
+    rows = [[str(s), *(f(wide.loc[s, m]) for m in order)] for s in steps]
+    alt = f"{metric} against the step ahead, one line per model"
+    horizon_blocks = [("img", "horizon.png", alt), _table(["step", *order], rows)]
+
+    rows = [
+        [str(r["model"]), str(r["fits"]), f"{r['fit_s']:.3f}", f"{r['predict_s']:.3f}"]
+        for _, r in result.timings.iterrows()
+    ]
+    body = [
+        ("Summary", _summary(result, data_report)),
+        ("Leaderboard", board_blocks),
+        ("Metrics", metric_blocks),
+        (f"Distribution of {metric}", spread_blocks),
+        ("Error by horizon step", horizon_blocks),
+        ("Forecasts", _forecasts(result, per_series, order[0], metric, images)),
+    ]
+    if histories:
+        body.append(("Training curves", _training(histories, images)))
+    timings = _table(["model", "fits", "fit (s)", "predict (s)"], rows)
+    body.append(("Timings", [("p", "Wall-clock seconds, all windows together."), timings]))
+    return body
+
+
+def _summary(result: BacktestResult, data_report: DataReport | None) -> list[Block]:
+    c = result.config
+    facts = [
+        ["models", ", ".join(result.models)],
+        ["series forecast", str(result.forecasts["unique_id"].nunique())],
+        ["horizon", str(result.horizon)],
+        ["windows", f"{c.get('n_windows')} ({c.get('window')}, step {c.get('step')})"],
+        ["refit", str(c.get("refit"))],
+        ["frequency", str(c.get("freq"))],
+        ["skipped", f"{len(result.skipped)} series-windows with too little history"],
+    ]
+    blocks: list[Block] = [_table(["backtest", ""], facts, numeric=2)]
+    if data_report is not None:
+        d = data_report.to_dict()
+        facts = [
+            ["file", Path(d["path"]).name],
+            ["series", f"{d['n_series']:,}"],
+            ["points", f"{sum(s['length'] for s in d['series']):,}"],
+            ["span", f"{_day(d['start'])} to {_day(d['end'])}"],
+            ["frequency", str(d["freq"])],
+            ["missing target", f"{d['missing_target_pct']:.2f}%"],
+            ["gaps inserted", f"{d['gaps_inserted']:,}"],
+            ["duplicates merged", f"{d['duplicates_merged']:,}"],
+        ]
+        blocks.append(_table(["data", ""], facts, numeric=2))
+        if d["missing_target_pct"] > 0:
+            text = (
+                "The data have missing values: each model imputed its inputs causally (by its "
+                "impute setting, never reading past the cutoff); missing actuals were left out "
+                "of the metrics, not filled in."
+            )
+            blocks.append(("p", text))
+    for frame, what in (
+        (result.fallbacks, "fell back to a naive forecast"),
+        (result.skipped, "sat out (too little history)"),
+    ):
+        if len(frame):
+            rows = [[str(v) for v in r] for r in frame.head(_LISTED).itertuples(index=False)]
+            if len(frame) > _LISTED:
+                rows.append([f"... {len(frame) - _LISTED} more"] + [""] * (frame.shape[1] - 1))
+            text = f"{len(frame)} series-windows {what}:"
+            blocks += [("p", text), _table(list(frame.columns), rows, numeric=frame.shape[1])]
+        elif frame is result.fallbacks:
+            blocks.append(("p", "No model fell back to a naive forecast."))
+    return blocks
+
+
+def _forecasts(
+    result: BacktestResult, per_series: pd.DataFrame, model: str, metric: str, images: dict
+) -> list[Block]:
+    """The leading model on its best, median and worst series, with its interval if any."""
+    scores = per_series[per_series["model"] == model].groupby("unique_id")[metric].mean()
+    scores = scores.dropna().sort_values(kind="stable")
+    if scores.empty:
+        return [("p", f"No series has a defined {metric}.")]
+    picks = list(dict.fromkeys([scores.index[0], scores.index[len(scores) // 2], scores.index[-1]]))
+    labels = {1: ["the only series"], 2: ["best", "worst"], 3: ["best", "median", "worst"]}
+    interval = _interval(result.forecasts.columns, model)
+    text = f"{model}, the leader, on its {', '.join(labels[len(picks)])} series by {metric}"
+    text += (f" with its {interval[2]}% interval" if interval else "") + "; a grey line marks "
+    blocks: list[Block] = [("p", text + "each forecast origin.")]
+    for i, (sid, label) in enumerate(zip(picks, labels[len(picks)], strict=True)):
+        rows = result.forecasts[result.forecasts["unique_id"] == sid]
+        train = result.train.loc[result.train["unique_id"] == sid, ["ds", "y"]]
+        actual = pd.concat([train, rows[["ds", "y"]]]).drop_duplicates("ds").sort_values("ds")
+        # Three horizons of history before the first window: enough to judge the pattern.
+        first = int(np.searchsorted(actual["ds"], rows["ds"].min()))
+        actual = actual.iloc[max(0, first - 3 * result.horizon) :]
+        name = f"forecast-{i + 1}.png"
+        title = f"{label}: {sid} ({metric} {format_number(scores[sid])})"
+        images[name] = plots.plot_forecast(actual, rows, model, interval, title)
+        alt = f"Forecasts of {model} for series {sid} ({label}) against the actual values"
+        blocks.append(("img", name, alt))
+    return blocks
+
+
+def _interval(columns: Any, model: str) -> tuple[str, str, int] | None:
+    """The quantile columns of the central interval nearest 80%, and its level in percent."""
+    levels = {}
+    for col in map(str, columns):
+        if col.startswith(f"{model}-q"):
+            try:
+                levels[round(float(col[len(model) + 2 :]), 6)] = col
+            except ValueError:
+                continue
+    pairs = [(lo, round(1 - lo, 6)) for lo in levels if lo < 0.5 and round(1 - lo, 6) in levels]
+    if not pairs:
+        return None
+    lo, hi = min(pairs, key=lambda p: abs(p[1] - p[0] - 0.8))
+    return levels[lo], levels[hi], round(100 * (hi - lo))
+
+
+def _training(histories: Mapping[str, pd.DataFrame], images: dict) -> list[Block]:
+    blocks: list[Block] = []
+    rows = []
+    for i, (name, history) in enumerate(histories.items()):
+        if history is None or history.empty or not {"step", "loss"} <= set(history.columns):
+            continue
+        images[f"training-{i + 1}.png"] = plots.plot_training_curve(history, name)
+        val = history.get("val_loss", pd.Series(dtype=float))
+        best = format_number(val.min()) if val.notna().any() else "—"
+        last = history.iloc[-1]
+        rows.append([name, str(int(last["step"])), format_number(last["loss"]), best])
+        alt = f"Training and validation loss of {name} against the step"
+        blocks.append(("img", f"training-{i + 1}.png", alt))
+    if not rows:
+        return [("p", "No training history was given.")]
+    return [_table(["model", "steps", "final loss", "best val_loss"], rows), *blocks]
+
+
+def _skill(row: pd.Series, reference: str | None) -> str:
+    value = row.get("skill")
+    if row["model"] == reference:
+        return "reference"
+    return "—" if value is None or pd.isna(value) else f"{100 * value:+.1f}%"
+
+
+def _p(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _day(stamp: Any) -> str:
+    """An ISO time without a midnight clock (``1949-01-01``, not ``1949-01-01T00:00:00``)."""
+    return str(stamp).removesuffix("T00:00:00")
+
+
+# ---------------------------------------------------------------------- rendering
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(title: str, lead: list[str], command: str | None, body: list) -> str:
+    out = [f"# {title}", "", *lead, ""]
+    if command:
+        out += ["```", command, "```", ""]
+    for heading, blocks in body:
+        out += [f"## {heading}", ""]
+        for block in blocks:
+            kind = block[0]
+            if kind == "p":
+                out += [block[1], ""]
+            elif kind == "code":
+                out += ["```", block[1], "```", ""]
+            elif kind == "img":
+                out += [f"![{_md_cell(block[2])}](plots/{block[1]})", ""]
+            else:
+                _, header, rows, numeric, bold = block
+                out.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+                out.append(
+                    "|"
+                    + "|".join("---:" if i in numeric else "---" for i in range(len(header)))
+                    + "|"
+                )
+                for r, row in enumerate(rows):
+                    cells = [_md_cell(c) for c in row]
+                    if r == bold:
+                        cells = [f"**{c}**" if c else c for c in cells]
+                    out.append("| " + " | ".join(cells) + " |")
+                out.append("")
+    return "\n".join(out)
+
+
+_CSS = """
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;
+background:#fff}
+main{max-width:62rem;margin:0 auto;padding:1rem}
+h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin-top:2rem;
+border-bottom:1px solid #d0d7de;padding-bottom:.25rem}
+nav a{margin-right:.75rem;white-space:nowrap}
+.scroll{overflow-x:auto;margin:.75rem 0}
+table{border-collapse:collapse;font-size:.9rem;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.n,th.n{text-align:right;white-space:nowrap}tr.best td{font-weight:700;background:#eef6ee}
+img{display:block;width:100%;max-width:880px;height:auto;margin:.75rem 0}
+pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.85rem}
+@media (max-width:600px){body{font-size:15px}main{padding:.6rem}th,td{padding:.25rem .4rem}}
+"""
+
+
+def _html(title: str, lead: list[str], command: str | None, body: list, images: dict) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',  # no favicon request: the file stands alone
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<h1>{e(title)}</h1>",
+        *(f"<p>{e(line)}</p>" for line in lead),
+    ]
+    if command:
+        out.append(f"<pre><code>{e(command)}</code></pre>")
+    links = " ".join(f'<a href="#{_slug(h)}">{e(h)}</a>' for h, _ in body)
+    out.append(f"<nav>{links}</nav>")
+    for heading, blocks in body:
+        out.append(f'<section id="{_slug(heading)}"><h2>{e(heading)}</h2>')
+        for block in blocks:
+            kind = block[0]
+            if kind == "p":
+                out.append(f"<p>{e(block[1])}</p>")
+            elif kind == "code":
+                out.append(f"<pre><code>{e(block[1])}</code></pre>")
+            elif kind == "img":
+                data = base64.b64encode(images[block[1]]).decode("ascii")
+                out.append(f'<img src="data:image/png;base64,{data}" alt="{e(block[2])}">')
+            else:
+                _, header, rows, numeric, bold = block
+                cls = [' class="n"' if i in numeric else "" for i in range(len(header))]
+                head = "".join(f"<th{c}>{e(h)}</th>" for c, h in zip(cls, header, strict=True))
+                lines = []
+                for r, row in enumerate(rows):
+                    tr = '<tr class="best">' if r == bold else "<tr>"
+                    cells = "".join(f"<td{c}>{e(v)}</td>" for c, v in zip(cls, row, strict=True))
+                    lines.append(f"{tr}{cells}</tr>")
+                out.append(
+                    f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+                    f"<tbody>{''.join(lines)}</tbody></table></div>"
+                )
+        out.append("</section>")
+    out.append("</main></body></html>")
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["FILES", "METRICS", "default_reference", "format_number", "write_report"]
