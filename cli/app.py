@@ -134,6 +134,14 @@ def info(
 MODELS = ("lstm", "gru", "rnn")
 
 
+def _default_horizon(freq: str | int) -> int:
+    """One season of the frequency (24 hourly, 7 daily, 12 monthly), 8 steps without one."""
+    from tsrnn.data.frequency import season_length
+
+    season = season_length(freq)
+    return season if season > 1 else 8
+
+
 def _config(path: Path | None) -> tuple[dict, dict]:
     """The ``[fit]`` and ``[model]`` tables of a TOML config file (empty without one)."""
     if path is None:
@@ -232,8 +240,6 @@ def fit(
     Example: tsrnn fit beijing_pm25 --model gru --horizon 24 --max-steps 300 --out gru.tsrnn
     """
     with _errors():
-        from tsrnn.data.frequency import season_length
-
         options, params = _config(config)
         flags = {
             "model": model,
@@ -251,8 +257,7 @@ def fit(
         )
         if not quiet:
             print(data_report.to_markdown())
-        season = season_length(panel.freq)
-        params.setdefault("horizon", season if season > 1 else 8)
+        params.setdefault("horizon", _default_horizon(panel.freq))
         for key in ("horizon", "input_size", "max_steps"):
             if key in options:
                 params[key] = options[key]
@@ -434,7 +439,7 @@ def backtest(
             path, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
         )
         season = season_length(panel.freq)
-        h = horizon or options.get("horizon") or (season if season > 1 else 8)
+        h = horizon or options.get("horizon") or _default_horizon(panel.freq)
         params.setdefault("horizon", h)
         if max_steps is not None:
             params["max_steps"] = max_steps

@@ -163,14 +163,19 @@ def forecast_frame(
 
 def last_points(panel: Panel) -> Panel:
     """Each series reduced to its last point: where forecasts go, without keeping the data."""
-    ones = np.ones(panel.n_series, dtype=np.float32)
+    return points_at(panel.ids, panel.times()[panel.offsets[1:] - 1], panel.freq)
+
+
+def points_at(ids: np.ndarray, times: pd.Index, freq: Any) -> Panel:
+    """One point per series, series ``ids[i]`` at ``times[i]`` (its ``future_times`` follow)."""
+    ones = np.ones(len(ids), dtype=np.float32)
     return Panel(
         values=ones,
         observed=ones.astype(bool),
-        offsets=np.arange(panel.n_series + 1),
-        ids=panel.ids,
-        starts=panel.times()[panel.offsets[1:] - 1],
-        freq=panel.freq,
+        offsets=np.arange(len(ids) + 1),
+        ids=ids,
+        starts=times,
+        freq=freq,
     )
 
 

@@ -681,17 +681,8 @@ class NeuralForecaster(Forecaster):
             plus ``-q<level>`` columns.
         """
         check_is_fitted(self)
-        plan, config = self.plan_, self.config_
-        if h is None:
-            h = plan.horizon
-        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
-            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
-        h = int(h)
-        if config.head == "direct" and h > plan.horizon:
-            raise ValueError(
-                f"{self.name}: the direct head forecasts at most horizon={plan.horizon} steps, "
-                f"asked for {h}; refit with horizon={h} or use head='recursive'"
-            )
+        plan = self.plan_
+        h = self._steps(h)
         levels = self._levels(quantiles)
         if y is None:
             context, scalers = self.context_, self.scalers_
@@ -753,11 +744,7 @@ class NeuralForecaster(Forecaster):
         """
         check_is_fitted(self)
         plan = self.plan_
-        h = plan.horizon if h is None else h
-        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
-            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
-        if self.config_.head == "direct" and h > plan.horizon:
-            raise ValueError(f"{self.name}: the direct head forecasts at most {plan.horizon} steps")
+        h = self._steps(h)
         if self.impute == "kalman":
             raise ValueError(
                 f"{self.name}: impute='kalman' learns from the values; forecast each cutoff "
@@ -808,6 +795,19 @@ class NeuralForecaster(Forecaster):
             for level, values in q.items():
                 frame[quantile_column(name, level)] = values.ravel()
         return frame
+
+    def _steps(self, h: int | None) -> int:
+        """Steps to forecast (default ``horizon``), checked against what the head can do."""
+        horizon = self.plan_.horizon
+        h = horizon if h is None else h
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
+        if self.config_.head == "direct" and h > horizon:
+            raise ValueError(
+                f"{self.name}: the direct head forecasts at most horizon={horizon} steps, "
+                f"asked for {h}; refit with horizon={h} or use head='recursive'"
+            )
+        return int(h)
 
     def _levels(self, quantiles: Sequence[float] | None) -> list[float]:
         """Requested quantile levels, checked against what the model can give."""

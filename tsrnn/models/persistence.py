@@ -137,6 +137,7 @@ def _restore(meta: dict, tensors: dict, path: Any, device: str | None) -> Any:
     import tsrnn
     from tsrnn.errors import DataError
     from tsrnn.models import neural
+    from tsrnn.models.base import points_at
     from tsrnn.models.nets import NetConfig, RecurrentNet
 
     if meta["tsrnn_version"] != tsrnn.__version__:
@@ -187,7 +188,7 @@ def _restore(meta: dict, tensors: dict, path: Any, device: str | None) -> Any:
     model.lengths_ = tensors["lengths"].numpy()
     model.series_spread_ = tensors["series_spread"].numpy()
     model.context_ = _panel_from(meta["context"], "context", tensors, freq)
-    model.index_ = _last_points(model.ids_, _index_from(meta["index_starts"]), freq)
+    model.index_ = points_at(model.ids_, _index_from(meta["index_starts"]), freq)
     model.scalers_ = []
     for i, method in enumerate(meta["scaler_methods"]):
         scaler = Scaler(method)
@@ -247,16 +248,4 @@ def _panel_from(spec: dict, name: str, tensors: dict[str, torch.Tensor], freq: A
         covariates=tensors[f"{name}.covariates"].numpy(),
         covariate_names=tuple(spec["covariate_names"]),
         future_covariates=tuple(spec["future_covariates"]),
-    )
-
-
-def _last_points(ids: np.ndarray, starts: pd.Index, freq: Any) -> Panel:
-    ones = np.ones(len(ids), dtype=np.float32)
-    return Panel(
-        values=ones,
-        observed=ones.astype(bool),
-        offsets=np.arange(len(ids) + 1),
-        ids=ids,
-        starts=starts,
-        freq=freq,
     )

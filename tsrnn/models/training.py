@@ -210,8 +210,6 @@ def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=lr, total_steps=n, pct_start=pct
         )
-    if config.schedule == "onecycle":  # a schedule means nothing over 1-3 steps
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     if config.schedule == "cosine":
         warm = max(int(config.warmup * n), 1)
 
@@ -223,6 +221,5 @@ def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     if config.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
-    if config.schedule == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-    raise ValueError(f"schedule={config.schedule!r}; choose one of {SCHEDULES}")
+    # "constant", and one-cycle over 1-3 steps, where a schedule means nothing
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)  # constant
