@@ -137,6 +137,20 @@ def test_metrics_equal_the_hand_computed_ones():
     assert board.skill.iloc[0] == pytest.approx(1 - board.mae.iloc[0] / board.mae.iloc[1])
 
 
+def test_the_season_of_mase_can_be_set_for_integer_time_steps():
+    """M4 Hourly comes with integer time steps: MASE's seasonal naive needs season=24 given."""
+    air = datasets.load("air_passengers")
+    steps = air.assign(ds=np.arange(len(air)))
+    result = backtest([Naive()], steps, horizon=12, n_windows=2, season=12)
+    insample = air.y.iloc[:-24].to_numpy()
+    fc = result.forecasts
+    scale = np.mean(np.abs(insample[12:] - insample[:-12]))
+    by_window = ((fc.Naive - fc.y).abs() / scale).groupby(fc.window).mean()
+    assert result.metrics(["mase"]).mase.iloc[0] == pytest.approx(by_window.mean())
+    plain = backtest([Naive()], steps, horizon=12, n_windows=2).metrics(["mase"]).mase.iloc[0]
+    assert plain != pytest.approx(by_window.mean())
+
+
 def test_models_are_named_by_dict_and_duplicates_refused():
     air = datasets.load("air_passengers")
     result = backtest(

@@ -86,3 +86,52 @@ def test_unknown_cell_or_head_is_refused():
         make(cell="transformer")
     with pytest.raises(ValueError, match="head="):
         make(head="seq2seq")
+
+
+@pytest.mark.parametrize("season", [0, 4])
+def test_forecasts_from_every_step_end_with_the_windows_own_forecast(season):
+    """forward_every's forecast from the last input step is forward's; from an earlier step
+    it forecasts the window's own next inputs, reading the known-future features there."""
+    net = make(season=season, n_series=B, embedding_size=3)
+    x, x_future, series = inputs()
+    y, mask = torch.randn(B, H, 1), torch.ones(B, H, 1, dtype=torch.bool)
+    x[2, 7, 1] = 0.0  # one input step unobserved: not a target
+    params, targets, seen = net.forward_every(
+        x, x_future, series, y, mask, torch.tensor([L - 1, 3])
+    )
+    assert params.shape == (B, 2, H, 1, 1)
+    assert torch.allclose(params[:, 0], net(x, x_future, series), atol=1e-6)
+    assert torch.equal(targets[:, 0], y) and torch.equal(targets[:, 1, :, 0], x[:, 4:10, 0])
+    assert not seen[2, 1, 3, 0] and seen[:, 1].sum() == B * H - 1
+    # moving the future features of step 4 (an input step) changes only forecasts reading it
+    x2 = x.clone()
+    x2[:, 4, F - Ff :] += 1.0
+    moved = net.forward_every(x2, x_future, series, y, mask, torch.tensor([L - 1, 3]))[0]
+    assert torch.equal(moved[:, 1, 1:], params[:, 1, 1:]) and not torch.equal(
+        moved[:, 1, 0], params[:, 1, 0]
+    )
+
+
+def test_naive_inputs_are_the_last_value_and_the_values_a_season_before_each_step():
+    net = make(season=4)
+    x, _, _ = inputs()
+    lagged = net._lagged(x, torch.tensor([L - 1, 1]), H)  # (B, 2, H, 4)
+    # seasonal naive from the last step (11): steps 1-4 read inputs 8-11, steps 5-6 read 8-9
+    assert torch.equal(lagged[:, 0, :, 0], x[:, [8, 9, 10, 11, 8, 9], 0])
+    # from step 1: steps 1-2 would read steps -2, -1, before the window (0, flagged
+    # unobserved); steps 3-4 read 0-1
+    assert torch.equal(lagged[:, 1, :2, :2], torch.zeros(B, 2, 2))
+    assert torch.equal(lagged[:, 1, 2:4, 0], x[:, 0:2, 0]) and torch.all(lagged[:, 1, 2:4, 1] == 1)
+    # naive: the value (and flag) at the forecasting step itself, for every step
+    assert torch.equal(lagged[:, 0, :, 2], x[:, 11:12, 0].expand(B, H))
+    assert torch.equal(lagged[:, 1, :, 2], x[:, 1:2, 0].expand(B, H))
+
+
+def test_the_skip_forecasts_the_change_from_half_naive_half_seasonal_naive_at_the_start():
+    net = make(season=4, skip=True)
+    torch.nn.init.zeros_(net.output[-1].weight)
+    torch.nn.init.zeros_(net.output[-1].bias)
+    x, x_future, series = inputs()
+    out = net(x, x_future, series)[..., 0, 0]  # (B, H): the network adds nothing yet
+    seasonal = x[:, [8, 9, 10, 11, 8, 9], 0]
+    assert torch.allclose(out, 0.5 * seasonal + 0.5 * x[:, 11:12, 0], atol=1e-6)

@@ -72,6 +72,37 @@ def test_half_the_values_missing_still_forecasts_the_level(air):
     assert abs(forecast.LSTM.mean() - last_year) < 0.25 * last_year
 
 
+@pytest.mark.parametrize(
+    "options", [{"forecasts_per_window": 24}, {"naive_inputs": True, "naive_skip": True}]
+)
+def test_training_options_of_the_direct_head_learn_the_seasonal_pattern(air, options):
+    """Forecasts from every step of each window, and the naive skip, still learn the last
+    year of air passengers better than the seasonal naive (MAE 47.8)."""
+    train, test = air.iloc[:-12], air.iloc[-12:]
+    model = LSTMForecaster(
+        horizon=12, input_size=24, hidden_size=16, max_steps=150, lr=3e-3, val_size=0, **options
+    )
+    forecast = model.fit(train).predict(12)
+    assert np.abs(forecast.LSTM.to_numpy() - test.y.to_numpy()).mean() < 40
+
+
+def test_train_on_imputed_learns_the_filled_values_as_targets(air):
+    """Impute-then-train (the usual practice) learns whatever the imputer wrote: zeros in half
+    the points pull the forecasts down; the default, trained on observed targets only, keeps
+    the level with the same imputer."""
+    gappy = air.copy()
+    gappy.loc[np.random.default_rng(0).random(len(air)) < 0.5, "y"] = np.nan
+    last_year = air.y.iloc[-12:].mean()
+    options = {"horizon": 12, "hidden_size": 16, "max_steps": 150, "lr": 3e-3, "val_size": 0}
+    options |= {"impute": "zero", "window_norm": None}
+    masked = LSTMForecaster(**options).fit(gappy).predict(12)
+    imputed = LSTMForecaster(**options, train_on_imputed=True).fit(gappy).predict(12)
+    assert abs(masked.LSTM.mean() - last_year) < 0.25 * last_year
+    assert imputed.LSTM.mean() < 0.75 * last_year
+    with pytest.raises(ValueError, match="train_on_imputed='yes'; pass True or False"):
+        LSTMForecaster(horizon=12, train_on_imputed="yes", **TINY).fit(air)
+
+
 def test_short_series_are_left_padded_not_rejected(air):
     short = air.iloc[:10].assign(unique_id="short")
     model = LSTMForecaster(horizon=6, input_size=36, **TINY).fit(pd.concat([air, short]))
@@ -223,6 +254,10 @@ def test_several_targets_are_forecast_jointly(beijing):
         ({"horizon": 6, "dropout": 1.5}, r"dropout=1.5 must be a number in \[0.0, 0.999\]"),
         ({"horizon": 6, "device": "cpu", "precision": "fp16"}, "fp16' needs a CUDA device"),
         ({"horizon": 6, "hidden_size": 0}, "hidden_size=0 must be an integer >= 1"),
+        ({"horizon": 6, "naive_skip": True}, "needs naive_inputs=True"),
+        ({"horizon": 6, "forecasts_per_window": 4, "head": "recursive"}, "needs head='direct'"),
+        ({"horizon": 6, "input_size": 12, "forecasts_per_window": 13}, "at most one per step"),
+        ({"horizon": 6, "naive_inputs": 1}, "naive_inputs=1; pass True or False"),
     ],
 )
 def test_bad_parameters_are_refused_in_fit_with_the_fix(air, options, message):

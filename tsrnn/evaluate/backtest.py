@@ -94,13 +94,13 @@ class BacktestResult:
 
         ``by=None``: one row per model, the mean over series and windows; ``"series"``: per
         series and window; ``"horizon"``: per step ahead. ``season`` (for ``mase``) defaults
-        to the season of the data's frequency.
+        to the backtest's ``season``, else the season of the data's frequency.
         """
         from tsrnn.data.frequency import season_length
         from tsrnn.evaluate.metrics import evaluate
 
         if season is None:
-            season = season_length(self.config.get("freq", 1))
+            season = self.config.get("season") or season_length(self.config.get("freq", 1))
         frame = self.forecasts.drop(columns=["window"])
         return evaluate(
             frame, train=self.train, models=self.models, metrics=metrics, season=season, by=by
@@ -206,6 +206,7 @@ def backtest(
     min_train: int = 2,
     quantiles: Sequence[float] | None = None,
     warm_start: int | None = None,
+    season: int | None = None,
 ) -> BacktestResult:
     """Forecast ``horizon`` steps from ``n_windows`` rolling cutoffs with every model.
 
@@ -236,6 +237,10 @@ def backtest(
     warm_start : int, optional
         Neural models: each refit after the first fine-tunes the previous weights for this
         many steps instead of training from scratch.
+    season : int, optional
+        Season of the scaled metrics (MASE's seasonal naive) in ``metrics`` and the report;
+        default: the season of the data's frequency (set it for integer time steps, e.g. 24
+        for M4 Hourly).
 
     Returns
     -------
@@ -266,6 +271,8 @@ def backtest(
         if window_size is None:
             raise ValueError("backtest: window='sliding' needs window_size=, points per fit")
         window_size = _positive(window_size, "window_size")
+    if season is not None:
+        season = _positive(season, "season")
     if warm_start is not None:
         warm_start = _positive(warm_start, "warm_start")
         cold = [name for name, m in named.items() if "warm_start" not in m.get_params()]
@@ -337,6 +344,7 @@ def backtest(
         "quantiles": None if quantiles is None else list(quantiles),
         "warm_start": warm_start,
         "freq": panel.freq,
+        "season": season,
     }
     return BacktestResult(
         forecasts=forecasts,

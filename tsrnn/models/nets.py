@@ -8,7 +8,10 @@ turns the encoder's final state into ``H`` steps of ``P`` numbers for each of ``
 - ``"direct"`` (MIMO, the default): a linear map of the final hidden state gives a context
   vector for each horizon step; a small per-step network reads it with that step's known-future
   features (calendar, future covariates). All ``H`` steps come out at once, so errors do not
-  compound and training and prediction run the same code.
+  compound and training and prediction run the same code. Optionally each step also reads the
+  naive and seasonal naive values of its targets (``season``), and forecasts the change from a
+  learned blend of the two (``skip``); and training may forecast from many steps of each
+  window at once (:meth:`RecurrentNet.forward_every`).
 - ``"recursive"``: a decoder RNN of the same cell starts from the encoder's state and steps
   through the horizon, reading the previous step's target (and whether it was observed) with the
   step's known-future features. Training feeds it the true previous target (teacher forcing), all
@@ -62,6 +65,10 @@ class NetConfig:
     n_series: int = 0  # rows of the series-id embedding (0: none)
     embedding_size: int = 0  # width of the series-id embedding; small (4-16) is plenty
     context_size: int = 32  # direct head: width of each horizon step's context vector
+    # Direct head: each step also reads its targets' naive and seasonal naive values (the last
+    # input, the input a whole number of seasons before the step) when season >= 1 (0: not) ...
+    season: int = 0
+    skip: bool = False  # ... and forecasts the change from a learned per-step blend of the two
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,7 +108,10 @@ class RecurrentNet(nn.Module):
         out = c.n_targets * c.n_params
         if c.head == "direct":
             self.context = nn.Linear(c.hidden_size, c.horizon * c.context_size)
-            width = c.context_size + c.n_future + E
+            width = c.context_size + c.n_future + E + (4 * c.n_targets if c.season else 0)
+            if c.season and c.skip:
+                # weight of the seasonal naive value in each step's base (sigmoid: 0.5 at start)
+                self.blend = nn.Parameter(torch.zeros(c.horizon, c.n_targets))
             self.output = nn.Sequential(
                 nn.Linear(width, c.hidden_size), nn.ReLU(), nn.Linear(c.hidden_size, out)
             )
@@ -161,9 +171,15 @@ class RecurrentNet(nn.Module):
                 raise ValueError(f"direct head: trained for {c.horizon} steps, asked for {H}")
             ctx = self.context(last).view(B, c.horizon, c.context_size)[:, :H]  # (B, H, C)
             parts = [ctx, x_future]
+            lagged = None
+            if c.season:
+                end = torch.full((1,), x.shape[1] - 1, device=x.device)
+                lagged = self._lagged(x, end, H)[:, 0]  # (B, H, 4T)
+                parts.append(lagged)
             if emb is not None:
                 parts.append(emb.unsqueeze(1).expand(B, H, -1))
-            return self._params(self.output(torch.cat(parts, dim=-1)))  # (B, H, T, P)
+            raw = self.output(torch.cat(parts, dim=-1)).view(B, H, c.n_targets, -1)
+            return constrain(c.loss, self._skip(raw, lagged))  # (B, H, T, P)
         start, seen = self.last_inputs(x)
         if y_prev is not None and sampling == 0.0:
             # Teacher forcing: the inputs of step t are the true targets of step t - 1.
@@ -182,6 +198,79 @@ class RecurrentNet(nn.Module):
             return torch.where(use_truth, y_prev[:, t], pred), torch.ones_like(pred)
 
         return self.unroll(state, start, seen, x_future, emb, choose)
+
+    def forward_every(
+        self,
+        x: torch.Tensor,  # (B, L, F)
+        x_future: torch.Tensor,  # (B, H, Ff)
+        series: torch.Tensor,  # (B,)
+        y: torch.Tensor,  # (B, H, T) targets after the window
+        mask: torch.Tensor,  # (B, H, T) bool
+        positions: torch.Tensor,  # (S,) int64 input steps to forecast from, each in [0, L)
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Direct head, training: a forecast of the ``H`` steps after each of ``positions``.
+
+        The encoder's state at input step ``t`` has read steps ``0..t`` only, so it forecasts
+        ``t + 1 .. t + H`` exactly as the final state forecasts the window's horizon: one pass
+        over the window trains ``S`` forecasts (the recurrent training of NeuralForecast's
+        RNNs). Targets inside the window are its observed inputs; known-future features come
+        from the input steps and ``x_future``.
+
+        Returns the parameters (B, S, H, T, P) and their targets and mask (B, S, H, T).
+        """
+        c = self.config
+        if c.head != "direct":
+            raise ValueError("forward_every needs the direct head")
+        B, L, F = x.shape
+        H = c.horizon
+        emb = self._embed(series)
+        inputs = x if emb is None else torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)
+        out, _ = self.encoder(inputs)  # (B, L, hidden)
+        S = len(positions)
+        ctx = self.context(out[:, positions]).view(B, S, H, c.context_size)
+
+        def after(seq: torch.Tensor) -> torch.Tensor:
+            """(B, L + H, K) -> (B, S, H, K): the H steps after each position."""
+            return seq.unfold(1, H, 1)[:, positions + 1].transpose(-1, -2)
+
+        parts = [ctx]
+        if c.n_future:
+            parts.append(after(torch.cat([x[..., F - c.n_future :], x_future], dim=1)))
+        lagged = self._lagged(x, positions, H) if c.season else None  # (B, S, H, 4T)
+        if lagged is not None:
+            parts.append(lagged)
+        if emb is not None:
+            parts.append(emb.view(B, 1, 1, -1).expand(B, S, H, -1))
+        raw = self.output(torch.cat(parts, dim=-1)).view(B, S, H, c.n_targets, -1)
+        params = constrain(c.loss, self._skip(raw, lagged))
+        targets = after(torch.cat([x[..., list(c.target_columns)], y], dim=1))
+        seen = x[..., list(c.observed_columns)] > 0.5
+        return params, targets, after(torch.cat([seen, mask], dim=1))
+
+    def _skip(self, raw: torch.Tensor, lagged: torch.Tensor | None) -> torch.Tensor:
+        """With ``skip``: each target's first raw output (the point, lowest quantile or
+        location) becomes the change from its step's blend of the seasonal naive and naive
+        values, (..., H, T, P)."""
+        if lagged is None or not self.config.skip:
+            return raw
+        T, H = self.config.n_targets, raw.shape[-3]
+        w = torch.sigmoid(self.blend[:H])  # (H, T)
+        base = w * lagged[..., :T] + (1.0 - w) * lagged[..., 2 * T : 3 * T]  # (..., H, T)
+        return torch.cat([raw[..., :1] + base.unsqueeze(-1), raw[..., 1:]], dim=-1)
+
+    def _lagged(self, x: torch.Tensor, ends: torch.Tensor, H: int) -> torch.Tensor:
+        """For forecasts from input steps ``ends`` (S,), each horizon step's seasonal naive and
+        naive inputs, (B, S, H, 4T): the targets and their observed flags at the latest input
+        step a whole number of seasons before the step (0 where that lies before the window),
+        then at the step ``ends`` itself."""
+        m = self.config.season
+        j = torch.arange(1, H + 1, device=x.device)
+        lag = ends.unsqueeze(1) + j - m * torch.div(j + m - 1, m, rounding_mode="floor")  # (S, H)
+        inside = (lag >= 0).to(x.dtype).unsqueeze(-1)  # (S, H, 1)
+        columns = list(self.config.target_columns) + list(self.config.observed_columns)
+        seasonal = x[:, lag.clamp(min=0)][..., columns] * inside  # (B, S, H, 2T)
+        last = x[:, ends][..., columns].unsqueeze(2).expand_as(seasonal)  # (B, S, H, 2T)
+        return torch.cat([seasonal, last], dim=-1)
 
     def last_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's first inputs: each target's last input value and its observed flag,

@@ -193,7 +193,7 @@ def _build(
         "seed": seed,
         "metric": metric,
         "reference": reference,
-        "season": season_length(result.config.get("freq", 1)),
+        "season": result.config.get("season") or season_length(result.config.get("freq", 1)),
         "models": list(result.models),
         "config": result.config,
         "input": {
@@ -276,8 +276,13 @@ def _sections(
         text += "; no baseline to measure skill against."
     else:
         text += (
-            f". Skill: 1 - {metric} / {metric} of {reference}, the best baseline (higher is "
-            "better). DM p-value: one-sided Diebold-Mariano test (HLN correction, on the mean "
+            f". Skill: 1 - {metric} / {metric} of {reference}, "
+            + (
+                "the best baseline"
+                if reference == default_reference(scores, metric)
+                else "the reference"
+            )
+            + " (higher is better). DM p-value: one-sided Diebold-Mariano test (HLN correction, on the mean "
             f"loss of each window) that the model beats {reference}; small means it does."
         )
     rows = [
