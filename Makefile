@@ -47,6 +47,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/baselines.py --quick
 	$(BIN)/python benchmarks/train_throughput.py --quick
 	$(BIN)/python benchmarks/backtest.py --quick
+	$(BIN)/python benchmarks/beijing.py --quick
+	$(BIN)/python benchmarks/m4_neural.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info
