@@ -58,11 +58,13 @@ import platform
 import shlex
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import torch
+
+# A sibling script: benchmarks/ is on the path of a script run from it.
+from baselines import write_benchmark_note
 from threadpoolctl import threadpool_limits
 
 import tsrnn
@@ -258,13 +260,7 @@ def main() -> None:
         title=f"Beijing PM2.5, h={H}: mask-aware vs impute-then-train LSTMs and every baseline",
     )
     wall = time.perf_counter() - start
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.platform()}, {os.cpu_count()} cores"
-    (folder / "benchmark.md").write_text(
-        f"`{command}` on {machine}, {stamp}, {wall / 60:.1f} min wall "
-        f"(load average {os.getloadavg()[0]:.2f} at the end)\n\n{text}\n",
-        encoding="utf-8",
-    )
+    write_benchmark_note(folder, command, wall, text)
     print(
         f"\nwall {wall / 60:.1f} min; load average {os.getloadavg()[0]:.2f} at the end; "
         f"report in {folder}"

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 # A sibling script: benchmarks/ is on the path of a script run from it.
-from baselines import m4_history, write_benchmark_note
+from baselines import m4_history, peak_rss_mb, write_benchmark_note
 
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.evaluate.metrics import m4_scores
@@ -140,7 +140,7 @@ def main() -> None:
     scores = m4_scores(result.forecasts, test, train, season=SEASON, models=result.models)
     timings = result.timings.set_index("model")
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    peak, cpu = peak_rss_mb(), usage.ru_utime + usage.ru_stime
     lines = ["| model | sMAPE | MASE | OWA | fit s | best step |", "|---|---:|---:|---:|---:|---:|"]
     for row in scores.itertuples():
         fitted = result.histories.get(row.model)

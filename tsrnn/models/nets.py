@@ -169,17 +169,9 @@ class RecurrentNet(nn.Module):
         if c.head == "direct":
             if c.horizon < H:
                 raise ValueError(f"direct head: trained for {c.horizon} steps, asked for {H}")
-            ctx = self.context(last).view(B, c.horizon, c.context_size)[:, :H]  # (B, H, C)
-            parts = [ctx, x_future]
-            lagged = None
-            if c.season:
-                end = torch.full((1,), x.shape[1] - 1, device=x.device)
-                lagged = self._lagged(x, end, H)[:, 0]  # (B, H, 4T)
-                parts.append(lagged)
-            if emb is not None:
-                parts.append(emb.unsqueeze(1).expand(B, H, -1))
-            raw = self.output(torch.cat(parts, dim=-1)).view(B, H, c.n_targets, -1)
-            return constrain(c.loss, self._skip(raw, lagged))  # (B, H, T, P)
+            end = torch.full((1,), x.shape[1] - 1, device=x.device)
+            lagged = self._lagged(x, end, H) if c.season else None  # (B, 1, H, 4T)
+            return self._direct(last.unsqueeze(1), x_future.unsqueeze(1), lagged, emb)[:, 0]
         start, seen = self.last_inputs(x)
         if y_prev is not None and sampling == 0.0:
             # Teacher forcing: the inputs of step t are the true targets of step t - 1.
@@ -226,26 +218,37 @@ class RecurrentNet(nn.Module):
         emb = self._embed(series)
         inputs = x if emb is None else torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)
         out, _ = self.encoder(inputs)  # (B, L, hidden)
-        S = len(positions)
-        ctx = self.context(out[:, positions]).view(B, S, H, c.context_size)
 
         def after(seq: torch.Tensor) -> torch.Tensor:
             """(B, L + H, K) -> (B, S, H, K): the H steps after each position."""
             return seq.unfold(1, H, 1)[:, positions + 1].transpose(-1, -2)
 
-        parts = [ctx]
-        if c.n_future:
-            parts.append(after(torch.cat([x[..., F - c.n_future :], x_future], dim=1)))
+        future = after(torch.cat([x[..., F - c.n_future :], x_future], dim=1))  # (B, S, H, Ff)
         lagged = self._lagged(x, positions, H) if c.season else None  # (B, S, H, 4T)
+        params = self._direct(out[:, positions], future, lagged, emb)
+        targets = after(torch.cat([x[..., list(c.target_columns)], y], dim=1))
+        seen = x[..., list(c.observed_columns)] > 0.5
+        return params, targets, after(torch.cat([seen, mask], dim=1))
+
+    def _direct(
+        self,
+        states: torch.Tensor,  # (B, S, hidden) encoder states to forecast from
+        future: torch.Tensor,  # (B, S, H, Ff) known-future features of the steps after each
+        lagged: torch.Tensor | None,  # (B, S, H, 4T) naive inputs (season > 0)
+        emb: torch.Tensor | None,  # (B, E)
+    ) -> torch.Tensor:
+        """The direct head: constrained parameters (B, S, H, T, P) of the H <= horizon steps
+        after each state."""
+        c = self.config
+        (B, S), H = states.shape[:2], future.shape[2]
+        ctx = self.context(states).view(B, S, c.horizon, c.context_size)[:, :, :H]
+        parts = [ctx, future]
         if lagged is not None:
             parts.append(lagged)
         if emb is not None:
             parts.append(emb.view(B, 1, 1, -1).expand(B, S, H, -1))
         raw = self.output(torch.cat(parts, dim=-1)).view(B, S, H, c.n_targets, -1)
-        params = constrain(c.loss, self._skip(raw, lagged))
-        targets = after(torch.cat([x[..., list(c.target_columns)], y], dim=1))
-        seen = x[..., list(c.observed_columns)] > 0.5
-        return params, targets, after(torch.cat([seen, mask], dim=1))
+        return constrain(c.loss, self._skip(raw, lagged))
 
     def _skip(self, raw: torch.Tensor, lagged: torch.Tensor | None) -> torch.Tensor:
         """With ``skip``: each target's first raw output (the point, lowest quantile or
