@@ -10,7 +10,8 @@ it measures the training windows/s of ``NeuralForecaster.fit`` on a synthetic ho
 window normalization run) and of a raw loop feeding pre-built tensors of the same shapes to the
 same network (``RecurrentNet(model.config_)``: AdamW (fused on CUDA), forward, MSE, backward,
 clip 1.0, step; with ``--precision fp16``, the default on CUDA, float16 autocast and a
-GradScaler as ``fit`` uses them; fp32 on the CPU). Both are timed over
+GradScaler, with ``bf16`` bfloat16 autocast, as ``fit`` sets them up; fp32 on the CPU
+unless asked). Both are timed over
 intervals of ``--interval`` steps after one warm-up interval (for fit: the ``windows_per_s`` of
 ``history_`` rows after the first, so building the Windows is excluded) and report the median
 interval. Target: fit >= 0.9x the raw loop, on the CPU and on a GPU. ``fit s`` is fit's whole
@@ -46,6 +47,7 @@ from tsrnn.data.panel import Panel
 from tsrnn.models.losses import compute_loss
 from tsrnn.models.nets import RecurrentNet
 from tsrnn.models.neural import NeuralForecaster
+from tsrnn.models.training import mixed_precision
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def fit_rate(
 
 
 def raw_rate(
-    model: NeuralForecaster, s: Setup, device: str, mixed: bool, interval: int, intervals: int
+    model: NeuralForecaster, s: Setup, device: str, interval: int, intervals: int
 ) -> float:
     """Median windows/s of a bare loop over pre-built tensors, same network and shapes."""
     dev = torch.device(device)
@@ -126,8 +128,7 @@ def raw_rate(
     params = [p for p in net.parameters() if p.requires_grad]
     cuda = dev.type == "cuda"
     optimizer = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0, fused=True if cuda else None)
-    autocast = torch.autocast(dev.type, dtype=torch.float16, enabled=mixed)
-    scaler = torch.amp.GradScaler(dev.type, enabled=mixed)
+    autocast, scaler = mixed_precision(dev, model.plan_.precision)
 
     def steps(n: int) -> None:
         for _ in range(n):
@@ -176,14 +177,22 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="timed steps (after warm-up)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument(
-        "--precision", default="auto", help='"auto" (fp16 on CUDA), "fp32", "fp16" (CUDA)'
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "fp16", "bf16"),
+        help='"auto": fp16 on CUDA, fp32 on the CPU; fp16 needs CUDA',
     )
     args = parser.parse_args()
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     cuda = device.startswith("cuda")
-    mixed = args.precision == "fp16" or (args.precision == "auto" and cuda)
+    precision = args.precision if args.precision != "auto" else "fp16" if cuda else "fp32"
+    described = {
+        "fp32": "fp32",
+        "fp16": "fp16 autocast + loss scaling",
+        "bf16": "bf16 autocast (cuDNN RNNs in fp16), no loss scaling",
+    }
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     interval = args.interval or (25 if cuda else 3 if args.quick else 5)
@@ -204,7 +213,7 @@ def main() -> None:
     )
     print(
         f"timed: median of {intervals} x {interval} steps after a {interval}-step warm-up; "
-        f"precision {'fp16 autocast + loss scaling' if mixed else 'fp32'}"
+        f"precision {described[precision]}"
     )
     print()
     print(
@@ -213,10 +222,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for s in configs:
         for cell in args.cells.split(","):
-            fit, seconds, model = fit_rate(
-                panel, cell, s, device, args.precision, interval, intervals
-            )
-            raw = raw_rate(model, s, device, mixed, interval, intervals)
+            fit, seconds, model = fit_rate(panel, cell, s, device, precision, interval, intervals)
+            raw = raw_rate(model, s, device, interval, intervals)
             print(
                 f"| {cell} | {s.batch} | {s.input_size} | {s.horizon} | {s.hidden} x {s.layers} | "
                 f"{fit:,.0f} | {raw:,.0f} | {fit / raw:.2f} | {seconds:.1f} | {name} |",

@@ -92,7 +92,7 @@ def test_unknown_cell_or_head_is_refused():
 def test_forecasts_from_every_step_end_with_the_windows_own_forecast(season):
     """forward_every's forecast from the last input step is forward's; from an earlier step
     it forecasts the window's own next inputs, reading the known-future features there."""
-    net = make(season=season, n_series=B, embedding_size=3)
+    net = make(seasons=(season,) if season else (), n_series=B, embedding_size=3)
     x, x_future, series = inputs()
     y, mask = torch.randn(B, H, 1), torch.ones(B, H, 1, dtype=torch.bool)
     x[2, 7, 1] = 0.0  # one input step unobserved: not a target
@@ -113,7 +113,7 @@ def test_forecasts_from_every_step_end_with_the_windows_own_forecast(season):
 
 
 def test_naive_inputs_are_the_last_value_and_the_values_a_season_before_each_step():
-    net = make(season=4)
+    net = make(seasons=(4,))
     x, _, _ = inputs()
     lagged = net._lagged(x, torch.tensor([L - 1, 1]), H)  # (B, 2, H, 4)
     # seasonal naive from the last step (11): steps 1-4 read inputs 8-11, steps 5-6 read 8-9
@@ -128,10 +128,24 @@ def test_naive_inputs_are_the_last_value_and_the_values_a_season_before_each_ste
 
 
 def test_the_skip_forecasts_the_change_from_half_naive_half_seasonal_naive_at_the_start():
-    net = make(season=4, skip=True)
+    net = make(seasons=(4,), skip=True)
     torch.nn.init.zeros_(net.output[-1].weight)
     torch.nn.init.zeros_(net.output[-1].bias)
     x, x_future, series = inputs()
     out = net(x, x_future, series)[..., 0, 0]  # (B, H): the network adds nothing yet
     seasonal = x[:, [8, 9, 10, 11, 8, 9], 0]
     assert torch.allclose(out, 0.5 * seasonal + 0.5 * x[:, 11:12, 0], atol=1e-6)
+
+
+def test_several_seasons_give_one_seasonal_naive_input_each_and_an_equal_blend_at_the_start():
+    net = make(seasons=(4, 8), skip=True)
+    torch.nn.init.zeros_(net.output[-1].weight)
+    torch.nn.init.zeros_(net.output[-1].bias)
+    x, x_future, series = inputs()
+    lagged = net._lagged(x, torch.tensor([L - 1]), H)[:, 0]  # (B, H, 6): 2 seasons + naive
+    daily, weekly = x[:, [8, 9, 10, 11, 8, 9], 0], x[:, [4, 5, 6, 7, 8, 9], 0]
+    assert torch.equal(lagged[..., 0], daily) and torch.equal(lagged[..., 2], weekly)
+    assert torch.equal(lagged[..., 4], x[:, 11:12, 0].expand(B, H))
+    assert torch.all(lagged[..., [1, 3, 5]] == 1)  # observed flags
+    out = net(x, x_future, series)[..., 0, 0]
+    assert torch.allclose(out, (daily + weekly + x[:, 11:12, 0]) / 3, atol=1e-6)

@@ -35,13 +35,22 @@ def mae(forecast, actual, column):
 
 
 # ---------------------------------------------------------------------- it learns
-def test_lstm_beats_seasonal_naive_on_held_out_beijing_days(beijing):
-    """Seven daily origins over the last week, 24 hours each, all 12 stations."""
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_lstm_beats_seasonal_naive_on_held_out_beijing_days(beijing, precision):
+    """Seven daily origins over the last week, 24 hours each, all 12 stations; in float32 and
+    in bfloat16 mixed precision on the CPU."""
     data = beijing[["unique_id", "ds", "y"]]
     cut = data.ds.max() - pd.Timedelta(days=7)
     model = LSTMForecaster(
-        horizon=24, input_size=72, hidden_size=32, max_steps=250, lr=3e-3, batch_size=128
+        horizon=24,
+        input_size=72,
+        hidden_size=32,
+        max_steps=250,
+        lr=3e-3,
+        batch_size=128,
+        precision=precision,
     ).fit(data[data.ds <= cut])
+    assert model.plan_.precision == precision
     lstm, naive = [], []
     for day in range(7):
         origin = cut + pd.Timedelta(days=day)
@@ -73,7 +82,12 @@ def test_half_the_values_missing_still_forecasts_the_level(air):
 
 
 @pytest.mark.parametrize(
-    "options", [{"forecasts_per_window": 24}, {"naive_inputs": True, "naive_skip": True}]
+    "options",
+    [
+        {"forecasts_per_window": 24},
+        {"naive_inputs": True, "naive_skip": True},
+        {"naive_inputs": True, "naive_skip": True, "naive_seasons": [6, 12]},
+    ],
 )
 def test_training_options_of_the_direct_head_learn_the_seasonal_pattern(air, options):
     """Forecasts from every step of each window, and the naive skip, still learn the last
@@ -253,8 +267,18 @@ def test_several_targets_are_forecast_jointly(beijing):
         ({"horizon": 6, "scheduled_sampling": 0.5}, "needs head='recursive'"),
         ({"horizon": 6, "dropout": 1.5}, r"dropout=1.5 must be a number in \[0.0, 0.999\]"),
         ({"horizon": 6, "device": "cpu", "precision": "fp16"}, "fp16' needs a CUDA device"),
+        ({"horizon": 6, "precision": "bfloat16"}, "precision='bfloat16'; choose one of"),
         ({"horizon": 6, "hidden_size": 0}, "hidden_size=0 must be an integer >= 1"),
         ({"horizon": 6, "naive_skip": True}, "needs naive_inputs=True"),
+        ({"horizon": 6, "naive_seasons": [12]}, "naive_seasons needs naive_inputs=True"),
+        (
+            {"horizon": 6, "naive_inputs": True, "naive_seasons": 12},
+            "naive_seasons=12 must be a list of seasons",
+        ),
+        (
+            {"horizon": 6, "input_size": 24, "naive_inputs": True, "naive_seasons": [12, 36]},
+            "input_size=24 is shorter than the season 36 .* at least 36",
+        ),
         ({"horizon": 6, "forecasts_per_window": 4, "head": "recursive"}, "needs head='direct'"),
         ({"horizon": 6, "input_size": 12, "forecasts_per_window": 13}, "at most one per step"),
         ({"horizon": 6, "naive_inputs": 1}, "naive_inputs=1; pass True or False"),
@@ -433,6 +457,42 @@ def test_a_file_from_a_newer_format_says_to_upgrade(air, tmp_path):
     torch.save({**payload, "meta": json.dumps(meta)}, path)
     with pytest.raises(DataError, match="written by tsrnn 9.0 .* upgrade tsrnn"):
         tsrnn.load(path)
+
+
+def test_a_file_from_before_bfloat16_loads_with_its_precision(air, tmp_path):
+    import json
+
+    model = LSTMForecaster(horizon=6, **TINY).fit(air)
+    path = tmp_path / "m.tsrnn"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    meta = json.loads(payload["meta"])
+    meta["plan"]["mixed_precision"] = meta["plan"].pop("precision") == "fp16"
+    torch.save({**payload, "meta": json.dumps(meta)}, path)
+    loaded = tsrnn.load(path)
+    assert loaded.plan_.precision == "fp32"
+    pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6))
+
+
+def test_a_file_from_before_several_naive_seasons_loads_with_the_same_forecasts(air, tmp_path):
+    """Such files hold one season and a sigmoid blend logit per step; softmax([w, 0]) gives
+    the same weights."""
+    import json
+
+    model = LSTMForecaster(horizon=6, naive_inputs=True, naive_skip=True, **TINY).fit(air)
+    with torch.no_grad():
+        model.net_.blend.copy_(torch.randn_like(model.net_.blend))
+    path = tmp_path / "m.tsrnn"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    meta = json.loads(payload["meta"])
+    meta["config"]["season"] = meta["config"].pop("seasons")[0]
+    logits = payload["tensors"]["net.blend"]
+    payload["tensors"]["net.blend"] = logits[..., 0] - logits[..., 1]
+    torch.save({**payload, "meta": json.dumps(meta)}, path)
+    loaded = tsrnn.load(path)
+    assert loaded.config_.seasons == (12,)
+    pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6), atol=1e-5)
 
 
 def test_a_window_with_one_observed_point_does_not_blow_up_its_targets():

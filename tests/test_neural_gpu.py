@@ -25,13 +25,23 @@ def beijing():
     return data[data.ds > data.ds.max() - pd.Timedelta(days=120)].reset_index(drop=True)
 
 
-def test_auto_device_trains_on_the_gpu_in_mixed_precision_and_still_learns(beijing):
+@pytest.mark.parametrize("precision", ["auto", "bf16"])
+def test_the_gpu_trains_in_mixed_precision_and_still_learns(beijing, precision):
+    """ "auto" takes the GPU in float16 with loss scaling; "bf16" (torch's bfloat16 autocast,
+    cuDNN's LSTM still in float16, its gradients unscaled) learns as well."""
     cut = beijing.ds.max() - pd.Timedelta(days=7)
     model = LSTMForecaster(
-        horizon=24, input_size=72, hidden_size=32, max_steps=250, lr=3e-3, batch_size=128
+        horizon=24,
+        input_size=72,
+        hidden_size=32,
+        max_steps=250,
+        lr=3e-3,
+        batch_size=128,
+        precision=precision,
     )
     model.fit(beijing[beijing.ds <= cut])
-    assert model.plan_.device.startswith("cuda") and model.plan_.mixed_precision
+    expected = "fp16" if precision == "auto" else precision
+    assert model.plan_.device.startswith("cuda") and model.plan_.precision == expected
     assert next(model.net_.parameters()).is_cuda
     lstm, naive = [], []
     for day in range(7):
@@ -80,7 +90,7 @@ def test_a_gpu_model_loads_on_the_cpu_with_the_same_forecasts(beijing, tmp_path)
     path = tmp_path / "gru.tsrnn"
     model.save(path)
     on_cpu = tsrnn.load(path, device="cpu")
-    assert on_cpu.plan_.device == "cpu" and not on_cpu.plan_.mixed_precision
+    assert on_cpu.plan_.device == "cpu" and on_cpu.plan_.precision == "fp32"
     cpu_fc = on_cpu.predict(24, quantiles=[0.1, 0.9])
     # float32 forecasts on both, TF32 kernels on the GPU: close, not bit-equal
     cols = ["GRU", "GRU-q0.1", "GRU-q0.9"]

@@ -9,9 +9,10 @@ turns the encoder's final state into ``H`` steps of ``P`` numbers for each of ``
   vector for each horizon step; a small per-step network reads it with that step's known-future
   features (calendar, future covariates). All ``H`` steps come out at once, so errors do not
   compound and training and prediction run the same code. Optionally each step also reads the
-  naive and seasonal naive values of its targets (``season``), and forecasts the change from a
-  learned blend of the two (``skip``); and training may forecast from many steps of each
-  window at once (:meth:`RecurrentNet.forward_every`).
+  naive value of its targets and their seasonal naive values for one or more seasons
+  (``seasons``, e.g. a day and a week), and forecasts the change from a learned blend of them
+  (``skip``); and training may forecast from many steps of each window at once
+  (:meth:`RecurrentNet.forward_every`).
 - ``"recursive"``: a decoder RNN of the same cell starts from the encoder's state and steps
   through the horizon, reading the previous step's target (and whether it was observed) with the
   step's known-future features. Training feeds it the true previous target (teacher forcing), all
@@ -65,10 +66,11 @@ class NetConfig:
     n_series: int = 0  # rows of the series-id embedding (0: none)
     embedding_size: int = 0  # width of the series-id embedding; small (4-16) is plenty
     context_size: int = 32  # direct head: width of each horizon step's context vector
-    # Direct head: each step also reads its targets' naive and seasonal naive values (the last
-    # input, the input a whole number of seasons before the step) when season >= 1 (0: not) ...
-    season: int = 0
-    skip: bool = False  # ... and forecasts the change from a learned per-step blend of the two
+    # Direct head: each step also reads its targets' naive value (the last input) and, for each
+    # of these seasons, its seasonal naive value (the input a whole number of seasons before
+    # the step), with their observed flags; () for none ...
+    seasons: tuple[int, ...] = ()
+    skip: bool = False  # ... and forecasts the change from a learned per-step blend of them
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,10 +110,12 @@ class RecurrentNet(nn.Module):
         out = c.n_targets * c.n_params
         if c.head == "direct":
             self.context = nn.Linear(c.hidden_size, c.horizon * c.context_size)
-            width = c.context_size + c.n_future + E + (4 * c.n_targets if c.season else 0)
-            if c.season and c.skip:
-                # weight of the seasonal naive value in each step's base (sigmoid: 0.5 at start)
-                self.blend = nn.Parameter(torch.zeros(c.horizon, c.n_targets))
+            K = len(c.seasons)
+            width = c.context_size + c.n_future + E + (2 * (K + 1) * c.n_targets if K else 0)
+            if K and c.skip:
+                # logits of each step's blend of the K seasonal naive values and the naive one
+                # (softmax: equal weights at the start)
+                self.blend = nn.Parameter(torch.zeros(c.horizon, c.n_targets, K + 1))
             self.output = nn.Sequential(
                 nn.Linear(width, c.hidden_size), nn.ReLU(), nn.Linear(c.hidden_size, out)
             )
@@ -170,7 +174,7 @@ class RecurrentNet(nn.Module):
             if c.horizon < H:
                 raise ValueError(f"direct head: trained for {c.horizon} steps, asked for {H}")
             end = torch.full((1,), x.shape[1] - 1, device=x.device)
-            lagged = self._lagged(x, end, H) if c.season else None  # (B, 1, H, 4T)
+            lagged = self._lagged(x, end, H) if c.seasons else None  # (B, 1, H, 2(K+1)T)
             return self._direct(last.unsqueeze(1), x_future.unsqueeze(1), lagged, emb)[:, 0]
         start, seen = self.last_inputs(x)
         if y_prev is not None and sampling == 0.0:
@@ -224,7 +228,7 @@ class RecurrentNet(nn.Module):
             return seq.unfold(1, H, 1)[:, positions + 1].transpose(-1, -2)
 
         future = after(torch.cat([x[..., F - c.n_future :], x_future], dim=1))  # (B, S, H, Ff)
-        lagged = self._lagged(x, positions, H) if c.season else None  # (B, S, H, 4T)
+        lagged = self._lagged(x, positions, H) if c.seasons else None  # (B, S, H, 2(K+1)T)
         params = self._direct(out[:, positions], future, lagged, emb)
         targets = after(torch.cat([x[..., list(c.target_columns)], y], dim=1))
         seen = x[..., list(c.observed_columns)] > 0.5
@@ -234,7 +238,7 @@ class RecurrentNet(nn.Module):
         self,
         states: torch.Tensor,  # (B, S, hidden) encoder states to forecast from
         future: torch.Tensor,  # (B, S, H, Ff) known-future features of the steps after each
-        lagged: torch.Tensor | None,  # (B, S, H, 4T) naive inputs (season > 0)
+        lagged: torch.Tensor | None,  # (B, S, H, 2(K+1)T) naive inputs (K seasons)
         emb: torch.Tensor | None,  # (B, E)
     ) -> torch.Tensor:
         """The direct head: constrained parameters (B, S, H, T, P) of the H <= horizon steps
@@ -257,23 +261,25 @@ class RecurrentNet(nn.Module):
         if lagged is None or not self.config.skip:
             return raw
         T, H = self.config.n_targets, raw.shape[-3]
-        w = torch.sigmoid(self.blend[:H])  # (H, T)
-        base = w * lagged[..., :T] + (1.0 - w) * lagged[..., 2 * T : 3 * T]  # (..., H, T)
+        w = torch.softmax(self.blend[:H], dim=-1)  # (H, T, K+1)
+        values = lagged.unflatten(-1, (-1, 2, T))[..., 0, :]  # (..., H, K+1, T)
+        base = (values.transpose(-1, -2) * w).sum(dim=-1)  # (..., H, T)
         return torch.cat([raw[..., :1] + base.unsqueeze(-1), raw[..., 1:]], dim=-1)
 
     def _lagged(self, x: torch.Tensor, ends: torch.Tensor, H: int) -> torch.Tensor:
         """For forecasts from input steps ``ends`` (S,), each horizon step's seasonal naive and
-        naive inputs, (B, S, H, 4T): the targets and their observed flags at the latest input
-        step a whole number of seasons before the step (0 where that lies before the window),
-        then at the step ``ends`` itself."""
-        m = self.config.season
+        naive inputs, (B, S, H, 2(K+1)T): for each season, the targets and their observed flags
+        at the latest input step a whole number of seasons before the step (0 where that lies
+        before the window); then the same at the step ``ends`` itself."""
         j = torch.arange(1, H + 1, device=x.device)
-        lag = ends.unsqueeze(1) + j - m * torch.div(j + m - 1, m, rounding_mode="floor")  # (S, H)
-        inside = (lag >= 0).to(x.dtype).unsqueeze(-1)  # (S, H, 1)
         columns = list(self.config.target_columns) + list(self.config.observed_columns)
-        seasonal = x[:, lag.clamp(min=0)][..., columns] * inside  # (B, S, H, 2T)
-        last = x[:, ends][..., columns].unsqueeze(2).expand_as(seasonal)  # (B, S, H, 2T)
-        return torch.cat([seasonal, last], dim=-1)
+        parts = []
+        for m in self.config.seasons:
+            lag = ends.unsqueeze(1) + j - m * torch.div(j + m - 1, m, rounding_mode="floor")
+            inside = (lag >= 0).to(x.dtype).unsqueeze(-1)  # (S, H, 1)
+            parts.append(x[:, lag.clamp(min=0)][..., columns] * inside)  # (B, S, H, 2T)
+        parts.append(x[:, ends][..., columns].unsqueeze(2).expand_as(parts[0]))
+        return torch.cat(parts, dim=-1)
 
     def last_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's first inputs: each target's last input value and its observed flag,

@@ -172,11 +172,21 @@ def _restore(meta: dict, tensors: dict, path: Any, device: str | None) -> Any:
         plan["device"] = device
     if plan["device"].startswith("cuda") and not torch.cuda.is_available():
         log.info("%s was trained on %s; running it on the CPU here", path, plan["device"])
-        plan["device"], plan["mixed_precision"] = "cpu", False
-    plan["mixed_precision"] = plan["mixed_precision"] and plan["device"].startswith("cuda")
+        plan["device"] = "cpu"
+    if "mixed_precision" in plan:  # files written before bfloat16 was offered
+        plan["precision"] = "fp16" if plan.pop("mixed_precision") else "fp32"
+    if plan["precision"] == "fp16" and not plan["device"].startswith("cuda"):
+        plan["precision"] = "fp32"
     model.plan_ = neural._Plan(**plan)
     config = dict(meta["config"])
     config["target_columns"] = tuple(config["target_columns"])
+    if "season" in config:  # files written before several naive seasons: one blend logit
+        season = config.pop("season")
+        config["seasons"] = (season,) if season else ()
+        blend = tensors.get("net.blend")
+        if blend is not None and blend.dim() == 2:  # sigmoid(w) = softmax([w, 0])[0]
+            tensors["net.blend"] = torch.stack([blend, torch.zeros_like(blend)], dim=-1)
+    config["seasons"] = tuple(config.get("seasons", ()))
     model.config_ = NetConfig(**config)
     net = RecurrentNet(model.config_)
     net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
