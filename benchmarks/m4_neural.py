@@ -173,7 +173,7 @@ def main() -> None:
     folder = args.report_dir or "reports/m4-hourly-neural" + (
         "-quick" if args.quick else "-holdout" if args.holdout else ""
     )
-    command = shlex.join(["python", *sys.argv])
+    command = shlex.join(["python", "benchmarks/m4_neural.py", *sys.argv[1:]])
     path = write_report(
         result,
         ROOT / folder,

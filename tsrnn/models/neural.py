@@ -135,8 +135,9 @@ class NeuralForecaster(Forecaster):
     naive_seasons : tuple of int or None, default None
         With ``naive_inputs``: the seasons of the seasonal naive inputs, one input each
         (None: ``(season,)``). ``(24, 168)`` gives hourly data a day and a week: on M4 Hourly,
-        where last week's value beats yesterday's, it lowered the holdout OWA from 0.56 to
-        0.52. Each needs ``input_size`` >= that season.
+        where last week's value beats yesterday's, it lowered an LSTM's holdout OWA from 0.607
+        to 0.543 at 1,000 steps (the longer input alone: 0.607) and from 0.562 to 0.435 at
+        3,000. Each needs ``input_size`` >= that season.
     season : int or None, default None
         Season of the seasonal naive input (and of the ``"seasonal"`` imputer); default: the
         data frequency's (24 for hourly). Give it for integer time steps.
@@ -203,10 +204,10 @@ class NeuralForecaster(Forecaster):
         Training precision; weights and optimizer state stay float32 and forecasts are always
         computed in float32. ``"fp16"``: float16 autocast with dynamic loss scaling (CUDA
         only). ``"bf16"``: torch's bfloat16 autocast, no loss scaling. On a CPU with bfloat16
-        instructions (AVX512-BF16, AMX) the recurrent layers run in bfloat16 and an LSTM trains
-        about 1.5x faster than in float32 (slower than float32 on CPUs without them); on CUDA
-        torch runs cuDNN's recurrent layers in float16 under any autocast, so there "bf16" is
-        bfloat16 around them, without scaling their gradients (the fastest setting on an H200).
+        instructions (AVX512-BF16, AMX) an LSTM runs in bfloat16 and trains 1.3-1.6x faster
+        than in float32 (a GRU stays float32, an RNN gains little); on CUDA torch runs cuDNN's
+        recurrent layers in float16 under any autocast, so there "bf16" is bfloat16 around
+        them, without scaling their gradients (the fastest setting on an H200).
         ``"auto"``: ``"fp16"`` on CUDA, ``"fp32"`` on the CPU.
     num_threads : int or None, default None
         CPU threads torch may use while fitting and predicting (None: torch's setting).

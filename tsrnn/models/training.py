@@ -16,9 +16,9 @@ a small buffer on the device, read (and checked for the first non-finite step) o
 AdamW is the fused CUDA kernel, which also takes mixed precision's loss scaling without a host
 round trip. Mixed precision is float16 autocast with dynamic loss scaling (``GradScaler``;
 CUDA only) or bfloat16 autocast without scaling. Under either autocast dtype torch runs cuDNN's
-recurrent layers in float16 (a true bfloat16 cuDNN LSTM measured 6x slower than float16 on an
+recurrent layers in float16 (a true bfloat16 cuDNN LSTM measured 4x slower than float16 on an
 H200), so on a GPU "bf16" means bfloat16 around float16 recurrent layers with unscaled
-gradients; on a CPU the recurrent layers run in bfloat16 too. Weights and optimizer state stay
+gradients; on a CPU an LSTM runs in bfloat16 too (oneDNN). Weights and optimizer state stay
 float32.
 """
 
