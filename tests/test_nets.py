@@ -149,3 +149,14 @@ def test_several_seasons_give_one_seasonal_naive_input_each_and_an_equal_blend_a
     assert torch.all(lagged[..., [1, 3, 5]] == 1)  # observed flags
     out = net(x, x_future, series)[..., 0, 0]
     assert torch.allclose(out, (daily + weekly + x[:, 11:12, 0]) / 3, atol=1e-6)
+
+
+def test_the_blend_weights_each_season_by_its_own_logit():
+    net = make(seasons=(4, 8), skip=True)
+    torch.nn.init.zeros_(net.output[-1].weight)
+    torch.nn.init.zeros_(net.output[-1].bias)
+    with torch.no_grad():
+        net.blend.copy_(torch.tensor([0.0, 30.0, 0.0]).expand_as(net.blend))  # the week only
+    x, x_future, series = inputs()
+    out = net(x, x_future, series)[..., 0, 0]
+    assert torch.allclose(out, x[:, [4, 5, 6, 7, 8, 9], 0], atol=1e-5)

@@ -276,6 +276,10 @@ def test_several_targets_are_forecast_jointly(beijing):
             "naive_seasons=12 must be a list of seasons",
         ),
         (
+            {"horizon": 6, "naive_inputs": True, "naive_seasons": 24.0},
+            "naive_seasons=24.0 must be a list of seasons",
+        ),
+        (
             {"horizon": 6, "input_size": 24, "naive_inputs": True, "naive_seasons": [12, 36]},
             "input_size=24 is shorter than the season 36 .* at least 36",
         ),
@@ -493,6 +497,16 @@ def test_a_file_from_before_several_naive_seasons_loads_with_the_same_forecasts(
     loaded = tsrnn.load(path)
     assert loaded.config_.seasons == (12,)
     pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6), atol=1e-5)
+
+
+def test_several_naive_seasons_save_and_load(air, tmp_path):
+    model = LSTMForecaster(
+        horizon=6, naive_inputs=True, naive_skip=True, naive_seasons=[6, 12], **TINY
+    ).fit(air)
+    model.save(tmp_path / "m.tsrnn")
+    loaded = tsrnn.load(tmp_path / "m.tsrnn")
+    assert loaded.config_.seasons == (6, 12) and loaded.get_params()["naive_seasons"] == [6, 12]
+    pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6))
 
 
 def test_a_window_with_one_observed_point_does_not_blow_up_its_targets():

@@ -8,7 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from tsrnn.models.training import SCHEDULES, TrainConfig, TrainingError, train
+from tsrnn.models.training import (
+    SCHEDULES,
+    TrainConfig,
+    TrainingError,
+    mixed_precision,
+    train,
+)
 
 
 def regression(seed=0):
@@ -117,3 +123,25 @@ def test_every_schedule_runs_for_any_number_of_steps(schedule, steps):
     config = TrainConfig(max_steps=steps, lr=0.01, schedule=schedule, val_every=1)
     result = train(net, loss_of, batches, config, validate=validate)
     assert result.history.step.tolist() == list(range(1, steps + 1))
+
+
+@pytest.mark.parametrize(
+    "precision, autocast_dtype, scaled",
+    [("fp32", None, False), ("bf16", torch.bfloat16, False), ("fp16", None, False)],
+)
+def test_precision_sets_the_autocast_and_scales_only_float16_on_cuda(
+    precision, autocast_dtype, scaled
+):
+    """On the CPU: bfloat16 autocast for "bf16", nothing for "fp32", and "fp16" (CUDA only: the
+    estimator refuses it on a CPU) falls back to float32 rather than unscaled float16."""
+    autocast, scaler = mixed_precision(torch.device("cpu"), precision)
+    layer = nn.Linear(4, 2)
+    with autocast:
+        out = layer(torch.randn(3, 4))
+    assert out.dtype == (autocast_dtype or torch.float32)
+    assert scaler.is_enabled() is scaled
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision='half'; choose one of"):
+        mixed_precision(torch.device("cpu"), "half")

@@ -32,7 +32,7 @@ from tsrnn.report.atomic import atomic_path
 log = logging.getLogger(__name__)
 
 FORMAT = "tsrnn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: several naive seasons (softmax blend), precision names
 
 
 def save_model(model: Any, path: str | os.PathLike[str]) -> None:
