@@ -1,6 +1,7 @@
 """The neural estimators: learning on real data, gaps, global use, covariates, several targets,
 validation of parameters, determinism and persistence."""
 
+import json
 import logging
 
 import numpy as np
@@ -449,30 +450,33 @@ def test_loading_never_unpickles_code(tmp_path):
         tsrnn.load(path)
 
 
-def test_a_file_from_a_newer_format_says_to_upgrade(air, tmp_path):
-    import json
+def rewrite(path, edit) -> None:
+    """Rewrite a saved model file as another tsrnn would have written it: ``edit(meta,
+    tensors)`` changes the parsed metadata and the tensors in place."""
+    payload = torch.load(path, weights_only=True)
+    meta = json.loads(payload["meta"])
+    edit(meta, payload["tensors"])
+    torch.save({**payload, "meta": json.dumps(meta)}, path)
 
+
+def test_a_file_from_a_newer_format_says_to_upgrade(air, tmp_path):
     model = LSTMForecaster(horizon=6, **TINY).fit(air)
     path = tmp_path / "m.tsrnn"
     model.save(path)
-    payload = torch.load(path, weights_only=True)
-    meta = json.loads(payload["meta"])
-    meta.update(format_version=99, tsrnn_version="9.0")
-    torch.save({**payload, "meta": json.dumps(meta)}, path)
+    rewrite(path, lambda meta, _: meta.update(format_version=99, tsrnn_version="9.0"))
     with pytest.raises(DataError, match="written by tsrnn 9.0 .* upgrade tsrnn"):
         tsrnn.load(path)
 
 
 def test_a_file_from_before_bfloat16_loads_with_its_precision(air, tmp_path):
-    import json
+    def format_1(meta, _):
+        meta["format_version"] = 1
+        meta["plan"]["mixed_precision"] = meta["plan"].pop("precision") == "fp16"
 
     model = LSTMForecaster(horizon=6, **TINY).fit(air)
     path = tmp_path / "m.tsrnn"
     model.save(path)
-    payload = torch.load(path, weights_only=True)
-    meta = json.loads(payload["meta"])
-    meta["plan"]["mixed_precision"] = meta["plan"].pop("precision") == "fp16"
-    torch.save({**payload, "meta": json.dumps(meta)}, path)
+    rewrite(path, format_1)
     loaded = tsrnn.load(path)
     assert loaded.plan_.precision == "fp32"
     pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6))
@@ -481,19 +485,19 @@ def test_a_file_from_before_bfloat16_loads_with_its_precision(air, tmp_path):
 def test_a_file_from_before_several_naive_seasons_loads_with_the_same_forecasts(air, tmp_path):
     """Such files hold one season and a sigmoid blend logit per step; softmax([w, 0]) gives
     the same weights."""
-    import json
+
+    def format_1(meta, tensors):
+        meta["format_version"] = 1
+        meta["config"]["season"] = meta["config"].pop("seasons")[0]
+        logits = tensors["net.blend"]
+        tensors["net.blend"] = logits[..., 0] - logits[..., 1]
 
     model = LSTMForecaster(horizon=6, naive_inputs=True, naive_skip=True, **TINY).fit(air)
     with torch.no_grad():
         model.net_.blend.copy_(torch.randn_like(model.net_.blend))
     path = tmp_path / "m.tsrnn"
     model.save(path)
-    payload = torch.load(path, weights_only=True)
-    meta = json.loads(payload["meta"])
-    meta["config"]["season"] = meta["config"].pop("seasons")[0]
-    logits = payload["tensors"]["net.blend"]
-    payload["tensors"]["net.blend"] = logits[..., 0] - logits[..., 1]
-    torch.save({**payload, "meta": json.dumps(meta)}, path)
+    rewrite(path, format_1)
     loaded = tsrnn.load(path)
     assert loaded.config_.seasons == (12,)
     pd.testing.assert_frame_equal(model.predict(6), loaded.predict(6), atol=1e-5)

@@ -84,6 +84,13 @@ class BacktestResult:
     )
     histories: dict = field(default_factory=dict)
 
+    @property
+    def season(self) -> int:
+        """Season of the scaled metrics: the backtest's ``season``, else the frequency's."""
+        from tsrnn.data.frequency import season_length
+
+        return self.config.get("season") or season_length(self.config.get("freq", 1))
+
     def metrics(
         self,
         metrics: Sequence[str] = ("mae", "rmse", "smape", "mase"),
@@ -96,11 +103,10 @@ class BacktestResult:
         series and window; ``"horizon"``: per step ahead. ``season`` (for ``mase``) defaults
         to the backtest's ``season``, else the season of the data's frequency.
         """
-        from tsrnn.data.frequency import season_length
         from tsrnn.evaluate.metrics import evaluate
 
         if season is None:
-            season = self.config.get("season") or season_length(self.config.get("freq", 1))
+            season = self.season
         frame = self.forecasts.drop(columns=["window"])
         return evaluate(
             frame, train=self.train, models=self.models, metrics=metrics, season=season, by=by

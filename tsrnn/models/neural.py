@@ -373,9 +373,7 @@ class NeuralForecaster(Forecaster):
         seen_before = inputs.observed_before(panel, np.maximum(train_end, 0))
         train_end = np.where((train_end >= 1) & (seen_before > 0), train_end, lengths)
 
-        imputer = Imputer(self.impute, causal=True, season=self.season_)
-        imputer.fit(panel.drop_last(lengths - train_end))
-        filled = self._filled(imputer, panel)
+        filled = self._filled(panel, fit_on=panel.drop_last(lengths - train_end))
         scalers = [Scaler(self.scaler).fit(panel, end=train_end)]
         for name in plan.targets:
             scalers.append(Scaler(self.scaler).fit(inputs.target_panel(panel, name), end=train_end))
@@ -500,12 +498,7 @@ class NeuralForecaster(Forecaster):
         if self.naive_seasons is not None:
             if not self.naive_inputs:
                 raise ValueError(f"{name}: naive_seasons needs naive_inputs=True")
-            if (
-                isinstance(self.naive_seasons, str)
-                or not isinstance(self.naive_seasons, Sequence | np.ndarray)
-                or np.ndim(self.naive_seasons) != 1
-                or not len(self.naive_seasons)
-            ):
+            if np.ndim(self.naive_seasons) != 1 or not len(self.naive_seasons):
                 raise ValueError(
                     f"{name}: naive_seasons={self.naive_seasons!r} must be a list of seasons, "
                     "e.g. [24, 168]"
@@ -632,9 +625,11 @@ class NeuralForecaster(Forecaster):
             return (self.season_,)
         return tuple(int(m) for m in self.naive_seasons)
 
-    def _filled(self, imputer: Imputer, panel: Panel, fit: bool = False) -> Panel:
-        """``panel`` imputed; with ``train_on_imputed`` the filled points count as observed."""
-        filled = (imputer.fit_transform if fit else imputer.transform)(panel)
+    def _filled(self, panel: Panel, fit_on: Panel | None = None) -> Panel:
+        """``panel`` imputed by the causal input imputer fitted on ``fit_on`` (default: the
+        panel); with ``train_on_imputed`` the filled points count as observed."""
+        imputer = Imputer(self.impute, causal=True, season=self.season_)
+        filled = imputer.fit(panel if fit_on is None else fit_on).transform(panel)
         if self.train_on_imputed:
             filled = filled.replace(observed=~np.isnan(filled.values))
         return filled
@@ -884,9 +879,7 @@ class NeuralForecaster(Forecaster):
         scalers += [
             Scaler(self.scaler).fit(inputs.target_panel(panel, t), end=first) for t in plan.targets
         ]
-        filled = self._filled(
-            Imputer(self.impute, causal=True, season=self.season_), panel, fit=True
-        )
+        filled = self._filled(panel)
         prepared = self._prepare(filled, scalers)
         spread = inputs.series_spread(prepared, first, plan.targets)
         rows = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
@@ -983,9 +976,7 @@ class NeuralForecaster(Forecaster):
                 f"{self.name}: y has frequency {panel.freq!r}, the model was fitted on "
                 f"{self.freq_!r}; resample it to {self.freq_!r}"
             )
-        filled = self._filled(
-            Imputer(self.impute, causal=True, season=self.season_), panel, fit=True
-        )
+        filled = self._filled(panel)
         scalers = [Scaler(self.scaler).fit(panel)]
         scalers += [
             Scaler(self.scaler).fit(inputs.target_panel(panel, t)) for t in self.plan_.targets

@@ -162,8 +162,6 @@ def _build(
     seed: int | None,
     title: str,
 ) -> None:
-    from tsrnn.data.frequency import season_length
-
     names = list(METRICS) + ([metric] if metric not in METRICS else [])
     scores = result.metrics(names, by=None)
     if reference is None:
@@ -193,7 +191,7 @@ def _build(
         "seed": seed,
         "metric": metric,
         "reference": reference,
-        "season": result.config.get("season") or season_length(result.config.get("freq", 1)),
+        "season": result.season,
         "models": list(result.models),
         "config": result.config,
         "input": {
