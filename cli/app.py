@@ -18,8 +18,12 @@ from rich.console import Console
 
 import tsrnn
 from tsrnn import datasets
+from tsrnn import models as registry
+from tsrnn.data.frequency import season_length
 from tsrnn.errors import DataError
-from tsrnn.report.atomic import write_text_atomic
+from tsrnn.files import write_text_atomic
+
+from .settings import Settings, check
 
 app = typer.Typer(
     name="tsrnn",
@@ -131,53 +135,15 @@ def info(
             err.print(f"wrote {report}", markup=False)
 
 
-MODELS = ("lstm", "gru", "rnn")
+MODELS = registry.NEURAL
+BASELINES = registry.BASELINES
+DEFAULT_MODELS = "lstm,snaive,naive2,ets"
 
 
 def _default_horizon(freq: str | int) -> int:
     """One season of the frequency (24 hourly, 7 daily, 12 monthly), 8 steps without one."""
-    from tsrnn.data.frequency import season_length
-
     season = season_length(freq)
     return season if season > 1 else 8
-
-
-def _config(path: Path | None) -> tuple[dict, dict]:
-    """The ``[fit]`` and ``[model]`` tables of a TOML config file (empty without one)."""
-    if path is None:
-        return {}, {}
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        config = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML ({exc}); fix the file") from None
-    unknown = set(config) - {"fit", "model"}
-    if unknown:
-        raise DataError(f"{path}: unknown table(s) {sorted(unknown)}; use [fit] and [model]")
-    return dict(config.get("fit", {})), dict(config.get("model", {}))
-
-
-def _estimator(name: str, params: dict, source: str):
-    from tsrnn.models.neural import NeuralForecaster
-
-    if name not in MODELS:
-        raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    known = set(NeuralForecaster().get_params()) - {"cell", "callback"}
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise DataError(
-            f'{source}: unknown model parameter(s) {unknown}; see `python -c "import tsrnn.'
-            'models.neural as n; help(n.NeuralForecaster)"` for the list'
-        )
-    try:
-        return NeuralForecaster(cell=name, **params)
-    except TypeError as exc:
-        raise DataError(f"{source}: {exc}") from None
 
 
 @contextmanager
@@ -240,7 +206,6 @@ def fit(
     Example: tsrnn fit beijing_pm25 --model gru --horizon 24 --max-steps 300 --out gru.tsrnn
     """
     with _errors():
-        options, params = _config(config)
         flags = {
             "model": model,
             "horizon": horizon,
@@ -248,25 +213,18 @@ def fit(
             "max_steps": max_steps,
             "covariates": covariates,
         }
-        options.update({k: v for k, v in flags.items() if v is not None})
-        unknown = sorted(set(options) - set(flags))
-        if unknown:
-            raise DataError(f"{config}: unknown [fit] option(s) {unknown}; use {sorted(flags)}")
+        settings = Settings.read(config, flags, "model")
+        name = str(settings.options.get("model", "lstm")).lower()
+        if name not in MODELS:
+            raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
         panel, data_report = tsrnn.read_csv(
             _resolve(data), id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
         )
+        h = settings.horizon(_default_horizon(panel.freq))
+        (estimator,) = settings.build(name, h, season_length(panel.freq)).values()
+        check({name: estimator}, panel, settings.source)
         if not quiet:
             print(data_report.to_markdown())
-        params.setdefault("horizon", _default_horizon(panel.freq))
-        for key in ("horizon", "input_size", "max_steps"):
-            if key in options:
-                params[key] = options[key]
-        names = options.get("covariates")
-        if names:
-            params["past_covariates"] = [c.strip() for c in str(names).split(",") if c.strip()]
-        estimator = _estimator(
-            str(options.get("model", "lstm")).lower(), params, str(config or "the options")
-        )
         with _progress(not quiet and err.is_terminal) as callback:
             estimator.set_params(callback=callback, verbose=_State.verbose)
             estimator.fit(panel)
@@ -330,45 +288,6 @@ def predict(
             err.print(f"wrote {out}: {len(forecasts)} rows", markup=False)
 
 
-BASELINES = {
-    "naive": ("tsrnn.models.baselines", "Naive"),
-    "snaive": ("tsrnn.models.baselines", "SeasonalNaive"),
-    "naive2": ("tsrnn.models.baselines", "Naive2"),
-    "ses": ("tsrnn.models.statistical", "SES"),
-    "theta": ("tsrnn.models.statistical", "Theta"),
-    "ets": ("tsrnn.models.statistical", "ETS"),
-    "arima": ("tsrnn.models.arima", "ARIMA"),
-}
-DEFAULT_MODELS = "lstm,snaive,naive2,ets"
-
-
-def _models(names: str, params: dict, season: int, source: str) -> dict:
-    """name -> estimator for a comma-separated list of model names."""
-    import importlib
-
-    chosen = {}
-    for raw in names.split(","):
-        name = raw.strip().lower()
-        if not name:
-            continue
-        if name in MODELS:
-            chosen[name.upper()] = _estimator(name, dict(params), source)
-        elif name in BASELINES:
-            module, cls = BASELINES[name]
-            model = getattr(importlib.import_module(module), cls)
-            options = model().get_params()
-            kwargs = {k: v for k, v in (("season", season), ("n_jobs", 2)) if k in options}
-            estimator = model(**kwargs)
-            chosen[estimator.name] = estimator
-        else:
-            raise DataError(
-                f"unknown model {name!r}; choose from {', '.join((*MODELS, *BASELINES))}"
-            )
-    if not chosen:
-        raise DataError("--models is empty; name at least one model, e.g. lstm,snaive")
-    return chosen
-
-
 def _command_line(ctx: typer.Context) -> str:
     """The running command as a user would type it: arguments, then options not at default."""
     import shlex
@@ -425,28 +344,19 @@ def backtest(
     Example: tsrnn backtest beijing_pm25 --models lstm,snaive,ets --horizon 24 --windows 3
     """
     with _errors():
-        from tsrnn.data.frequency import season_length
         from tsrnn.evaluate.backtest import backtest as run_backtest
         from tsrnn.report.backtest_report import write_report
 
-        options, params = _config(config)
-        known = {"model", "horizon", "input_size", "max_steps", "covariates", "models"}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise DataError(f"{config}: unknown [fit] option(s) {unknown}; use {sorted(known)}")
+        flags = {"models": models, "horizon": horizon, "max_steps": max_steps}
+        settings = Settings.read(config, flags, "models")
         path = _resolve(data)
         panel, data_report = tsrnn.read_csv(
             path, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
         )
-        season = season_length(panel.freq)
-        h = horizon or options.get("horizon") or _default_horizon(panel.freq)
-        params.setdefault("horizon", h)
-        if max_steps is not None:
-            params["max_steps"] = max_steps
-        elif "max_steps" in options:
-            params["max_steps"] = options["max_steps"]
-        names = models or options.get("models") or DEFAULT_MODELS
-        chosen = _models(str(names), params, season, str(config or "the options"))
+        h = settings.horizon(_default_horizon(panel.freq))
+        names = settings.options.get("models", DEFAULT_MODELS)
+        chosen = settings.build(names, h, season_length(panel.freq))
+        check(chosen, panel, settings.source)
         if not quiet:
             err.print(
                 f"backtesting {', '.join(chosen)} on {panel.n_series} series: {windows} "
@@ -466,7 +376,7 @@ def backtest(
             data_path=path,
             command=_command_line(ctx),
             histories=result.histories,
-            seed=params.get("random_state", 0),
+            seed=settings.params.get("random_state", 0),
         )
         board = result.leaderboard("mase", reference=None)
         print(board.to_string(index=False))

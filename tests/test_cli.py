@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import subprocess
@@ -147,6 +148,51 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path):
     config.write_text("[fit\n")
     broken = runner.invoke(app, ["fit", "air_passengers", "--config", str(config), "--quiet"])
     assert broken.exit_code == 2 and "not valid TOML" in broken.stderr
+
+
+@pytest.mark.parametrize(
+    "command, toml, message",
+    [
+        # checked against the data before any training, in fit and backtest alike
+        ("fit", "[fit]\ninput_size = 0\n", "input_size=0 must be an integer >= 1"),
+        ("backtest", "[fit]\ninput_size = 0\n", "input_size=0 must be an integer >= 1"),
+        ("backtest", "[model]\nhidden_size = -1\n", "hidden_size=-1 must be an integer >= 1"),
+        ("backtest", '[fit]\nmodel = "gru"\n', "['model'] are not used here"),
+        ("fit", '[fit]\nmodels = "gru"\n', "['models'] are not used here"),
+        ("backtest", "[fit]\nwindows = 2\n", "['windows'] are not used here"),
+        (
+            "backtest",
+            '[fit]\nmodels = "snaive,naive"\n[model]\nhidden_size = 8\n',
+            "'max_steps'] set network parameters, but no network is among the models",
+        ),
+        ("backtest", '[fit]\nmodels = "lstm"\ncovariates = "TEMP"\n', "['TEMP'] are not"),
+    ],
+)
+def test_config_keys_are_used_or_refused_by_fit_and_backtest_alike(
+    tmp_path, command, toml, message
+):
+    config = tmp_path / "c.toml"
+    config.write_text(toml)
+    args = [command, "air_passengers", "--config", str(config), "--quiet"]
+    if command == "backtest":
+        args += ["--report-dir", str(tmp_path / "r"), "--windows", "1", "--max-steps", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "r").exists() and not (tmp_path / "model.tsrnn").exists()
+
+
+def test_backtest_takes_the_networks_options_from_the_config(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[fit]\nmodels = "lstm,snaive"\ninput_size = 30\nmax_steps = 3\n')
+    folder = tmp_path / "r"
+    args = ["backtest", "air_passengers", "--config", str(config), "--windows", "1"]
+    result = runner.invoke(app, [*args, "--horizon", "6", "--report-dir", str(folder), "-q"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    lstm = manifest["model_params"]["LSTM"]["params"]
+    assert (lstm["input_size"], lstm["max_steps"], lstm["horizon"]) == (30, 3, 6)
+    assert manifest["model_params"]["SeasonalNaive"]["baseline"] is True
 
 
 def test_predicting_past_the_trained_horizon_is_a_usage_error(tmp_path):

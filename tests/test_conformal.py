@@ -163,7 +163,8 @@ def test_fit_returns_self_and_predicts_contract_columns(data):
     assert est.fit(data) is est
     assert all(not k.startswith("_") for k in vars(est))
     learned = [k for k in vars(est) if k not in est.get_params()]
-    assert sorted(learned) == ["calibration_", "model_", "scale_", "scores_"]
+    fitted = ["calibration_", "ids_", "index_", "lengths_", "model_", "scale_", "scores_"]
+    assert sorted(learned) == fitted
     out = est.predict(H, quantiles=[0.9, 0.1, 0.5])
     assert list(out.columns) == [
         "unique_id",

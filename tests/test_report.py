@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from tsrnn import datasets
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.models.baselines import Naive, SeasonalNaive
 from tsrnn.report import plots
@@ -17,11 +16,6 @@ from tsrnn.report.backtest_report import FILES, default_reference, format_number
 
 PNG = b"\x89PNG\r\n\x1a\n"
 METRICS = ["mae", "rmse", "smape", "mase"]
-
-
-@pytest.fixture(scope="module")
-def air():
-    return datasets.load("air_passengers")
 
 
 @pytest.fixture(scope="module")
@@ -174,8 +168,32 @@ def test_default_reference_is_the_best_baseline():
     scores = pd.DataFrame(
         {"model": ["LSTM", "Naive", "SeasonalNaive", "GRU"], "mase": [0.5, 2.0, 1.0, 0.4]}
     )
-    assert default_reference(scores, "mase") == "SeasonalNaive"
-    assert default_reference(scores[scores.model.isin(["LSTM", "GRU"])], "mase") is None
+    assert default_reference(scores, "mase", ["Naive", "SeasonalNaive"]) == "SeasonalNaive"
+    assert default_reference(scores, "mase", []) is None
+
+
+def test_the_registry_not_the_name_says_which_model_is_a_baseline(air, tmp_path):
+    """A baseline given any name is still the reference; a network named like a baseline is
+    not. The manifest records every model's class and parameters."""
+    from tsrnn.models.neural import LSTMForecaster
+
+    lstm = LSTMForecaster(horizon=12, hidden_size=8, num_layers=1, max_steps=4, val_size=0)
+    models = {"Seasonal": SeasonalNaive(), "Naive": lstm, "Last": Naive()}
+    result = backtest(models, air, horizon=12, n_windows=2)
+    assert result.baselines == ["Seasonal", "Last"]
+    out = write_report(result, tmp_path / "r")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["reference"] == "Seasonal"
+    info = manifest["model_params"]
+    assert info["Naive"]["class"] == "LSTMForecaster" and info["Naive"]["baseline"] is False
+    assert info["Naive"]["params"]["hidden_size"] == 8
+    assert info["Naive"]["params"]["quantiles"] == [0.1, 0.5, 0.9]
+    assert info["Seasonal"] == {
+        "class": "SeasonalNaive",
+        "baseline": True,
+        "params": {"season": None},
+    }
+    assert "callback" not in info["Naive"]["params"]
 
 
 def test_neural_report_has_intervals_and_training_curves(neural, tmp_path):

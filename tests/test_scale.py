@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from panels import make_panel
@@ -8,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from tsrnn import DataError
-from tsrnn.data.scale import METHODS, Scaler, denormalize, normalize_windows
+from tsrnn.data.scale import METHODS, Scaler
 
 nan = np.nan
 
@@ -165,64 +164,3 @@ def test_parameters_are_checked_in_fit_and_clone_keeps_them():
         scaler.fit(make_panel([[1, 2]]))
     with pytest.raises(NotFittedError):
         Scaler().transform(make_panel([[1, 2]]))
-
-
-# ---------------------------------------------------------------------- windows, on torch
-def degenerate_batch():
-    x = torch.tensor(
-        [
-            [1.0, 2.0, nan, 4.0, 8.0],  # ordinary
-            [nan, nan, nan, nan, nan],  # nothing observed
-            [nan, 7.0, nan, nan, nan],  # one point
-            [3.0, 3.0, 3.0, 3.0, 3.0],  # constant
-            [0.0, 0.0, nan, 0.0, 0.0],  # constant zero
-            [1e30, 1e30, 1e30, 1e30, 1e30],  # huge constant
-        ]
-    )
-    return x, ~torch.isnan(x)
-
-
-@pytest.mark.parametrize("method", ["standard", "meanabs"])
-def test_window_normalization_is_finite_for_degenerate_windows(method):
-    x, mask = degenerate_batch()
-    x_norm, loc, scale = normalize_windows(x, mask, method=method)
-    assert x_norm.shape == x.shape and loc.shape == scale.shape == (6, 1)
-    for t in (x_norm, loc, scale):
-        assert torch.isfinite(t).all()
-    assert (scale > 0).all()
-    assert (x_norm[~mask] == 0).all()  # unobserved positions carry no value
-    assert loc[1].item() == 0 and scale[1].item() == 1
-
-
-def test_window_statistics_come_from_each_window_alone():
-    x, mask = degenerate_batch()
-    x_norm, loc, scale = normalize_windows(x, mask)
-    assert loc[0].item() == pytest.approx(3.75)
-    assert scale[0].item() == pytest.approx(np.std([1.0, 2.0, 4.0, 8.0]))
-    assert x_norm[3].tolist() == [0.0] * 5 and scale[3].item() == 3.0
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    rows=st.lists(
-        st.lists(
-            st.one_of(st.just(nan), st.floats(-1e4, 1e4, width=32, allow_subnormal=False)),
-            min_size=6,
-            max_size=6,
-        ),
-        min_size=1,
-        max_size=5,
-    ),
-    method=st.sampled_from(["standard", "meanabs"]),
-)
-def test_denormalize_inverts_normalize_windows(rows, method):
-    x = torch.tensor(rows, dtype=torch.float32)
-    mask = ~torch.isnan(x)
-    x_norm, loc, scale = normalize_windows(x, mask, method=method)
-    assert torch.isfinite(x_norm).all() and torch.isfinite(scale).all()
-    back = denormalize(x_norm, loc, scale)  # (B, L) like a (B, H) forecast
-    tol = 8 * np.finfo(np.float32).eps * (x.abs() + loc.abs()) + 1e-6
-    assert ((back - x).abs() <= tol)[mask].all()
-    quantiles = denormalize(x_norm[:, :, None].expand(-1, -1, 3), loc, scale)  # (B, H, Q)
-    assert quantiles.shape == (*x.shape, 3)
-    torch.testing.assert_close(quantiles, back[:, :, None].expand(-1, -1, 3))

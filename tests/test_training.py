@@ -8,10 +8,12 @@ import pytest
 import torch
 from torch import nn
 
+from tsrnn.models import training
 from tsrnn.models.training import (
     SCHEDULES,
     TrainConfig,
     TrainingError,
+    bf16_supported,
     mixed_precision,
     train,
 )
@@ -145,3 +147,26 @@ def test_precision_sets_the_autocast_and_scales_only_float16_on_cuda(
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision='half'; choose one of"):
         mixed_precision(torch.device("cpu"), "half")
+
+
+def _bf16_lstm_step_runs() -> bool:
+    lstm = nn.LSTM(3, 5, batch_first=True)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out, _ = lstm(torch.randn(4, 6, 3))
+        out.float().square().mean().backward()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_bf16_supported_says_whether_a_bfloat16_lstm_step_runs():
+    training._bf16_supported.cache_clear()  # probe afresh, to see it leave the RNG alone
+    state = torch.get_rng_state()
+    answer = bf16_supported("cpu")
+    assert isinstance(answer, bool)
+    assert torch.equal(torch.get_rng_state(), state)  # the probe leaves seeded runs alone
+    assert bf16_supported(torch.device("cpu")) is answer
+    assert answer is _bf16_lstm_step_runs()
+    if not torch.cuda.is_available():
+        assert bf16_supported("cuda") is False

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tsrnn.data.features import calendar_features, calendar_names
 from tsrnn.data.panel import Panel
-from tsrnn.data.windows import Batch, Origins, Windows, WindowSampler, window_loader
+from tsrnn.data.windows import Batch, Origins, Windows
 
 
 def random_panel(
@@ -355,48 +355,27 @@ def test_gather_refuses_origins_outside_a_series() -> None:
         windows.gather([0, 0], [1, 1], out=windows.allocate(1))
 
 
-def test_an_epoch_visits_every_origin_once_and_a_seed_repeats_it() -> None:
-    origins = Windows(random_panel(15), 5, 2).origins()
-    epoch = np.concatenate(list(WindowSampler(origins, 7, shuffle=True, seed=3)))
-    assert sorted(epoch.tolist()) == list(range(len(origins)))
-    again = np.concatenate(list(WindowSampler(origins, 7, shuffle=True, seed=3)))
-    np.testing.assert_array_equal(epoch, again)
-    sampler = WindowSampler(origins, 7, shuffle=True, seed=3)
-    first, second = np.concatenate(list(sampler)), np.concatenate(list(sampler))
-    assert not np.array_equal(first, second)  # each epoch draws afresh
-    assert len(WindowSampler(origins, 7, drop_last=True)) == len(origins) // 7
-
-
-def test_weights_per_series_and_per_origin() -> None:
-    origins = Origins.from_arrays([0] * 90 + [1] * 10, list(range(1, 91)) + list(range(1, 11)), 3)
-    draws = np.concatenate(
-        list(WindowSampler(origins, 500, weights="series", num_samples=4000, seed=0))
-    )
-    series = origins.take(draws)[0]
-    share = np.bincount(series, minlength=3) / len(series)
-    assert abs(share[0] - 0.5) < 0.05 and share[2] == 0  # series 2 has no origin
-    weights = np.zeros(len(origins))
-    weights[[3, 95]] = [1.0, 3.0]
-    draws = np.concatenate(list(WindowSampler(origins, 100, weights=weights, seed=0)))
-    assert set(draws.tolist()) == {3, 95} and (draws == 95).mean() > 0.6
-    with pytest.raises(ValueError, match="shape"):
-        WindowSampler(origins, 4, weights=np.ones(5))
-
-
-def test_the_dataloader_yields_the_same_batches() -> None:
-    panel = random_panel(16)
-    windows = Windows(panel, 6, 3)
+@pytest.mark.parametrize("batch_size", [1, 7, 10_000])
+def test_batches_cover_every_origin_once_in_order(batch_size: int) -> None:
+    panel = random_panel(15)
+    windows = Windows(panel, 5, 2)
     origins = windows.origins()
-    ours = [tuple(t.clone() for t in b) for b in windows.batches(origins, 9, shuffle=True, seed=1)]
-    loader = window_loader(windows, origins, 9, shuffle=True, seed=1)
-    theirs = list(loader)
-    assert len(theirs) == len(ours) == len(loader)
-    for a, b in zip(ours, theirs, strict=True):
-        assert isinstance(b, Batch)
-        for left, right in zip(a, b, strict=True):
-            torch.testing.assert_close(left, right, rtol=0, atol=0)
-    single = loader.dataset[0]
-    assert single.x.shape == (1, 6, windows.n_features)
+    batches = [tuple(t.clone() for t in b) for b in windows.batches(origins, batch_size)]
+    sizes = [len(b[4]) for b in batches]
+    assert sizes[:-1] == [batch_size] * (len(sizes) - 1) and 0 < sizes[-1] <= batch_size
+    series = torch.cat([b[4] for b in batches]).numpy()
+    pos = torch.cat([b[5] for b in batches]).numpy()
+    expected = origins.take(np.arange(len(origins)))
+    np.testing.assert_array_equal(series, expected[0])
+    np.testing.assert_array_equal(pos, expected[1])
+    whole = windows.gather(*expected)
+    for k, name in enumerate(Batch._fields):
+        torch.testing.assert_close(
+            torch.cat([b[k] for b in batches]), whole[k], rtol=0, atol=0, equal_nan=True, msg=name
+        )
+    assert list(windows.batches(Origins.from_arrays([], [], panel.n_series), 4)) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        next(windows.batches(origins, 0))
 
 
 def test_shapes_and_dtypes_of_a_batch() -> None:

@@ -241,6 +241,35 @@ class Panel:
         fields.update(changes)
         return Panel(**fields)
 
+    def to_state(self) -> dict[str, Any]:
+        """The panel as plain data: numeric arrays, lists and strings (for a model file)."""
+        return {
+            "values": self.values,
+            "observed": self.observed,
+            "offsets": self.offsets,
+            "covariates": self.covariates,
+            "ids": self.ids.tolist(),
+            "starts": index_state(self.starts),
+            "freq": self.freq,
+            "covariate_names": list(self.covariate_names),
+            "future_covariates": list(self.future_covariates),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Panel:
+        """The panel :meth:`to_state` described."""
+        return cls(
+            values=np.asarray(state["values"]),
+            observed=np.asarray(state["observed"]),
+            offsets=np.asarray(state["offsets"]),
+            ids=np.asarray(state["ids"], dtype=object),
+            starts=index_from_state(state["starts"]),
+            freq=state["freq"],
+            covariates=np.asarray(state["covariates"]),
+            covariate_names=tuple(state["covariate_names"]),
+            future_covariates=tuple(state["future_covariates"]),
+        )
+
     def select(self, series: np.ndarray | list[int]) -> Panel:
         """The panel restricted to the series at the given positions, in that order."""
         idx = np.asarray(series, dtype=np.int64)
@@ -253,6 +282,22 @@ class Panel:
             offsets=np.concatenate([[0], np.cumsum(lengths)]),
             ids=self.ids[idx],
             starts=self.starts[idx],
+        )
+
+    def span(self, series: np.ndarray, start: np.ndarray, end: np.ndarray) -> Panel:
+        """Points ``[start[i], end[i])`` of the series at position ``series[i]``, as a new
+        Panel (a backtest's history before a cutoff)."""
+        sub = self.select(series)
+        offsets = sub.offsets[:-1]
+        count = np.asarray(end) - np.asarray(start)
+        # rows offsets[i] + start[i] .. offsets[i] + end[i] - 1 of each series, in one array
+        keep = np.repeat(offsets + start - np.cumsum(count) + count, count) + np.arange(count.sum())
+        return sub.replace(
+            values=sub.values[keep],
+            observed=sub.observed[keep],
+            covariates=sub.covariates[keep],
+            offsets=np.concatenate([[0], np.cumsum(count)]),
+            starts=sub.times()[offsets + start],
         )
 
     def drop_last(self, n: int | np.ndarray) -> Panel:
@@ -699,3 +744,19 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def _last_observed(row: np.ndarray) -> int:
     hits = np.flatnonzero(~np.isnan(row))
     return int(hits[-1]) if len(hits) else -1
+
+
+def index_state(index: pd.Index) -> dict[str, Any]:
+    """Time stamps as plain data: int64 nanoseconds and the time zone, or the integers."""
+    if isinstance(index, pd.DatetimeIndex):
+        tz = None if index.tz is None else str(index.tz)
+        return {"kind": "datetime", "tz": tz, "ns": index.as_unit("ns").asi8.copy()}
+    return {"kind": "int", "values": index.to_numpy(dtype=np.int64)}
+
+
+def index_from_state(state: dict[str, Any]) -> pd.Index:
+    """The index :func:`index_state` described."""
+    if state["kind"] == "int":
+        return pd.Index(np.asarray(state["values"], dtype=np.int64))
+    index = pd.DatetimeIndex(np.asarray(state["ns"], dtype=np.int64).view("datetime64[ns]"))
+    return index.tz_localize("UTC").tz_convert(state["tz"]) if state["tz"] else index

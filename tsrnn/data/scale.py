@@ -1,14 +1,12 @@
-"""Putting series on a common scale: a per-series :class:`Scaler` and per-window normalization.
+"""Putting series on a common scale: a per-series :class:`Scaler`.
 
 A global model sees many series at once; scaling each by its own location and spread lets one
-set of weights serve series of very different sizes. Two levels are offered:
+set of weights serve series of very different sizes. :class:`Scaler` learns one
+``(loc, scale)`` per series from a panel's training span and maps whole panels (and forecast
+arrays) to and from that scale. ``WINDOW_METHODS`` names the per-window normalizations the
+neural models apply on the fly (in :mod:`tsrnn.models.neural`).
 
-- :class:`Scaler` learns one ``(loc, scale)`` per series from a panel's training span and maps
-  whole panels (and forecast arrays) to and from that scale;
-- :func:`normalize_windows` / :func:`denormalize` scale each input window of a batch by its own
-  observed points, on torch tensors, for models that normalize on the fly.
-
-Both follow one rule for degenerate data, so nothing downstream meets ``NaN`` or ``inf``: a
+It follows one rule for degenerate data, so nothing downstream meets ``NaN`` or ``inf``: a
 spread that is zero, not finite or negligible next to the location (below ``1e-6 * |loc|`` or
 ``1e-12``: a constant span, a single observed value, an IQR of zero) is replaced by ``|loc|``,
 and by 1 where that is negligible too. A constant series thus maps to 0 (or to itself when it is
@@ -17,8 +15,6 @@ and by 1 where that is negligible too. A constant series thus maps to 0 (or to i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -26,9 +22,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.panel import Panel
 from tsrnn.errors import DataError
-
-if TYPE_CHECKING:
-    import torch
 
 METHODS = ("standard", "minmax", "robust", "meanabs", "none")
 WINDOW_METHODS = ("standard", "meanabs")
@@ -263,82 +256,3 @@ def _safe_scale(loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(scale) | (scale <= np.maximum(_REL_TOL * size, _ABS_TOL))
     fallback = np.where(size > _ABS_TOL, size, 1.0)
     return np.where(bad, fallback, scale)
-
-
-# ---------------------------------------------------------------------- windows, on torch
-def normalize_windows(
-    x: torch.Tensor, mask: torch.Tensor, method: str = "standard"
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Scale each window of a batch by the statistics of its own observed points.
-
-    Parameters
-    ----------
-    x : Tensor, shape (B, L)
-        Window values; whatever sits at unobserved positions (``NaN``, an imputed value) is
-        ignored.
-    mask : Tensor, shape (B, L)
-        True (or nonzero) where observed.
-    method : {"standard", "meanabs"}, default "standard"
-        ``"standard"``: mean and standard deviation; ``"meanabs"``: 0 and mean absolute value.
-
-    Returns
-    -------
-    x_norm : Tensor, shape (B, L)
-        ``(x - loc) / scale`` at observed positions, 0 elsewhere.
-    loc, scale : Tensor, shape (B, 1)
-        Finite, ``scale > 0``: a window with no observed point gets (0, 1), a constant or
-        single-point window falls back as the module notes say.
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.tensor([[1.0, 3.0, float("nan")], [5.0, 5.0, 5.0]])
-    >>> mask = torch.tensor([[True, True, False], [True, True, True]])
-    >>> x_norm, loc, scale = normalize_windows(x, mask)
-    >>> x_norm.tolist(), loc.flatten().tolist(), scale.flatten().tolist()
-    ([[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0]], [2.0, 5.0], [1.0, 5.0])
-    >>> denormalize(torch.tensor([[0.5], [1.0]]), loc, scale).tolist()
-    [[2.5], [10.0]]
-    """
-    import torch
-
-    if method not in WINDOW_METHODS:
-        raise ValueError(f"normalize_windows: method={method!r}; choose one of {WINDOW_METHODS}")
-    if x.dim() != 2 or mask.shape != x.shape:
-        raise ValueError(
-            f"normalize_windows: x {tuple(x.shape)} and mask {tuple(mask.shape)} must both be "
-            "(B, L)"
-        )
-    mask = mask.bool()
-    zero = torch.zeros((), dtype=x.dtype, device=x.device)
-    clean = torch.where(mask, x, zero)  # NaN at unobserved points must not reach any sum
-    count = mask.sum(dim=1, keepdim=True).to(x.dtype)  # (B, 1)
-    denom = count.clamp(min=1)
-    if method == "meanabs":
-        loc = torch.zeros_like(count)
-        scale = clean.abs().sum(dim=1, keepdim=True) / denom
-    else:
-        # Shifting by the first observed value makes a constant window's spread exactly 0,
-        # where float32 sums of the raw values would leave rounding noise.
-        first = torch.gather(clean, 1, mask.to(torch.uint8).argmax(dim=1, keepdim=True))
-        shifted = torch.where(mask, clean - first, zero)
-        mean = shifted.sum(dim=1, keepdim=True) / denom
-        var = (torch.where(mask, shifted - mean, zero) ** 2).sum(dim=1, keepdim=True) / denom
-        loc = first + mean
-        scale = var.sqrt()
-    size = loc.abs()
-    bad = ~torch.isfinite(scale) | (scale <= torch.clamp(_REL_TOL * size, min=_ABS_TOL))
-    fallback = torch.where(size > _ABS_TOL, size, torch.ones_like(size))
-    scale = torch.where(bad, fallback, scale)
-    x_norm = torch.where(mask, (clean - loc) / scale, zero)
-    return x_norm, loc, scale
-
-
-def denormalize(y: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """Invert :func:`normalize_windows` on outputs of shape (B, H) or (B, H, Q).
-
-    ``loc`` and ``scale`` are the (B, 1) tensors it returned; they broadcast over every axis of
-    ``y`` after the first.
-    """
-    shape = (y.shape[0],) + (1,) * (y.dim() - 1)
-    return y * scale.reshape(shape) + loc.reshape(shape)

@@ -8,9 +8,9 @@ so that each window is one contiguous block of rows. A batch is then a handful o
 preallocated tensors: no per-window Python, no copy of all windows, and memory that depends on
 the number of points, never on the number of windows drawn.
 
-Origins are kept as compact ``int32`` positions per series (:class:`Origins`); a
-:class:`WindowSampler` draws batches of them (epochs without replacement, or weighted draws),
-and :func:`window_loader` wraps both in a ``torch.utils.data.DataLoader`` for users who want one.
+Origins are kept as compact ``int32`` positions per series (:class:`Origins`);
+:meth:`Windows.batches` walks them in order, one reused batch at a time (evaluation, forecasts),
+and training draws its shuffled batches with :func:`tsrnn.models.inputs.train_batches`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
 
 from tsrnn.data.features import (
     calendar_features,
@@ -170,7 +169,7 @@ class Windows:
     >>> windows.feature_names
     ('value', 'observed', 'time_since_observed', 'month_of_year_sin', 'month_of_year_cos')
     >>> origins = windows.origins(stride=12)  # one origin a year, the last at the data's end
-    >>> batch = next(windows.batches(origins, batch_size=8, shuffle=True, seed=0))
+    >>> batch = next(windows.batches(origins, batch_size=8))
     >>> tuple(batch.x.shape), tuple(batch.x_future.shape), tuple(batch.y.shape)
     ((8, 24, 5), (8, 12, 2), (8, 12))
 
@@ -497,33 +496,20 @@ class Windows:
             torch.index_select(self._f_view, 0, frows, out=x_future.view(b, -1))  # (B, H*Ff)
         return Batch(x, x_future, y, y_mask, s, o)
 
-    def batches(
-        self,
-        origins: Origins,
-        batch_size: int = 1024,
-        *,
-        shuffle: bool = False,
-        weights: str | np.ndarray | None = None,
-        num_samples: int | None = None,
-        drop_last: bool = False,
-        seed: int | None = None,
-    ) -> Iterator[Batch]:
-        """Batches over ``origins``, drawn by a :class:`WindowSampler` with these arguments.
+    def batches(self, origins: Origins, batch_size: int = 1024) -> Iterator[Batch]:
+        """Every origin once, in order, ``batch_size`` windows a batch (the last one shorter).
 
         The output tensors are allocated once and reused: each batch is overwritten by the
-        next, so ``clone()`` what must outlive an iteration step.
+        next, so ``clone()`` what must outlive an iteration step. No origins, no batch.
         """
-        sampler = WindowSampler(
-            origins,
-            batch_size,
-            shuffle=shuffle,
-            weights=weights,
-            num_samples=num_samples,
-            drop_last=drop_last,
-            seed=seed,
-        )
-        out = self.allocate(batch_size)
-        for index in sampler:
+        if batch_size < 1:
+            raise ValueError(f"batches: batch_size must be >= 1, got {batch_size}")
+        n = len(origins)
+        if n == 0:
+            return
+        out = self.allocate(min(batch_size, n))
+        for lo in range(0, n, batch_size):
+            index = np.arange(lo, min(lo + batch_size, n), dtype=np.int64)
             yield self._gather(*origins.take(index), out)
 
 
@@ -544,170 +530,3 @@ def _spans(lo: int, hi: int, first: int, end: np.ndarray) -> tuple[np.ndarray, n
     series = np.repeat(np.arange(lo, hi, dtype=np.int64), count)
     pos = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     return series, pos + first
-
-
-class WindowSampler:
-    """Batches of indices into an :class:`Origins`, for :meth:`Windows.batches` or a DataLoader.
-
-    Without ``weights``: each origin once per epoch, in order or shuffled. With ``weights``:
-    ``num_samples`` draws per epoch (default: one per origin), with replacement, drawn batch by
-    batch so memory stays ``O(batch_size)``: ``"series"`` makes every series with an origin
-    equally likely (then an origin uniformly within it); an array of shape ``(n_series,)``
-    weighs series, one of shape ``(len(origins),)`` weighs origins. A seed makes the sequence
-    repeat exactly; each new iteration (epoch) continues the same random stream. Indices within
-    a batch come sorted: their order means nothing to a gradient step, and sorted they make the
-    gather (and the series look-up) walk memory forward.
-
-    Examples
-    --------
-    >>> origins = Origins.from_arrays([0, 0, 1], [1, 2, 1], n_series=2)
-    >>> [b.tolist() for b in WindowSampler(origins, batch_size=2)]
-    [[0, 1], [2]]
-    """
-
-    def __init__(
-        self,
-        origins: Origins,
-        batch_size: int,
-        *,
-        shuffle: bool = False,
-        weights: str | np.ndarray | None = None,
-        num_samples: int | None = None,
-        drop_last: bool = False,
-        seed: int | None = None,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"WindowSampler: batch_size must be >= 1, got {batch_size}")
-        if len(origins) == 0:
-            raise ValueError("WindowSampler: no origins to sample (check the origin filters)")
-        self.origins = origins
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.rng = np.random.default_rng(seed)
-        self.num_samples = len(origins) if num_samples is None else int(num_samples)
-        self._series_cdf = self._origin_cdf = None
-        if weights is None:
-            return
-        counts = origins.counts
-        if isinstance(weights, str):
-            if weights != "series":
-                raise ValueError(
-                    f"WindowSampler: weights must be 'series' or an array, got {weights!r}"
-                )
-            weights = np.ones(len(counts))
-        weights = np.asarray(weights, dtype=np.float64)
-        if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-            raise ValueError("WindowSampler: weights must be finite and non-negative")
-        if weights.shape == counts.shape:
-            cdf = np.cumsum(np.where(counts > 0, weights, 0.0))
-            self._series_cdf = cdf
-        elif weights.shape == (len(origins),):
-            cdf = np.cumsum(weights)
-            self._origin_cdf = cdf
-        else:
-            raise ValueError(
-                f"WindowSampler: weights need shape ({len(counts)},) per series or "
-                f"({len(origins)},) per origin, got {weights.shape}"
-            )
-        if cdf[-1] <= 0:
-            raise ValueError("WindowSampler: weights put no mass on any origin")
-
-    def __len__(self) -> int:
-        n, b = self.num_samples, self.batch_size
-        return n // b if self.drop_last else -(-n // b)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        n, b = self.num_samples, self.batch_size
-        if self._series_cdf is None and self._origin_cdf is None:
-            if self.shuffle:
-                # torch's randperm is about twice as fast as numpy's shuffle at 10M origins;
-                # seeding it from our stream keeps one seed for everything.
-                seed = int(self.rng.integers(2**63))
-                generator = torch.Generator().manual_seed(seed)
-                dtype = torch.int32 if n < 2**31 else torch.int64
-                order = torch.randperm(n, generator=generator, dtype=dtype).numpy()
-            else:
-                order = np.arange(n, dtype=np.int64)
-            for i in range(len(self)):
-                yield np.sort(order[i * b : (i + 1) * b]).astype(np.int64)
-            return
-        for i in range(len(self)):
-            yield np.sort(self._draw(min(b, n - i * b)))
-
-    def _draw(self, k: int) -> np.ndarray:
-        if self._origin_cdf is not None:
-            cdf = self._origin_cdf
-            return np.searchsorted(cdf, self.rng.random(k) * cdf[-1], side="right")
-        cdf, bounds = self._series_cdf, self.origins.bounds
-        series = np.searchsorted(cdf, self.rng.random(k) * cdf[-1], side="right")
-        within = (self.rng.random(k) * (bounds[series + 1] - bounds[series])).astype(np.int64)
-        return bounds[series] + within
-
-
-# ---------------------------------------------------------------------- torch adapter
-class WindowDataset(Dataset):
-    """Map-style dataset over origins; with a :class:`WindowSampler` as ``batch_sampler`` a
-    ``DataLoader`` fetches each batch in one gather (``__getitems__``).
-
-    Each batch gets fresh tensors (a loader may hand them to worker queues), so this path
-    allocates where :meth:`Windows.batches` reuses; ``dataset[i]`` is a one-window batch.
-    """
-
-    def __init__(self, windows: Windows, origins: Origins) -> None:
-        self.windows = windows
-        self.origins = origins
-
-    def __len__(self) -> int:
-        return len(self.origins)
-
-    def __getitem__(self, index: int) -> Batch:
-        return self.__getitems__([index])
-
-    def __getitems__(self, indices: list[int] | np.ndarray) -> Batch:
-        series, pos = self.origins.take(np.asarray(indices, dtype=np.int64))
-        return self.windows._gather(series, pos, self.windows.allocate(len(series)))
-
-
-def _as_is(batch: Batch) -> Batch:
-    return batch
-
-
-def window_loader(
-    windows: Windows,
-    origins: Origins,
-    batch_size: int = 1024,
-    *,
-    shuffle: bool = False,
-    weights: str | np.ndarray | None = None,
-    num_samples: int | None = None,
-    drop_last: bool = False,
-    seed: int | None = None,
-    num_workers: int = 0,
-) -> DataLoader:
-    """A ``torch.utils.data.DataLoader`` yielding :class:`Batch` es, same order as
-    :meth:`Windows.batches` with the same arguments and seed.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> windows = Windows(Panel.from_arrays([np.arange(20.0)]), input_size=4, horizon=2)
-    >>> loader = window_loader(windows, windows.origins(), batch_size=8, shuffle=True, seed=0)
-    >>> [tuple(b.y.shape) for b in loader]
-    [(8, 2), (8, 2), (2, 2)]
-    """
-    sampler = WindowSampler(
-        origins,
-        batch_size,
-        shuffle=shuffle,
-        weights=weights,
-        num_samples=num_samples,
-        drop_last=drop_last,
-        seed=seed,
-    )
-    return DataLoader(
-        WindowDataset(windows, origins),
-        batch_sampler=sampler,
-        collate_fn=_as_is,
-        num_workers=num_workers,
-    )

@@ -23,8 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from sklearn.base import clone
 
 from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel
 from tsrnn.errors import DataError
+from tsrnn.files import atomic_folder
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,9 @@ class BacktestResult:
         the in-sample scale of the scaled metrics, free of any later data.
     config : dict
         The backtest's arguments.
+    model_info : dict of str to dict
+        Per model: ``class``, ``baseline`` (a statistical baseline, by the model registry) and
+        ``params`` (its ``get_params()``, as plain data).
     """
 
     forecasts: pd.DataFrame
@@ -83,6 +85,23 @@ class BacktestResult:
         default_factory=lambda: pd.DataFrame(columns=["model", "window", ID, "fallback", "reason"])
     )
     histories: dict = field(default_factory=dict)
+    model_info: dict = field(default_factory=dict)
+
+    @property
+    def baselines(self) -> list[str]:
+        """The models that are statistical baselines (the registry says which; a saved result
+        without that record: the models named as a registered baseline class)."""
+        from tsrnn.models import entry
+
+        def baseline(name: str) -> bool:
+            if name in self.model_info:
+                return bool(self.model_info[name]["baseline"])
+            try:
+                return bool(entry(name).baseline)
+            except DataError:
+                return False
+
+        return [m for m in self.models if baseline(m)]
 
     @property
     def season(self) -> int:
@@ -121,8 +140,7 @@ class BacktestResult:
         """Write the result to the folder ``path`` (replaced whole, atomically): ``forecasts``,
         ``train``, ``skipped`` and ``timings`` as CSV, the rest in ``result.json``."""
         target = Path(path)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent or "."))
-        try:
+        with atomic_folder(target) as tmp:
             for name in _TABLES:
                 getattr(self, name).to_csv(tmp / f"{name}.csv", index=False)
             meta = {
@@ -132,16 +150,9 @@ class BacktestResult:
                 "horizon": self.horizon,
                 "config": {k: v if k != "freq" else str(v) for k, v in self.config.items()},
                 "time": _time_kind(self.forecasts[TIME]),
+                "model_info": self.model_info,
             }
             (tmp / "result.json").write_text(json.dumps(meta, indent=2, default=str))
-            os.chmod(tmp, 0o755)
-            old = target.with_name(f".{target.name}.old")
-            if target.exists():
-                os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         return target
 
     @classmethod
@@ -161,7 +172,13 @@ class BacktestResult:
         config = dict(meta["config"])
         if isinstance(config.get("freq"), str) and config["freq"].lstrip("-").isdigit():
             config["freq"] = int(config["freq"])
-        return cls(models=meta["models"], horizon=meta["horizon"], config=config, **tables)
+        return cls(
+            models=meta["models"],
+            horizon=meta["horizon"],
+            config=config,
+            model_info=meta.get("model_info", {}),
+            **tables,
+        )
 
     def leaderboard(
         self, metric: str = "mase", reference: str | None = None, season: int | None = None
@@ -312,7 +329,7 @@ def backtest(
                 continue
             k_fit = block[0]
             series = np.flatnonzero(usable[k_fit])
-            history = _span(panel, series, starts[k_fit, series], ends[k_fit, series])
+            history = panel.span(series, starts[k_fit, series], ends[k_fit, series])
             t0 = time.perf_counter()
             if fitted is not None and warm_start is not None:
                 # Fine-tune the previous weights for a few steps instead of starting over.
@@ -362,6 +379,7 @@ def backtest(
         config=config,
         fallbacks=_fallback_frame(fallbacks),
         histories=histories,
+        model_info={name: _model_info(model) for name, model in named.items()},
     )
 
 
@@ -394,32 +412,46 @@ def _block_forecasts(
     quantiles: Sequence[float] | None,
 ) -> list[tuple[int, pd.DataFrame, pd.DataFrame | None]]:
     """``(window, forecast, fallbacks)`` of one fitted model for the windows ``block`` (the
-    first is its fit window).
-
-    A model with ``predict_windows`` does them all in one batched pass; another forecasts its
-    fit window with ``predict`` and each later one from that window's history (``y=``).
-    """
-    if len(block) > 1 and hasattr(fitted, "predict_windows") and fitted.impute != "kalman":
-        block_ends = np.where(usable[block], ends[block], 0)
-        frame = fitted.predict_windows(panel, block_ends, h, quantiles=quantiles)
-        frame["window"] = np.asarray(block)[frame["window"].to_numpy()]
-        return [(k, part.drop(columns="window"), None) for k, part in frame.groupby("window")]
-    out = [(block[0], fitted.predict(h, quantiles=quantiles), _fallbacks_of(fitted))]
-    for k in block[1:]:
-        series = np.flatnonzero(usable[k])
-        history = _span(panel, series, starts[k, series], ends[k, series])
-        if getattr(fitted, "is_global", False):  # forecasts any history it is given
-            out.append((k, fitted.predict(h, quantiles=quantiles, y=history), None))
-        else:  # the fitted parameters, run on over the longer history
-            moved = fitted.update(history)
-            out.append((k, moved.predict(h, quantiles=quantiles), _fallbacks_of(moved)))
+    first is its fit window): one call of the model's ``predict_windows``."""
+    block_ends = np.where(usable[block], ends[block], 0)
+    frame = fitted.predict_windows(panel, block_ends, h, quantiles=quantiles, starts=starts[block])
+    fell = frame.attrs.get("fallbacks")
+    frame["window"] = np.asarray(block)[frame["window"].to_numpy()]
+    out = []
+    for k, part in frame.groupby("window"):
+        fallbacks = None
+        if fell is not None:
+            mine = fell[np.asarray(block)[fell["window"].to_numpy()] == k]
+            fallbacks = mine[[ID, "fallback", "reason"]]
+        out.append((int(k), part.drop(columns="window").reset_index(drop=True), fallbacks))
     return out
 
 
-def _fallbacks_of(fitted: Any) -> pd.DataFrame | None:
-    """The series a fitted model fell back on (for models that keep ``fallbacks_``)."""
-    fell = getattr(fitted, "fallbacks_", None)
-    return None if fell is None else fell[[ID, "fallback", "reason"]]
+def _model_info(model: Any) -> dict[str, Any]:
+    from tsrnn.models import is_baseline
+    from tsrnn.models.base import to_state
+
+    params = {k: v for k, v in model.get_params(deep=False).items() if k != "callback"}
+    plain = {}
+    for key, value in params.items():
+        try:
+            plain[key] = _json_ready(to_state(value, key))
+        except TypeError:  # an estimator inside a wrapper: its class and parameters
+            plain[key] = {"class": type(value).__name__, "params": _model_info(value)["params"]}
+    return {"class": type(model).__name__, "baseline": is_baseline(model), "params": plain}
+
+
+def _json_ready(value: Any) -> Any:
+    """Plain data with tuples and arrays as lists (a manifest is read by people)."""
+    if isinstance(value, dict):
+        if "__tuple__" in value:
+            return [_json_ready(v) for v in value["__tuple__"]]
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
 
 
 def _fallback_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -469,23 +501,6 @@ def _rename(column: str, model: str, name: str) -> str:
     if column.startswith(f"{model}-q") or column.startswith(f"{model}:"):
         return name + column[len(model) :]
     return column
-
-
-def _span(panel: Panel, series: np.ndarray, start: np.ndarray, end: np.ndarray) -> Panel:
-    """Points ``[start[i], end[i])`` of series ``series[i]``, as a new Panel."""
-    sub = panel.select(series)
-    offsets = sub.offsets[:-1]
-    count = end - start
-    # rows offsets[i] + start[i] .. offsets[i] + end[i] - 1 of each series, in one array
-    keep = np.repeat(offsets + start - np.cumsum(count) + count, count) + np.arange(count.sum())
-    times = sub.times()
-    return sub.replace(
-        values=sub.values[keep],
-        observed=sub.observed[keep],
-        covariates=sub.covariates[keep],
-        offsets=np.concatenate([[0], np.cumsum(end - start)]),
-        starts=times[offsets + start],
-    )
 
 
 def _skipped(panel: Panel, usable: np.ndarray, ends: np.ndarray, min_train: int) -> pd.DataFrame:
@@ -540,5 +555,5 @@ def _first_history(
     first = np.argmax(usable, axis=0)  # window index of each series' first usable window
     take = usable.any(axis=0)
     series = np.flatnonzero(take)
-    history = _span(panel, series, starts[first[series], series], ends[first[series], series])
+    history = panel.span(series, starts[first[series], series], ends[first[series], series])
     return history.to_long(observed_only=True)[[ID, TIME, TARGET]]

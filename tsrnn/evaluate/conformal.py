@@ -152,6 +152,12 @@ class ConformalForecaster(Forecaster):
             _conformal_quantile(scores, coverage, self.name)  # raises if too few scores
         self.model_ = clone(self.model).fit(y, X)
         self.scores_, self.scale_, self.calibration_ = scores, scale, result
+        # what the fit template records, for predict_windows (the fitted series and their ends)
+        self.ids_, self.lengths_, self.index_ = (
+            self.model_.ids_,
+            self.model_.lengths_,
+            self.model_.index_,
+        )
         return self
 
     def predict(

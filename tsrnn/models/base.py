@@ -15,6 +15,7 @@ statsmodels warnings captured and summarized instead of sprayed on the terminal.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -119,6 +120,118 @@ class Forecaster(BaseEstimator):
         check_is_fitted(self)
         return clone(self).fit(y)
 
+    def predict_windows(
+        self,
+        y: Any,
+        ends: np.ndarray,
+        h: int,
+        quantiles: Sequence[float] | None = None,
+        starts: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Forecasts from many cutoffs of every series with the fitted parameters (a backtest
+        between refits).
+
+        Parameters
+        ----------
+        y
+            The series (any input ``fit`` accepts), observed past the cutoffs.
+        ends : int array, shape (n_windows, n_series)
+            ``ends[k, s]``: the points of series ``s`` (in ``y``'s order) before the cutoff of
+            window ``k``; below 1 for none. Each needs ``ends + h <= length``.
+        h : int
+            Steps per window.
+        quantiles : sequence of float, optional
+        starts : int array like ``ends``, optional
+            Where each window's history starts (default 0: all of it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``unique_id``, ``window``, ``ds`` and the columns of :meth:`predict`. Series that
+            fell back to a naive method are listed in ``frame.attrs["fallbacks"]``
+            (``window``, ``unique_id``, ``fallback``, ``reason``) by models that fall back.
+
+        Notes
+        -----
+        Here: a loop, each window forecast by :meth:`update` on its history (the window a
+        model was fitted on by :meth:`predict` itself). A model that can do better (one
+        batched pass) overrides it.
+        """
+        check_is_fitted(self)
+        panel = self._as_panel(y, None)
+        ends = np.asarray(ends, dtype=np.int64)
+        starts = np.zeros_like(ends) if starts is None else np.asarray(starts, dtype=np.int64)
+        if ends.ndim != 2 or ends.shape[1] != panel.n_series or starts.shape != ends.shape:
+            raise ValueError(
+                f"{self.name}: ends (and starts) must have shape (n_windows, {panel.n_series}), "
+                f"got {ends.shape}"
+            )
+        frames, fell = [], []
+        for k in range(len(ends)):
+            series = np.flatnonzero(ends[k] >= 1)
+            if not len(series):
+                continue
+            history = panel.span(series, starts[k, series], ends[k, series])
+            model = self if self._fitted_on(history) else self.update(history)
+            frame = model.predict(h, quantiles=quantiles)
+            frame.insert(1, "window", k)
+            frames.append(frame)
+            fallbacks = getattr(model, "fallbacks_", None)
+            if fallbacks is not None and len(fallbacks):
+                fell.append(fallbacks[[ID, "fallback", "reason"]].assign(window=k))
+        columns = [ID, "window", TIME]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        if fell:
+            out.attrs["fallbacks"] = pd.concat(fell, ignore_index=True)
+        return out
+
+    def _fitted_on(self, panel: Panel) -> bool:
+        """Whether ``panel`` is the data this model was fitted on (same series, same ends)."""
+        return (
+            np.array_equal(self.ids_.astype(str), panel.ids.astype(str))
+            and np.array_equal(self.lengths_, panel.lengths)
+            and self.index_.starts.equals(last_points(panel).starts)
+        )
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> dict[str, Any]:
+        """The fitted state as plain data: dicts with str keys, lists, numbers, strings, None
+        and numeric numpy arrays (what :func:`tsrnn.models.persistence.save_model` writes).
+
+        Here: every fitted attribute (a name ending in ``_``), encoded by :func:`to_state`.
+        A model holding something else (a network, a library's result objects) overrides it.
+        """
+        check_is_fitted(self)
+        return {key: to_state(value, key) for key, value in self._fitted().items()}
+
+    def set_state(self, state: dict[str, Any]) -> Forecaster:
+        """Restore what :meth:`get_state` gave; returns the fitted model."""
+        for key, value in state.items():
+            setattr(self, key, from_state(value))
+        return self
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to one file, atomically; read it back with :func:`tsrnn.load`.
+
+        The file holds the parameters and :meth:`get_state`: tensors and JSON, no pickled code.
+        """
+        from tsrnn.models.persistence import save_model
+
+        params = self.get_params()
+        if params.get("callback") is not None:
+            log.info(
+                "save: the progress callback is not saved (it is code); loaded models have none"
+            )
+            params["callback"] = None
+        save_model(path, type(self).__name__, to_state(params), self.get_state())
+
+    def to(self, device: str) -> Forecaster:
+        """Run on ``device`` from now on (models without a network: nothing to move)."""
+        return self
+
+    def _fitted(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
     # ------------------------------------------------------------------ what a model writes
     def _as_panel(self, y: Any, X: Any) -> Panel:
         """The Panel ``fit`` learns from (a model reading covariates overrides this)."""
@@ -177,6 +290,51 @@ def points_at(ids: np.ndarray, times: pd.Index, freq: Any) -> Panel:
         starts=times,
         freq=freq,
     )
+
+
+# ---------------------------------------------------------------------- state as plain data
+def to_state(value: Any, name: str = "value") -> Any:
+    """``value`` as plain data for a model file: numbers, strings, None, numeric arrays, lists
+    and str-keyed dicts pass; tuples, panels, indexes, frames and object arrays are tagged
+    (``{"__tuple__": ...}``) so that :func:`from_state` gives them back. Anything else raises
+    ``TypeError`` naming ``name``."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            return value
+        return {"__objects__": [to_state(v, name) for v in value.tolist()]}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_state(v, name) for v in value]}
+    if isinstance(value, list):
+        return [to_state(v, name) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: to_state(v, f"{name}.{k}") for k, v in value.items()}
+    if isinstance(value, Panel):
+        return {"__panel__": to_state(value.to_state(), name)}
+    if isinstance(value, pd.DataFrame):
+        columns = {str(c): to_state(value[c].to_numpy(), name) for c in value.columns}
+        return {"__frame__": columns}
+    raise TypeError(f"{name}: a {type(value).__name__} cannot be saved as plain data")
+
+
+def from_state(value: Any) -> Any:
+    """The value :func:`to_state` encoded."""
+    if isinstance(value, list):
+        return [from_state(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__tuple__" in value:
+        return tuple(from_state(v) for v in value["__tuple__"])
+    if "__objects__" in value:
+        return np.asarray(from_state(value["__objects__"]), dtype=object)
+    if "__panel__" in value:
+        return Panel.from_state(from_state(value["__panel__"]))
+    if "__frame__" in value:
+        return pd.DataFrame({c: from_state(v) for c, v in value["__frame__"].items()})
+    return {k: from_state(v) for k, v in value.items()}
 
 
 # ---------------------------------------------------------------------- one model per series
@@ -305,6 +463,14 @@ class LocalForecaster(Forecaster):
         new.index_ = last_points(panel)
         new._record_fallbacks()
         return new
+
+    def get_state(self) -> dict[str, Any]:
+        """Not available: each series' fit is a statsmodels object, which a model file
+        (tensors and JSON, never pickled code) cannot hold."""
+        raise TypeError(
+            f"{self.name} keeps a statsmodels fit per series, which a tsrnn model file (tensors "
+            "and JSON, no pickled code) cannot hold; refit it on the data instead"
+        )
 
     # ------------------------------------------------------------------ subclass hooks
     def _fit_series(self, y: np.ndarray) -> Any:  # pragma: no cover - abstract

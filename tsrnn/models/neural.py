@@ -1,34 +1,39 @@
 """RNN, LSTM and GRU forecasters: one global network over many series, with gaps.
 
-:class:`NeuralForecaster` turns the data layer and :mod:`tsrnn.models.nets` into an estimator:
+:class:`NeuralForecaster` composes the parts of the model layer into an estimator:
 
-1. ``fit`` holds out the last ``val_size`` steps of every series for early stopping (a split in
-   time, never shuffled into training), then fits everything else on the span before it only:
-   a causal imputer for the inputs, a per-series scaler for each target, a standardization of
-   each covariate.
-2. :class:`~tsrnn.data.windows.Windows` lays the scaled panel out for gathering; every window
+1. :mod:`~tsrnn.models.neural_params` checks the parameters and resolves them, against the
+   data, into a :class:`~tsrnn.models.neural_params.Plan`, the network's shape and the
+   training configuration.
+2. ``fit`` holds out the last ``val_size`` steps of every series for early stopping (a split in
+   time, never shuffled into training). A :class:`~tsrnn.models.preprocess.Preprocessor`
+   fitted on the span before it imputes the inputs causally, scales each target per series
+   and standardizes the covariates.
+3. :class:`~tsrnn.data.windows.Windows` lays the scaled panel out for gathering; every window
    whose input is observed enough (``min_observed``) and whose targets hold an observation is a
    training example. Targets never observed are masked out of the loss (zero gradient); inputs
    carry the observed flag and the time since the last observation, so the network sees the
-   gaps instead of guessing them away.
-3. :func:`~tsrnn.models.training.train` runs AdamW with a schedule, validation, early stopping
+   gaps instead of guessing them away. :class:`~tsrnn.models.preprocess.WindowNorm` normalizes
+   each window by its own values.
+4. :func:`~tsrnn.models.training.train` runs AdamW with a schedule, validation, early stopping
    and the best weights restored.
-4. ``predict`` gathers one forecast window per series (the last ``input_size`` steps, padded on
-   the left for short series) and runs the network in one batched pass.
+5. ``predict`` gathers one forecast window per series from the preprocessor's stored tail of
+   each series, and a :class:`~tsrnn.models.decode.Decoder` turns the network's outputs into
+   point forecasts and quantiles.
 
-Forecasts for the fitted series come from a stored tail of each series (twice the input
-window), so a saved model predicts without its training data. ``predict(y=...)`` forecasts any
-series from the history given, including series the network never saw.
+A saved model therefore predicts without its training data. ``predict(y=...)`` forecasts any
+series from the history given, including series the network never saw; ``predict_windows``
+forecasts many cutoffs of every series in one batched pass (a backtest between refits).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -36,57 +41,31 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from tsrnn.data.impute import STRATEGIES, Imputer
-from tsrnn.data.panel import ID, TARGET, TIME, Panel
-from tsrnn.data.scale import METHODS, WINDOW_METHODS, Scaler
-from tsrnn.data.windows import Batch, Origins, Windows
+from tsrnn.data.panel import ID, TIME, Panel
+from tsrnn.data.scale import Scaler
+from tsrnn.data.windows import Batch, Windows
 from tsrnn.errors import DataError
 from tsrnn.models import inputs
 from tsrnn.models.base import (
     Forecaster,
     check_quantiles,
     forecast_frame,
+    from_state,
     last_points,
     quantile_column,
+    to_state,
 )
-from tsrnn.models.losses import (
-    DISTRIBUTIONS,
-    LOSSES,
-    POINT,
-    compute_loss,
-    distribution,
-    distribution_quantiles,
-    n_params,
-    point_of,
-)
-from tsrnn.models.nets import CELLS, HEADS, NetConfig, RecurrentNet
-from tsrnn.models.training import PRECISIONS, SCHEDULES, Progress, TrainConfig, train
+from tsrnn.models.decode import Decoder, residual_std, series_scales
+from tsrnn.models.losses import POINT, compute_loss
+from tsrnn.models.nets import NetConfig, RecurrentNet
+from tsrnn.models.neural_params import Plan, check_names, net_config, resolve, train_config
+from tsrnn.models.preprocess import Preprocessor, WindowNorm
+from tsrnn.models.training import Progress, train
 
 log = logging.getLogger(__name__)
 
-_PREDICT_CHUNK = 4096  # forecast windows per pass: bounds memory, not the number of passes
-# Window normalization: with fewer observed points a window has no usable spread of its own,
-# and no window's scale goes below this fraction of its series' spread.
-_MIN_WINDOW_POINTS = 3
-_MIN_WINDOW_SCALE = 0.01
-# Point-loss intervals: fewer validation errors than this per step pool all steps' errors.
-_MIN_ERRORS = 30
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """The parameters after validation, resolved against the data (``plan_``)."""
-
-    horizon: int
-    input_size: int
-    val_size: int
-    quantiles: tuple[float, ...]  # levels the quantile head learns (0.5 always among them)
-    past: tuple[str, ...]  # past-observed covariates read as inputs (targets included)
-    future: tuple[str, ...]  # known-future covariates
-    targets: tuple[str, ...]  # extra target columns, forecast jointly with y
-    device: str
-    precision: str  # training: "fp32", "fp16" (autocast + loss scaling, CUDA) or "bf16"
-    seed: int
+_STATE_VERSION = 3  # of get_state's layout (1-2: model files before the state contract)
+_OWN_STATE = ("net_", "config_", "plan_", "preprocessor_")  # not plain data: encoded here
 
 
 class NeuralForecaster(Forecaster):
@@ -350,21 +329,32 @@ class NeuralForecaster(Forecaster):
         """Column name of the forecasts: ``"LSTM"``, ``"GRU"`` or ``"RNN"``."""
         return str(self.cell).upper()
 
-    # ------------------------------------------------------------------ input
+    def _params(self) -> dict[str, Any]:
+        """Every parameter, ``cell`` included (a class attribute of the presets)."""
+        return {**self.get_params(deep=False), "cell": self.cell}
+
+    # ------------------------------------------------------------------ fit
     def _as_panel(self, y: Any, X: Any, freq: Any = None) -> Panel:
         """A Panel with exactly the covariates asked for (past, future, extra targets)."""
-        for field in ("past_covariates", "future_covariates", "targets", "quantiles"):
-            value = getattr(self, field)
-            if isinstance(value, str):  # a str is a sequence: "x2" would mean ["x", "2"]
-                raise ValueError(f"{self.name}: {field}={value!r} must be a list: [{value!r}]")
+        check_names(self.name, self._params())
         past = tuple(self.past_covariates) + tuple(
             t for t in self.targets if t not in self.past_covariates
         )
         return inputs.read_panel(y, X, past, tuple(self.future_covariates), self.name, freq)
 
-    # ------------------------------------------------------------------ fit
+    def plan(self, y: Any, X: Any = None) -> Plan:
+        """The parameters checked and resolved against the data ``fit`` would get, without
+        fitting (what ``fit`` stores as ``plan_``); raises ``ValueError`` naming the fix."""
+        panel = self._as_panel(y, X)
+        return self._resolve(panel, self._season(panel))
+
+    def _resolve(self, panel: Panel, season: int) -> Plan:
+        past, future = panel.past_covariates, panel.future_covariates
+        return resolve(self.name, self._params(), season, past, future)
+
     def _fit(self, panel: Panel) -> None:
-        plan = self._plan(panel)
+        params = self._params()
+        plan = self.plan_ = self._resolve(panel, self.season_)
         H, L, V = plan.horizon, plan.input_size, plan.val_size
         lengths = panel.lengths
         # The training span of each series ends where its validation tail starts; a series
@@ -373,20 +363,12 @@ class NeuralForecaster(Forecaster):
         seen_before = inputs.observed_before(panel, np.maximum(train_end, 0))
         train_end = np.where((train_end >= 1) & (seen_before > 0), train_end, lengths)
 
-        filled = self._filled(panel, fit_on=panel.drop_last(lengths - train_end))
-        scalers = [Scaler(self.scaler).fit(panel, end=train_end)]
-        for name in plan.targets:
-            scalers.append(Scaler(self.scaler).fit(inputs.target_panel(panel, name), end=train_end))
-        cov_loc, cov_scale = inputs.covariate_stats(panel, train_end)
-        self.scalers_ = scalers
-        self.covariate_names_ = panel.covariate_names
-        self.covariate_loc_, self.covariate_scale_ = cov_loc, cov_scale
+        pre = self._preprocessor(plan).fit(panel, train_end)
+        filled = pre.impute_inputs(panel, fit_on=panel.drop_last(lengths - train_end))
         if self.loss == "negbin":
             inputs.check_counts(panel, plan.targets, self.name)
-
-        prepared = self._prepare(filled, scalers)
-        self.series_spread_ = inputs.series_spread(prepared, train_end, plan.targets)
-        windows = Windows(prepared, L, H, calendar=self.calendar, targets=plan.targets)
+        prepared = pre.prepare(panel, end=train_end, filled=filled)
+        windows = Windows(prepared.panel, L, H, calendar=self.calendar, targets=plan.targets)
         train_origins = windows.origins(end=train_end, min_observed=self.min_observed)
         val_origins = windows.origins(start=train_end) if V else inputs.no_origins(panel.n_series)
         if len(train_origins) == 0:
@@ -399,34 +381,18 @@ class NeuralForecaster(Forecaster):
         self.n_windows_ = {"train": len(train_origins), "val": len(val_origins)}
         self.feature_names_ = windows.feature_names
         self.future_names_ = windows.future_names
-
-        device = torch.device(plan.device)
-        n_q = len(plan.quantiles) if self.loss == "quantile" else 0
-        config = NetConfig(
-            cell=self.cell,
-            n_features=windows.n_features,
-            n_future=windows.n_future_features,
-            horizon=H,
-            n_targets=1 + len(plan.targets),
-            target_columns=(0, *(windows.feature_names.index(t) for t in plan.targets)),
-            observed_columns=(
-                1,
-                *(windows.feature_names.index(f"{t}_observed") for t in plan.targets),
-            ),
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            head=self.head,
-            loss=self.loss,
-            n_params=n_params(self.loss, n_q),
-            median_index=plan.quantiles.index(0.5) if n_q else 0,
-            n_series=panel.n_series if self.embedding_size else 0,
-            embedding_size=self.embedding_size,
-            seasons=self._naive_seasons() if self.naive_inputs and self.head == "direct" else (),
-            skip=self.naive_skip,
+        config = net_config(
+            params,
+            plan,
+            self.season_,
+            windows.feature_names,
+            windows.n_future_features,
+            panel.n_series,
         )
+        norm = self._norm()
         previous = getattr(self, "net_", None) if self.warm_start else None
         self.config_ = config
+        device = torch.device(plan.device)
         with _torch_session(plan.seed, self.num_threads, device):
             net = RecurrentNet(config).to(device)
             if previous is not None and previous.config == config:
@@ -435,9 +401,9 @@ class NeuralForecaster(Forecaster):
                 log.info("%s: warm_start ignored, the network's shape changed", self.name)
             self.net_ = net
             windows.to(device)
-            series_scale = _series_scales(scalers, device)
-            spread = torch.as_tensor(self.series_spread_, device=device)
-            loss_of = self._loss_function(net, series_scale, spread, plan)
+            spread = torch.as_tensor(prepared.spread, device=device)
+            counts_scale = series_scales(prepared.scalers, device)
+            loss_of = _loss_function(net, norm, counts_scale, spread, params, plan)
             batches = inputs.train_batches(windows, train_origins, self.batch_size, plan.seed)
             validate = None
             if len(val_origins):
@@ -449,16 +415,7 @@ class NeuralForecaster(Forecaster):
                 net,
                 loss_of,
                 batches,
-                TrainConfig(
-                    max_steps=self.max_steps,
-                    lr=self.lr,
-                    weight_decay=self.weight_decay,
-                    schedule=self.schedule,
-                    grad_clip=self.grad_clip,
-                    patience=self.patience,
-                    val_every=self.val_every,
-                    precision=plan.precision,
-                ),
+                train_config(params, plan),
                 validate=validate,
                 callback=self._progress,
             )
@@ -468,284 +425,31 @@ class NeuralForecaster(Forecaster):
             self.residual_std_ = None
             if self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
-                self.residual_std_ = self._residual_std(windows, check, spread)
-        # Forecasts start after the data: scalers and spreads refitted on each whole series (as
-        # predict(y=...) does with the history it gets), and a tail of each series, twice the
-        # input window (its time-since-observed is then exact up to the cap), imputed as
-        # training saw it: predict needs nothing else.
-        self.scalers_ = [Scaler(self.scaler).fit(panel)] + [
-            Scaler(self.scaler).fit(inputs.target_panel(panel, t)) for t in plan.targets
-        ]
-        self.series_spread_ = inputs.series_spread(
-            self._prepare(filled, self.scalers_), lengths, plan.targets
-        )
-        self.context_ = inputs.tail(filled, 2 * L)
-
-    def _plan(self, panel: Panel) -> _Plan:
-        """Check every parameter (sklearn: in fit, not __init__) and resolve the defaults."""
-        name = self.name
-        _choice(name, "cell", self.cell, CELLS)
-        _choice(name, "head", self.head, HEADS)
-        _choice(name, "loss", self.loss, LOSSES)
-        _choice(name, "scaler", self.scaler, METHODS)
-        _choice(name, "window_norm", self.window_norm, (None, *WINDOW_METHODS))
-        _choice(name, "impute", self.impute, STRATEGIES)
-        _choice(name, "schedule", self.schedule, SCHEDULES)
-        _choice(name, "precision", self.precision, ("auto", *PRECISIONS))
-        if self.horizon is None:
-            raise ValueError(f"{name}: pass horizon=, the number of steps each window forecasts")
-        H = _int(name, "horizon", self.horizon, 1)
-        if self.naive_seasons is not None:
-            if not self.naive_inputs:
-                raise ValueError(f"{name}: naive_seasons needs naive_inputs=True")
-            if np.ndim(self.naive_seasons) != 1 or not len(self.naive_seasons):
-                raise ValueError(
-                    f"{name}: naive_seasons={self.naive_seasons!r} must be a list of seasons, "
-                    "e.g. [24, 168]"
+                self.residual_std_ = residual_std(
+                    net, norm, windows, check, spread, 4 * self.batch_size
                 )
-            for season in self.naive_seasons:
-                _int(name, "naive_seasons", season, 1)
-        seasons = self._naive_seasons()
-        L = (
-            max(2 * self.season_, 2 * H, *seasons)
-            if self.input_size is None
-            else _int(name, "input_size", self.input_size, 1)
-        )
-        V = H if self.val_size is None else _int(name, "val_size", self.val_size, 0)
-        if 0 < V < H:
-            raise ValueError(f"{name}: val_size={V} must be 0 or at least horizon={H}")
-        for field, low in (
-            ("hidden_size", 1),
-            ("num_layers", 1),
-            ("embedding_size", 0),
-            ("num_samples", 1),
-            ("batch_size", 1),
-            ("max_steps", 1),
-            ("val_every", 1),
-        ):
-            _int(name, field, getattr(self, field), low)
-        if self.patience is not None:
-            _int(name, "patience", self.patience, 1)
-        for field in ("naive_inputs", "naive_skip", "train_on_imputed"):
-            if not isinstance(getattr(self, field), bool | np.bool_):
-                raise ValueError(f"{name}: {field}={getattr(self, field)!r}; pass True or False")
-        if self.naive_skip and not (self.naive_inputs and self.head == "direct"):
-            raise ValueError(f"{name}: naive_skip needs naive_inputs=True and head='direct'")
-        if self.naive_inputs and self.head == "direct" and max(seasons) > L:
-            raise ValueError(
-                f"{name}: input_size={L} is shorter than the season {max(seasons)} of the "
-                f"seasonal naive input: raise input_size to at least {max(seasons)}"
-            )
-        if self.naive_skip and self.loss == "negbin":
-            raise ValueError(
-                f"{name}: naive_skip shifts the forecast, loss='negbin' needs a positive mean: "
-                "drop one of them"
-            )
-        if self.num_threads is not None:
-            _int(name, "num_threads", self.num_threads, 1)
-        for field, low, high in (
-            ("dropout", 0.0, 0.999),
-            ("scheduled_sampling", 0.0, 1.0),
-            ("min_observed", 0.0, 1.0),
-            ("weight_decay", 0.0, math.inf),
-        ):
-            value = getattr(self, field)
-            if not isinstance(value, int | float) or not low <= value <= high:
-                raise ValueError(f"{name}: {field}={value!r} must be a number in [{low}, {high}]")
-        if not (isinstance(self.lr, int | float) and self.lr > 0):
-            raise ValueError(f"{name}: lr={self.lr!r} must be a positive number")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"{name}: grad_clip={self.grad_clip!r} must be positive or None")
-        if self.scheduled_sampling and self.head != "recursive":
-            raise ValueError(f"{name}: scheduled_sampling needs head='recursive'")
-        k = _int(name, "forecasts_per_window", self.forecasts_per_window, 1)
-        if k > 1 and self.head != "direct":
-            raise ValueError(f"{name}: forecasts_per_window={k} needs head='direct'")
-        if k > L:
-            raise ValueError(
-                f"{name}: forecasts_per_window={k} exceeds input_size={L}: at most one per step"
-            )
-        if self.loss == "negbin" and (
-            self.scaler not in ("meanabs", "none") or self.window_norm not in (None, "meanabs")
-        ):
-            raise ValueError(
-                f"{name}: loss='negbin' models counts, so scaling must keep 0 at 0: use "
-                "scaler='meanabs' (or 'none') and window_norm=None or 'meanabs'"
-            )
-        levels = tuple(check_quantiles(sorted(set(check_quantiles(self.quantiles)) | {0.5})))
-        if self.schedule == "plateau" and V == 0:
-            raise ValueError(f"{name}: schedule='plateau' needs validation: set val_size > 0")
-        targets = tuple(self.targets)
-        if TARGET in targets or len(set(targets)) != len(targets):
-            raise ValueError(
-                f"{name}: targets={targets!r} must be distinct covariate columns "
-                f"(y is always the first target)"
-            )
-        overlap = set(self.future_covariates) & (set(self.past_covariates) | set(targets))
-        if overlap:
-            raise ValueError(f"{name}: {sorted(overlap)} cannot be both future and past/targets")
-        device = self.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            device = str(torch.device(device))
-        except RuntimeError as exc:
-            raise ValueError(f"{name}: device={self.device!r} is not a torch device") from exc
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"{name}: device={self.device!r} but CUDA is not available here")
-        precision = self.precision
-        if precision == "auto":
-            precision = "fp16" if device.startswith("cuda") else "fp32"
-        if precision == "fp16" and not device.startswith("cuda"):
-            raise ValueError(
-                f"{name}: precision='fp16' needs a CUDA device (got {device}); "
-                "on a CPU use 'bf16' or 'fp32'"
-            )
-        seed = self.random_state
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
-        seed = _int(name, "random_state", seed, 0)
-        self.plan_ = _Plan(
-            horizon=H,
-            input_size=L,
-            val_size=V,
-            quantiles=levels,
-            past=panel.past_covariates,
-            future=panel.future_covariates,
-            targets=targets,
-            device=device,
-            precision=precision,
-            seed=seed,
-        )
-        return self.plan_
+        # Forecasts start after the data: each target rescaled on each whole series (as
+        # predict(y=...) does with the history it gets), inputs imputed as training saw them.
+        pre.remember(pre.prepare(panel, filled=filled))
+        self.preprocessor_ = pre
 
-    def _naive_seasons(self) -> tuple[int, ...]:
-        """The seasons of the seasonal naive inputs (``naive_seasons``, else the season)."""
-        if self.naive_seasons is None:
-            return (self.season_,)
-        return tuple(int(m) for m in self.naive_seasons)
-
-    def _filled(self, panel: Panel, fit_on: Panel | None = None) -> Panel:
-        """``panel`` imputed by the causal input imputer fitted on ``fit_on`` (default: the
-        panel); with ``train_on_imputed`` the filled points count as observed."""
-        imputer = Imputer(self.impute, causal=True, season=self.season_)
-        filled = imputer.fit(panel if fit_on is None else fit_on).transform(panel)
-        if self.train_on_imputed:
-            filled = filled.replace(observed=~np.isnan(filled.values))
-        return filled
-
-    def _prepare(self, panel: Panel, scalers: list[Scaler]) -> Panel:
-        return inputs.prepare(
-            panel, scalers, self.plan_.targets, self.covariate_loc_, self.covariate_scale_
+    def _preprocessor(self, plan: Plan) -> Preprocessor:
+        return Preprocessor(
+            impute=self.impute,
+            scaler=self.scaler,
+            season=self.season_,
+            targets=plan.targets,
+            train_on_imputed=self.train_on_imputed,
+            context_size=2 * plan.input_size,
         )
 
-    def _inputs(self, batch: Batch, spread_all: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Network inputs and targets of a batch, window-normalized if asked (in place: the
-        batch's tensors are scratch space, overwritten by the next gather).
+    def _norm(self) -> WindowNorm:
+        return WindowNorm.of(self.window_norm, self.feature_names_, self.plan_.targets)
 
-        Returns ``x (B, L, F)``, ``y (B, H, T)``, ``mask (B, H, T)`` and the normalization's
-        ``loc`` and ``scale`` ``(B, 1, T)`` (``None`` without it). Each target column of a
-        window maps through one affine function, its statistics taken from the observed points
-        (imputed values are mapped too; left padding and points staler than the window read 0,
-        as without normalization). A window with fewer than 3 observed points, or no spread,
-        takes its series' spread (``spread_all[series]``, from the training span), and no
-        window's scale is below a hundredth of it: a window holding one value near 0 must not
-        blow its targets up by orders of magnitude.
-        """
-        x, y, mask = batch.x, batch.y, batch.y_mask
-        if y.dim() == 2:
-            y, mask = y.unsqueeze(-1), mask.unsqueeze(-1)
-        if self.window_norm is None:
-            return x, y, mask, None, None
-        spread = spread_all[batch.series]  # (B, T)
-        locs, scales = [], []
-        for j, col in enumerate(self.config_.target_columns):
-            v = x[..., col]  # (B, L)
-            seen = x[..., self.config_.observed_columns[j]]  # observed flag, 1.0 / 0.0
-            n = seen.sum(dim=1, keepdim=True)  # (B, 1)
-            if self.window_norm == "meanabs":
-                loc = torch.zeros_like(n)
-                scale = (v.abs() * seen).sum(dim=1, keepdim=True) / n.clamp(min=1.0)
-            else:
-                loc = (v * seen).sum(dim=1, keepdim=True) / n.clamp(min=1.0)
-                dev = (v - loc) * seen
-                scale = ((dev * dev).sum(dim=1, keepdim=True) / n.clamp(min=1.0)).sqrt_()
-            spread_j = spread[:, j : j + 1]  # (B, 1)
-            unreliable = (n < _MIN_WINDOW_POINTS) | (scale <= 1e-6 * spread_j)
-            scale = torch.where(unreliable, spread_j, scale)
-            scale = torch.maximum(scale, _MIN_WINDOW_SCALE * spread_j)
-            v.sub_(loc).div_(scale)
-            # Inputs that hold nothing read 0, as without normalization: for the value, padding
-            # and points staler than the window (imputed ones keep their values); for an extra
-            # target (never imputed), every unobserved point.
-            v.masked_fill_(x[..., 2] >= 1.0 if col == 0 else seen < 0.5, 0.0)
-            y[..., j].sub_(loc).div_(scale)
-            locs.append(loc)
-            scales.append(scale)
-        B, T = len(x), len(locs)
-        loc = locs[0].view(B, 1, 1) if T == 1 else torch.cat(locs, dim=1).view(B, 1, T)
-        scale = scales[0].view(B, 1, 1) if T == 1 else torch.cat(scales, dim=1).view(B, 1, T)
-        return x, y, mask, loc, scale
-
-    def _loss_function(
-        self, net: RecurrentNet, series_scale: torch.Tensor, spread: torch.Tensor, plan: _Plan
-    ) -> Callable[[Batch], torch.Tensor]:
-        q = torch.tensor(plan.quantiles, device=series_scale.device)
-        recursive = self.head == "recursive"
-        L, k = plan.input_size, self.forecasts_per_window
-        # k input steps evenly spaced over the window, its last step first
-        positions = torch.as_tensor(
-            L - 1 - (np.arange(k) * L) // k, dtype=torch.int64, device=series_scale.device
+    def _decoder(self) -> Decoder:
+        return Decoder(
+            self.net_, self._norm(), self.plan_.quantiles, self.num_samples, self.residual_std_
         )
-
-        def loss_of(batch: Batch) -> torch.Tensor:
-            x, y, mask, _, scale = self._inputs(batch, spread)
-            counts_scale = None
-            if self.loss == "negbin":  # (B, 1, T) the counts' own units
-                counts_scale = series_scale[batch.series].unsqueeze(1)
-                counts_scale = counts_scale if scale is None else counts_scale * scale
-            if k > 1 and net.training:  # k forecasts per window, flattened to B * k
-                params, y, mask = net.forward_every(
-                    x, batch.x_future, batch.series, y, mask, positions
-                )
-                params, y, mask = params.flatten(0, 1), y.flatten(0, 1), mask.flatten(0, 1)
-                if counts_scale is not None:
-                    counts_scale = counts_scale.repeat_interleave(k, dim=0)
-            else:
-                # Teacher forcing in training only: validation runs free, as predict does.
-                teacher = recursive and net.training
-                params = net(
-                    x,
-                    batch.x_future,
-                    batch.series,
-                    y_prev=y if teacher else None,
-                    mask_prev=mask if teacher else None,
-                    sampling=self.scheduled_sampling,
-                )
-            return compute_loss(self.loss, params.float(), y, mask, quantiles=q, scale=counts_scale)
-
-        return loss_of
-
-    def _residual_std(self, windows: Windows, origins: Origins, spread: torch.Tensor) -> np.ndarray:
-        """Spread of the point forecasts' errors over ``origins``, normalized units, (H, T).
-
-        Root mean squared error per step and target where each step has at least
-        ``_MIN_ERRORS`` errors; otherwise one pooled value over all steps (a single series'
-        one validation window gives one error per step: too few to tell steps apart).
-        """
-        H, T = self.config_.horizon, self.config_.n_targets
-        total = torch.zeros(H, T, dtype=torch.float64)
-        count = torch.zeros(H, T, dtype=torch.float64)
-        with torch.no_grad():
-            for batch in windows.batches(origins, 4 * self.batch_size):
-                x, y, mask, _, _ = self._inputs(batch, spread)
-                params = self.net_(x, batch.x_future, batch.series).float()
-                err = torch.where(mask, point_of(self.loss, params) - y, 0.0) ** 2
-                total += err.sum(dim=0).double().cpu()
-                count += mask.sum(dim=0).double().cpu()
-        per_step = torch.sqrt(total / count.clamp(min=1))
-        pooled = torch.sqrt(total.sum(dim=0) / count.sum(dim=0).clamp(min=1))  # (T,)
-        return torch.where(count >= _MIN_ERRORS, per_step, pooled).numpy()
 
     def _progress(self, progress: Progress) -> None:
         if self.verbose:
@@ -796,30 +500,26 @@ class NeuralForecaster(Forecaster):
         plan = self.plan_
         h = self._steps(h)
         levels = self._levels(quantiles)
-        if y is None:
-            context, scalers = self.context_, self.scalers_
-            rows = pd.Index(self.ids_.astype(str)).get_indexer(context.ids.astype(str))
-            spread = self.series_spread_
-            index = self.index_
-        else:
-            context, scalers, rows, spread = self._new_context(y)
-            index = last_points(context)
-        future_values = self._future_values(X_future, index, h)
-        prepared = self._prepare(context, scalers)
+        model = self if y is None else self.update(y)
+        pre = model.preprocessor_
+        context = pre.context
+        future = pre.future_values(X_future, model.index_, h, plan.future, self.name)
         device = torch.device(plan.device)
         with _torch_session(plan.seed, self.num_threads, device):
             windows = Windows(
-                prepared,
+                context.panel,
                 plan.input_size,
                 h,
                 calendar=self.calendar,
-                future_values=future_values,
+                future_values=future,
                 targets=plan.targets,  # the inputs carry their observed flags
             ).to(device)
-            spread_t = torch.as_tensor(spread, device=device)
-            point, qs = self._forecast(windows, scalers, rows, spread_t, levels)
-        columns = self._columns(point, qs, scalers, np.arange(context.n_series), levels)
-        return forecast_frame(index, h, columns)
+            spread = torch.as_tensor(context.spread, device=device)
+            rows = self._rows(context.panel)
+            point, qs = self._decoder().forecast(windows, context.scalers, rows, spread, levels)
+        n = context.panel.n_series
+        columns = self._columns(point, qs, context.scalers, np.arange(n), levels)
+        return forecast_frame(model.index_, h, columns)
 
     def predict_windows(
         self,
@@ -827,41 +527,25 @@ class NeuralForecaster(Forecaster):
         ends: np.ndarray,
         h: int | None = None,
         quantiles: Sequence[float] | None = None,
+        starts: np.ndarray | None = None,
     ) -> pd.DataFrame:
-        """Forecasts from many cutoffs of every series in one batched pass (a backtest without
-        refitting): no per-cutoff imputation, scaling or windowing.
+        """Forecasts from many cutoffs of every series in one batched pass: no per-cutoff
+        imputation, scaling or windowing (see :meth:`Forecaster.predict_windows
+        <tsrnn.models.base.Forecaster.predict_windows>` for the parameters; ``h`` defaults to
+        ``horizon``).
 
-        Parameters
-        ----------
-        y
-            The series (any input ``fit`` accepts), future covariates included.
-        ends : int array, shape (n_windows, n_series)
-            ``ends[k, s]``: the points of series ``s`` (in ``y``'s order) before the cutoff of
-            window ``k``; below 1 for none. Each needs ``ends + h <= length``.
-        h : int, optional
-            Steps per window (default ``horizon``).
-        quantiles : sequence of float, optional
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``unique_id``, ``window``, ``ds`` and the columns of :meth:`predict`.
-
-        Notes
-        -----
         Nothing after a cutoff reaches its forecast: inputs are imputed causally, and each
         series is scaled by statistics of its points before its *first* cutoff here. That is
         what differs from ``predict(h, y=history)`` per cutoff, which rescales each history.
-        The ``"kalman"`` imputer learns from the values, so it is refused here.
+        ``starts`` is not needed: the network reads the last ``input_size`` points. The
+        ``"kalman"`` imputer learns from the values, so with it each cutoff's history is
+        imputed on its own (the loop of the base class).
         """
         check_is_fitted(self)
         plan = self.plan_
         h = self._steps(h)
         if self.impute == "kalman":
-            raise ValueError(
-                f"{self.name}: impute='kalman' learns from the values; forecast each cutoff "
-                "with predict(h, y=history) instead"
-            )
+            return super().predict_windows(y, ends, h, quantiles, starts)
         levels = self._levels(quantiles)
         panel = self._as_panel(y, None, freq=self.freq_)
         ends = np.asarray(ends, dtype=np.int64)
@@ -875,24 +559,20 @@ class NeuralForecaster(Forecaster):
             raise ValueError(f"{self.name}: every window needs ends + h <= the series' length")
         # Scaled on each series' points before its first cutoff (all of it where it has none).
         first = np.where(valid.any(axis=0), np.where(valid, ends, lengths).min(axis=0), lengths)
-        scalers = [Scaler(self.scaler).fit(panel, end=first)]
-        scalers += [
-            Scaler(self.scaler).fit(inputs.target_panel(panel, t), end=first) for t in plan.targets
-        ]
-        filled = self._filled(panel)
-        prepared = self._prepare(filled, scalers)
-        spread = inputs.series_spread(prepared, first, plan.targets)
-        rows = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
+        prepared = self.preprocessor_.prepare(panel, end=first)
+        rows = self._rows(panel)
         window, series = np.nonzero(valid)
         pos = ends[window, series]
         device = torch.device(plan.device)
         with _torch_session(plan.seed, self.num_threads, device):
             windows = Windows(
-                prepared, plan.input_size, h, calendar=self.calendar, targets=plan.targets
+                prepared.panel, plan.input_size, h, calendar=self.calendar, targets=plan.targets
             ).to(device)
-            spread_t = torch.as_tensor(spread, device=device)
-            point, qs = self._forecast(windows, scalers, rows, spread_t, levels, (series, pos))
-        columns = self._columns(point, qs, scalers, series, levels)
+            spread = torch.as_tensor(prepared.spread, device=device)
+            point, qs = self._decoder().forecast(
+                windows, prepared.scalers, rows, spread, levels, (series, pos)
+            )
+        columns = self._columns(point, qs, prepared.scalers, series, levels)
         times = panel.times()
         at = (panel.offsets[:-1][series] + pos)[:, None] + np.arange(h)
         frame = pd.DataFrame(
@@ -907,6 +587,27 @@ class NeuralForecaster(Forecaster):
             for level, values in q.items():
                 frame[quantile_column(name, level)] = values.ravel()
         return frame
+
+    def update(self, y: Any) -> NeuralForecaster:
+        """A copy whose ``predict()`` forecasts from the histories in ``y`` (what
+        ``predict(y=...)`` does once): the weights are kept, each history is imputed and scaled
+        on its own, series the network never saw use the mean series embedding."""
+        check_is_fitted(self)
+        panel = self._as_panel(y, None, freq=self.freq_)
+        if panel.freq != self.freq_:
+            raise DataError(
+                f"{self.name}: y has frequency {panel.freq!r}, the model was fitted on "
+                f"{self.freq_!r}; resample it to {self.freq_!r}"
+            )
+        new = copy.copy(self)
+        new.preprocessor_ = self.preprocessor_.with_context(self.preprocessor_.prepare(panel))
+        new.index_ = last_points(panel)
+        new.lengths_ = new.preprocessor_.context.panel.lengths.copy()  # of the stored tails
+        return new
+
+    def _rows(self, panel: Panel) -> np.ndarray:
+        """Each series' row among the fitted ones (-1: never seen), for the embedding."""
+        return pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
 
     def _steps(self, h: int | None) -> int:
         """Steps to forecast (default ``horizon``), checked against what the head can do."""
@@ -954,172 +655,98 @@ class NeuralForecaster(Forecaster):
             columns[name] = (p, q)
         return columns
 
-    def update(self, y: Any) -> NeuralForecaster:
-        """A copy whose ``predict()`` forecasts from the histories in ``y`` (what
-        ``predict(y=...)`` does once): the weights are kept, each history is imputed and scaled
-        on its own, series the network never saw use the mean series embedding."""
-        import copy
-
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> dict[str, Any]:
+        """The fitted state as plain data: the weights, the network's shape, the plan, the
+        preprocessor's scalers and stored tails, and every other fitted attribute."""
         check_is_fitted(self)
-        context, scalers, _, spread = self._new_context(y)
-        new = copy.copy(self)
-        new.context_, new.scalers_, new.series_spread_ = context, scalers, spread
-        new.index_ = last_points(context)
-        new.lengths_ = context.lengths.copy()  # of the stored tails
-        return new
+        rest = {k: v for k, v in self._fitted().items() if k not in _OWN_STATE}
+        return {
+            "version": _STATE_VERSION,
+            "net": {k: v.detach().cpu() for k, v in self.net_.state_dict().items()},
+            "config": to_state(self.config_.to_dict()),
+            "plan": to_state(asdict(self.plan_)),
+            "preprocessor": to_state(self.preprocessor_.get_state()),
+            **{k: to_state(v, k) for k, v in rest.items()},
+        }
 
-    def _new_context(self, y: Any) -> tuple[Panel, list[Scaler], np.ndarray, np.ndarray]:
-        """The tail, scalers, fitted-series rows and series spreads of a new history ``y``."""
-        panel = self._as_panel(y, None, freq=self.freq_)
-        if panel.freq != self.freq_:
-            raise DataError(
-                f"{self.name}: y has frequency {panel.freq!r}, the model was fitted on "
-                f"{self.freq_!r}; resample it to {self.freq_!r}"
+    def set_state(self, state: dict[str, Any]) -> NeuralForecaster:
+        """Restore :meth:`get_state`'s state (or an older model file's, converted), on the
+        device it was trained on, or the CPU where that GPU is missing."""
+        if "legacy" in state:
+            from tsrnn.models.legacy import neural_state
+
+            state = neural_state(**state["legacy"])
+        own = ("version", "net", "config", "plan", "preprocessor")
+        super().set_state({k: v for k, v in state.items() if k not in own})
+        self.plan_ = Plan(**from_state(state["plan"]))
+        self.config_ = NetConfig(**from_state(state["config"]))
+        net = RecurrentNet(self.config_)
+        net.load_state_dict(state["net"])
+        self.net_ = net.eval()
+        pre = self._preprocessor(self.plan_)
+        self.preprocessor_ = pre.set_state(from_state(state["preprocessor"]))
+        device = self.plan_.device
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            log.info("this model was trained on %s; running it on the CPU here", device)
+            device = "cpu"
+        return self.to(device)
+
+    def to(self, device: str) -> NeuralForecaster:
+        """Run the network on ``device`` from now on (training precision ``"fp16"`` becomes
+        ``"fp32"`` off CUDA)."""
+        device = str(torch.device(device))
+        precision = self.plan_.precision
+        if precision == "fp16" and not device.startswith("cuda"):
+            precision = "fp32"
+        self.plan_ = replace(self.plan_, device=device, precision=precision)
+        self.net_ = self.net_.to(device)
+        return self
+
+
+def _loss_function(
+    net: RecurrentNet,
+    norm: WindowNorm,
+    series_scale: torch.Tensor,
+    spread: torch.Tensor,
+    params: dict[str, Any],
+    plan: Plan,
+) -> Callable[[Batch], torch.Tensor]:
+    """The training (and validation) loss of a batch."""
+    loss, k = params["loss"], params["forecasts_per_window"]
+    q = torch.tensor(plan.quantiles, device=series_scale.device)
+    recursive = params["head"] == "recursive"
+    L = plan.input_size
+    # k input steps evenly spaced over the window, its last step first
+    positions = torch.as_tensor(
+        L - 1 - (np.arange(k) * L) // k, dtype=torch.int64, device=series_scale.device
+    )
+
+    def loss_of(batch: Batch) -> torch.Tensor:
+        x, y, mask, _, scale = norm(batch, spread)
+        counts_scale = None
+        if loss == "negbin":  # (B, 1, T) the counts' own units
+            counts_scale = series_scale[batch.series].unsqueeze(1)
+            counts_scale = counts_scale if scale is None else counts_scale * scale
+        if k > 1 and net.training:  # k forecasts per window, flattened to B * k
+            out, y, mask = net.forward_every(x, batch.x_future, batch.series, y, mask, positions)
+            out, y, mask = out.flatten(0, 1), y.flatten(0, 1), mask.flatten(0, 1)
+            if counts_scale is not None:
+                counts_scale = counts_scale.repeat_interleave(k, dim=0)
+        else:
+            # Teacher forcing in training only: validation runs free, as predict does.
+            teacher = recursive and net.training
+            out = net(
+                x,
+                batch.x_future,
+                batch.series,
+                y_prev=y if teacher else None,
+                mask_prev=mask if teacher else None,
+                sampling=params["scheduled_sampling"],
             )
-        filled = self._filled(panel)
-        scalers = [Scaler(self.scaler).fit(panel)]
-        scalers += [
-            Scaler(self.scaler).fit(inputs.target_panel(panel, t)) for t in self.plan_.targets
-        ]
-        rows = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
-        spread = inputs.series_spread(
-            self._prepare(filled, scalers), panel.lengths, self.plan_.targets
-        )
-        return inputs.tail(filled, 2 * self.plan_.input_size), scalers, rows, spread
+        return compute_loss(loss, out.float(), y, mask, quantiles=q, scale=counts_scale)
 
-    def _future_values(self, X_future: Any, index: Panel, h: int) -> np.ndarray | None:
-        if not self.plan_.future:
-            return None
-        j = [self.covariate_names_.index(c) for c in self.plan_.future]
-        values = inputs.future_values(X_future, index, h, self.plan_.future, self.name)
-        return (values - self.covariate_loc_[j]) / self.covariate_scale_[j]
-
-    def _forecast(
-        self,
-        windows: Windows,
-        scalers: list[Scaler],
-        rows: np.ndarray,
-        spread: torch.Tensor,
-        levels: list[float],
-        origins: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Point forecasts (n, h, T) and quantiles (n, h, T, Q) in normalized-back, scalers'
-        units, from ``origins`` ``(series, position)`` (default: each series' end).
-
-        ``rows[s]`` is series ``s``'s position among the fitted ones (-1: never seen), for
-        the series embedding.
-        """
-        if origins is None:
-            ends = windows.forecast_origins()
-            origins = (np.arange(len(ends), dtype=np.int64), ends.pos.astype(np.int64))
-        series_of, pos_of = origins
-        n = len(series_of)
-        h, T = windows.horizon, self.config_.n_targets
-        point = np.empty((n, h, T), dtype=np.float64)
-        qs = np.empty((n, h, T, len(levels)), dtype=np.float64)
-        device = windows.device
-        series_scale = _series_scales(scalers, device)  # (n, T)
-        net = self.net_.eval()
-        with torch.no_grad():
-            for lo in range(0, n, _PREDICT_CHUNK):
-                hi = min(lo + _PREDICT_CHUNK, n)
-                which = series_of[lo:hi]
-                batch = windows.gather(which, pos_of[lo:hi])
-                x, _, _, loc, scale = self._inputs(batch, spread)
-                if loc is None:
-                    loc = torch.zeros(hi - lo, 1, T, device=device)
-                    scale = torch.ones(hi - lo, 1, T, device=device)
-                ids = torch.as_tensor(rows[which], device=device)
-                counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
-                p, q = self._outputs(net, x, batch.x_future, ids, levels, scale, counts)
-                point[lo:hi] = (p * scale + loc).cpu().double().numpy()
-                if levels:
-                    qs[lo:hi] = (q * scale.unsqueeze(-1) + loc.unsqueeze(-1)).cpu().double().numpy()
-        return point, qs
-
-    def _outputs(
-        self,
-        net: RecurrentNet,
-        x: torch.Tensor,
-        x_future: torch.Tensor,
-        ids: torch.Tensor,
-        levels: list[float],
-        scale: torch.Tensor,
-        series_scale: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalized point forecasts (B, h, T) and quantiles (B, h, T, Q)."""
-        loss, c = self.loss, self.config_
-        if loss in DISTRIBUTIONS and c.head == "recursive":
-            return self._sample_quantiles(net, x, x_future, ids, levels, scale * series_scale)
-        params = net(x, x_future, ids).float()  # (B, h, T, P)
-        point = point_of(loss, params, c.median_index)
-        if not levels:
-            return point, point.new_zeros(*point.shape, 0)
-        if loss == "quantile":
-            trained = torch.tensor(self.plan_.quantiles, device=params.device)
-            return point, _interpolate(params, trained, levels)
-        if loss in DISTRIBUTIONS:
-            total = (scale * series_scale).expand_as(point).cpu().double().numpy()
-            qs = distribution_quantiles(loss, params.cpu().numpy(), levels, scale=total)
-            if loss == "negbin":
-                qs = qs / total[..., None]  # counts back to normalized units
-            return point, torch.as_tensor(qs, dtype=torch.float32, device=params.device)
-        from scipy.stats import norm
-
-        std = torch.as_tensor(_step_std(self.residual_std_, point.shape[1]), device=params.device)
-        z = torch.tensor(norm.ppf(levels), dtype=torch.float32, device=params.device)
-        return point, point.unsqueeze(-1) + std.unsqueeze(-1).float() * z
-
-    def _sample_quantiles(
-        self,
-        net: RecurrentNet,
-        x: torch.Tensor,
-        x_future: torch.Tensor,
-        ids: torch.Tensor,
-        levels: list[float],
-        total_scale: torch.Tensor,  # (B, 1, T): negbin counts = normalized values * this
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """DeepAR-style: the mean path for the point forecast, sample paths for quantiles."""
-        loss = self.loss
-        _, state, emb = net.encode(x, ids)
-        start, seen = net.last_inputs(x)
-
-        def feed_mean(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return point_of(loss, params_t), torch.ones_like(start)
-
-        mean = point_of(loss, net.unroll(state, start, seen, x_future, emb, feed_mean))
-        if not levels:
-            return mean, mean.new_zeros(*mean.shape, 0)
-        S = self.num_samples
-        rep = lambda t: t.repeat_interleave(S, dim=0)  # noqa: E731 - (B, ...) -> (B*S, ...)
-        rep_state = lambda t: t.repeat_interleave(S, dim=1)  # noqa: E731 - (layers, B, hidden)
-        state_s = (
-            tuple(rep_state(s) for s in state) if isinstance(state, tuple) else rep_state(state)
-        )
-        emb_s = None if emb is None else rep(emb)
-        scale_s = rep(total_scale[:, 0])  # (B*S, T)
-        draws: list[torch.Tensor] = []
-
-        def feed_sample(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            draw = distribution(loss, params_t, scale_s if loss == "negbin" else None).sample()
-            if loss == "negbin":
-                draw = draw / scale_s  # counts back to normalized units
-            draws.append(draw)  # the path's value at step t, fed to step t + 1
-            return draw, torch.ones_like(draw)
-
-        net.unroll(state_s, rep(start), rep(seen), rep(x_future), emb_s, feed_sample)
-        paths = torch.stack(draws, dim=1).view(len(x), S, len(draws), -1)  # (B, S, h, T)
-        q = torch.tensor(levels, dtype=paths.dtype, device=paths.device)
-        qs = torch.quantile(paths, q, dim=1).permute(1, 2, 3, 0)  # (B, h, T, Q)
-        return mean, qs
-
-    # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
-        """Write the fitted model to one file, atomically; read it back with :func:`tsrnn.load`."""
-        from tsrnn.models.persistence import save_model
-
-        check_is_fitted(self)
-        save_model(self, path)
+    return loss_of
 
 
 # ---------------------------------------------------------------------- presets
@@ -1163,17 +790,6 @@ class RNNForecaster(NeuralForecaster):
 
 
 # ---------------------------------------------------------------------- helpers
-def _choice(model: str, field: str, value: Any, options: Sequence[Any]) -> None:
-    if value not in options:
-        raise ValueError(f"{model}: {field}={value!r}; choose one of {list(options)}")
-
-
-def _int(model: str, field: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{model}: {field}={value!r} must be an integer >= {low}")
-    return int(value)
-
-
 @contextmanager
 def _torch_session(seed: int, num_threads: int | None, device: torch.device) -> Iterator[None]:
     """Seed torch for this block only (the caller's random state is restored after)."""
@@ -1187,35 +803,3 @@ def _torch_session(seed: int, num_threads: int | None, device: torch.device) -> 
             yield
         finally:
             torch.set_num_threads(threads)
-
-
-def _series_scales(scalers: list[Scaler], device: torch.device) -> torch.Tensor:
-    """(n_series, T) each target's per-series scale, for count likelihoods."""
-    return torch.tensor(
-        np.stack([s.scale_ for s in scalers], axis=1), dtype=torch.float32, device=device
-    )
-
-
-def _interpolate(params: torch.Tensor, trained: torch.Tensor, levels: list[float]) -> torch.Tensor:
-    """Quantiles at ``levels`` by linear interpolation between trained levels (..., Q)."""
-    out = []
-    for q in levels:
-        k = int(
-            torch.searchsorted(trained, torch.tensor(q, device=trained.device)).clamp(
-                1, len(trained) - 1
-            )
-        )
-        lo, hi = trained[k - 1], trained[k]
-        w = ((q - lo) / (hi - lo)).clamp(0, 1)
-        out.append(params[..., k - 1] * (1 - w) + params[..., k] * w)
-    return torch.stack(out, dim=-1)
-
-
-def _step_std(std: np.ndarray, h: int) -> np.ndarray:
-    """The validation error's spread for ``h`` steps (H, T) -> (h, T); past the validated
-    steps (a recursive head asked for more) it widens like a random walk from the last one."""
-    H = len(std)
-    if h <= H:
-        return std[:h]
-    growth = np.sqrt(np.arange(H + 1, h + 1) / H)[:, None]
-    return np.concatenate([std, std[-1] * growth])

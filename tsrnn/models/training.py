@@ -18,13 +18,15 @@ round trip. Mixed precision is float16 autocast with dynamic loss scaling (``Gra
 CUDA only) or bfloat16 autocast without scaling. Under either autocast dtype torch runs cuDNN's
 recurrent layers in float16 (a true bfloat16 cuDNN LSTM measured 4x slower than float16 on an
 H200), so on a GPU "bf16" means bfloat16 around float16 recurrent layers with unscaled
-gradients; on a CPU an LSTM runs in bfloat16 too (oneDNN). Weights and optimizer state stay
-float32.
+gradients; on a CPU an LSTM runs in bfloat16 too (oneDNN), but only where the processor has
+bfloat16 instructions (AVX512-BF16, AMX): :func:`bf16_supported` tells. Weights and optimizer
+state stay float32.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import time
@@ -205,6 +207,46 @@ def mixed_precision(
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     autocast = torch.autocast(device.type, dtype=dtype, enabled=half or precision == "bf16")
     return autocast, torch.amp.GradScaler(device.type, enabled=half)
+
+
+def bf16_supported(device: torch.device | str) -> bool:
+    """Whether ``precision="bf16"`` can train an LSTM on ``device``.
+
+    On CUDA: ``torch.cuda.is_bf16_supported()`` for that device (False without CUDA). On the CPU
+    (and any other device): a tiny ``nn.LSTM`` forward and backward under bfloat16 autocast,
+    once per device; oneDNN's bfloat16 LSTM needs AVX512-BF16 or AMX and raises
+    ``RuntimeError`` ("could not create a primitive descriptor ...") on other processors. The
+    probe runs in a forked RNG state, so seeded training is the same with or without it. A GRU
+    is not autocast on the CPU (it stays float32) and an RNN runs in bfloat16 everywhere, so
+    only the LSTM needs this check; the answer is cached per device.
+
+    Examples
+    --------
+    >>> bf16_supported("cpu") in (True, False)
+    True
+    """
+    return _bf16_supported(str(torch.device(device)))
+
+
+@functools.cache
+def _bf16_supported(device: str) -> bool:
+    where = torch.device(device)
+    if where.type == "cuda":
+        if not torch.cuda.is_available():
+            return False
+        with torch.cuda.device(where):
+            return bool(torch.cuda.is_bf16_supported())
+    try:
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
+            lstm = nn.LSTM(4, 8, batch_first=True).to(where)
+            x = torch.ones(2, 3, 4, device=where)
+            with torch.autocast(where.type, dtype=torch.bfloat16):
+                out, _ = lstm(x)
+            out.float().sum().backward()
+    except RuntimeError as exc:
+        log.debug("bfloat16 LSTM unavailable on %s: %s", device, exc)
+        return False
+    return True
 
 
 def _raise_non_finite(step: int, config: TrainConfig) -> None:

@@ -14,10 +14,7 @@ import json
 import math
 import os
 import platform
-import re
-import shutil
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tsrnn.files import atomic_folder
 from tsrnn.report import plots, render
 
 if TYPE_CHECKING:
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
 METRICS = ("mae", "rmse", "smape", "mase")
 FILES = ("report.html", "report.md", "metrics.csv", "forecasts.csv", "manifest.json")
 _DIGITS = 4  # significant digits of every metric shown
-_NEURAL = re.compile(r"(lstm|gru|rnn)([^a-z].*)?", re.IGNORECASE)
 _LISTED = 20  # rows of fallbacks / skipped series listed before eliding
 
 # A section is (heading, blocks); a block is ("p", text), ("code", text), ("img", file, alt)
@@ -89,7 +86,7 @@ def write_report(
         Default: ``result.histories`` where the backtest kept them.
     reference : str, optional
         The model skill and Diebold-Mariano tests are measured against; default: the best
-        baseline by ``metric`` (a model not named LSTM, GRU or RNN), none if there is none.
+        baseline by ``metric`` (``result.baselines``), none if there is none.
     metric : str, default "mase"
         Ranks the leaderboard and picks the plotted series.
     seed : int, optional
@@ -106,35 +103,20 @@ def write_report(
         histories = getattr(result, "histories", None)
     target = Path(folder)
     _check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
+    with atomic_folder(target) as tmp:
         _build(
             tmp, result, data_report, data_path, command, histories, reference, metric, seed, title
         )
-        os.chmod(tmp, 0o755)  # mkdtemp makes 0700; reports are meant to be shared
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            os.replace(target, old)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if old.exists():
-                os.replace(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def default_reference(scores: pd.DataFrame, metric: str) -> str | None:
-    """The best baseline of a ``result.metrics`` table: lowest ``metric`` among the models
-    not named LSTM, GRU or RNN; None if every model is neural."""
-    baselines = scores[~scores["model"].map(lambda m: bool(_NEURAL.fullmatch(str(m))))]
-    baselines = baselines.sort_values(metric, kind="stable", na_position="last")
-    return None if baselines.empty else str(baselines["model"].iloc[0])
+def default_reference(scores: pd.DataFrame, metric: str, baselines: Sequence[str]) -> str | None:
+    """The best baseline of a ``result.metrics`` table: lowest ``metric`` among ``baselines``
+    (``result.baselines``: the models the registry calls statistical baselines); None if
+    there is none."""
+    rows = scores[scores["model"].isin(list(baselines))]
+    rows = rows.sort_values(metric, kind="stable", na_position="last")
+    return None if rows.empty else str(rows["model"].iloc[0])
 
 
 def _check_replaceable(target: Path) -> None:
@@ -165,7 +147,7 @@ def _build(
     names = list(METRICS) + ([metric] if metric not in METRICS else [])
     scores = result.metrics(names, by=None)
     if reference is None:
-        reference = default_reference(scores, metric)
+        reference = default_reference(scores, metric, result.baselines)
     board = result.leaderboard(metric, reference=reference)
     scores.to_csv(tmp / "metrics.csv", index=False)
     result.forecasts.to_csv(tmp / "forecasts.csv", index=False)
@@ -193,6 +175,7 @@ def _build(
         "reference": reference,
         "season": result.season,
         "models": list(result.models),
+        "model_params": result.model_info,
         "config": result.config,
         "input": {
             "path": None if data_path is None else str(data_path),
@@ -277,7 +260,7 @@ def _sections(
             f". Skill: 1 - {metric} / {metric} of {reference}, "
             + (
                 "the best baseline"
-                if reference == default_reference(scores, metric)
+                if reference == default_reference(scores, metric, result.baselines)
                 else "the reference"
             )
             + " (higher is better). DM p-value: one-sided Diebold-Mariano test (HLN correction, on the mean "

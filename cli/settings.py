@@ -1,0 +1,133 @@
+"""TOML config files and command-line flags, turned into models: one place for every command.
+
+A config file has two tables: ``[fit]`` holds the options a command also takes as flags
+(``horizon``, ``input_size``, ``max_steps``, ``covariates``, and ``model`` for ``tsrnn fit`` or
+``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the networks
+(``hidden_size = 128``). Flags win over the file. A key a command would not use is refused,
+naming the file, the key and what the command takes: nothing in a config is silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsrnn import models as registry
+from tsrnn.errors import DataError
+
+# [fit] options every model-building command takes; each command adds its own model key.
+SHARED = ("horizon", "input_size", "max_steps", "covariates")
+NEURAL_OPTIONS = ("input_size", "max_steps", "covariates")  # used by networks only
+
+
+@dataclass
+class Settings:
+    """The options and network parameters of one command, from its config file and flags."""
+
+    source: str  # the config file's path, or "the options"
+    options: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # [model]
+
+    @classmethod
+    def read(cls, path: Path | None, flags: Mapping[str, Any], model_key: str) -> Settings:
+        """``path``'s tables with ``flags`` on top (those not None); ``model_key`` is the
+        command's ``"model"`` or ``"models"``."""
+        fit, params = _tables(path)
+        allowed = (model_key, *SHARED)
+        unknown = sorted(set(fit) - set(allowed))
+        if unknown:
+            other = {"model": "models", "models": "model"}[model_key]
+            hint = f" ({other!r} is for the other command)" if other in unknown else ""
+            raise DataError(
+                f"{path}: [fit] option(s) {unknown} are not used here{hint}; this command "
+                f"takes {sorted(allowed)}"
+            )
+        fit.update({k: v for k, v in flags.items() if v is not None})
+        return cls(str(path) if path else "the options", fit, params)
+
+    def horizon(self, default: int) -> int:
+        return self.options.get("horizon", default)
+
+    def neural_params(self, horizon: int) -> dict[str, Any]:
+        """The networks' parameters: ``[model]``, then the options that set one."""
+        params = dict(self.params)
+        params.setdefault("horizon", horizon)
+        if "horizon" in self.options:
+            params["horizon"] = self.options["horizon"]
+        for key in ("input_size", "max_steps"):
+            if key in self.options:
+                params[key] = self.options[key]
+        names = self.options.get("covariates")
+        if names:
+            params["past_covariates"] = [c.strip() for c in str(names).split(",") if c.strip()]
+        return params
+
+    def build(self, names: str, horizon: int, season: int) -> dict[str, Any]:
+        """Column name -> estimator for a comma-separated list of registry names; networks get
+        :meth:`neural_params`, baselines the data's season. Refuses network settings when no
+        network is chosen."""
+        chosen: dict[str, Any] = {}
+        neural = self.neural_params(horizon)
+        for raw in str(names).split(","):
+            name = raw.strip().lower()
+            if not name:
+                continue
+            entry = registry.entry(name)
+            if not entry.cli:
+                raise DataError(f"unknown model {name!r}; choose from {offered()}")
+            if entry.baseline:
+                model = registry.build(name, season=season)
+            else:
+                try:
+                    model = registry.build(name, neural)
+                except DataError as exc:
+                    raise DataError(f"{self.source}: {exc}") from None
+            chosen[model.name] = model
+        if not chosen:
+            raise DataError("--models is empty; name at least one model, e.g. lstm,snaive")
+        if not any(not registry.entry_of(m).baseline for m in chosen.values()):
+            unused = sorted(self.params) + [k for k in NEURAL_OPTIONS if k in self.options]
+            if unused:
+                raise DataError(
+                    f"{self.source}: {unused} set network parameters, but no network is among "
+                    f"the models ({', '.join(chosen)}); add one (e.g. lstm) or drop them"
+                )
+        return chosen
+
+
+def offered() -> str:
+    return ", ".join(e.name for e in registry.REGISTRY if e.cli)
+
+
+def check(models: Mapping[str, Any], panel: Any, source: str) -> None:
+    """Check every network's parameters against the data before any training starts."""
+    for model in models.values():
+        plan = getattr(model, "plan", None)
+        if plan is None:
+            continue
+        try:
+            plan(panel)
+        except ValueError as exc:
+            raise DataError(f"{source}: {exc}") from None
+
+
+def _tables(path: Path | None) -> tuple[dict, dict]:
+    """The ``[fit]`` and ``[model]`` tables of a TOML file (empty without one)."""
+    if path is None:
+        return {}, {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        config = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    unknown = set(config) - {"fit", "model"}
+    if unknown:
+        raise DataError(f"{path}: unknown table(s) {sorted(unknown)}; use [fit] and [model]")
+    return dict(config.get("fit", {})), dict(config.get("model", {}))

@@ -1,0 +1,223 @@
+"""Forecasts from a trained network: point forecasts, quantiles and sample paths.
+
+:class:`Decoder` runs the network over forecast windows in chunks and turns its outputs into
+point forecasts and quantiles in the scalers' units, whatever the loss:
+
+- point losses: normal intervals from the validation errors' spread per step
+  (:func:`residual_std`, measured after training);
+- ``"quantile"``: the trained levels, linearly interpolated between;
+- distributions with the direct head: the distribution's own quantiles;
+- distributions with the recursive head: DeepAR-style sample paths, each step's draw fed to
+  the next, the point forecast from the mean path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tsrnn.data.scale import Scaler
+from tsrnn.data.windows import Origins, Windows
+from tsrnn.models.losses import DISTRIBUTIONS, distribution, distribution_quantiles, point_of
+from tsrnn.models.nets import RecurrentNet
+from tsrnn.models.preprocess import WindowNorm
+
+PREDICT_CHUNK = 4096  # forecast windows per pass: bounds memory, not the number of passes
+MIN_ERRORS = 30  # point-loss intervals: fewer errors than this per step pool all steps'
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """How forecasts come out of ``net``.
+
+    ``levels`` are the quantile head's trained levels; ``residual_std`` ``(H, T)`` the spread
+    of the point forecasts' errors in normalized units (point losses; None otherwise).
+    """
+
+    net: RecurrentNet
+    norm: WindowNorm
+    levels: tuple[float, ...]
+    num_samples: int
+    residual_std: np.ndarray | None
+
+    def forecast(
+        self,
+        windows: Windows,
+        scalers: list[Scaler],
+        rows: np.ndarray,
+        spread: torch.Tensor,
+        levels: list[float],
+        origins: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Point forecasts ``(n, h, T)`` and quantiles ``(n, h, T, Q)`` in the scalers' units
+        (window normalization undone), from ``origins`` ``(series, position)`` (default: each
+        series' end).
+
+        ``rows[s]`` is series ``s``'s position among the fitted ones (-1: never seen), for
+        the series embedding.
+        """
+        if origins is None:
+            ends = windows.forecast_origins()
+            origins = (np.arange(len(ends), dtype=np.int64), ends.pos.astype(np.int64))
+        series_of, pos_of = origins
+        n = len(series_of)
+        h, T = windows.horizon, self.net.config.n_targets
+        point = np.empty((n, h, T), dtype=np.float64)
+        qs = np.empty((n, h, T, len(levels)), dtype=np.float64)
+        device = windows.device
+        series_scale = series_scales(scalers, device)  # (n, T)
+        self.net.eval()
+        with torch.no_grad():
+            for lo in range(0, n, PREDICT_CHUNK):
+                hi = min(lo + PREDICT_CHUNK, n)
+                which = series_of[lo:hi]
+                batch = windows.gather(which, pos_of[lo:hi])
+                x, _, _, loc, scale = self.norm(batch, spread)
+                if loc is None:
+                    loc = torch.zeros(hi - lo, 1, T, device=device)
+                    scale = torch.ones(hi - lo, 1, T, device=device)
+                ids = torch.as_tensor(rows[which], device=device)
+                counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
+                p, q = self._outputs(x, batch.x_future, ids, levels, scale, counts)
+                point[lo:hi] = (p * scale + loc).cpu().double().numpy()
+                if levels:
+                    qs[lo:hi] = (q * scale.unsqueeze(-1) + loc.unsqueeze(-1)).cpu().double().numpy()
+        return point, qs
+
+    def _outputs(
+        self,
+        x: torch.Tensor,
+        x_future: torch.Tensor,
+        ids: torch.Tensor,
+        levels: list[float],
+        scale: torch.Tensor,
+        series_scale: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalized point forecasts ``(B, h, T)`` and quantiles ``(B, h, T, Q)``."""
+        net, c = self.net, self.net.config
+        loss = c.loss
+        if loss in DISTRIBUTIONS and c.head == "recursive":
+            return self._sample_quantiles(x, x_future, ids, levels, scale * series_scale)
+        params = net(x, x_future, ids).float()  # (B, h, T, P)
+        point = point_of(loss, params, c.median_index)
+        if not levels:
+            return point, point.new_zeros(*point.shape, 0)
+        if loss == "quantile":
+            trained = torch.tensor(self.levels, device=params.device)
+            return point, interpolate(params, trained, levels)
+        if loss in DISTRIBUTIONS:
+            total = (scale * series_scale).expand_as(point).cpu().double().numpy()
+            qs = distribution_quantiles(loss, params.cpu().numpy(), levels, scale=total)
+            if loss == "negbin":
+                qs = qs / total[..., None]  # counts back to normalized units
+            return point, torch.as_tensor(qs, dtype=torch.float32, device=params.device)
+        from scipy.stats import norm
+
+        std = torch.as_tensor(step_std(self.residual_std, point.shape[1]), device=params.device)
+        z = torch.tensor(norm.ppf(levels), dtype=torch.float32, device=params.device)
+        return point, point.unsqueeze(-1) + std.unsqueeze(-1).float() * z
+
+    def _sample_quantiles(
+        self,
+        x: torch.Tensor,
+        x_future: torch.Tensor,
+        ids: torch.Tensor,
+        levels: list[float],
+        total_scale: torch.Tensor,  # (B, 1, T): negbin counts = normalized values * this
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """DeepAR-style: the mean path for the point forecast, sample paths for quantiles."""
+        net, loss = self.net, self.net.config.loss
+        _, state, emb = net.encode(x, ids)
+        start, seen = net.last_inputs(x)
+
+        def feed_mean(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return point_of(loss, params_t), torch.ones_like(start)
+
+        mean = point_of(loss, net.unroll(state, start, seen, x_future, emb, feed_mean))
+        if not levels:
+            return mean, mean.new_zeros(*mean.shape, 0)
+        S = self.num_samples
+        rep = lambda t: t.repeat_interleave(S, dim=0)  # noqa: E731 - (B, ...) -> (B*S, ...)
+        rep_state = lambda t: t.repeat_interleave(S, dim=1)  # noqa: E731 - (layers, B, hidden)
+        state_s = (
+            tuple(rep_state(s) for s in state) if isinstance(state, tuple) else rep_state(state)
+        )
+        emb_s = None if emb is None else rep(emb)
+        scale_s = rep(total_scale[:, 0])  # (B*S, T)
+        draws: list[torch.Tensor] = []
+
+        def feed_sample(t: int, params_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            draw = distribution(loss, params_t, scale_s if loss == "negbin" else None).sample()
+            if loss == "negbin":
+                draw = draw / scale_s  # counts back to normalized units
+            draws.append(draw)  # the path's value at step t, fed to step t + 1
+            return draw, torch.ones_like(draw)
+
+        net.unroll(state_s, rep(start), rep(seen), rep(x_future), emb_s, feed_sample)
+        paths = torch.stack(draws, dim=1).view(len(x), S, len(draws), -1)  # (B, S, h, T)
+        q = torch.tensor(levels, dtype=paths.dtype, device=paths.device)
+        qs = torch.quantile(paths, q, dim=1).permute(1, 2, 3, 0)  # (B, h, T, Q)
+        return mean, qs
+
+
+def residual_std(
+    net: RecurrentNet,
+    norm: WindowNorm,
+    windows: Windows,
+    origins: Origins,
+    spread: torch.Tensor,
+    batch_size: int,
+) -> np.ndarray:
+    """Spread of the point forecasts' errors over ``origins``, normalized units, ``(H, T)``.
+
+    Root mean squared error per step and target where each step has at least
+    :data:`MIN_ERRORS` errors; otherwise one pooled value over all steps (a single series'
+    one validation window gives one error per step: too few to tell steps apart).
+    """
+    H, T = net.config.horizon, net.config.n_targets
+    total = torch.zeros(H, T, dtype=torch.float64)
+    count = torch.zeros(H, T, dtype=torch.float64)
+    with torch.no_grad():
+        for batch in windows.batches(origins, batch_size):
+            x, y, mask, _, _ = norm(batch, spread)
+            params = net(x, batch.x_future, batch.series).float()
+            err = torch.where(mask, point_of(net.config.loss, params) - y, 0.0) ** 2
+            total += err.sum(dim=0).double().cpu()
+            count += mask.sum(dim=0).double().cpu()
+    per_step = torch.sqrt(total / count.clamp(min=1))
+    pooled = torch.sqrt(total.sum(dim=0) / count.sum(dim=0).clamp(min=1))  # (T,)
+    return torch.where(count >= MIN_ERRORS, per_step, pooled).numpy()
+
+
+def series_scales(scalers: list[Scaler], device: torch.device) -> torch.Tensor:
+    """(n_series, T) each target's per-series scale, for count likelihoods."""
+    return torch.tensor(
+        np.stack([s.scale_ for s in scalers], axis=1), dtype=torch.float32, device=device
+    )
+
+
+def interpolate(params: torch.Tensor, trained: torch.Tensor, levels: list[float]) -> torch.Tensor:
+    """Quantiles at ``levels`` by linear interpolation between trained levels (..., Q)."""
+    out = []
+    for q in levels:
+        k = int(
+            torch.searchsorted(trained, torch.tensor(q, device=trained.device)).clamp(
+                1, len(trained) - 1
+            )
+        )
+        lo, hi = trained[k - 1], trained[k]
+        w = ((q - lo) / (hi - lo)).clamp(0, 1)
+        out.append(params[..., k - 1] * (1 - w) + params[..., k] * w)
+    return torch.stack(out, dim=-1)
+
+
+def step_std(std: np.ndarray, h: int) -> np.ndarray:
+    """The validation error's spread for ``h`` steps (H, T) -> (h, T); past the validated
+    steps (a recursive head asked for more) it widens like a random walk from the last one."""
+    H = len(std)
+    if h <= H:
+        return std[:h]
+    growth = np.sqrt(np.arange(H + 1, h + 1) / H)[:, None]
+    return np.concatenate([std, std[-1] * growth])

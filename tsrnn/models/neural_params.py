@@ -1,0 +1,350 @@
+"""The neural forecaster's parameters: one table of constraints, resolved against the data.
+
+scikit-learn checks parameters in ``fit``, not ``__init__`` (``set_params`` and ``clone``
+must store anything). :data:`PARAMETERS` says what each parameter accepts; :func:`resolve`
+checks every one against it, then the rules that tie parameters together, and fills the
+defaults that depend on the data (input size from the season, the device, the seed) into a
+:class:`Plan`. :func:`net_config` and :func:`train_config` turn a plan into what
+:mod:`tsrnn.models.nets` and :mod:`tsrnn.models.training` take.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsrnn.data.impute import STRATEGIES
+from tsrnn.data.panel import TARGET
+from tsrnn.data.scale import METHODS, WINDOW_METHODS
+from tsrnn.models.base import check_quantiles
+from tsrnn.models.losses import LOSSES, n_params
+from tsrnn.models.nets import CELLS, HEADS, NetConfig
+from tsrnn.models.preprocess import target_columns
+from tsrnn.models.training import PRECISIONS, SCHEDULES, TrainConfig, bf16_supported
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parameters after validation, resolved against the data (``plan_``)."""
+
+    horizon: int
+    input_size: int
+    val_size: int
+    quantiles: tuple[float, ...]  # levels the quantile head learns (0.5 always among them)
+    past: tuple[str, ...]  # past-observed covariates read as inputs (targets included)
+    future: tuple[str, ...]  # known-future covariates
+    targets: tuple[str, ...]  # extra target columns, forecast jointly with y
+    device: str
+    precision: str  # training: "fp32", "fp16" (autocast + loss scaling, CUDA) or "bf16"
+    seed: int
+
+
+# ---------------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class OneOf:
+    options: tuple[Any, ...]
+
+    def check(self, model: str, field: str, value: Any) -> Any:
+        if value not in self.options:
+            raise ValueError(f"{model}: {field}={value!r}; choose one of {list(self.options)}")
+        return value
+
+
+@dataclass(frozen=True)
+class Integer:
+    low: int
+    optional: bool = False  # None allowed (a default resolved later, or "never")
+
+    def check(self, model: str, field: str, value: Any) -> int | None:
+        if value is None and self.optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < self.low:
+            raise ValueError(f"{model}: {field}={value!r} must be an integer >= {self.low}")
+        return int(value)
+
+
+@dataclass(frozen=True)
+class Number:
+    low: float
+    high: float = math.inf
+    strict: bool = False  # low itself excluded
+    optional: bool = False
+
+    def check(self, model: str, field: str, value: Any) -> float | None:
+        if value is None and self.optional:
+            return None
+        ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        ok = ok and (value > self.low if self.strict else value >= self.low) and value <= self.high
+        if not ok:
+            if self.strict:
+                extra = " or None" if self.optional else ""
+                raise ValueError(f"{model}: {field}={value!r} must be a positive number{extra}")
+            raise ValueError(
+                f"{model}: {field}={value!r} must be a number in [{self.low}, {self.high}]"
+            )
+        return float(value)
+
+
+@dataclass(frozen=True)
+class Flag:
+    def check(self, model: str, field: str, value: Any) -> bool:
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{model}: {field}={value!r}; pass True or False")
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Names:
+    """A list of column names (or numbers): a bare string would be read letter by letter."""
+
+    def check(self, model: str, field: str, value: Any) -> tuple[Any, ...]:
+        if isinstance(value, str):
+            raise ValueError(f"{model}: {field}={value!r} must be a list: [{value!r}]")
+        return tuple(value)
+
+
+@dataclass(frozen=True)
+class Free:
+    """Anything (checked where it is used: a device name, a callback)."""
+
+    def check(self, model: str, field: str, value: Any) -> Any:
+        return value
+
+
+PARAMETERS: Mapping[str, Any] = {
+    # the network
+    "cell": OneOf(CELLS),
+    "horizon": Integer(1, optional=True),  # required: None gets its own message
+    "input_size": Integer(1, optional=True),
+    "hidden_size": Integer(1),
+    "num_layers": Integer(1),
+    "dropout": Number(0.0, 0.999),
+    "embedding_size": Integer(0),
+    "head": OneOf(HEADS),
+    "scheduled_sampling": Number(0.0, 1.0),
+    "forecasts_per_window": Integer(1),
+    "naive_inputs": Flag(),
+    "naive_skip": Flag(),
+    "naive_seasons": Free(),  # a list of seasons: checked with naive_inputs below
+    "season": Integer(1, optional=True),
+    # the output
+    "loss": OneOf(LOSSES),
+    "quantiles": Names(),
+    "num_samples": Integer(1),
+    # the data
+    "scaler": OneOf(METHODS),
+    "window_norm": OneOf((None, *WINDOW_METHODS)),
+    "impute": OneOf(STRATEGIES),
+    "train_on_imputed": Flag(),
+    "min_observed": Number(0.0, 1.0),
+    "calendar": Flag(),
+    "past_covariates": Names(),
+    "future_covariates": Names(),
+    "targets": Names(),
+    # training
+    "lr": Number(0.0, strict=True),
+    "batch_size": Integer(1),
+    "max_steps": Integer(1),
+    "schedule": OneOf(SCHEDULES),
+    "patience": Integer(1, optional=True),
+    "val_size": Integer(0, optional=True),
+    "val_every": Integer(1),
+    "grad_clip": Number(0.0, strict=True, optional=True),
+    "weight_decay": Number(0.0),
+    "random_state": Integer(0, optional=True),
+    "device": Free(),
+    "precision": OneOf(("auto", *PRECISIONS)),
+    "num_threads": Integer(1, optional=True),
+    "warm_start": Flag(),
+    "verbose": Flag(),
+    "callback": Free(),
+}
+
+
+def check_names(model: str, params: Mapping[str, Any]) -> None:
+    """The list-valued parameters, checked before the data is read (a str is a sequence:
+    ``"x2"`` would mean ``["x", "2"]``)."""
+    for field in ("past_covariates", "future_covariates", "targets", "quantiles"):
+        PARAMETERS[field].check(model, field, params[field])
+
+
+# ---------------------------------------------------------------------- resolution
+def resolve(
+    model: str,
+    params: Mapping[str, Any],
+    season: int,
+    past: tuple[str, ...],
+    future: tuple[str, ...],
+) -> Plan:
+    """Check ``params`` (a forecaster's ``get_params()``) and resolve them into a :class:`Plan`.
+
+    ``season`` is the data's (or the ``season`` parameter's); ``past`` and ``future`` the
+    covariates of the panel being fitted. Raises ``ValueError`` naming the parameter and the fix.
+    """
+    p = {field: rule.check(model, field, params[field]) for field, rule in PARAMETERS.items()}
+    if p["horizon"] is None:
+        raise ValueError(f"{model}: pass horizon=, the number of steps each window forecasts")
+    H, direct = p["horizon"], p["head"] == "direct"
+    seasons = naive_seasons(model, params, season)
+    L = max(2 * season, 2 * H, *seasons) if p["input_size"] is None else p["input_size"]
+    V = H if p["val_size"] is None else p["val_size"]
+    if 0 < V < H:
+        raise ValueError(f"{model}: val_size={V} must be 0 or at least horizon={H}")
+    if p["naive_skip"] and not (p["naive_inputs"] and direct):
+        raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
+    if p["naive_inputs"] and direct and max(seasons) > L:
+        raise ValueError(
+            f"{model}: input_size={L} is shorter than the season {max(seasons)} of the "
+            f"seasonal naive input: raise input_size to at least {max(seasons)}"
+        )
+    if p["naive_skip"] and p["loss"] == "negbin":
+        raise ValueError(
+            f"{model}: naive_skip shifts the forecast, loss='negbin' needs a positive mean: "
+            "drop one of them"
+        )
+    if p["scheduled_sampling"] and p["head"] != "recursive":
+        raise ValueError(f"{model}: scheduled_sampling needs head='recursive'")
+    k = p["forecasts_per_window"]
+    if k > 1 and not direct:
+        raise ValueError(f"{model}: forecasts_per_window={k} needs head='direct'")
+    if k > L:
+        raise ValueError(
+            f"{model}: forecasts_per_window={k} exceeds input_size={L}: at most one per step"
+        )
+    if p["loss"] == "negbin" and (
+        p["scaler"] not in ("meanabs", "none") or p["window_norm"] not in (None, "meanabs")
+    ):
+        raise ValueError(
+            f"{model}: loss='negbin' models counts, so scaling must keep 0 at 0: use "
+            "scaler='meanabs' (or 'none') and window_norm=None or 'meanabs'"
+        )
+    levels = tuple(check_quantiles(sorted(set(check_quantiles(p["quantiles"])) | {0.5})))
+    if p["schedule"] == "plateau" and V == 0:
+        raise ValueError(f"{model}: schedule='plateau' needs validation: set val_size > 0")
+    targets = p["targets"]
+    if TARGET in targets or len(set(targets)) != len(targets):
+        raise ValueError(
+            f"{model}: targets={targets!r} must be distinct covariate columns "
+            f"(y is always the first target)"
+        )
+    overlap = set(p["future_covariates"]) & (set(p["past_covariates"]) | set(targets))
+    if overlap:
+        raise ValueError(f"{model}: {sorted(overlap)} cannot be both future and past/targets")
+    device = _device(model, p["device"])
+    precision = _precision(model, p["precision"], device, p["cell"])
+    seed = p["random_state"]
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    return Plan(
+        horizon=H,
+        input_size=L,
+        val_size=V,
+        quantiles=levels,
+        past=past,
+        future=future,
+        targets=targets,
+        device=device,
+        precision=precision,
+        seed=seed,
+    )
+
+
+def naive_seasons(model: str, params: Mapping[str, Any], season: int) -> tuple[int, ...]:
+    """The seasons of the seasonal naive inputs: ``naive_seasons``, else ``(season,)``."""
+    given = params["naive_seasons"]
+    if given is None:
+        return (season,)
+    if not params["naive_inputs"]:
+        raise ValueError(f"{model}: naive_seasons needs naive_inputs=True")
+    if np.ndim(given) != 1 or not len(given):
+        raise ValueError(
+            f"{model}: naive_seasons={given!r} must be a list of seasons, e.g. [24, 168]"
+        )
+    return tuple(Integer(1).check(model, "naive_seasons", m) for m in given)
+
+
+def _device(model: str, requested: Any) -> str:
+    device = requested
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = str(torch.device(device))
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"{model}: device={requested!r} is not a torch device") from exc
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"{model}: device={requested!r} but CUDA is not available here")
+    return device
+
+
+def _precision(model: str, requested: str, device: str, cell: str) -> str:
+    precision = requested
+    if precision == "auto":
+        precision = "fp16" if device.startswith("cuda") else "fp32"
+    if precision == "fp16" and not device.startswith("cuda"):
+        raise ValueError(
+            f"{model}: precision='fp16' needs a CUDA device (got {device}); "
+            "on a CPU use 'bf16' or 'fp32'"
+        )
+    # A GRU stays float32 under CPU autocast and an RNN runs in bfloat16 anywhere; oneDNN's
+    # bfloat16 LSTM needs AVX512-BF16 or AMX.
+    if precision == "bf16" and cell == "lstm" and not bf16_supported(device):
+        raise ValueError(
+            f"{model}: precision='bf16' needs bfloat16 LSTM kernels, which {device} lacks "
+            "(a CPU needs AVX512-BF16 or AMX); use precision='fp32'"
+        )
+    return precision
+
+
+# ---------------------------------------------------------------------- configs
+def net_config(
+    params: Mapping[str, Any],
+    plan: Plan,
+    season: int,
+    feature_names: Sequence[str],
+    n_future: int,
+    n_series: int,
+) -> NetConfig:
+    """The network's shape: ``feature_names`` are the input columns (``Windows.feature_names``),
+    each target's value and observed flag found by name."""
+    quantile = params["loss"] == "quantile"
+    n_q = len(plan.quantiles) if quantile else 0
+    direct_naive = params["naive_inputs"] and params["head"] == "direct"
+    values, observed = target_columns(feature_names, plan.targets)
+    return NetConfig(
+        cell=params["cell"],
+        n_features=len(feature_names),
+        n_future=n_future,
+        horizon=plan.horizon,
+        n_targets=1 + len(plan.targets),
+        target_columns=values,
+        observed_columns=observed,
+        hidden_size=params["hidden_size"],
+        num_layers=params["num_layers"],
+        dropout=params["dropout"],
+        head=params["head"],
+        loss=params["loss"],
+        n_params=n_params(params["loss"], n_q),
+        median_index=plan.quantiles.index(0.5) if n_q else 0,
+        n_series=n_series if params["embedding_size"] else 0,
+        embedding_size=params["embedding_size"],
+        seasons=naive_seasons("", params, season) if direct_naive else (),
+        skip=params["naive_skip"],
+    )
+
+
+def train_config(params: Mapping[str, Any], plan: Plan) -> TrainConfig:
+    return TrainConfig(
+        max_steps=params["max_steps"],
+        lr=params["lr"],
+        weight_decay=params["weight_decay"],
+        schedule=params["schedule"],
+        grad_clip=params["grad_clip"],
+        patience=params["patience"],
+        val_every=params["val_every"],
+        precision=plan.precision,
+    )
