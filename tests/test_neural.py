@@ -419,3 +419,11 @@ def test_a_window_with_one_observed_point_does_not_blow_up_its_targets():
     )
     model.fit(panel)
     assert model.history_.loss.iloc[0] < 100
+
+
+def test_every_parameter_has_a_rule_in_the_table():
+    """A parameter missing from neural_params.PARAMETERS would go unchecked in fit."""
+    from tsrnn.models.neural_params import PARAMETERS
+
+    assert set(PARAMETERS) == set(NeuralForecaster().get_params())
+    assert set(PARAMETERS) - {"cell"} == set(LSTMForecaster().get_params())
