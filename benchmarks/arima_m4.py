@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 # A sibling script: benchmarks/ is on the path of a script run from it.
-from baselines import m4_history, write_benchmark_note
+from baselines import benchmark_note, m4_history
 from joblib import Parallel, delayed
 
 from tsrnn.datasets import read_m4
@@ -196,6 +196,7 @@ def main() -> None:
     print(text)
 
     n = len(ids)
+    wall = time.perf_counter() - start_all
     write_report(
         result,
         args.report_dir,
@@ -203,9 +204,8 @@ def main() -> None:
         reference="Naive2",
         seed=None,  # the search and the fits are deterministic
         title=f"M4 Hourly: automatic ARIMA ({', '.join(methods)}; {n} series) against Naive2",
+        extra_files=benchmark_note(command, wall, text),
     )
-    wall = time.perf_counter() - start_all
-    write_benchmark_note(args.report_dir, command, wall, text)
     print(f"\nreport in {args.report_dir}; wall {wall / 60:.1f} min")
 
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 # A sibling script: benchmarks/ is on the path of a script run from it.
-from baselines import merge_results, peak_rss_mb, write_benchmark_note
+from baselines import benchmark_note, merge_results, peak_rss_mb
 
 if TYPE_CHECKING:
     from tsrnn.evaluate.backtest import BacktestResult
@@ -226,6 +226,7 @@ def main() -> None:
     config["refit"] = "every window" + (f"; once: {', '.join(once)}" if once else "")
     result = merge_results(results, config)
     result.histories = histories
+    wall = time.perf_counter() - start_all
     write_report(
         result,
         folder,
@@ -233,9 +234,8 @@ def main() -> None:
         reference=None,  # the best baseline, what the LSTM has to beat
         seed=SEED,
         title=f"M4 Hourly: {n_windows}-window backtest of baselines and an LSTM ({n_series} series)",
+        extra_files=benchmark_note(command, wall, "\n".join(lines)),
     )
-    wall = time.perf_counter() - start_all
-    write_benchmark_note(folder, command, wall, "\n".join(lines))
     print(f"\nreport in {folder}; wall {wall / 60:.1f} min")
 
 

@@ -122,16 +122,16 @@ def merge_results(results: Sequence[BacktestResult], config: dict | None = None)
     )
 
 
-def write_benchmark_note(folder: Path, command: str, wall: float, table: str) -> None:
-    """The printed table beside the report, with what it ran on: peak RSS, the published
-    figures and the machine are not part of the regular report."""
+def benchmark_note(command: str, wall: float, table: str) -> dict[str, str]:
+    """The printed table as ``benchmark.md``, for ``write_report(extra_files=...)``, with what
+    it ran on: peak RSS, the published figures and the machine are not part of the regular
+    report. A file of the report (listed in its manifest), so a rerun may replace it."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
-    (folder / "benchmark.md").write_text(
-        f"`{command}` on {machine}, {stamp}, {wall / 60:.1f} min wall "
-        f"(load average {os.getloadavg()[0]:.2f} at the end)\n\n{table}\n",
-        encoding="utf-8",
-    )
+    return {
+        "benchmark.md": f"`{command}` on {machine}, {stamp}, {wall / 60:.1f} min wall "
+        f"(load average {os.getloadavg()[0]:.2f} at the end)\n\n{table}\n"
+    }
 
 
 def peak_rss_mb() -> float:
@@ -265,6 +265,7 @@ def main() -> None:
     if not np.allclose(report[["smape", "mase"]].to_numpy(dtype=float), scored, rtol=1e-9):
         raise RuntimeError(f"baselines: the report's sMAPE/MASE differ:\n{report}\n{scores}")
     quick = f" (first {n} series)" if n < 414 else ""
+    wall = time.perf_counter() - start
     write_report(
         result,
         folder,
@@ -272,9 +273,8 @@ def main() -> None:
         reference="Naive2",  # OWA's reference in the table
         seed=None,  # every method is deterministic
         title=f"M4 Hourly: statistical baselines{quick}",
+        extra_files=benchmark_note(command, wall, table),
     )
-    wall = time.perf_counter() - start
-    write_benchmark_note(folder, command, wall, table)
     print(f"\nreport in {folder} (its sMAPE and MASE equal the table's); wall {wall / 60:.1f} min")
 
 

@@ -64,7 +64,7 @@ import pandas as pd
 import torch
 
 # A sibling script: benchmarks/ is on the path of a script run from it.
-from baselines import write_benchmark_note
+from baselines import benchmark_note
 from threadpoolctl import threadpool_limits
 
 import tsrnn
@@ -249,6 +249,7 @@ def main() -> None:
         print(f"\nfallbacks: {result.fallbacks.groupby('model').size().to_dict()}")
 
     command = shlex.join(["python", "benchmarks/beijing.py", *sys.argv[1:]])
+    wall = time.perf_counter() - start
     write_report(
         result,
         folder,
@@ -258,9 +259,8 @@ def main() -> None:
         reference=reference,
         seed=args.seed,
         title=f"Beijing PM2.5, h={H}: mask-aware vs impute-then-train LSTMs and every baseline",
+        extra_files=benchmark_note(command, wall, text),
     )
-    wall = time.perf_counter() - start
-    write_benchmark_note(folder, command, wall, text)
     print(
         f"\nwall {wall / 60:.1f} min; load average {os.getloadavg()[0]:.2f} at the end; "
         f"report in {folder}"

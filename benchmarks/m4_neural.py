@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 
 # A sibling script: benchmarks/ is on the path of a script run from it.
-from baselines import m4_history, peak_rss_mb, write_benchmark_note
+from baselines import benchmark_note, m4_history, peak_rss_mb
 
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.evaluate.metrics import m4_scores
@@ -184,8 +184,8 @@ def main() -> None:
         reference="SeasonalNaive",
         title=f"M4 Hourly ({'holdout' if args.holdout else 'test'}): global "
         + ", ".join(c.upper() for c in cells),
+        extra_files=benchmark_note(command, wall, table),
     )
-    write_benchmark_note(path, command, wall, table)
     print(f"report: {path}")
 
 

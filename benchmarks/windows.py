@@ -3,7 +3,7 @@
 1,000 hourly series x 10,000 points (10% missing at random), batches of B=1024 windows with
 L=168 input steps and H=48 horizon steps, value + observed mask + time since observed + calendar
 features (hour of day, day of week, day of year). Reports windows gathered per second, peak
-RSS, the Panel's size against bare float32 values + bool mask, and RSS after gathering two very
+RSS, the Panel's size (float64 values since issue 14) against bare float32 values + bool mask, and RSS after gathering two very
 different numbers of batches (memory must not grow with the windows drawn).
 
 Usage::

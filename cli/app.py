@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,9 +24,21 @@ from tsrnn import datasets
 from tsrnn import models as registry
 from tsrnn.data.frequency import season_length
 from tsrnn.errors import DataError
-from tsrnn.files import write_text_atomic
+from tsrnn.files import check_target, write_text_atomic
 
 from .settings import Settings, check
+
+# Failures of the user's paths (a missing input, a folder given for a file, a folder that
+# accepts no files): bad input like a malformed file, exit 2.
+PATH_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as `yes | head -1` ends
 
 app = typer.Typer(
     name="tsrnn",
@@ -60,26 +75,54 @@ def _main(
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """Bad input -> one line and exit 2; anything else -> exit 1; tracebacks only if --verbose."""
+def _errors(kept: str | None = None) -> Iterator[None]:
+    """Bad input -> one line and exit 2; Ctrl-C -> one line and exit 130; anything else ->
+    exit 1. ``--verbose`` adds the traceback and keeps the exit status. ``kept`` names what
+    an interrupted command leaves as it was, for the Ctrl-C line."""
     try:
         yield
     except (typer.Exit, typer.Abort):
         raise
-    except (DataError, FileNotFoundError, FileExistsError) as exc:
-        if _State.verbose:
-            raise
-        err.print(f"error: {exc}".replace("\n", " "), markup=False)
-        raise typer.Exit(2) from None
-    except Exception as exc:
-        if _State.verbose:
-            raise
-        err.print(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the "
-            "traceback)".replace("\n", " "),
-            markup=False,
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        _silence_stdout()
+        raise typer.Exit(BROKEN_PIPE) from None
+    except KeyboardInterrupt as exc:
+        where = f": {exc}" if str(exc) else ""
+        _fail(
+            INTERRUPTED,
+            f"interrupted (Ctrl-C){where}" + (f"; {kept} left as it was" if kept else ""),
         )
-        raise typer.Exit(1) from None
+    except (DataError, *PATH_ERRORS) as exc:
+        _fail(2, f"error: {exc}")
+    except Exception as exc:
+        _fail(
+            1,
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)",
+        )
+
+
+def _fail(code: int, line: str) -> None:
+    """Print ``line`` on stderr (after the traceback with ``--verbose``) and exit ``code``."""
+    if _State.verbose:
+        traceback.print_exc(file=sys.stderr)
+    err.print(line.replace("\n", " "), markup=False)
+    raise typer.Exit(code) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner)
+        pass
+
+
+def _steps(flag: str, value: int | None) -> int | None:
+    """A count of steps or windows from the command line: None or a whole number >= 1."""
+    if value is not None and value < 1:
+        raise DataError(f"{flag} {value}: must be a whole number >= 1")
+    return value
 
 
 def _resolve(data: str) -> Path:
@@ -102,6 +145,14 @@ TargetCol = Annotated[str | None, typer.Option(help="Target column.")]
 FreqOpt = Annotated[
     str | None, typer.Option(help="Grid frequency, e.g. h, D, W-SUN, MS (default: inferred).")
 ]
+DayFirst = Annotated[
+    bool | None,
+    typer.Option(
+        "--dayfirst/--no-dayfirst",
+        help="Read dates like 01/02/2024 as 1 February / as 2 January (default: the reading "
+        "that fits the file).",
+    ),
+]
 
 
 @app.command()
@@ -111,6 +162,7 @@ def info(
     time_col: TimeCol = None,
     target_col: TargetCol = None,
     freq: FreqOpt = None,
+    dayfirst: DayFirst = None,
     report: Annotated[
         Path | None, typer.Option(help="Also write the data report to this Markdown file.")
     ] = None,
@@ -121,8 +173,15 @@ def info(
     Example: tsrnn info beijing_pm25
     """
     with _errors():
+        if report is not None:
+            check_target(report)
         _, data_report = tsrnn.read_csv(
-            _resolve(data), id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+            _resolve(data),
+            id_col=id_col,
+            time_col=time_col,
+            target_col=target_col,
+            freq=freq,
+            dayfirst=dayfirst,
         )
         text = data_report.to_markdown()
         if report is not None:
@@ -192,33 +251,49 @@ def fit(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(help="TOML file: [fit] options and [model] parameters; flags win."),
+        typer.Option(help="TOML file: \\[fit] options and \\[model] parameters; flags win."),
     ] = None,
     out: Annotated[Path, typer.Option(help="Where to save the model.")] = Path("model.tsrnn"),
     id_col: IdCol = None,
     time_col: TimeCol = None,
     target_col: TargetCol = None,
     freq: FreqOpt = None,
+    dayfirst: DayFirst = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report, no progress.")] = False,
+    keep_interrupted: Annotated[
+        bool,
+        typer.Option(
+            "--keep-interrupted",
+            help="On Ctrl-C, save the best weights so far to --out (default: keep --out as it was).",
+        ),
+    ] = False,
 ) -> None:
     """Train a global RNN/LSTM/GRU on DATA and save it: prints the data report, shows progress.
 
+    Ctrl-C stops training and exits 130 without touching --out, unless --keep-interrupted.
+
     Example: tsrnn fit beijing_pm25 --model gru --horizon 24 --max-steps 300 --out gru.tsrnn
     """
-    with _errors():
+    with _errors(kept=str(out)):
         flags = {
             "model": model,
-            "horizon": horizon,
-            "input_size": input_size,
-            "max_steps": max_steps,
+            "horizon": _steps("--horizon", horizon),
+            "input_size": _steps("--input-size", input_size),
+            "max_steps": _steps("--max-steps", max_steps),
             "covariates": covariates,
         }
+        check_target(out)
         settings = Settings.read(config, flags, "model")
         name = str(settings.options.get("model", "lstm")).lower()
         if name not in MODELS:
             raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
         panel, data_report = tsrnn.read_csv(
-            _resolve(data), id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+            _resolve(data),
+            id_col=id_col,
+            time_col=time_col,
+            target_col=target_col,
+            freq=freq,
+            dayfirst=dayfirst,
         )
         h = settings.horizon(_default_horizon(panel.freq))
         (estimator,) = settings.build(name, h, season_length(panel.freq)).values()
@@ -229,6 +304,8 @@ def fit(
             estimator.set_params(callback=callback, verbose=_State.verbose)
             estimator.fit(panel)
         estimator.set_params(callback=None)
+        if estimator.stop_reason_ == "interrupted":
+            _interrupted_fit(estimator, out, keep_interrupted)
         estimator.save(out)
         history = estimator.history_
         last = history.iloc[-1] if len(history) else None
@@ -237,6 +314,19 @@ def fit(
         if last is not None and last.val_loss == last.val_loss:  # not NaN
             summary += f", validation loss {history.val_loss.min():.4g}"
         err.print(summary, markup=False)
+
+
+def _interrupted_fit(estimator, out: Path, keep: bool) -> None:
+    """Ctrl-C stopped training: save only if asked, say what was kept where, exit 130."""
+    done = f"interrupted (Ctrl-C) after {estimator.steps_} of {estimator.max_steps} steps"
+    if keep:
+        estimator.save(out)
+        line = f"{done}; saved the best weights so far (step {estimator.best_step_}) to {out}"
+    else:
+        state = "left as it was" if out.exists() else "not written"
+        line = f"{done}; {out} {state} (pass --keep-interrupted to save the weights so far)"
+    err.print(line, markup=False)
+    raise typer.Exit(INTERRUPTED)
 
 
 @app.command()
@@ -256,12 +346,16 @@ def predict(
     time_col: TimeCol = None,
     target_col: TargetCol = None,
     freq: FreqOpt = None,
+    dayfirst: DayFirst = None,
 ) -> None:
     """Forecast the series of DATA (their histories up to now) with a saved model.
 
     Example: tsrnn predict gru.tsrnn beijing_pm25 --quantiles 0.1,0.9 --out forecasts.csv
     """
-    with _errors():
+    with _errors(kept=None if out is None else str(out)):
+        _steps("--horizon", horizon)
+        if out is not None:
+            check_target(out)
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
         estimator = tsrnn.load(model)
@@ -274,12 +368,17 @@ def predict(
                     f"--quantiles {quantiles!r}: use numbers between 0 and 1, e.g. 0.1,0.9"
                 ) from None
         panel, _ = tsrnn.read_csv(
-            _resolve(data), id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+            _resolve(data),
+            id_col=id_col,
+            time_col=time_col,
+            target_col=target_col,
+            freq=freq,
+            dayfirst=dayfirst,
         )
         try:
             forecasts = estimator.predict(horizon, quantiles=levels, y=panel)
-        except ValueError as exc:  # a bad horizon or quantile: the user's input
-            raise DataError(str(exc)) from None
+        except ValueError as exc:  # the data, a horizon or a quantile: the user's input
+            raise DataError(f"{data}: {exc}") from None
         text = forecasts.to_csv(index=False)
         if out is None:
             print(text, end="")
@@ -327,7 +426,8 @@ def backtest(
     ] = True,
     max_steps: Annotated[int | None, typer.Option(help="Neural training steps at most.")] = None,
     config: Annotated[
-        Path | None, typer.Option(help="TOML file: [fit] options and [model] parameters.")
+        Path | None,
+        typer.Option(help="TOML file: \\[fit] options and \\[model] parameters; flags win."),
     ] = None,
     report_dir: Annotated[
         Path | None, typer.Option(help="Report folder (default reports/<data name>).")
@@ -336,27 +436,52 @@ def backtest(
     time_col: TimeCol = None,
     target_col: TargetCol = None,
     freq: FreqOpt = None,
+    dayfirst: DayFirst = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the previous report even if files were added to its folder."
+        ),
+    ] = False,
 ) -> None:
     """Backtest neural and baseline models on identical rolling windows of DATA; write a report
     (HTML, Markdown, CSV, JSON).
 
+    The report folder is replaced whole, and only when the run completes: Ctrl-C exits 130 and
+    leaves the previous report as it was.
+
     Example: tsrnn backtest beijing_pm25 --models lstm,snaive,ets --horizon 24 --windows 3
     """
-    with _errors():
+    folder = report_dir or Path("reports") / Path(str(data)).name.split(".")[0]
+    with _errors(kept=f"the report folder {folder}"):
         from tsrnn.evaluate.backtest import backtest as run_backtest
-        from tsrnn.report.backtest_report import write_report
+        from tsrnn.evaluate.backtest import cutoffs
+        from tsrnn.report.backtest_report import check_report_folder, write_report
 
-        flags = {"models": models, "horizon": horizon, "max_steps": max_steps}
+        _steps("--windows", windows)
+        _steps("--step", step)
+        flags = {
+            "models": models,
+            "horizon": _steps("--horizon", horizon),
+            "max_steps": _steps("--max-steps", max_steps),
+        }
         settings = Settings.read(config, flags, "models")
+        check_report_folder(folder, force=force)
         path = _resolve(data)
         panel, data_report = tsrnn.read_csv(
-            path, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq
+            path,
+            id_col=id_col,
+            time_col=time_col,
+            target_col=target_col,
+            freq=freq,
+            dayfirst=dayfirst,
         )
         h = settings.horizon(_default_horizon(panel.freq))
         names = settings.options.get("models", DEFAULT_MODELS)
         chosen = settings.build(names, h, season_length(panel.freq))
         check(chosen, panel, settings.source)
+        cutoffs(panel, h, windows, step)
         if not quiet:
             err.print(
                 f"backtesting {', '.join(chosen)} on {panel.n_series} series: {windows} "
@@ -368,7 +493,6 @@ def backtest(
                 if "callback" in model.get_params():
                     model.set_params(callback=callback, verbose=_State.verbose)
             result = run_backtest(chosen, panel, h, n_windows=windows, step=step, refit=refit)
-        folder = report_dir or Path("reports") / Path(str(data)).name.split(".")[0]
         write_report(
             result,
             folder,
@@ -377,6 +501,7 @@ def backtest(
             command=_command_line(ctx),
             histories=result.histories,
             seed=settings.params.get("random_state", 0),
+            force=force,
         )
         board = result.leaderboard("mase", reference=None)
         print(board.to_string(index=False))

@@ -44,6 +44,10 @@ class Settings:
                 f"{path}: [fit] option(s) {unknown} are not used here{hint}; this command "
                 f"takes {sorted(allowed)}"
             )
+        for key in ("horizon", "input_size", "max_steps"):
+            value = fit.get(key)
+            if key in fit and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise DataError(f"{path}: [fit] {key} = {value!r} must be a whole number >= 1")
         fit.update({k: v for k, v in flags.items() if v is not None})
         return cls(str(path) if path else "the options", fit, params)
 

@@ -8,7 +8,7 @@ from tsrnn import Panel
 
 def make_panel(series, freq=1):
     """A Panel exactly as given: leading and trailing gaps kept (``Panel.from_arrays`` trims)."""
-    rows = [np.asarray(s, dtype=np.float32) for s in series]
+    rows = [np.asarray(s, dtype=np.float64) for s in series]
     values = np.concatenate(rows)
     return Panel(
         values=values,

@@ -205,6 +205,26 @@ def test_a_saved_result_loads_back_equal(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["bt"]
 
 
+def test_actuals_and_naive_forecasts_keep_every_digit_also_in_the_saved_csv(tmp_path):
+    """Values around 1e8 with decimals: float32 would store 100000005.9 as 100000008.0."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": "big",
+            "ds": pd.date_range("2024-01-01", periods=6, freq="D"),
+            "y": 100000000.9 + np.arange(6.0),
+        }
+    )
+    result = backtest([Naive(), SeasonalNaive(season=2)], frame, horizon=1, n_windows=2)
+    fc = result.forecasts
+    assert fc.y.tolist() == [100000004.9, 100000005.9]
+    assert fc.Naive.tolist() == [100000003.9, 100000004.9]
+    assert fc.SeasonalNaive.tolist() == [100000002.9, 100000003.9]
+    result.save(tmp_path / "bt")
+    saved = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
+    assert saved.y.tolist() == [100000004.9, 100000005.9]
+    assert saved.Naive.tolist() == [100000003.9, 100000004.9]
+
+
 def test_the_leaderboard_tests_each_model_against_the_reference():
     from tsrnn.evaluate.stats import dm_test
 

@@ -34,7 +34,7 @@ IDS = [type(m).__name__ for m in MODELS]
 
 def panel(*series: list[float], freq: str | int = 1, start: object = 0) -> Panel:
     """A panel holding the series exactly as given: leading and trailing NaN kept as gaps."""
-    values = np.concatenate([np.asarray(s, dtype=np.float32) for s in series])
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series])
     lengths = [len(s) for s in series]
     starts = (
         pd.Index([start] * len(series))
@@ -83,6 +83,20 @@ def test_seasonal_naive_by_hand():
     np.testing.assert_allclose(std, [sigma * np.sqrt(k + 1)], rtol=1e-6)
 
 
+def test_naive_and_seasonal_naive_forecast_large_values_exactly():
+    """A series around 1e8 with decimals: float32 would forecast 100000008.0."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": "big",
+            "ds": pd.date_range("2024-01-01", periods=6, freq="D"),
+            "y": [100000000.9, 100000001.9, 100000002.9, 100000003.9, 100000004.9, 100000005.9],
+        }
+    )
+    assert Naive().fit(frame).predict(2)["Naive"].tolist() == [100000005.9] * 2
+    seasonal = SeasonalNaive(season=3).fit(frame).predict(4)["SeasonalNaive"].tolist()
+    assert seasonal == [100000003.9, 100000004.9, 100000005.9, 100000003.9]
+
+
 def test_seasonal_naive_continues_the_phase_of_a_series_ending_mid_season():
     # Seven points, m = 3: the next steps are at phases 1, 2, 0.
     mean, _ = forecast(SeasonalNaive(season=3), panel([1, 2, 3, 2, 4, 6, 3]), 4)
@@ -124,8 +138,8 @@ def test_naive2_matches_a_statsmodels_decomposition_with_intervals():
     model = Naive2(season=12)
     mean, std = forecast(model, panel(y), 30)
     assert model.seasonal_.tolist() == [True]
-    indices = seasonal_decompose(y.astype(np.float32), model="multiplicative", period=12).seasonal
-    adjusted = y.astype(np.float32) / indices
+    indices = seasonal_decompose(y, model="multiplicative", period=12).seasonal
+    adjusted = y / indices
     future = np.resize(indices[-12:], 30)
     sigma = np.sqrt(np.mean(np.diff(adjusted) ** 2))
     np.testing.assert_allclose(mean, [adjusted[-1] * future], rtol=1e-9)
@@ -207,7 +221,7 @@ def test_naive2_imputes_for_the_decomposition_and_starts_from_the_last_observati
     y[-3:] = np.nan  # a trailing gap: the forecast starts from position 96
     model = Naive2(season=12)
     mean, std = forecast(model, panel(y), 12)
-    filled = pd.Series(y[:97]).interpolate().to_numpy(np.float32)
+    filled = pd.Series(y[:97]).interpolate().to_numpy()
     filled = np.r_[filled, np.repeat(filled[-1], 3)]  # "linear" is constant past the end
     indices = seasonal_decompose(filled, model="multiplicative", period=12).seasonal
     adjusted = filled / indices

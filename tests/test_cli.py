@@ -58,7 +58,9 @@ def test_bad_input_exit_2_without_traceback_and_with_it_when_verbose(tmp_path):
     assert "bad.csv" in result.stderr and "oops" in result.stderr
     assert "Traceback" not in result.output
     verbose = runner.invoke(app, ["--verbose", "info", str(csv)])
-    assert verbose.exit_code != 0 and isinstance(verbose.exception, tsrnn.DataError)
+    assert verbose.exit_code == 2  # --verbose adds the traceback, never changes the status
+    assert "Traceback" in verbose.stderr and "tsrnn.errors.DataError" in verbose.stderr
+    assert verbose.stderr.strip().splitlines()[-1] == result.stderr.strip()
 
 
 def test_installed_console_script_runs(tmp_path):
@@ -154,8 +156,8 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path):
     "command, toml, message",
     [
         # checked against the data before any training, in fit and backtest alike
-        ("fit", "[fit]\ninput_size = 0\n", "input_size=0 must be an integer >= 1"),
-        ("backtest", "[fit]\ninput_size = 0\n", "input_size=0 must be an integer >= 1"),
+        ("fit", "[fit]\ninput_size = 0\n", "[fit] input_size = 0 must be a whole number >= 1"),
+        ("backtest", "[fit]\ninput_size = 0\n", "[fit] input_size = 0 must be a whole number >= 1"),
         ("backtest", "[model]\nhidden_size = -1\n", "hidden_size=-1 must be an integer >= 1"),
         ("backtest", '[fit]\nmodel = "gru"\n', "['model'] are not used here"),
         ("fit", '[fit]\nmodels = "gru"\n', "['models'] are not used here"),

@@ -325,6 +325,17 @@ def test_round_trip_with_integer_time(tmp_path):
 
 
 # ---------------------------------------------------------------------- large files in batches
+def test_values_keep_every_digit_the_file_gives(tmp_path):
+    """float32 would read 100000005.9 as 100000008.0; a Panel keeps what the file says."""
+    lines = [f"2024-01-{d + 1:02d},{100000000.9 + d:.1f},{0.1 + 1e9 + d:.1f}" for d in range(6)]
+    path = write(tmp_path, "ds,y,load\n" + "\n".join(lines) + "\n")
+    panel, _ = read_csv(path)
+    assert panel.values.dtype == np.float64 and panel.covariates.dtype == np.float64
+    assert panel.values[-1] == 100000005.9
+    assert panel.values.tolist() == [100000000.9 + d for d in range(6)]
+    assert panel.covariates[-1, 0] == 1000000005.1
+
+
 def test_batched_reading_gives_the_same_panel(tmp_path, monkeypatch):
     rng = np.random.default_rng(1)
     rows = [
@@ -515,10 +526,16 @@ def test_decimal_point_in_a_decimal_comma_file_is_reported(tmp_path):
         read_csv(path)
 
 
-def test_infinite_value_names_line_and_column(tmp_path):
-    path = write(tmp_path, "ds,y\n2024-01-01,1\n2024-01-02,inf\n")
+@pytest.mark.parametrize("cell", ["inf", "-1e400"])
+def test_infinite_value_names_line_and_column(tmp_path, cell):
+    path = write(tmp_path, f"ds,y\n2024-01-01,1\n2024-01-02,{cell}\n")
     with pytest.raises(DataError, match="line 3, column 'y': infinite value"):
         read_csv(path)
+
+
+def test_numbers_beyond_float32_but_within_float64_are_read(tmp_path):
+    panel, _ = read_csv(write(tmp_path, "ds,y\n2024-01-01,1\n2024-01-02,3.5e39\n"))
+    assert panel.values.tolist() == [1.0, 3.5e39]
 
 
 def test_malformed_line_is_named(tmp_path):
@@ -540,6 +557,20 @@ def test_timestamp_off_the_given_grid_names_the_line(tmp_path):
     path = write(tmp_path, "ds,y\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n2024-01-01 01:30,3\n")
     with pytest.raises(DataError, match=r"at 2024-01-01 01:30:00 \(line 4\) is off its 'h' grid"):
         read_csv(path, freq="h")
+
+
+def test_one_series_on_a_minute_grid_among_hourly_ones_is_named(tmp_path):
+    """A common minute grid would leave the hourly series 98 % missing: refuse, naming C."""
+    hours = pd.date_range("2024-01-01", periods=48, freq="h")
+    minutes = pd.date_range("2024-01-01", periods=90, freq="min")
+    rows = [f"{sid},{t},{k}" for sid in "AB" for k, t in enumerate(hours)]
+    rows += [f"C,{t},{k}" for k, t in enumerate(minutes)]
+    path = write(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError) as caught:
+        read_csv(path)
+    message = str(caught.value)
+    assert str(path) in message and "['C'] (1 of 3)" in message
+    assert "'min' grid" in message and "98% missing" in message and "pass freq='h'" in message
 
 
 def test_freq_of_the_wrong_kind(tmp_path):

@@ -2,9 +2,8 @@
 
 The reference is the M4 organisers' own: their submitted benchmark forecasts and the scores in
 their evaluation workbook (``../shared/datasets/M4``, see its README.md and PUBLISHED.md).
-Forecasts agree to ``rtol=1e-6``: tsrnn stores values as float32 (a relative rounding of at most
-``2**-24``, about 6e-8), and the submission files hold about 10 significant digits; computed
-in float64 the Naive2 forecasts agree to 5e-10.
+Forecasts agree to ``rtol=1e-6``; the submission files hold about 10 significant digits, and
+tsrnn keeps values in float64, so the Naive2 forecasts agree to about 5e-10.
 """
 
 from __future__ import annotations

@@ -356,6 +356,34 @@ def test_update_moves_the_origin_keeping_the_weights(air):
     assert model.predict(6).ds.iloc[0] == pd.Timestamp("1959-01-01")  # the original unchanged
 
 
+def test_a_large_level_keeps_its_digits_through_the_float32_network(air):
+    # the network computes in float32 on scaled values; de-scaling is float64, so a series
+    # near 1e8 is forecast as precisely as the same series near 0
+    near_zero = LSTMForecaster(horizon=6, **TINY).fit(air).predict(6)
+    shifted = LSTMForecaster(horizon=6, **TINY).fit(air.assign(y=air.y + 1e8)).predict(6)
+    assert shifted.LSTM.dtype == np.float64
+    np.testing.assert_allclose(shifted.LSTM - 1e8, near_zero.LSTM, atol=1e-4)
+
+
+def test_forecasting_from_less_history_than_the_input_window_warns(air, caplog):
+    model = LSTMForecaster(horizon=6, input_size=48, **TINY).fit(air)
+    caplog.set_level(logging.WARNING, logger="tsrnn")
+    model.predict(6)
+    assert not caplog.records  # every fitted history is long enough
+    two = air.iloc[-2:].assign(unique_id="stub")
+    out = model.predict(6, y=pd.concat([air, two]))
+    assert out.LSTM.notna().all()
+    assert "1 of 2 series have fewer observed points than input_size=48" in caplog.text
+    assert "'stub', 2 points" in caplog.text
+
+
+def test_predicting_without_the_fitted_covariates_names_them(beijing):
+    data = beijing[beijing.unique_id.isin(["Dongsi", "Tiantan"])]
+    model = LSTMForecaster(horizon=24, past_covariates=["TEMP"], **TINY).fit(data)
+    with pytest.raises(DataError, match=r"the model was fitted with covariates \['TEMP'\]"):
+        model.predict(24, y=data.drop(columns="TEMP"))
+
+
 def test_presets_are_neural_forecasters_with_their_cell():
     for cls, cell in ((LSTMForecaster, "lstm"), (GRUForecaster, "gru"), (RNNForecaster, "rnn")):
         params = cls(horizon=3).get_params()

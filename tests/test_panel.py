@@ -33,7 +33,8 @@ def test_from_long_regularizes_gaps_to_nan_and_masks_them():
     assert panel.lengths.tolist() == [4, 2]
     np.testing.assert_array_equal(panel.series_values(0), [1, 2, np.nan, 4])
     assert panel.observed.tolist() == [True, True, False, True, True, True]
-    assert panel.values.dtype == np.float32 and panel.values.flags.c_contiguous
+    assert panel.values.dtype == np.float64 and panel.values.flags.c_contiguous
+    assert panel.covariates.dtype == np.float64
     np.testing.assert_array_equal(panel.covariates[:, 0], [20, 21, np.nan, 23, 10, 11])
     assert panel.past_covariates == ("temp",)
 
@@ -136,7 +137,7 @@ def test_select_reorders_series_and_their_arrays():
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, width=32)), min_size=1, max_size=30),
+        st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6)), min_size=1, max_size=30),
         min_size=1,
         max_size=6,
     ),
@@ -156,7 +157,7 @@ def test_long_round_trip_random_ragged_panels(series, offset):
     expected = df.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     np.testing.assert_array_equal(back.unique_id, expected.unique_id)
     np.testing.assert_array_equal(back.ds, expected.ds)
-    np.testing.assert_allclose(back.y, expected.y.astype(np.float32))
+    np.testing.assert_array_equal(back.y, expected.y)  # float64: the values given, unrounded
     assert panel.observed.sum() == len(df)
 
 
@@ -229,3 +230,17 @@ def test_future_times_continue_each_series(freq):
 def test_a_one_dimensional_array_is_one_series():
     panel = as_panel(np.array([1.0, 2.0, np.nan, 4.0]))
     assert panel.n_series == 1 and panel.lengths.tolist() == [4]
+
+
+def test_state_of_an_earlier_float32_panel_loads_as_float64_unchanged():
+    """Model files of earlier versions hold float32 arrays; they widen exactly."""
+    panel = Panel.from_long(long_frame(), past_covariates=["temp"])
+    state = panel.to_state()
+    old = {**state, "values": state["values"].astype(np.float32)}
+    old["covariates"] = state["covariates"].astype(np.float32)
+    back = Panel.from_state(old)
+    assert back.values.dtype == np.float64 and back.covariates.dtype == np.float64
+    np.testing.assert_array_equal(back.values, panel.values)
+    np.testing.assert_array_equal(back.covariates, panel.covariates)
+    again = Panel.from_state(panel.to_state())
+    np.testing.assert_array_equal(again.values, panel.values)

@@ -6,7 +6,7 @@ from panels import make_panel
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from tsrnn import DataError
+from tsrnn import DataError, Panel
 from tsrnn.data.scale import METHODS, Scaler
 
 nan = np.nan
@@ -48,7 +48,7 @@ def test_statistics_use_observed_values_only(method):
 
 def test_imputed_values_do_not_enter_the_statistics():
     panel = make_panel([[1, nan, 3]])
-    imputed = panel.replace(values=np.array([1, 1000, 3], dtype=np.float32))  # still unobserved
+    imputed = panel.replace(values=np.array([1.0, 1000.0, 3.0]))  # still unobserved
     assert Scaler().fit(imputed).loc_.tolist() == [2.0]
 
 
@@ -66,9 +66,9 @@ def panels(draw):
     return make_panel(series)
 
 
-def assert_close_to_float32(back, original, loc):
-    """Equal up to a few float32 roundings of the numbers involved."""
-    tol = 4 * np.finfo(np.float32).eps * (np.abs(original) + np.abs(loc)) + 1e-30
+def assert_close_to_float64(back, original, loc):
+    """Equal up to a few float64 roundings of the numbers involved."""
+    tol = 4 * np.finfo(np.float64).eps * (np.abs(original) + np.abs(loc)) + 1e-300
     assert np.array_equal(np.isnan(back), np.isnan(original))
     seen = ~np.isnan(original)
     assert np.all(np.abs(back[seen] - original[seen]) <= tol[seen])
@@ -83,7 +83,7 @@ def test_inverse_transform_is_exact(method, panel):
     assert np.all(np.isfinite(scaled.values[panel.observed]))
     assert np.all(np.isfinite(scaler.scale_)) and np.all(scaler.scale_ > 0)
     back = scaler.inverse_transform(scaled).values
-    assert_close_to_float32(back, panel.values, np.repeat(scaler.loc_, panel.lengths))
+    assert_close_to_float64(back, panel.values, np.repeat(scaler.loc_, panel.lengths))
     np.testing.assert_array_equal(scaled.observed, panel.observed)
 
 
@@ -96,11 +96,27 @@ def test_inverse_transform_array_undoes_transform_for_forecast_shapes(method):
     scaled = scaler.transform(panel).values.reshape(4, 6)
     order = np.array([2, 0, 3, 1])  # forecasts come in any order, named by position
     back = scaler.inverse_transform_array(scaled[order], series=order)  # (n, H)
-    assert back.shape == (4, 6) and back.dtype == np.float32
-    np.testing.assert_allclose(back, original[order], rtol=1e-5)
+    assert back.shape == (4, 6) and back.dtype == np.float64
+    np.testing.assert_allclose(back, original[order], rtol=1e-12)
     quantiles = np.repeat(scaled[order][:, :, None], 3, axis=2)  # (n, H, Q)
     back_q = scaler.inverse_transform_array(quantiles, series=order)
-    np.testing.assert_allclose(back_q, np.repeat(original[order][:, :, None], 3, axis=2), rtol=1e-5)
+    np.testing.assert_allclose(
+        back_q, np.repeat(original[order][:, :, None], 3, axis=2), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "robust"])
+def test_float32_forecasts_of_a_large_series_come_back_with_their_digits(method):
+    """A network computes in float32: the scale's location is added in float64 afterwards,
+    so a series around 1e8 is de-scaled to within its float32 error in scaled units, not
+    rounded to float32's steps of 8 at that level."""
+    original = 100000000.9 + np.arange(30.0)
+    panel = Panel.from_arrays([original])
+    scaler = Scaler(method).fit(panel)
+    network = scaler.transform(panel).values.astype(np.float32)
+    back = scaler.inverse_transform_array(network[None, :], series=[0])[0]
+    assert back.dtype == np.float64
+    np.testing.assert_allclose(back, original, rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tsrnn import DataError
 from tsrnn.data.features import calendar_features, calendar_names
 from tsrnn.data.panel import Panel
 from tsrnn.data.windows import Batch, Origins, Windows
@@ -389,6 +390,19 @@ def test_shapes_and_dtypes_of_a_batch() -> None:
     assert batch.origin.tolist() == [1, 1] and batch.series.tolist() == [0, 1]
     assert not torch.isnan(batch.x).any()
     assert windows.nbytes > 0
+
+
+def test_the_panels_float64_values_are_rounded_to_float32_once() -> None:
+    values = 1.0 / 3.0 + np.arange(6.0)  # not float32 numbers
+    windows = Windows(Panel.from_arrays([values]), 3, 2, calendar=False)
+    batch = windows.gather([0], [3])
+    np.testing.assert_array_equal(batch.x[0, :, 0].numpy(), values[:3].astype(np.float32))
+    np.testing.assert_array_equal(batch.y[0].numpy(), values[3:5].astype(np.float32))
+
+
+def test_a_number_beyond_float32s_range_is_refused_not_made_infinite() -> None:
+    with pytest.raises(DataError, match="beyond float32's range"):
+        Windows(Panel.from_arrays([[1.0, 3.5e39, 2.0]]), 2, 1, calendar=False)
 
 
 # ---------------------------------------------------------------------- several targets, tensors

@@ -154,6 +154,71 @@ def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def check_target(path: str | os.PathLike[str], *, folder: bool = False) -> Path:
+    """Raise now, before any work, if ``path`` could not be written later.
+
+    Checks that ``path`` is not a folder where a file is wanted (nor a file where a folder is
+    wanted), that the nearest existing folder above it is a folder, and that a file can be
+    created there: a temporary file is made and removed again, which also catches read-only
+    file systems and permissions that ``os.access`` misreports (for root, say).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (or, with ``folder=True``, the folder) a command will write.
+    folder : bool, default False
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    IsADirectoryError
+        A file is wanted and ``path`` is a folder.
+    FileExistsError
+        A folder is wanted and ``path`` is a file.
+    NotADirectoryError
+        A parent of ``path`` is a file.
+    PermissionError
+        Nothing can be created in the folder that would hold ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> where = pathlib.Path(tempfile.mkdtemp())
+    >>> check_target(where / "new" / "model.tsrnn").name
+    'model.tsrnn'
+    >>> check_target(where)
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: ... is a folder; give a file path inside it, e.g. .../model.tsrnn
+    """
+    target = Path(path)
+    if folder:
+        _refuse_non_folder(target)
+    elif target.is_dir():
+        raise IsADirectoryError(
+            f"{target} is a folder; give a file path inside it, e.g. {target / 'model.tsrnn'}"
+        )
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{parent} is a file, so {target} cannot be created under it")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".tsrnn-probe.", dir=parent)
+    except OSError as exc:
+        raise PermissionError(
+            f"cannot write {target}: the folder {parent} does not accept new files "
+            f"({exc.strerror or exc}); choose another location"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
 def _refuse_non_folder(target: Path) -> None:
     if os.path.lexists(target) and not target.is_dir():
         raise FileExistsError(
@@ -196,4 +261,4 @@ def _swap_in(new: Path, target: Path) -> None:
         )
 
 
-__all__ = ["atomic_folder", "atomic_path", "write_text_atomic"]
+__all__ = ["atomic_folder", "atomic_path", "check_target", "write_text_atomic"]

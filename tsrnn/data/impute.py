@@ -183,7 +183,7 @@ class Imputer(BaseEstimator):
     def _fill(self, panel: Panel) -> np.ndarray:
         grid = _Grid.of(panel)
         observed = panel.observed
-        values = np.where(observed, panel.values, np.nan).astype(np.float64)
+        values = np.where(observed, panel.values, np.nan)
         prev = _previous(observed, grid.start)
         nxt = np.full(len(values), -1, dtype=np.int64) if self.causal else _next(observed, grid.end)
 
@@ -203,8 +203,7 @@ class Imputer(BaseEstimator):
 
         if self.causal:
             filled[prev < 0] = np.nan  # no past before the first observation
-        out = np.where(observed, panel.values, filled.astype(np.float32))
-        return out.astype(np.float32, copy=False)
+        return np.where(observed, panel.values, filled)
 
 
 # ---------------------------------------------------------------------- index arithmetic
@@ -324,7 +323,7 @@ def _fit_kalman_series(y: np.ndarray, season: int) -> KalmanFit | None:
 
 
 def _fit_kalman(panel: Panel, season: int) -> dict[str, KalmanFit | None]:
-    values = np.where(panel.observed, panel.values, np.nan).astype(np.float64)
+    values = np.where(panel.observed, panel.values, np.nan)
     fits = {}
     for i, sid in enumerate(panel.ids):
         fits[str(sid)] = _fit_kalman_series(values[panel.offsets[i] : panel.offsets[i + 1]], season)

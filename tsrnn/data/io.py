@@ -26,6 +26,7 @@ from tsrnn.data.layout import (
     NA_MARKERS,
     Format,
     Roles,
+    TimeError,
     describe_parser_error,
     infer_kinds,
     infer_roles,
@@ -58,6 +59,7 @@ def read_csv(
     target_col: str | None = None,
     freq: Freq | None = None,
     covariates: list[str] | dict[str, list[str]] | None = None,
+    dayfirst: bool | None = None,
 ) -> tuple[Panel, DataReport]:
     """Read a CSV file (long, wide or single series) into a Panel, and report what was done.
 
@@ -68,7 +70,11 @@ def read_csv(
     - **time**: the column named ``ds``, ``date``, ``time``, ``timestamp``, ``datetime``,
       ``date_time``, ``time_stamp``, ``period``, ``step`` or ``time_idx`` (any case, spaces as
       ``_``), else the one column holding dates. Whole numbers are integer time steps
-      (``yyyymmdd`` numbers are dates). Dates must share one format.
+      (``yyyymmdd`` numbers are dates). Dates must share one format. Dates such as
+      ``01/02/2024`` are read day-first when only that reading gives valid dates on a regular
+      grid; when both readings do, ``dayfirst`` must say which. Differing UTC offsets (a
+      change to summer time) are converted to UTC, except that timestamps all at one local
+      time of day (daily data) keep their local dates; ``report.time_note`` says so.
     - **id** (long layout): the column named ``unique_id``, ``id``, ``series``, ``station``,
       ``site``, ``store``, ``item``, ``sensor``, ``location``, ``key``, ``name``, ``ticker``,
       ``symbol``, ``country``, ``region`` or ending in ``_id``; else, when timestamps repeat in
@@ -101,6 +107,9 @@ def read_csv(
         The grid: a pandas alias (``"h"``, ``"D"``, ``"MS"``) or an integer step.
     covariates : list of str or dict, optional
         See above.
+    dayfirst : bool, optional
+        Read dates like ``01/02/2024`` as 1 February (True) or 2 January (False); default:
+        the only reading that fits, else an error asking for this.
 
     Returns
     -------
@@ -139,14 +148,14 @@ def read_csv(
     roles = infer_roles(
         sample, kinds, id_col, time_col, target_col, covariates, fmt.decimal, fmt.source
     )
-    table = _read(fmt, roles, kinds)
+    table = _read(fmt, roles, kinds, dayfirst)
     freq = _check_freq(freq, table.times, fmt.source)
     coerced = _coerced_cells(table, roles)
     try:
         panel, stats = _build(table, roles, freq, fmt.source)
     except DataError as err:
         raise _with_id_hint(err, table, roles) from None
-    rows, blank = table.rows, table.blank
+    rows, blank, time_note = table.rows, table.blank, table.time_note
     del table  # the panel holds everything now; free the columns before summarizing
     report = make_report(
         panel,
@@ -166,6 +175,7 @@ def read_csv(
         ignored_columns=roles.ignored,
         rows=rows,
         blank_lines=blank,
+        time_note=time_note,
     )
     log.info("read %s: %s", fmt.source, panel)
     return panel, report
@@ -174,16 +184,18 @@ def read_csv(
 # ---------------------------------------------------------------------- reading the columns
 @dataclass
 class _Table:
-    """The columns a panel needs, compact: codes for id and time, ``float32`` numbers."""
+    """The columns a panel needs, compact: codes for id and time; numbers as ``float64``, the
+    Panel's dtype, so that no digit of a value is lost between the file and the models."""
 
     lines: pd.Index  # (n,) file line of each row, for error messages
     time_codes: np.ndarray  # (n,) position in ``times``
     times: pd.Index  # distinct timestamps, parsed once each (DatetimeIndex or int64 Index)
     id_codes: np.ndarray  # (n,) position in ``ids`` (all 0 without an id column)
     ids: np.ndarray  # distinct series ids, str
-    numbers: dict[str, np.ndarray]  # (n,) float32 per numeric column, NaN where missing
+    numbers: dict[str, np.ndarray]  # (n,) float64 per numeric column, NaN where missing
     rows: int  # data lines in the file, blank ones included
     blank: int  # blank lines skipped
+    time_note: str = ""  # how the time column was read, when that was a decision
 
     def release(self) -> None:
         """Drop the row arrays, keeping the counts, once nothing needs the rows any more."""
@@ -192,7 +204,7 @@ class _Table:
         self.lines = pd.RangeIndex(0)
 
 
-def _read(fmt: Format, roles: Roles, kinds: dict[str, str]) -> _Table:
+def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | None) -> _Table:
     """Read the needed columns in chunks; check ids, timestamps and numbers line by line."""
     source = fmt.source
     long = roles.layout == "long"
@@ -212,13 +224,13 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str]) -> _Table:
             dtype={
                 roles.time: "category",
                 **({roles.id: object} if long else {}),
-                **dict.fromkeys(numeric, "float32"),
+                **dict.fromkeys(numeric, "float64"),
             },
             na_values=dict.fromkeys(numeric, list(NA_MARKERS)),
             chunksize=_CHUNK_ROWS,
         )
         with reader, warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow: inf, see below
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow to inf: refused below
             for chunk in reader:
                 time_parts.append(_as_text(chunk[roles.time].array))
                 if long:
@@ -267,7 +279,12 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str]) -> _Table:
     _refuse_missing(no_time, lines, f"no timestamp in column {roles.time!r}", source)
     del no_time, no_id, blank
     steps = kinds[roles.time] in ("integer", "number")
-    times, bad = parse_times(time_cat.categories, steps)
+    try:
+        parsed = parse_times(time_cat.categories, steps, dayfirst)
+    except TimeError as err:
+        k = int(np.flatnonzero(time_cat.codes == err.position)[0])
+        raise DataError(f"{source}, line {lines[k]}, column {roles.time!r}: {err}") from None
+    times, bad = parsed.index, parsed.bad
     if len(bad):
         k = int(np.flatnonzero(np.isin(time_cat.codes, bad))[0])
         what = "an integer time step" if steps else "a timestamp"
@@ -281,10 +298,11 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str]) -> _Table:
         if len(infinite):
             raise DataError(
                 f"{source}, line {lines[infinite[0]]}, column {c!r}: infinite value (inf, or a "
-                f"number too large for float32; {len(infinite)} such cells); replace it with a "
-                "finite number, or leave the cell empty for a missing value"
+                f"number beyond float64's range, about 1.8e308; {len(infinite)} such cells); "
+                "replace it with a finite number, or leave the cell empty for a missing value"
             )
-    return _Table(lines, np.asarray(time_cat.codes), times, id_codes, ids, numbers, rows, n_blank)
+    codes = np.asarray(time_cat.codes)
+    return _Table(lines, codes, times, id_codes, ids, numbers, rows, n_blank, parsed.note)
 
 
 def _as_text(cat: pd.Categorical) -> pd.Categorical:

@@ -88,10 +88,49 @@ def sniff_format(path: str | os.PathLike[str]) -> Format:
         raise DataError(
             f"{source}: the file {where}; check the path (working directory: {Path.cwd()})"
         )
+    _refuse_compressed(file, source)
     head, encoding = _head(file)
     if not head.strip():
         raise _empty(source)
-    return Format(file, source, *_sniff(head, source), encoding)
+    sep, decimal = _sniff(head, source)
+    _refuse_duplicate_names(head, sep, source)
+    return Format(file, source, sep, decimal, encoding)
+
+
+# Leading bytes of archives and compressed files, and the name that makes read_csv open them.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed", ".gz"),
+    (b"BZh", "bzip2-compressed", ".bz2"),
+    (b"\xfd7zXZ\x00", "xz-compressed", ".xz"),
+    (b"PK\x03\x04", "a zip archive (or an Excel workbook)", None),
+)
+
+
+def _refuse_compressed(file: Path, source: str) -> None:
+    """A compressed file whose name does not say so would be read as garbled text."""
+    suffix = file.suffix.lower()
+    with open(file, "rb") as f:
+        start = f.read(8)
+    for magic, what, fix in _MAGIC:
+        if start.startswith(magic) and suffix != fix:
+            if fix is None:
+                todo = "export it as CSV (a spreadsheet: File > Save As > CSV) or unzip it"
+            else:
+                todo = f"rename it to {file.name}{fix} (read directly) or decompress it"
+            raise DataError(f"{source}: the file is {what}, not CSV text; {todo}")
+
+
+def _refuse_duplicate_names(head: str, sep: str, source: str) -> None:
+    """Two columns of one name: pandas would rename the second (``y.1``) and read it silently."""
+    header = next(csv.reader(head.splitlines()[:1], delimiter=sep), [])
+    seen: dict[str, int] = {}
+    for position, name in enumerate((c.strip() for c in header), start=1):
+        if name in seen:
+            raise DataError(
+                f"{source}, line 1: column name {name!r} appears twice (columns {seen[name]} "
+                f"and {position}); give every column its own name"
+            )
+        seen[name] = position
 
 
 def _head(file: Path) -> tuple[str, str]:
@@ -224,41 +263,205 @@ def locate_bad_number(fmt: Format, roles: Roles, err: Exception, chunk_rows: int
     return DataError(f"{fmt.source}: a column read as numbers ({columns}) holds text: {err}")
 
 
-def parse_times(texts: pd.Index, steps: bool) -> tuple[pd.Index, np.ndarray]:
-    """Parse each distinct time string once; return the parsed values and the unreadable ones.
+class TimeError(ValueError):
+    """A time column that cannot be read as one; ``position`` indexes the distinct strings."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Times:
+    """A time column read: the distinct values parsed, and how."""
+
+    index: pd.Index  # DatetimeIndex (tz-naive or UTC) or int64 Index, one per distinct string
+    bad: np.ndarray  # positions of strings that could not be read
+    note: str = ""  # how the column was read, when that was a decision: for the data report
+
+
+# Slash, dot or dash dates that begin with a day or a month: 01/02/2024, 1.2.24, 01-02-2024.
+_DMY = re.compile(r"\d{1,2}([/.\-])\d{1,2}\1\d{2,4}(?:[ T].*)?")
+_OFFSET = re.compile(r".*\d(?:Z|[+-]\d{2}:?\d{2})$")  # ends in a UTC offset or Z
+
+
+def parse_times(texts: pd.Index, steps: bool, dayfirst: bool | None = None) -> Times:
+    """Parse each distinct time string once, in one format for all.
 
     ``steps``: the column holds numbers, which must be whole time steps (``yyyymmdd`` integers
-    are dates). Dates must share one format: the first value's, ISO 8601 (offsets converted
-    to UTC if they differ), or day-first for values like ``31/01/2024``. Per-element guessing is
-    never used: it would read a typo such as ``2024-13-01`` as the 13th of January.
+    are dates). Dates must share one format: the first value's or ISO 8601. Per-element
+    guessing is never used: it would read a typo such as ``2024-13-01`` as the 13th of
+    January.
+
+    - Dates like ``01/02/2024`` are read day-first or month-first by ``dayfirst``; when it is
+      None, by the only reading that gives valid dates or else a regular grid. When both
+      readings do, :class:`TimeError` says so and asks for ``dayfirst``.
+    - Timestamps with UTC offsets are converted to UTC. When the offsets differ (a change to
+      daylight saving time) and every timestamp has the same local time of day, as daily or
+      longer data does, each keeps its local date instead and the offsets are dropped:
+      in UTC, local midnights would fall off a daily grid.
+    - Timestamps with an offset and without one in the same column, and dates past the range
+      of nanosecond timestamps (1677-09-21 to 2262-04-11), raise :class:`TimeError`.
     """
     none = np.empty(0, dtype=np.int64)
     if steps:
         numbers = pd.to_numeric(texts, errors="coerce")
         bad = np.flatnonzero(np.isnan(numbers) | (numbers != np.round(numbers)))
         if len(bad):
-            return texts, bad
+            return Times(texts, bad)
         if texts.str.fullmatch(r"\d{8}").all():
             dates = pd.to_datetime(texts, format="%Y%m%d", errors="coerce")
             if dates.notna().all():
-                return dates, none
-        return pd.Index(numbers.astype(np.int64)), none
-    attempts: list[dict[str, Any]] = [{}, {"format": "ISO8601"}, {"format": "ISO8601", "utc": True}]
-    if re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*", texts[0]):
-        attempts.append({"dayfirst": True})
+                return Times(_in_range(pd.DatetimeIndex(dates), texts), none)
+        return Times(pd.Index(numbers.astype(np.int64)), none)
+    _refuse_mixed_offsets(texts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns about format guesses; we check results
-        for kwargs in attempts:
+        if _DMY.fullmatch(texts[0]):
+            return _day_or_month_first(texts, dayfirst)
+        for kwargs in ({}, {"format": "ISO8601"}):
             try:
                 parsed = pd.DatetimeIndex(pd.to_datetime(texts, **kwargs))
             except (ValueError, TypeError, OverflowError):
                 continue
-            return parsed, np.flatnonzero(parsed.isna())  # "NaT", "NaN" parse to NaT
-        for kwargs in attempts[:2]:  # name the values that break the format most values follow
+            return Times(_in_range(parsed, texts), np.flatnonzero(parsed.isna()))
+        try:  # offsets that differ: pandas reads them only into UTC
+            parsed = pd.DatetimeIndex(pd.to_datetime(texts, format="ISO8601", utc=True))
+        except (ValueError, TypeError, OverflowError):
+            pass
+        else:
+            return _offsets_that_differ(parsed, texts)
+        for kwargs in ({}, {"format": "ISO8601"}):  # name the values that break the format
             parsed = pd.DatetimeIndex(pd.to_datetime(texts, errors="coerce", utc=True, **kwargs))
             if parsed.notna().mean() >= 0.5:
-                return parsed, np.flatnonzero(parsed.isna())
-    return texts, np.arange(len(texts))
+                return Times(_in_range(parsed, texts), np.flatnonzero(parsed.isna()))
+    return Times(texts, np.arange(len(texts)))
+
+
+def _refuse_mixed_offsets(texts: pd.Index) -> None:
+    offset = np.fromiter((bool(_OFFSET.fullmatch(t)) for t in texts), bool, len(texts))
+    if offset.any() and not offset.all():
+        with_, without = int(np.argmax(offset)), int(np.argmax(~offset))
+        raise TimeError(
+            f"{texts[with_]!r} has a UTC offset but {texts[without]!r} has none: the two cannot "
+            "be ordered on one clock; write every timestamp with its offset, or none with one",
+            with_,
+        )
+
+
+def _in_range(parsed: pd.DatetimeIndex, texts: pd.Index) -> pd.DatetimeIndex:
+    """``parsed`` if every date fits a nanosecond timestamp (as the panel's grid needs)."""
+    low, high = pd.Timestamp.min, pd.Timestamp.max
+    if parsed.tz is not None:
+        low, high = low.tz_localize("UTC"), high.tz_localize("UTC")
+    outside = np.flatnonzero(np.asarray((parsed < low) | (parsed > high)))
+    if len(outside):
+        k = int(outside[0])
+        raise TimeError(
+            f"{texts[k]!r} is outside the dates tsrnn can hold ({low:%Y-%m-%d} to "
+            f"{high:%Y-%m-%d}; {len(outside)} such values); fix the year, or use integer "
+            "time steps",
+            k,
+        )
+    return parsed
+
+
+def _day_or_month_first(texts: pd.Index, dayfirst: bool | None) -> Times:
+    """Dates like 01/02/2024, read by ``dayfirst`` or by the only reading that makes sense."""
+    formats = _dmy_formats(texts[0])
+
+    def read(first: bool, errors: str = "raise") -> pd.DatetimeIndex:
+        # An explicit format is strict: 13/01/2024 is no month-first date (pandas' dayfirst=
+        # alone would swap day and month for it, silently).
+        return pd.DatetimeIndex(
+            pd.to_datetime(texts, format=formats[first], dayfirst=first, errors=errors)
+        )
+
+    readings = {}
+    for first in (False, True) if dayfirst is None else (dayfirst,):
+        try:
+            readings[first] = read(first)
+        except (ValueError, TypeError, OverflowError):
+            continue
+    if dayfirst is not None and dayfirst not in readings:
+        parsed = read(dayfirst, errors="coerce")
+        return Times(parsed, _unread(parsed))
+    if len(readings) == 2:  # both are valid dates: the one on a regular grid, if just one is
+        regular = {k: _regular(v) for k, v in readings.items()}
+        if regular[True] != regular[False]:
+            readings = {k: v for k, v in readings.items() if regular[k]}
+    if len(readings) == 2 and (readings[True] == readings[False]).all():
+        del readings[True]  # every day is also its month (01/01, 02/02): no question
+    if len(readings) == 2:
+        k = int(np.argmax(readings[True] != readings[False]))
+        a, b = readings[False][k], readings[True][k]
+        raise TimeError(
+            f"{texts[k]!r} reads as {a:%d %B %Y} month-first and as {b:%d %B %Y} day-first, and "
+            "both readings fit the file; say which: --dayfirst or --no-dayfirst (dayfirst=True "
+            "or False)",
+            k,
+        )
+    if not readings:  # name the values that break the reading most values follow
+        parsed = max((read(f, "coerce") for f in (False, True)), key=lambda t: t.notna().sum())
+        return Times(parsed, _unread(parsed))
+    ((first, parsed),) = readings.items()
+    note = ""
+    if first and dayfirst is None:
+        note = (
+            f"read day-first ({texts[0]!r} is {parsed[0]:%d %B %Y}): the only reading that "
+            "gives valid dates on a regular grid (--no-dayfirst, dayfirst=False, refuses it)"
+        )
+    return Times(_in_range(parsed, texts), _unread(parsed), note)
+
+
+def _dmy_formats(text: str) -> dict[bool, str | None]:
+    """The strict month-first (False) and day-first (True) formats of a date like ``text``;
+    None (pandas' lenient guess) where its format cannot be told."""
+    from pandas.tseries.api import guess_datetime_format
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = guess_datetime_format(text)
+    if found is None or "%d" not in found or "%m" not in found:
+        return {False: None, True: None}
+    swapped = found.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    day_first = found.index("%d") < found.index("%m")
+    return {day_first: found, not day_first: swapped}
+
+
+def _unread(parsed: pd.DatetimeIndex) -> np.ndarray:
+    """Positions of values that parsed to NaT ("NaT", "NaN" strings)."""
+    return np.flatnonzero(parsed.isna())
+
+
+def _regular(parsed: pd.DatetimeIndex) -> bool:
+    """Whether the distinct dates lie on one grid: a pandas frequency, or gaps in a fixed step
+    (the smallest step divides every other)."""
+    values = parsed.unique().sort_values()
+    if len(values) < 3 or pd.infer_freq(values) is not None:
+        return True
+    steps = np.diff(values.asi8)
+    return bool(np.all(steps % steps.min() == 0))
+
+
+def _offsets_that_differ(utc: pd.DatetimeIndex, texts: pd.Index) -> Times:
+    """Timestamps whose UTC offsets differ: in UTC, unless all share one local time of day."""
+    offsets = sorted({m.group(0) for t in texts if (m := re.search(r"(Z|[+-]\d{2}:?\d{2})$", t))})
+    local = pd.DatetimeIndex(
+        pd.to_datetime(
+            texts.str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "", regex=True), format="ISO8601"
+        )
+    )
+    shown = ", ".join(offsets[:4]) + (", ..." if len(offsets) > 4 else "")
+    if len(set(local.time)) == 1:
+        note = (
+            f"UTC offsets differ ({shown}) and every timestamp is at the same local time of day: "
+            "each is read by its local date, offsets dropped (in UTC, local midnights would "
+            "fall off a daily grid)"
+        )
+        return Times(_in_range(local, texts), _unread(local), note)
+    note = f"UTC offsets differ ({shown}): timestamps converted to UTC"
+    return Times(_in_range(utc, texts), _unread(utc), note)
 
 
 # ---------------------------------------------------------------------- column roles

@@ -29,9 +29,12 @@ class Panel:
 
     Guarantees every model may rely on:
 
-    - ``values`` is one contiguous ``float32`` array, series after series; series ``i`` occupies
+    - ``values`` is one contiguous ``float64`` array, series after series; series ``i`` occupies
       ``values[offsets[i]:offsets[i + 1]]``. Every step of the grid between a series' first and
       last timestamp is present: missing timestamps were inserted as ``NaN`` (regularized).
+      The user's numbers are kept exactly as given (float64: 15-16 significant digits, so
+      ``100000005.9`` stays ``100000005.9``); only the network's inputs are float32, cast
+      where windows are gathered (:mod:`tsrnn.data.windows`).
     - ``observed`` is a ``bool`` array of the same shape, ``True`` exactly where a value was
       observed. Imputation fills ``values`` but never flips ``observed``, so a loss or metric can
       always mask out what was never seen.
@@ -40,8 +43,8 @@ class Panel:
       strings (sorted when built from long or wide data; in the given order from arrays).
     - The grid is ``freq``: a pandas alias for datetime time, or a positive ``int`` step for
       integer time. Point ``t`` of series ``i`` is at ``starts[i] + t * freq``.
-    - ``covariates`` has shape ``(len(values), n_covariates)``, aligned row for row with
-      ``values`` (``NaN`` where unobserved); ``covariate_names`` names its columns and
+    - ``covariates`` is ``float64`` of shape ``(len(values), n_covariates)``, aligned row for
+      row with ``values`` (``NaN`` where unobserved); ``covariate_names`` names its columns and
       ``future_covariates`` lists those known in advance (the others are past-observed only).
     - No per-window copies are ever held: windows are gathered from these arrays by index.
 
@@ -69,13 +72,15 @@ class Panel:
     future_covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        self.values = np.ascontiguousarray(self.values, dtype=np.float32)
+        # float64 whatever arrives (a float32 array from a model file of an earlier version
+        # widens exactly), so every model reads the user's numbers unrounded.
+        self.values = np.ascontiguousarray(self.values, dtype=np.float64)
         self.observed = np.ascontiguousarray(self.observed, dtype=bool)
         self.offsets = np.asarray(self.offsets, dtype=np.int64)
         self.ids = np.asarray(self.ids, dtype=object)
         if self.covariates is None:
-            self.covariates = np.empty((len(self.values), 0), dtype=np.float32)
-        self.covariates = np.ascontiguousarray(self.covariates, dtype=np.float32)
+            self.covariates = np.empty((len(self.values), 0), dtype=np.float64)
+        self.covariates = np.ascontiguousarray(self.covariates, dtype=np.float64)
         self.covariate_names = tuple(self.covariate_names)
         if isinstance(self.starts, pd.DatetimeIndex):  # positions are computed in nanoseconds
             self.starts = self.starts.as_unit("ns")
@@ -373,7 +378,7 @@ class Panel:
         padded 2-D row), and a leading run moves that series' start forward. Without ``starts``
         every series starts at integer time 0 with step ``freq``.
         """
-        rows = [np.asarray(a, dtype=np.float32).ravel() for a in arrays]
+        rows = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
         ids_ = [str(i) for i in (ids if ids is not None else range(len(rows)))]
         if len(ids_) != len(rows):
             raise DataError(f"from_arrays: {len(rows)} series but {len(ids_)} ids")
@@ -546,8 +551,8 @@ def build_panel(
     else:
         tz = None
         t = times.to_numpy(dtype=np.int64)
-    y = pd.to_numeric(df[target_col], errors="raise").to_numpy(dtype=np.float32)
-    cov = df[covs].to_numpy(dtype=np.float32) if covs else np.empty((len(t), 0), np.float32)
+    y = pd.to_numeric(df[target_col], errors="raise").to_numpy(dtype=np.float64)
+    cov = df[covs].to_numpy(dtype=np.float64) if covs else np.empty((len(t), 0), np.float64)
 
     # Rows usually arrive sorted by series and time; only a file that is not pays for a sort.
     # `order` maps back to the input rows, which is how errors cite a row label.
@@ -591,9 +596,9 @@ def build_panel(
     lengths = pos[bounds[1:] - 1] + 1  # rows are sorted: a series' last row is its last point
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     at = offsets[codes] + pos
-    values = np.full(offsets[-1], np.nan, dtype=np.float32)
+    values = np.full(offsets[-1], np.nan, dtype=np.float64)
     values[at] = y
-    covariates = np.full((offsets[-1], len(covs)), np.nan, dtype=np.float32)
+    covariates = np.full((offsets[-1], len(covs)), np.nan, dtype=np.float64)
     covariates[at] = cov
     observed = ~np.isnan(values)
     empty = np.add.reduceat(observed, offsets[:-1]) == 0
@@ -677,16 +682,43 @@ def common_freq(series_freqs: dict[str, Freq | None], source: str = "the data") 
     if len(distinct) == 1:
         return distinct.pop()
     if all(isinstance(v, int) for v in distinct):
-        return int(np.gcd.reduce(np.array(sorted(distinct), dtype=np.int64)))
+        grid = int(np.gcd.reduce(np.array(sorted(distinct), dtype=np.int64)))
+        _refuse_sparse_grid(known, grid, {v: int(v) for v in distinct}, source)
+        return grid
     if all(isinstance(v, str) and is_tick(v) for v in distinct):
-        step = int(np.gcd.reduce(np.array([step_nanos(v) for v in distinct], dtype=np.int64)))
+        steps = {v: step_nanos(v) for v in distinct}
+        step = int(np.gcd.reduce(np.array(list(steps.values()), dtype=np.int64)))
         finest = min(distinct, key=step_nanos)
         if step == step_nanos(finest):
+            _refuse_sparse_grid(known, finest, steps, source)
             return finest
     examples = ", ".join(f"{k}: {v}" for k, v in list(known.items())[:6])
     raise DataError(
         f"{source}: series have different frequencies ({examples}); all series of one data set "
         "must share a grid: pass freq= to choose one, or split the file"
+    )
+
+
+# A common grid this many times finer than most series' own leaves them 90 % missing: one odd
+# series (a minute grid among hourly ones) would turn the whole panel into gaps.
+_SPARSE_RATIO = 10
+
+
+def _refuse_sparse_grid(
+    known: dict[str, Freq], grid: Freq, steps: dict[Freq, int], source: str
+) -> None:
+    """Refuse a grid that fits a few series but leaves most of the others mostly missing."""
+    ratios = np.array([steps[v] / steps[grid] for v in known.values()])
+    if np.median(ratios) < _SPARSE_RATIO:
+        return
+    fine = [k for k, v in known.items() if steps[v] / steps[grid] < _SPARSE_RATIO]
+    usual = pd.Series([str(v) for v in known.values()]).mode()[0]
+    share = 100 * (1 - 1 / float(np.median(ratios)))
+    raise DataError(
+        f"{source}: series {fine[:5]} ({len(fine)} of {len(known)}) are on a {grid!r} grid, the "
+        f"others mostly on {usual!r}: one grid for all would leave most series {share:.0f}% "
+        f"missing; drop or resample those series, or pass freq={usual!r} if their timestamps "
+        "fit it"
     )
 
 

@@ -83,6 +83,8 @@ class DataReport:
     coerced_cells: dict[str, int]  # per column: NA-marker cells ("NA", "", "-", ...) read as NaN
     constant_series: tuple[str, ...]  # series whose observed values are all equal
     series: tuple[SeriesSummary, ...] = field(repr=False)
+    time_note: str = ""  # how the time column was read, when that was a decision (day-first
+    # dates, differing UTC offsets); empty when the reading was plain
 
     # ------------------------------------------------------------------ derived figures
     @property
@@ -170,6 +172,7 @@ class DataReport:
                 f"{self.length_max:,} (min / median / max)",
             ),
             ("span", f"{_fmt(self.start, clock)} to {_fmt(self.end, clock)}"),
+            *([("time column", self.time_note)] if self.time_note else []),
             ("frequency", f"`{self.freq}`{freqs}"),
             ("seasonality", self._seasonality_text()),
             ("gaps inserted", f"{self.gaps_inserted:,} missing timestamps added as NaN"),

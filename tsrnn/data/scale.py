@@ -26,8 +26,9 @@ from tsrnn.errors import DataError
 METHODS = ("standard", "minmax", "robust", "meanabs", "none")
 WINDOW_METHODS = ("standard", "meanabs")
 
-# Below these a spread is noise: float32 values carry about 7 significant digits, so a spread
-# under 1e-6 of the level is rounding, and dividing by less than 1e-12 risks overflow.
+# Below these a spread is noise: the network reads scaled values as float32 (about 7
+# significant digits), so a spread under 1e-6 of the level is lost to rounding there, and
+# dividing by less than 1e-12 risks overflow.
 _REL_TOL = 1e-6
 _ABS_TOL = 1e-12
 
@@ -134,14 +135,18 @@ class Scaler(BaseEstimator):
         return self
 
     def transform(self, panel: Panel) -> Panel:
-        """A new Panel with ``values`` scaled (``observed`` and covariates shared, unchanged)."""
+        """A new Panel with ``values`` scaled (``observed`` and covariates shared, unchanged).
+
+        In float64, like every Panel: :meth:`inverse_transform` gives the values back to
+        within a few float64 roundings (``1e8 + 0.9`` comes back as itself, to ``1e-7``).
+        """
         loc, scale = self._per_point(panel)
-        return panel.replace(values=((panel.values - loc) / scale).astype(np.float32))
+        return panel.replace(values=(panel.values - loc) / scale)
 
     def inverse_transform(self, panel: Panel) -> Panel:
         """Undo :meth:`transform`: ``values * scale + loc`` for each series of ``panel``."""
         loc, scale = self._per_point(panel)
-        return panel.replace(values=(panel.values * scale + loc).astype(np.float32))
+        return panel.replace(values=panel.values * scale + loc)
 
     def fit_transform(
         self, panel: Panel, y: None = None, end: int | np.ndarray | list[int] | None = None
@@ -163,7 +168,9 @@ class Scaler(BaseEstimator):
         Returns
         -------
         ndarray
-            Same shape as ``x``; same dtype when ``x`` is floating, else float64.
+            Same shape as ``x``, float64 whatever ``x``'s dtype: a network's float32 output
+            is widened before ``loc_`` is added, so a series around ``1e8`` keeps the digits
+            below its seventh.
         """
         check_is_fitted(self)
         x = np.asarray(x)
@@ -179,8 +186,8 @@ class Scaler(BaseEstimator):
                 f"{len(self.ids_)}), the fitted series"
             )
         shape = (len(rows),) + (1,) * (x.ndim - 1)
-        out = x * self.scale_[rows].reshape(shape) + self.loc_[rows].reshape(shape)
-        return out.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64)
+        x = x.astype(np.float64, copy=False)
+        return x * self.scale_[rows].reshape(shape) + self.loc_[rows].reshape(shape)
 
     def _per_point(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
         """``loc`` and ``scale`` repeated for every point of ``panel``, found by series id."""
@@ -212,31 +219,33 @@ def _series_stats(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-series ``(loc, raw scale)`` over the points in ``use``, all series at once.
 
-    Sums run in float64 over float32 values, which is exact for a constant series: its spread
-    comes out exactly 0 rather than rounding noise.
+    A constant span's location is its value exactly (a float64 mean or interpolated median of
+    copies of one number can be an ulp off it), so a constant series maps to exactly 0 and
+    its spread to exactly 0.
     """
     n = len(counts)
-    x = panel.values[use].astype(np.float64)
+    x = panel.values[use]
     s = series[use]
     if method == "none":
         return np.zeros(n), np.ones(n)
     if method == "meanabs":
         return np.zeros(n), np.bincount(s, weights=np.abs(x), minlength=n) / counts
+    # Every series is non-empty, so reduceat over the offsets sees exactly its own points.
+    starts = panel.offsets[:-1]
+    low = np.minimum.reduceat(np.where(use, panel.values, np.inf), starts)
+    high = np.maximum.reduceat(np.where(use, panel.values, -np.inf), starts)
+    if method == "minmax":
+        return low, high - low
+    constant = low == high
     if method == "standard":
-        mean = np.bincount(s, weights=x, minlength=n) / counts
+        mean = np.where(constant, low, np.bincount(s, weights=x, minlength=n) / counts)
         var = np.bincount(s, weights=(x - mean[s]) ** 2, minlength=n) / counts
         return mean, np.sqrt(var)
-    if method == "minmax":
-        # Every series is non-empty, so reduceat over the offsets sees exactly its own points.
-        starts = panel.offsets[:-1]
-        low = np.minimum.reduceat(np.where(use, panel.values, np.inf), starts).astype(np.float64)
-        high = np.maximum.reduceat(np.where(use, panel.values, -np.inf), starts)
-        return low, high.astype(np.float64) - low
     # robust: points sorted by (series, value) put each series' order statistics side by side.
     sorted_x = x[np.lexsort((x, s))]
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     q25, median, q75 = (_sorted_quantile(sorted_x, first, counts, q) for q in (0.25, 0.5, 0.75))
-    return median, q75 - q25
+    return np.where(constant, low, median), np.where(constant, 0.0, q75 - q25)
 
 
 def _sorted_quantile(

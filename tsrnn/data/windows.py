@@ -16,6 +16,7 @@ and training draws its shuffled batches with :func:`tsrnn.models.inputs.train_ba
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -30,6 +31,7 @@ from tsrnn.data.features import (
     steps_since_observed,
 )
 from tsrnn.data.panel import Panel
+from tsrnn.errors import DataError
 
 # Rows handled per pass when building rows and origins: bounds the temporaries (whole series
 # at a time, so a pass may hold more when one series is longer).
@@ -139,6 +141,10 @@ class Windows:
     Building costs one pass over the panel and keeps ``4 * F`` bytes per point for the input
     rows, 5 for the targets, and ``4 * Ff`` for the future rows (none when the calendar is the
     only future feature and all series share a grid: then one small table serves them all).
+    The rows are ``float32``, what the network computes in: the panel's ``float64`` numbers
+    are rounded here, and only here (a number beyond float32's range is a
+    :class:`~tsrnn.DataError`). Pass scaled values, so that the rounding is relative to each
+    series' spread rather than its level.
 
     Parameters
     ----------
@@ -222,7 +228,8 @@ class Windows:
         extra = [panel.covariate_names.index(c) for c in targets]
         k = 1 + len(extra)  # target columns: the value, then the extra targets
         if future_values is not None:
-            future_values = np.asarray(future_values, dtype=np.float32)
+            with _float32_rows("future_values"):
+                future_values = np.asarray(future_values, dtype=np.float32)
             if future_values.shape != (panel.n_series, H, len(future)):
                 raise ValueError(
                     f"Windows: future_values must have shape {(panel.n_series, H, len(future))}"
@@ -251,34 +258,36 @@ class Windows:
             slice(3 + len(past) + len(flags), F - len(future)),
             slice(F - len(future), F),
         )
-        # Whole series at a time, about _CHUNK rows per pass, so temporaries stay small.
-        for lo, hi in _series_chunks(lengths + L + H):
-            a, b = panel.offsets[lo], panel.offsets[hi]
-            series, pos = _spans(lo, hi, 0, lengths)
-            rows = self._row0[series] + pos
-            values, seen = panel.values[a:b], panel.observed[a:b]
-            xs[rows, 0] = np.nan_to_num(values, nan=0.0)
-            xs[rows, 1] = seen
-            since = steps_since_observed(seen, panel.offsets[lo : hi + 1] - a)
-            xs[rows, 2] = scale_time_since(since, cap=L)
-            covs = np.nan_to_num(panel.covariates[a:b], nan=0.0)
-            xs[rows, c_past] = covs[:, past]
-            xs[rows, c_fut] = covs[:, future]
-            ys[rows, 0] = np.where(seen, values, 0.0)
-            ms[rows, 0] = seen
-            if extra:
-                raw = panel.covariates[a:b][:, extra]
-                ys[rows, 1:] = np.nan_to_num(raw, nan=0.0)
-                ms[rows, 1:] = ~np.isnan(raw)
-                xs[rows, c_flags] = ~np.isnan(raw)
-            if K:  # calendar of padding and data: positions -L .. len - 1
-                series, pos = _spans(lo, hi, -L, lengths)
-                xs[self._row0[series] + pos, c_cal] = calendar_features(panel, series, pos)
-            if fs is not None:  # future rows: positions 0 .. len + H - 1
-                fs[rows, K:] = covs[:, future]
-                if K:
-                    series, pos = _spans(lo, hi, 0, lengths + H)
-                    fs[self._row0[series] + pos, :K] = calendar_features(panel, series, pos)
+        # Whole series at a time, about _CHUNK rows per pass, so temporaries stay small. The
+        # rows are float32, the network's precision: the panel's float64 numbers are cast here.
+        with _float32_rows("the panel's values or covariates"):
+            for lo, hi in _series_chunks(lengths + L + H):
+                a, b = panel.offsets[lo], panel.offsets[hi]
+                series, pos = _spans(lo, hi, 0, lengths)
+                rows = self._row0[series] + pos
+                values, seen = panel.values[a:b], panel.observed[a:b]
+                xs[rows, 0] = np.nan_to_num(values, nan=0.0)
+                xs[rows, 1] = seen
+                since = steps_since_observed(seen, panel.offsets[lo : hi + 1] - a)
+                xs[rows, 2] = scale_time_since(since, cap=L)
+                covs = np.nan_to_num(panel.covariates[a:b], nan=0.0)
+                xs[rows, c_past] = covs[:, past]
+                xs[rows, c_fut] = covs[:, future]
+                ys[rows, 0] = np.where(seen, values, 0.0)
+                ms[rows, 0] = seen
+                if extra:
+                    raw = panel.covariates[a:b][:, extra]
+                    ys[rows, 1:] = np.nan_to_num(raw, nan=0.0)
+                    ms[rows, 1:] = ~np.isnan(raw)
+                    xs[rows, c_flags] = ~np.isnan(raw)
+                if K:  # calendar of padding and data: positions -L .. len - 1
+                    series, pos = _spans(lo, hi, -L, lengths)
+                    xs[self._row0[series] + pos, c_cal] = calendar_features(panel, series, pos)
+                if fs is not None:  # future rows: positions 0 .. len + H - 1
+                    fs[rows, K:] = covs[:, future]
+                    if K:
+                        series, pos = _spans(lo, hi, 0, lengths + H)
+                        fs[self._row0[series] + pos, :K] = calendar_features(panel, series, pos)
         if fs is None:
             anchor = int(np.argmin(ordinals))
             fs = calendar_features(panel, anchor, np.arange(table, dtype=np.int64))
@@ -511,6 +520,21 @@ class Windows:
         for lo in range(0, n, batch_size):
             index = np.arange(lo, min(lo + batch_size, n), dtype=np.int64)
             yield self._gather(*origins.take(index), out)
+
+
+@contextmanager
+def _float32_rows(what: str) -> Iterator[None]:
+    """Casts to the rows' float32 inside this block raise a DataError instead of overflowing
+    to ``inf``: a number beyond float32's range (about 3.4e38) must be scaled first."""
+    try:
+        with np.errstate(over="raise"):
+            yield
+    except FloatingPointError:
+        raise DataError(
+            f"Windows: {what} hold a number beyond float32's range (about 3.4e38), which the "
+            "network computes in; scale the target (scaler='standard' or 'meanabs') or rescale "
+            "that covariate (an infinite covariate value: mark it missing, NaN)"
+        ) from None
 
 
 def _series_chunks(rows: np.ndarray) -> Iterator[tuple[int, int]]:

@@ -34,7 +34,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel
-from tsrnn.errors import DataError
+from tsrnn.errors import DataError, Interrupted
 from tsrnn.files import atomic_folder
 
 log = logging.getLogger(__name__)
@@ -269,6 +269,12 @@ def backtest(
     -------
     BacktestResult
 
+    Raises
+    ------
+    tsrnn.errors.Interrupted
+        When Ctrl-C cut a model's training short: a backtest never scores a model that did
+        not finish, so it stops (a ``KeyboardInterrupt``) and returns nothing.
+
     Examples
     --------
     >>> from tsrnn import datasets
@@ -302,23 +308,8 @@ def backtest(
         if cold:
             raise ValueError(f"backtest: {cold} cannot warm-start; drop warm_start=")
 
-    lengths = panel.lengths
-    # ends[k, s]: points of series s before the cutoff of window k (oldest first).
-    ends = lengths[None, :] - h - (n_windows - 1 - np.arange(n_windows))[:, None] * step
-    starts = np.zeros_like(ends) if window == "expanding" else np.maximum(ends - window_size, 0)
-    observed = np.concatenate([[0], np.cumsum(panel.observed)])
-    seen = (
-        observed[panel.offsets[:-1][None, :] + np.maximum(ends, 0)]
-        - observed[panel.offsets[:-1][None, :] + starts]
-    )
-    usable = (ends - starts >= min_train) & (seen >= 1)
+    starts, ends, usable = cutoffs(panel, h, n_windows, step, window, window_size, min_train)
     skipped = _skipped(panel, usable, ends, min_train)
-    if not usable.any():
-        raise DataError(
-            f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
-            f"n_windows={n_windows}, step={step} (longest series: {int(lengths.max())}); use "
-            "fewer or shorter windows"
-        )
 
     rows, timings, fallbacks, histories = [], [], [], {}
     for name, model in named.items():
@@ -336,6 +327,13 @@ def backtest(
                 fitted.set_params(warm_start=True, max_steps=warm_start).fit(history)
             else:
                 fitted = clone(model).fit(history)
+            if getattr(fitted, "stop_reason_", None) == "interrupted":
+                # Training keeps its best weights on Ctrl-C; scoring them would rank a model
+                # cut short beside finished ones.
+                raise Interrupted(
+                    f"{name} was interrupted after {getattr(fitted, 'steps_', '?')} training "
+                    f"steps, fitting window {k_fit + 1} of {n_windows}"
+                )
             fits += 1
             t1 = time.perf_counter()
             for k, forecast, fell in _block_forecasts(
@@ -479,9 +477,50 @@ def _named(models: Any) -> dict[str, Any]:
     return named
 
 
+def cutoffs(
+    panel: Panel,
+    horizon: int,
+    n_windows: int = 3,
+    step: int | None = None,
+    window: str = "expanding",
+    window_size: int | None = None,
+    min_train: int = 2,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each window's training span starts and ends, for every series; checks the
+    layout before any model runs (the CLI calls it first).
+
+    Returns ``(starts, ends, usable)``, each of shape ``(n_windows, n_series)``: series ``s``
+    trains on its points ``starts[k, s]:ends[k, s]`` for window ``k`` (oldest first), which it
+    takes part in where ``usable[k, s]``. Raises :class:`~tsrnn.DataError` when no series has
+    ``min_train`` points before any cutoff.
+    """
+    h = _positive(horizon, "horizon")
+    n_windows = _positive(n_windows, "n_windows")
+    step = h if step is None else _positive(step, "step")
+    lengths = panel.lengths
+    ends = lengths[None, :] - h - (n_windows - 1 - np.arange(n_windows))[:, None] * step
+    if window == "expanding":
+        starts = np.zeros_like(ends)
+    else:
+        starts = np.maximum(ends - _positive(window_size, "window_size"), 0)
+    observed = np.concatenate([[0], np.cumsum(panel.observed)])
+    seen = (
+        observed[panel.offsets[:-1][None, :] + np.clip(ends, 0, lengths)]
+        - observed[panel.offsets[:-1][None, :] + np.clip(starts, 0, lengths)]
+    )
+    usable = (ends - starts >= min_train) & (seen >= 1)
+    if not usable.any():
+        raise DataError(
+            f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
+            f"n_windows={n_windows}, step={step} (longest series: {int(lengths.max())}); use "
+            "fewer or shorter windows"
+        )
+    return starts, ends, usable
+
+
 def _positive(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"backtest: {name}={value!r} must be a positive integer")
+        raise DataError(f"backtest: {name}={value!r} must be a positive integer")
     return int(value)
 
 

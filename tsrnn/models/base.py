@@ -281,7 +281,7 @@ def last_points(panel: Panel) -> Panel:
 
 def points_at(ids: np.ndarray, times: pd.Index, freq: Any) -> Panel:
     """One point per series, series ``ids[i]`` at ``times[i]`` (its ``future_times`` follow)."""
-    ones = np.ones(len(ids), dtype=np.float32)
+    ones = np.ones(len(ids))
     return Panel(
         values=ones,
         observed=ones.astype(bool),
@@ -494,9 +494,10 @@ class LocalForecaster(Forecaster):
             panel = Imputer(self.impute).fit_transform(panel)
         out = []
         for i in range(panel.n_series):
-            values = panel.series_values(i).astype(np.float64)
+            values = panel.series_values(i)
             seen = panel.observed[panel.offsets[i] : panel.offsets[i + 1]]
-            out.append(values[int(np.argmax(seen)) :])  # a series starts at its first observation
+            # A series starts at its first observation; a copy, which a model may keep or alter.
+            out.append(values[int(np.argmax(seen)) :].copy())
         return out
 
     def _record_fallbacks(self) -> None:

@@ -166,7 +166,7 @@ class Drift(Forecaster):
 
     def _fit(self, panel: Panel) -> None:
         pos = panel.point_index()[1]
-        y = panel.values.astype(np.float64)
+        y = panel.values
         first, last = _first_observed(panel), _last_observed(panel)
         self.span_ = pos[last] - pos[first]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -372,7 +372,7 @@ def _lag_differences(panel: Panel, lag: int) -> tuple[np.ndarray, np.ndarray]:
     series, pos = panel.point_index()
     at = np.flatnonzero(pos >= lag)
     at = at[panel.observed[at] & panel.observed[at - lag]]
-    y = panel.values.astype(np.float64)
+    y = panel.values
     return series[at], y[at] - y[at - lag]
 
 
@@ -400,7 +400,7 @@ def _fit_seasonal_naive(
     source = latest[np.arange(n)[:, None] * m + (lengths[:, None] + ahead) % m]  # (n, m)
     never = source < 0
     source = np.where(never, _last_observed(panel)[:, None], source)
-    last = panel.values[source].astype(np.float64)
+    last = panel.values[source]
     age = (lengths[:, None] + ahead - pos[source]).astype(np.float64)
     age[never] = np.nan
     diff_series, diff = _lag_differences(panel, m)
@@ -424,7 +424,7 @@ def _average(panel: Panel, use: np.ndarray, name: str) -> tuple[np.ndarray, np.n
     """Mean, count and standard deviation (divisor count - 1) of the values where ``use``."""
     at = np.flatnonzero(use)
     series = panel.point_index()[0][at]
-    y = panel.values[at].astype(np.float64)
+    y = panel.values[at]
     n = panel.n_series
     count = np.bincount(series, minlength=n)
     mean = np.bincount(series, weights=y, minlength=n) / count  # every series has a value

@@ -52,8 +52,8 @@ class Decoder:
         origins: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Point forecasts ``(n, h, T)`` and quantiles ``(n, h, T, Q)`` in the scalers' units
-        (window normalization undone), from ``origins`` ``(series, position)`` (default: each
-        series' end).
+        (window normalization undone), ``float64``, from ``origins`` ``(series, position)``
+        (default: each series' end).
 
         ``rows[s]`` is series ``s``'s position among the fitted ones (-1: never seen), for
         the series embedding.
@@ -81,9 +81,13 @@ class Decoder:
                 ids = torch.as_tensor(rows[which], device=device)
                 counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
                 p, q = self._outputs(x, batch.x_future, ids, levels, scale, counts)
-                point[lo:hi] = (p * scale + loc).cpu().double().numpy()
+                # Out of the network's float32 (onto the host: not every accelerator has
+                # float64) before any location is added: the window's here, each series'
+                # loc_ in Scaler.inverse_transform_array, both in float64.
+                loc, scale = loc.cpu().double(), scale.cpu().double()
+                point[lo:hi] = (p.cpu().double() * scale + loc).numpy()
                 if levels:
-                    qs[lo:hi] = (q * scale.unsqueeze(-1) + loc.unsqueeze(-1)).cpu().double().numpy()
+                    qs[lo:hi] = (q.cpu().double() * scale.unsqueeze(-1) + loc.unsqueeze(-1)).numpy()
         return point, qs
 
     def _outputs(

@@ -29,19 +29,29 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------- panels
 def read_panel(
-    y: Any, X: Any, past: tuple[str, ...], future: tuple[str, ...], model: str, freq: Any = None
+    y: Any,
+    X: Any,
+    past: tuple[str, ...],
+    future: tuple[str, ...],
+    model: str,
+    freq: Any = None,
+    fitted: bool = False,
 ) -> Panel:
     """A Panel from any input ``fit`` accepts, holding exactly the ``past`` and ``future``
     covariates: columns of a long ``y``, of a long ``X`` joined to it, or of a Panel; on the
-    grid ``freq`` when given (inferred otherwise)."""
+    grid ``freq`` when given (inferred otherwise). ``fitted``: the covariates are those a
+    fitted model was trained with (the data must bring them, the model cannot change)."""
     wanted = past + future
+    fix = "fix past_covariates=/future_covariates=/targets="
+    if fitted:
+        fix = f"the model was fitted with covariates {list(wanted)}: give the data those columns"
     if isinstance(y, pd.DataFrame) and {ID, TIME, TARGET} <= set(y.columns):
         frame = y if X is None else merge_covariates(y, X)
         missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise DataError(
                 f"{model}: covariate columns {missing} are not in the data (columns: "
-                f"{list(frame.columns)}); fix past_covariates=/future_covariates=/targets="
+                f"{list(frame.columns)}); {fix}"
             )
         ignored = [c for c in frame.columns if c not in (ID, TIME, TARGET) and c not in wanted]
         if ignored:
@@ -60,7 +70,7 @@ def read_panel(
         if missing:
             raise DataError(
                 f"{model}: covariate columns {missing} are not in the data (its covariates: "
-                f"{list(panel.covariate_names)}); fix past_covariates=/future_covariates=/targets="
+                f"{list(panel.covariate_names)}); {fix}"
             )
         keep = [panel.covariate_names.index(c) for c in wanted]
         return panel.replace(
@@ -102,18 +112,19 @@ def target_panel(panel: Panel, name: str) -> Panel:
 
 def covariate_stats(panel: Panel, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each covariate over the first ``end[s]`` points of each
-    series (1 for a constant or empty column), pooled over series."""
+    series (1 for a constant or empty column), pooled over series; ``float64``, so that a
+    covariate around ``1e8`` is centred without losing its lower digits."""
     if not panel.covariate_names:
-        return np.zeros(0, dtype=np.float32), np.ones(0, dtype=np.float32)
+        return np.zeros(0), np.ones(0)
     series, pos = panel.point_index()
-    rows = panel.covariates[pos < end[series]].astype(np.float64)
+    rows = panel.covariates[pos < end[series]]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: handled below
         loc = np.nanmean(rows, axis=0)
         scale = np.nanstd(rows, axis=0)
     loc = np.where(np.isfinite(loc), loc, 0.0)
     scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-    return loc.astype(np.float32), scale.astype(np.float32)
+    return loc, scale
 
 
 def prepare(
@@ -124,7 +135,8 @@ def prepare(
     covariate_scale: np.ndarray,
 ) -> Panel:
     """Values scaled by ``scalers[0]``, covariates standardized, and each extra target column
-    scaled per series by its own scaler (``scalers[1:]``, in ``targets`` order)."""
+    scaled per series by its own scaler (``scalers[1:]``, in ``targets`` order); all in
+    float64 (the windows round to the network's float32 once, from there)."""
     scaled = scalers[0].transform(panel)
     if not panel.covariate_names:
         return scaled
@@ -133,7 +145,7 @@ def prepare(
         j = panel.covariate_names.index(name)
         column = scaler.transform(target_panel(panel, name)).values
         covs[:, j] = np.where(np.isnan(panel.covariates[:, j]), np.nan, column)
-    return scaled.replace(covariates=covs.astype(np.float32))
+    return scaled.replace(covariates=covs)
 
 
 def series_spread(panel: Panel, end: np.ndarray, targets: tuple[str, ...]) -> np.ndarray:
@@ -201,7 +213,7 @@ def future_values(
     want = pd.DataFrame({ID: np.repeat(index.ids.astype(str), h), TIME: index.future_times(h)})
     given = X_future.assign(**{ID: X_future[ID].astype(str)})
     merged = want.merge(given, on=[ID, TIME], how="left", validate="one_to_one")
-    values = merged[list(future)].to_numpy(dtype=np.float32)
+    values = merged[list(future)].to_numpy(dtype=np.float64)
     if np.isnan(values).any():
         rows = np.isnan(values).any(axis=1)
         bad = merged[rows].iloc[0]

@@ -180,8 +180,8 @@ class NeuralForecaster(Forecaster):
     device : str, default "auto"
         ``"auto"`` takes CUDA when present, else the CPU.
     precision : {"auto", "fp32", "fp16", "bf16"}, default "auto"
-        Training precision; weights and optimizer state stay float32 and forecasts are always
-        computed in float32. ``"fp16"``: float16 autocast with dynamic loss scaling (CUDA
+        Training precision; weights and optimizer state stay float32, the network forecasts in
+        float32 and its forecasts are de-scaled in float64 (the data stay float64). ``"fp16"``: float16 autocast with dynamic loss scaling (CUDA
         only). ``"bf16"``: torch's bfloat16 autocast, no loss scaling. On a CPU with bfloat16
         instructions (AVX512-BF16, AMX) an LSTM runs in bfloat16 and trains 1.2-1.6x faster
         than in float32 (a GRU stays float32, an RNN gains little); on CUDA torch runs cuDNN's
@@ -212,6 +212,8 @@ class NeuralForecaster(Forecaster):
     best_step_ : int
     stop_reason_ : str
         ``"max_steps"``, ``"early_stopping"`` or ``"interrupted"`` (Ctrl-C).
+    steps_ : int
+        Training steps taken (``max_steps`` unless stopped early or interrupted).
     n_windows_ : dict
         Training and validation windows used.
     residual_std_ : ndarray, shape (horizon, n_targets) or None
@@ -334,13 +336,14 @@ class NeuralForecaster(Forecaster):
         return {**self.get_params(deep=False), "cell": self.cell}
 
     # ------------------------------------------------------------------ fit
-    def _as_panel(self, y: Any, X: Any, freq: Any = None) -> Panel:
+    def _as_panel(self, y: Any, X: Any, freq: Any = None, fitted: bool = False) -> Panel:
         """A Panel with exactly the covariates asked for (past, future, extra targets)."""
         check_names(self.name, self._params())
         past = tuple(self.past_covariates) + tuple(
             t for t in self.targets if t not in self.past_covariates
         )
-        return inputs.read_panel(y, X, past, tuple(self.future_covariates), self.name, freq)
+        future = tuple(self.future_covariates)
+        return inputs.read_panel(y, X, past, future, self.name, freq, fitted)
 
     def plan(self, y: Any, X: Any = None) -> Plan:
         """The parameters checked and resolved against the data ``fit`` would get, without
@@ -350,7 +353,15 @@ class NeuralForecaster(Forecaster):
 
     def _resolve(self, panel: Panel, season: int) -> Plan:
         past, future = panel.past_covariates, panel.future_covariates
-        return resolve(self.name, self._params(), season, past, future)
+        plan = resolve(self.name, self._params(), season, past, future)
+        longest = int(panel.lengths.max())
+        if plan.horizon >= longest:  # checked here, before windows are laid out for it
+            raise DataError(
+                f"{self.name}: horizon={plan.horizon} leaves no training window: a window needs "
+                f"horizon + 1 = {plan.horizon + 1} steps and the longest series has {longest}; "
+                "lower horizon="
+            )
+        return plan
 
     def _fit(self, panel: Panel) -> None:
         params = self._params()
@@ -422,6 +433,7 @@ class NeuralForecaster(Forecaster):
             self.history_ = result.history
             self.best_step_ = result.best_step
             self.stop_reason_ = result.stop_reason
+            self.steps_ = result.steps
             self.residual_std_ = None
             if self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
@@ -547,7 +559,7 @@ class NeuralForecaster(Forecaster):
         if self.impute == "kalman":
             return super().predict_windows(y, ends, h, quantiles, starts)
         levels = self._levels(quantiles)
-        panel = self._as_panel(y, None, freq=self.freq_)
+        panel = self._as_panel(y, None, freq=self.freq_, fitted=True)
         ends = np.asarray(ends, dtype=np.int64)
         lengths = panel.lengths
         if ends.ndim != 2 or ends.shape[1] != panel.n_series:
@@ -593,17 +605,38 @@ class NeuralForecaster(Forecaster):
         ``predict(y=...)`` does once): the weights are kept, each history is imputed and scaled
         on its own, series the network never saw use the mean series embedding."""
         check_is_fitted(self)
-        panel = self._as_panel(y, None, freq=self.freq_)
+        panel = self._as_panel(y, None, freq=self.freq_, fitted=True)
         if panel.freq != self.freq_:
             raise DataError(
                 f"{self.name}: y has frequency {panel.freq!r}, the model was fitted on "
                 f"{self.freq_!r}; resample it to {self.freq_!r}"
             )
+        self._warn_short(panel)
         new = copy.copy(self)
         new.preprocessor_ = self.preprocessor_.with_context(self.preprocessor_.prepare(panel))
         new.index_ = last_points(panel)
         new.lengths_ = new.preprocessor_.context.panel.lengths.copy()  # of the stored tails
         return new
+
+    def _warn_short(self, panel: Panel) -> None:
+        """Say so when histories are shorter than the input window: the network then reads
+        mostly padding, and its forecasts rest on a few points."""
+        L = self.plan_.input_size
+        seen = np.add.reduceat(panel.observed, panel.offsets[:-1])
+        short = np.flatnonzero(seen < L)
+        if len(short):
+            k = short[np.argmin(seen[short])]
+            log.warning(
+                "%s: %d of %d series have fewer observed points than input_size=%d (shortest: "
+                "%r, %d points); the network reads padding for the rest, so their forecasts "
+                "rest on little history",
+                self.name,
+                len(short),
+                panel.n_series,
+                L,
+                str(panel.ids[k]),
+                int(seen[k]),
+            )
 
     def _rows(self, panel: Panel) -> np.ndarray:
         """Each series' row among the fitted ones (-1: never seen), for the embedding."""

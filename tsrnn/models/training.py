@@ -82,6 +82,7 @@ class TrainResult:
     history: pd.DataFrame  # one row per report: step, loss, val_loss, lr, windows_per_s, elapsed_s
     best_step: int  # step whose weights were kept
     stop_reason: str  # "max_steps", "early_stopping", "interrupted"
+    steps: int = 0  # optimizer updates applied (at Ctrl-C, the one it broke into is not)
 
 
 def train(
@@ -114,7 +115,7 @@ def train(
     losses = torch.zeros(config.val_every, device=device)  # this report's step losses
     windows, first = 0, 1  # windows since the last report, its first step
     start = tick = time.perf_counter()
-    step = 0
+    step = done = 0  # the step running, and the last one whose update was applied
     net.train()
     try:
         for step in range(1, config.max_steps + 1):
@@ -128,6 +129,7 @@ def train(
                 nn.utils.clip_grad_norm_(params, config.grad_clip)
             scaler.step(optimizer)
             scaler.update()
+            done = step
             if config.schedule != "plateau":
                 scheduler.step()
             losses[step - first] = loss.detach()
@@ -184,16 +186,16 @@ def train(
                 break
     except KeyboardInterrupt:
         stop_reason = "interrupted"
-        log.warning("training interrupted at step %d; keeping the best weights so far", step)
+        log.warning("training interrupted after step %d; keeping the best weights so far", done)
     net.eval()
     if best_state is not None:
         net.load_state_dict(best_state)
     else:
-        best_step = step
+        best_step = done
     history = pd.DataFrame(
         rows, columns=["step", "loss", "val_loss", "lr", "windows_per_s", "elapsed_s"]
     )
-    return TrainResult(history=history, best_step=best_step, stop_reason=stop_reason)
+    return TrainResult(history, best_step, stop_reason, steps=done)
 
 
 def mixed_precision(

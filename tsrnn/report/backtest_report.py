@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tsrnn.files import atomic_folder
+from tsrnn.files import atomic_folder, check_target
 from tsrnn.report import plots, render
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ def write_report(
     metric: str = "mase",
     seed: int | None = None,
     title: str = "tsrnn backtest",
+    extra_files: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> Path:
     """Write the report of a backtest to ``folder``, replacing a previous report whole.
 
@@ -73,8 +75,8 @@ def write_report(
     result : BacktestResult
     folder : str or os.PathLike
         Created (with its parents) if missing. An existing folder is replaced only if it is
-        empty or holds a tsrnn report (a ``manifest.json`` written here); anything else raises
-        ``FileExistsError``, so that a mistyped path never deletes a user's files.
+        empty or holds a tsrnn report and nothing else (see :func:`check_report_folder`), so
+        that a mistyped path never deletes a user's files.
     data_report : DataReport, optional
         What reading the data found (series, gaps, missing values), for the summary.
     data_path : str or os.PathLike, optional
@@ -92,6 +94,11 @@ def write_report(
     seed : int, optional
         Recorded in the manifest.
     title : str, default "tsrnn backtest"
+    extra_files : mapping of str to str, optional
+        File name to text of further files to write in the folder (a benchmark's table, say);
+        they are part of the report, listed in its manifest.
+    force : bool, default False
+        Replace a previous report even if files were added to it since (they are lost).
 
     Returns
     -------
@@ -101,9 +108,14 @@ def write_report(
     """
     if histories is None:
         histories = getattr(result, "histories", None)
-    target = Path(folder)
-    _check_replaceable(target)
+    target = check_report_folder(folder, force=force)
+    extras = dict(extra_files or {})
+    clash = sorted(set(extras) & set(FILES))
+    if clash or any("/" in name or name.startswith(".") for name in extras):
+        raise ValueError(f"write_report: extra_files {sorted(extras)} must be plain new names")
     with atomic_folder(target) as tmp:
+        for name, text in extras.items():
+            (tmp / name).write_text(text, encoding="utf-8")
         _build(
             tmp, result, data_report, data_path, command, histories, reference, metric, seed, title
         )
@@ -119,17 +131,82 @@ def default_reference(scores: pd.DataFrame, metric: str, baselines: Sequence[str
     return None if rows.empty else str(rows["model"].iloc[0])
 
 
-def _check_replaceable(target: Path) -> None:
-    if not target.exists():
-        return
-    if not target.is_dir():
-        raise FileExistsError(f"{target} is a file; a report needs a folder of its own")
-    manifest = target / "manifest.json"
-    ours = manifest.is_file() and '"tsrnn-report"' in manifest.read_text(errors="replace")
-    if not ours and any(target.iterdir()):
+def check_report_folder(folder: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Raise now, before a backtest runs, if a report could not replace ``folder``.
+
+    A report replaces its folder whole, so the folder must be new, empty, or a tsrnn report
+    holding only the files that report wrote (listed in its manifest); with ``force``, files
+    added to a report since are replaced too. The current folder and the folders above it
+    are always refused, and so is a folder that cannot be written.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+
+    Raises
+    ------
+    FileExistsError
+        Naming the file that would be lost, or the reason the folder is not a report's.
+    PermissionError, NotADirectoryError
+        When nothing can be created where the folder would go.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> where = pathlib.Path(tempfile.mkdtemp())
+    >>> (where / "notes.txt").write_text("mine")
+    4
+    >>> check_report_folder(where)
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ... exists and is not a tsrnn report (it holds notes.txt); ...
+    """
+    target = Path(folder)
+    check_target(target, folder=True)
+    here = Path.cwd().resolve()
+    if target.resolve() in (here, *here.parents):
         raise FileExistsError(
-            f"{target} exists and is not a tsrnn report; choose a new or empty folder"
+            f"{folder} is the current folder or one above it; a report replaces its folder "
+            "whole, so give it one of its own, e.g. reports/NAME"
         )
+    if not target.exists():
+        return target
+    present = sorted(
+        str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() or p.is_symlink()
+    )
+    if not present and not any(target.iterdir()):
+        return target
+    written = _report_files(target / "manifest.json")
+    if written is None:
+        shown = ", ".join(present[:3]) + (", ..." if len(present) > 3 else "")
+        raise FileExistsError(
+            f"{target} exists and is not a tsrnn report (it holds {shown or 'empty folders'}); "
+            "choose a new or empty folder"
+        )
+    foreign = [name for name in present if name not in written]
+    if foreign and not force:
+        raise FileExistsError(
+            f"{target / foreign[0]} is not a file the report wrote ({len(foreign)} such "
+            f"file(s) in {target}); move it out of the report folder, or pass --force "
+            "(force=True) to replace the folder and lose it"
+        )
+    return target
+
+
+def _report_files(manifest: Path) -> set[str] | None:
+    """The files a report's manifest lists (None if ``manifest`` is not a tsrnn report's)."""
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != "tsrnn-report":
+        return None
+    files = meta.get("files")
+    if not isinstance(files, list):  # reports written before manifests listed their files
+        files = [*FILES, *(f"plots/{p.name}" for p in manifest.parent.glob("plots/*.png"))]
+        files.append("benchmark.md")  # the benchmarks of that time wrote their table beside it
+    return {str(f) for f in files}
 
 
 def _build(
@@ -192,7 +269,8 @@ def _build(
             "cpu_count": os.cpu_count(),
         },
         "timings": result.timings.to_dict(orient="records"),
-        "files": sorted(FILES) + [f"plots/{n}" for n in sorted(images)],
+        "files": sorted({*FILES, *(p.name for p in tmp.iterdir() if p.is_file())})
+        + [f"plots/{n}" for n in sorted(images)],
     }
     text = json.dumps(_plain(manifest), indent=2, allow_nan=False)
     (tmp / "manifest.json").write_text(text + "\n", encoding="utf-8")
@@ -452,4 +530,11 @@ def _day(stamp: Any) -> str:
     return str(stamp).removesuffix("T00:00:00")
 
 
-__all__ = ["FILES", "METRICS", "default_reference", "format_number", "write_report"]
+__all__ = [
+    "FILES",
+    "METRICS",
+    "check_report_folder",
+    "default_reference",
+    "format_number",
+    "write_report",
+]

@@ -1,0 +1,232 @@
+"""The CLI's promise under misuse: bad input is one line and exit 2, checked before any work;
+Ctrl-C is exit 130 and leaves every output as it was; nothing of the user's is overwritten."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tsrnn_cli.app import app
+from typer.testing import CliRunner
+
+import tsrnn
+
+runner = CliRunner()
+EXE = shutil.which("tsrnn", path=str(Path(sys.executable).parent))
+NO_WAITING = "[model]\npatience = 1000000\n"  # training runs until Ctrl-C
+
+
+def one_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+# ---------------------------------------------------------------------- counts of steps
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "air_passengers", "--horizon", "0"], "--horizon 0: must be a whole number"),
+        (["fit", "air_passengers", "--horizon", "-5"], "--horizon -5: must be a whole number"),
+        (["fit", "air_passengers", "--horizon", "1000000000"], "leaves no training window"),
+        (["fit", "air_passengers", "--max-steps", "0"], "--max-steps 0: must be a whole number"),
+        (["fit", "air_passengers", "--input-size", "0"], "--input-size 0: must be"),
+        (["backtest", "air_passengers", "--horizon", "0"], "--horizon 0: must be"),
+        (["backtest", "air_passengers", "--horizon", "1000000000"], "leaves no training window"),
+        (
+            ["backtest", "air_passengers", "--models", "snaive", "--horizon", "1000000000"],
+            "no series has 2 points before any cutoff",
+        ),
+        (["backtest", "air_passengers", "--windows", "0"], "--windows 0: must be"),
+        (["backtest", "air_passengers", "--step", "0"], "--step 0: must be"),
+        (["backtest", "air_passengers", "--max-steps", "0"], "--max-steps 0: must be"),
+    ],
+)
+def test_a_bad_count_is_bad_input_before_any_training_verbose_or_not(tmp_path, args, message):
+    args = [*args, "--quiet"]
+    args += ["--report-dir", str(tmp_path / "r")] if args[0] == "backtest" else []
+    args += ["--out", str(tmp_path / "m.tsrnn")] if args[0] == "fit" else []
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in one_line(result)
+    verbose = runner.invoke(app, ["--verbose", *args])
+    assert verbose.exit_code == 2  # the traceback is added, the status kept
+    assert "Traceback" in verbose.stderr and message in verbose.stderr.splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []  # no model, no report
+
+
+def test_a_bad_horizon_for_predict_is_bad_input(tmp_path):
+    result = runner.invoke(app, ["predict", "nothing.tsrnn", "air_passengers", "--horizon", "0"])
+    assert result.exit_code == 2 and "--horizon 0" in one_line(result)
+
+
+def test_predicting_without_the_fitted_covariates_names_the_file_and_columns(tmp_path, air):
+    data = tmp_path / "air_x.csv"
+    air.assign(x=range(len(air))).to_csv(data, index=False)
+    model = tmp_path / "m.tsrnn"
+    fit = ["fit", str(data), "--covariates", "x", "--horizon", "3", "--max-steps", "3"]
+    assert runner.invoke(app, [*fit, "--quiet", "--out", str(model)]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(model), "air_passengers"])
+    assert result.exit_code == 2
+    line = one_line(result)
+    assert line.startswith("error: air_passengers: ")
+    assert "the model was fitted with covariates ['x']: give the data those columns" in line
+
+
+def test_a_config_file_count_is_checked_like_a_flag(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[fit]\nhorizon = -1\n")
+    result = runner.invoke(app, ["fit", "air_passengers", "--config", str(config), "--quiet"])
+    assert result.exit_code == 2
+    assert f"{config}: [fit] horizon = -1 must be a whole number >= 1" in one_line(result)
+
+
+# ---------------------------------------------------------------------- output paths first
+def test_outputs_that_are_folders_are_refused_before_the_work(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    fit = runner.invoke(app, ["fit", "air_passengers", "--out", str(folder), "--max-steps", "5"])
+    assert fit.exit_code == 2 and f"{folder} is a folder" in one_line(fit)
+    assert "Data report" not in fit.stdout  # refused before reading the data
+    info = runner.invoke(app, ["info", "air_passengers", "--report", str(folder)])
+    assert info.exit_code == 2 and f"{folder} is a folder" in one_line(info)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses /proc, where no file can be created")
+def test_a_folder_that_accepts_no_files_is_refused_before_the_work():
+    for args in (
+        ["fit", "air_passengers", "--out", "/proc/tsrnn/model.tsrnn"],
+        ["info", "air_passengers", "--report", "/proc/report.md"],
+        ["backtest", "air_passengers", "--models", "snaive", "--report-dir", "/proc/tsrnn"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "/proc does not accept new files" in one_line(result)
+
+
+def test_a_read_only_parent_is_refused_before_the_work(tmp_path):
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        if os.access(parent, os.W_OK):
+            pytest.skip("this user (root) may write to read-only folders")
+        result = runner.invoke(
+            app, ["backtest", "air_passengers", "--report-dir", str(parent / "r"), "-q"]
+        )
+        assert result.exit_code == 2 and "does not accept new files" in one_line(result)
+    finally:
+        parent.chmod(0o755)
+
+
+def test_report_dir_must_be_a_report_folder_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("mine")
+    for folder in (".", str(tmp_path), str(tmp_path.parent)):
+        result = runner.invoke(app, ["backtest", "air_passengers", "--report-dir", folder])
+        assert result.exit_code == 2 and "the current folder or one above it" in one_line(result)
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "cat.jpg").write_text("mine")
+    result = runner.invoke(
+        app, ["backtest", "air_passengers", "--models", "lstm", "--report-dir", str(other)]
+    )
+    assert result.exit_code == 2 and "is not a tsrnn report (it holds cat.jpg)" in one_line(result)
+    assert "backtesting" not in result.stderr  # refused before any model ran
+    assert (tmp_path / "data.csv").read_text() == "mine" and (other / "cat.jpg").exists()
+
+
+def test_a_file_added_to_a_report_is_kept_unless_force(tmp_path):
+    folder = tmp_path / "report"
+    args = ["backtest", "air_passengers", "--models", "snaive", "--report-dir", str(folder), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    (folder / "notes.md").write_text("my notes")
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    assert f"{folder / 'notes.md'} is not a file the report wrote" in one_line(refused)
+    assert "--force" in refused.stderr and (folder / "notes.md").read_text() == "my notes"
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert not (folder / "notes.md").exists() and (folder / "report.html").exists()
+    assert runner.invoke(app, args).exit_code == 0  # a report's own files are replaceable
+
+
+# ---------------------------------------------------------------------- help and pipes
+def test_config_help_shows_its_tables():
+    for command in ("fit", "backtest"):
+        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert "[fit] options and [model] parameters" in result.stdout
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`tsrnn info ... | head -1`: the reader leaves early; exit as SIGPIPE would, silently."""
+    proc = subprocess.Popen(
+        [EXE, "info", "beijing_pm25"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()  # before anything is written: the first write finds no reader
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert stderr == b""
+
+
+# ---------------------------------------------------------------------- Ctrl-C
+def interrupt_training(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run the installed ``tsrnn -v ARGS``, press Ctrl-C once training has reported a step."""
+    proc = subprocess.Popen(
+        [EXE, "-v", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if " step " in line:  # the network's training log: training is under way
+            proc.send_signal(signal.SIGINT)
+            break
+    out, rest = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, proc.returncode, out, "".join(lines) + rest)
+
+
+def test_ctrl_c_during_fit_keeps_the_existing_model_unless_asked(tmp_path):
+    (tmp_path / "c.toml").write_text(NO_WAITING)
+    model = tmp_path / "model.tsrnn"
+    model.write_bytes(b"the user's model")
+    args = ["fit", "air_passengers", "--max-steps", "1000000", "--config", "c.toml", "-q"]
+    done = interrupt_training(args, tmp_path)
+    assert done.returncode == 130, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "interrupted (Ctrl-C) after" in last and "model.tsrnn left as it was" in last
+    assert "--keep-interrupted" in last
+    assert model.read_bytes() == b"the user's model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "model.tsrnn"]
+
+    done = interrupt_training([*args, "--keep-interrupted"], tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert "saved the best weights so far" in done.stderr and "to model.tsrnn" in done.stderr
+    kept = tsrnn.load(model)
+    assert kept.stop_reason_ == "interrupted" and len(kept.predict(3)) == 3
+
+
+def test_ctrl_c_during_backtest_leaves_the_previous_report(tmp_path):
+    (tmp_path / "c.toml").write_text(NO_WAITING)
+    report = ["--report-dir", "report"]
+    first = subprocess.run(
+        [EXE, "backtest", "air_passengers", "--models", "snaive", *report, "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in (tmp_path / "report").iterdir() if p.is_file()}
+    args = ["backtest", "air_passengers", "--models", "snaive,lstm", "--config", "c.toml"]
+    done = interrupt_training([*args, "--max-steps", "1000000", *report], tmp_path)
+    assert done.returncode == 130, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "LSTM was interrupted after" in last and "window 1 of 3" in last
+    assert "report left as it was" in last
+    after = {p.name: p.read_bytes() for p in (tmp_path / "report").iterdir() if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "report"]  # no temp left

@@ -1,0 +1,117 @@
+"""How a file is told apart (tsrnn.data.layout), seen through read_csv: dates read one way for
+all rows or refused with the line and the fix, never silently misread."""
+
+import gzip
+
+import pandas as pd
+import pytest
+
+import tsrnn
+from tsrnn import DataError
+
+
+def write(tmp_path, text: str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def monthly_day_first(tmp_path):
+    # The first of each month, written dd/mm/yyyy: month-first it is 12 days of January.
+    rows = "".join(f"01/{m:02d}/2024,{m}\n" for m in range(1, 13))
+    return write(tmp_path, "ds,y\n" + rows)
+
+
+def test_both_readings_of_slash_dates_fitting_is_refused_until_dayfirst_says(tmp_path):
+    path = monthly_day_first(tmp_path)
+    with pytest.raises(DataError) as err:
+        tsrnn.read_csv(path)
+    text = str(err.value)
+    assert "line 3, column 'ds'" in text and "'01/02/2024'" in text
+    assert "02 January 2024 month-first" in text and "01 February 2024 day-first" in text
+    assert "--dayfirst" in text and "dayfirst=True" in text
+    panel, report = tsrnn.read_csv(path, dayfirst=True)
+    assert panel.freq == "MS" and str(panel.starts[0].date()) == "2024-01-01"
+    assert panel.lengths.tolist() == [12]
+    panel, _ = tsrnn.read_csv(path, dayfirst=False)
+    assert panel.freq == "D"  # the user said so: 1 to 12 January
+
+
+def test_day_first_is_detected_when_it_is_the_only_reading_that_fits(tmp_path):
+    # 01/02 ... 12/02: month-first these are the 2nd of twelve months, which no grid holds.
+    path = write(tmp_path, "ds,y\n" + "".join(f"{d:02d}/02/2024,{d}\n" for d in range(1, 13)))
+    panel, report = tsrnn.read_csv(path)
+    assert panel.freq == "D" and str(panel.starts[0].date()) == "2024-02-01"
+    assert report.time_note.startswith("read day-first ('01/02/2024' is 01 February 2024)")
+    assert "| time column | read day-first" in report.to_markdown()
+    # Days past 12 leave only the day-first reading valid.
+    path = write(tmp_path, "ds,y\n13/01/2024,1\n14/01/2024,2\n15/01/2024,3\n", "b.csv")
+    panel, report = tsrnn.read_csv(path)
+    assert str(panel.starts[0].date()) == "2024-01-13" and "day-first" in report.time_note
+
+
+def test_month_first_dates_read_as_before_without_a_note(tmp_path):
+    path = write(tmp_path, "ds,y\n01/30/2024,1\n01/31/2024,2\n02/01/2024,3\n")
+    panel, report = tsrnn.read_csv(path)
+    assert str(panel.starts[0].date()) == "2024-01-30" and report.time_note == ""
+
+
+def test_daily_data_across_a_summer_time_change_keeps_its_local_dates(tmp_path):
+    days = pd.date_range("2024-03-25", periods=14, freq="D")
+    rows = [
+        f"{d:%Y-%m-%d}T00:00:00{'+01:00' if d < pd.Timestamp('2024-03-31') else '+02:00'},{i}"
+        for i, d in enumerate(days)
+    ]
+    path = write(tmp_path, "ds,y\n" + "\n".join(rows) + "\n")
+    for freq in (None, "D"):
+        panel, report = tsrnn.read_csv(path, freq=freq)
+        assert panel.freq == "D" and panel.lengths.tolist() == [14]
+        assert report.gaps_inserted == 0 and str(panel.starts[0]) == "2024-03-25 00:00:00"
+        assert "UTC offsets differ (+01:00, +02:00)" in report.time_note
+        assert "local date" in report.time_note
+
+
+def test_hourly_data_across_a_summer_time_change_is_put_in_utc(tmp_path):
+    stamps = pd.date_range("2024-03-31 00:00", periods=6, freq="h", tz="Europe/Paris")
+    rows = [f"{t.isoformat()},{i}" for i, t in enumerate(stamps)]
+    path = write(tmp_path, "ds,y\n" + "\n".join(rows) + "\n")
+    panel, report = tsrnn.read_csv(path)
+    assert panel.freq == "h" and panel.lengths.tolist() == [6] and report.gaps_inserted == 0
+    assert "converted to UTC" in report.time_note
+
+
+def test_naive_and_offset_timestamps_in_one_column_are_refused_by_line(tmp_path):
+    path = write(
+        tmp_path, "ds,y\n2024-01-01 00:00,1\n2024-01-01 01:00+01:00,2\n2024-01-01 02:00,3\n"
+    )
+    with pytest.raises(DataError, match=r"line 3, column 'ds': '2024-01-01 01:00\+01:00' has a "):
+        tsrnn.read_csv(path)
+
+
+def test_a_date_past_2262_names_the_line_and_the_range(tmp_path):
+    path = write(tmp_path, "ds,y\n2024-01-01,1\n2024-01-02,2\n2300-01-03,3\n")
+    with pytest.raises(DataError) as err:
+        tsrnn.read_csv(path)
+    assert "data.csv, line 4, column 'ds': '2300-01-03' is outside" in str(err.value)
+    assert "2262-04-11" in str(err.value)
+
+
+def test_compressed_bytes_under_a_csv_name_say_what_they_are(tmp_path):
+    path = tmp_path / "sales.csv"
+    path.write_bytes(gzip.compress(b"ds,y\n2024-01-01,1\n2024-01-02,2\n"))
+    with pytest.raises(DataError, match="sales.csv: the file is gzip-compressed.*sales.csv.gz"):
+        tsrnn.read_csv(path)
+    renamed = path.rename(tmp_path / "sales.csv.gz")
+    assert tsrnn.read_csv(renamed)[0].lengths.tolist() == [2]
+    workbook = tmp_path / "book.csv"
+    workbook.write_bytes(b"PK\x03\x04" + bytes(60))
+    with pytest.raises(DataError, match="zip archive .or an Excel workbook.*export it as CSV"):
+        tsrnn.read_csv(workbook)
+
+
+def test_a_repeated_column_name_is_refused(tmp_path):
+    path = write(tmp_path, "ds,y,y\n2024-01-01,1,2\n2024-01-02,2,3\n")
+    with pytest.raises(
+        DataError, match=r"line 1: column name 'y' appears twice \(columns 2 and 3\)"
+    ):
+        tsrnn.read_csv(path)
