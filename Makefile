@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest.py --quick
 	$(BIN)/python benchmarks/beijing.py --quick
 	$(BIN)/python benchmarks/m4_neural.py --quick
+	$(BIN)/python benchmarks/defaults.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info

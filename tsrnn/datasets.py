@@ -164,3 +164,65 @@ def read_m4(folder: str | Path, frequency: str = "Hourly") -> tuple[pd.DataFrame
     key = test["unique_id"].map(order)
     test = test.iloc[np.lexsort((test["ds"].to_numpy(), key.to_numpy()))]
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+# M3 periods: the pandas frequency of each, and the months in one of its periods.
+_M3_PERIODS = {"Yearly": ("YS", 12), "Quarterly": ("QS", 3), "Monthly": ("MS", 1)}
+
+
+def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read an M3 competition train/test pair in long format, with the series' real dates.
+
+    The files are wide by row (``id,V1,V2,...``, padded with empty fields), as in
+    ``../shared/datasets/M3``. ``M3-info.csv`` in the same folder gives each series' first
+    year and period, so ``ds`` holds month-start dates (``YS``, ``QS`` or ``MS`` grids) and a
+    model infers the season (1, 4 or 12) as it would from a user's file. A series whose year
+    is unknown (M3 writes year 1, some "other"-type monthly series) starts in the year 2000
+    at its given month: its calendar position is known, its year is not.
+
+    Parameters
+    ----------
+    folder : path
+        A folder holding ``<period>-train.csv``, ``<period>-test.csv`` and ``M3-info.csv``.
+    period : str
+        ``"Yearly"``, ``"Quarterly"`` or ``"Monthly"``.
+
+    Returns
+    -------
+    (train, test) : tuple of pandas.DataFrame
+        Long frames ``unique_id`` (``N0001`` ...), ``ds`` (datetime64), ``y`` (float64), in the
+        files' order; each test series starts one period after its train series ends.
+    """
+    if period not in _M3_PERIODS:
+        raise DataError(f"read_m3: period={period!r}; choose one of {list(_M3_PERIODS)}")
+    folder = Path(folder)
+    freq, months = _M3_PERIODS[period]
+    files = [folder / f"{period}-{kind}.csv" for kind in ("train", "test")] + [
+        folder / "M3-info.csv"
+    ]
+    for file in files:
+        if not file.exists():
+            raise DataError(f"{file}: no such M3 file; check the folder")
+    info = pd.read_csv(files[2], index_col="id")
+    frames = []
+    for file in files[:2]:
+        wide = pd.read_csv(file, index_col=0)
+        long = wide.stack(future_stack=True).dropna().rename("y").reset_index()  # no padding
+        long.columns = ["unique_id", "column", "y"]
+        long["step"] = long["column"].str[1:].astype("int64") - 1  # V1 is step 0
+        frames.append(long[["unique_id", "step", "y"]].astype({"y": "float64"}))
+    train, test = frames
+    test["step"] += test["unique_id"].map(train.groupby("unique_id")["step"].max() + 1)
+    missing = sorted(set(train["unique_id"]) - set(info.index))
+    if missing:
+        raise DataError(f"{files[2]}: no row for series {missing[:5]}; use the M3 info file")
+    year = info["start_year"].where(info["start_year"] >= 1678, 2000)  # 1: unknown year
+    first = (year * 12 + (info["start_period"] - 1) * months).astype("int64")  # months since 0 AD
+    for frame in (train, test):
+        month = frame["unique_id"].map(first).to_numpy() + frame["step"].to_numpy() * months
+        frame["ds"] = pd.to_datetime(
+            {"year": month // 12, "month": month % 12 + 1, "day": np.ones(len(frame), int)}
+        )
+        frame.drop(columns="step", inplace=True)
+    order = ["unique_id", "ds", "y"]
+    return train[order].reset_index(drop=True), test[order].reset_index(drop=True)

@@ -1,0 +1,403 @@
+"""How tsrnn's defaults fare across kinds of data: one accuracy table over the shared data sets.
+
+Every rule about defaults is measured here, on data nobody tuned on, beside what a
+statistician would have done. Each data set runs its standard protocol as one backtest
+(``tsrnn.evaluate.backtest``) with the same models on identical windows:
+
+- ``LSTM`` and ``GRU``: ``LSTMForecaster(horizon=h, random_state=seed)``, nothing else (on
+  integer time steps, where no frequency says it, also ``season=``, as a date column would);
+- ``SeasonalNaive``, ``Naive2``, ``ETS`` and ``Theta`` with their defaults (``n_jobs=2``);
+- the published entries beside them: the M3 methods' submitted forecasts (Theta,
+  ForecastPro), scored on the very same series; the M4 organisers' Naive2, Theta and best
+  rows for the frequency (all series: comparable in the full run only); ETTh1's univariate
+  LTSF-Linear rows (DLinear, NLinear, ARIMA).
+
+| data set | protocol | metrics (first: the ratio's) |
+|---|---|---|
+| m3-monthly / -quarterly / -yearly | forecast h = 18 / 8 / 6 from the end of train | sMAPE, MASE (m = 12/4/1) |
+| m4-weekly / m4-hourly | h = 13 / 48 from the end of train (integer steps, m = 1/24) | OWA, sMAPE, MASE |
+| beijing | bundled 12 stations, h = 24, the last days' windows, one year's sliding training, fitted once | MAE, MASE |
+| etth1 | OT alone, standardized by the train rows, h = 96, every test window (stride 1), fitted once on the rows before the test | MSE, MAE |
+
+Columns: the metrics, ``ratio`` (the first metric over the best statistical row's, so below
+1 beats every baseline), fit + predict seconds and the peak RSS of the process that ran the
+model (each model runs in its own subprocess; ``VmHWM``). Each data set also gets a regular
+backtest report, ``reports/defaults[-quick]/<data set>/``; the tables go to
+``reports/defaults[-quick]/benchmark.md``.
+
+    python benchmarks/defaults.py --quick        # seeded subsample: 100-150 series per M set,
+                                                 # 3 Beijing windows, ETTh1 every 24th window
+    python benchmarks/defaults.py                # everything (the documented full run)
+    python benchmarks/defaults.py --sets m3-monthly,beijing --models LSTM,SeasonalNaive
+
+Needs ``../shared/datasets`` (M3, M4, ETT); the sets whose folders are absent are skipped,
+saying so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# Sibling scripts: benchmarks/ is on the path of a script run from it.
+from baselines import benchmark_note, merge_results, peak_rss_mb
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets"
+NEURAL = ("LSTM", "GRU")
+STATISTICAL = ("SeasonalNaive", "Naive2", "ETS", "Theta")
+MODELS = (*NEURAL, *STATISTICAL)
+SETS = (
+    "m3-monthly",
+    "m3-quarterly",
+    "m3-yearly",
+    "m4-weekly",
+    "m4-hourly",
+    "beijing",
+    "etth1",
+)
+QUICK_SERIES = {"m3-monthly": 150, "m3-quarterly": 100, "m3-yearly": 100}
+QUICK_SERIES |= {"m4-weekly": 60, "m4-hourly": 60}
+SUBSAMPLE_SEED = 0  # the quick run's series: a fixed draw
+
+
+@dataclass
+class Spec:
+    """One data set: the history the backtest runs on and how it is scored."""
+
+    name: str
+    history: pd.DataFrame  # long: unique_id, ds, y (train and test)
+    horizon: int
+    season: int  # MASE's (and the models' when ``integer``)
+    metrics: tuple[str, ...]  # the first is the ratio's
+    integer: bool = False  # integer time steps: the models are told the season
+    n_windows: int = 1
+    step: int | None = None
+    refit: bool = True
+    window: str = "expanding"
+    window_size: int | None = None
+    published: dict[str, dict[str, float]] = field(default_factory=dict)  # row -> metric
+    published_note: str = ""
+    forecasts: pd.DataFrame | None = None  # published forecasts: unique_id, ds, <row> ...
+    note: str = ""
+
+
+# ---------------------------------------------------------------------- the data sets
+def _subsample(train: pd.DataFrame, test: pd.DataFrame, n: int | None):
+    if n is None:
+        return train, test
+    ids = train["unique_id"].unique()
+    keep = np.random.default_rng(SUBSAMPLE_SEED).choice(ids, size=min(n, len(ids)), replace=False)
+    return train[train.unique_id.isin(keep)], test[test.unique_id.isin(keep)]
+
+
+def m3(period: str, n: int | None) -> Spec:
+    from tsrnn.datasets import read_m3
+
+    h, m = {"Monthly": (18, 12), "Quarterly": (8, 4), "Yearly": (6, 1)}[period]
+    train, test = _subsample(*read_m3(DATA / "M3", period), n)
+    published = pd.read_csv(DATA / "M3" / "M3-published-forecasts.csv.gz")
+    published = published[published.method.isin(["THETA", "ForecastPro"])]
+    published = published[published.id.isin(train.unique_id.unique())]
+    long = published.melt(["method", "id"], [f"F{k}" for k in range(1, h + 1)], "step", "f")
+    long["k"] = long["step"].str[1:].astype(int) - 1
+    long = long.pivot_table(index=["id", "k"], columns="method", values="f").reset_index()
+    steps = test.assign(k=test.groupby("unique_id").cumcount())
+    forecasts = steps.merge(long, left_on=["unique_id", "k"], right_on=["id", "k"])
+    forecasts = forecasts.rename(columns={"THETA": "Theta (M3)", "ForecastPro": "ForecastPro (M3)"})
+    return Spec(
+        name=f"m3-{period.lower()}",
+        history=pd.concat([train, test], ignore_index=True),
+        horizon=h,
+        season=m,
+        metrics=("smape", "mase"),
+        forecasts=forecasts[["unique_id", "ds", "Theta (M3)", "ForecastPro (M3)"]],
+        published_note="the submitted M3 forecasts, scored here on the same series",
+        note=f"M3 {period}: {train.unique_id.nunique()} series, h = {h}, m = {m}",
+    )
+
+
+def m4(frequency: str, n: int | None) -> Spec:
+    from tsrnn.datasets import read_m4
+
+    h, m = {"Weekly": (13, 1), "Hourly": (48, 24)}[frequency]
+    full_train, test = read_m4(DATA / "M4", frequency)
+    total = full_train.unique_id.nunique()
+    train, test = _subsample(full_train, test, n)
+    table = pd.read_csv(DATA / "M4" / "results" / "point_forecasts_by_frequency.csv")
+    table = table.rename(columns=str.lower).set_index("method")
+    table.columns = [
+        c.replace("smape", "sMAPE")
+        .replace("mase", "MASE")
+        .replace("owa", "OWA")
+        .replace("_weekly", "_Weekly")
+        .replace("_hourly", "_Hourly")
+        for c in table.columns
+    ]
+    owa = table[f"OWA_{frequency}"].drop(["Naive2", "Theta"], errors="ignore")
+    best = str(owa.astype(float).idxmin())
+    published = {}
+    for row in ("Naive2", "Theta", best):
+        label = f"{row} (M4)" if row in ("Naive2", "Theta") else f"M4 best: {row} (M4)"
+        published[label] = {
+            "owa": float(table.loc[row, f"OWA_{frequency}"]),
+            "smape": float(table.loc[row, f"sMAPE_{frequency}"]),
+            "mase": float(table.loc[row, f"MASE_{frequency}"]),
+        }
+    return Spec(
+        name=f"m4-{frequency.lower()}",
+        history=pd.concat([train, test], ignore_index=True),
+        horizon=h,
+        season=m,
+        metrics=("owa", "smape", "mase"),
+        integer=True,
+        published=published,
+        published_note=f"the M4 organisers' figures over all {total} series",
+        note=f"M4 {frequency}: {train.unique_id.nunique()} of {total} series, h = {h}, m = {m}",
+    )
+
+
+def beijing(quick: bool) -> Spec:
+    from tsrnn import datasets
+
+    frame = datasets.load("beijing_pm25")[["unique_id", "ds", "y"]]
+    windows = 3 if quick else 7
+    return Spec(
+        name="beijing",
+        history=frame,
+        horizon=24,
+        season=24,
+        metrics=("mae", "mase"),
+        n_windows=windows,
+        step=24,
+        refit=False,
+        window="sliding",
+        window_size=8760,
+        note=f"Beijing PM2.5: 12 stations, h = 24, the last {windows} days as windows, one "
+        "year's sliding training, fitted once",
+    )
+
+
+def etth1(quick: bool) -> Spec:
+    frame = pd.read_csv(DATA / "ETT" / "ETTh1.csv", usecols=["date", "OT"], nrows=14400)
+    y = frame["OT"].to_numpy(dtype=np.float64)
+    train = y[:8640]
+    y = (y - train.mean()) / train.std()  # sklearn's StandardScaler: population std
+    history = pd.DataFrame({"unique_id": "OT", "ds": pd.to_datetime(frame["date"]), "y": y})
+    h, step = 96, 24 if quick else 1
+    windows = (14400 - 11520 - h) // step + 1
+    return Spec(
+        name="etth1",
+        history=history,
+        horizon=h,
+        season=24,
+        metrics=("mse", "mae"),
+        n_windows=windows,
+        step=step,
+        refit=False,
+        published={  # PUBLISHED.md A: univariate, input 96, horizon 96
+            "DLinear (LTSF)": {"mse": 0.056, "mae": 0.180},
+            "NLinear (LTSF)": {"mse": 0.053, "mae": 0.177},
+            "ARIMA (LTSF)": {"mse": 0.058, "mae": 0.184},
+        },
+        published_note="LTSF-Linear's univariate table, every test window"
+        + (" (this run: every 24th)" if quick else ""),
+        note=f"ETTh1 OT, standardized by the train rows, h = 96, {windows} test windows "
+        f"(stride {step}), fitted once on rows 0-11519",
+    )
+
+
+def load(name: str, quick: bool) -> Spec:
+    n = QUICK_SERIES.get(name) if quick else None
+    if name.startswith("m3-"):
+        return m3(name[3:].capitalize(), n)
+    if name.startswith("m4-"):
+        return m4(name[3:].capitalize(), n)
+    return beijing(quick) if name == "beijing" else etth1(quick)
+
+
+def available(name: str) -> bool:
+    folder = {"m3": "M3", "m4": "M4", "etth1": "ETT"}.get(name.split("-")[0])
+    return folder is None or (DATA / folder).exists()
+
+
+# ---------------------------------------------------------------------- one model, one process
+def build(model: str, spec: Spec, seed: int):
+    from tsrnn.models.baselines import Naive2, SeasonalNaive
+    from tsrnn.models.neural import GRUForecaster, LSTMForecaster
+    from tsrnn.models.statistical import ETS, Theta
+
+    season = {"season": spec.season} if spec.integer else {}
+    if model in NEURAL:
+        cls = LSTMForecaster if model == "LSTM" else GRUForecaster
+        return cls(horizon=spec.horizon, random_state=seed, **season)
+    cls = {"SeasonalNaive": SeasonalNaive, "Naive2": Naive2, "ETS": ETS, "Theta": Theta}[model]
+    jobs = {"n_jobs": 2} if model in ("ETS", "Theta") else {}
+    return cls(**season, **jobs)
+
+
+def run_one(name: str, model: str, quick: bool, seed: int, out: Path) -> None:
+    """Child process: one model's backtest on one data set, saved with its time and peak RSS."""
+    from tsrnn.evaluate.backtest import backtest
+
+    spec = load(name, quick)
+    result = backtest(
+        {model: build(model, spec, seed)},
+        spec.history,
+        spec.horizon,
+        n_windows=spec.n_windows,
+        step=spec.step,
+        refit=spec.refit,
+        window=spec.window,
+        window_size=spec.window_size,
+        season=spec.season,
+    )
+    peak = peak_rss_mb()
+    result.save(out / model)
+    timing = result.timings.iloc[0]
+    info = {"seconds": float(timing.fit_s + timing.predict_s), "peak_rss_mb": peak}
+    (out / f"{model}.json").write_text(json.dumps(info))
+
+
+# ---------------------------------------------------------------------- scoring
+def score(result, spec: Spec) -> pd.DataFrame:
+    """One row per model (and per published row): the spec's metrics."""
+    from tsrnn.evaluate.metrics import evaluate, owa
+
+    basic = [m for m in spec.metrics if m != "owa"]
+    frame = result.forecasts.drop(columns=["window"])
+    models = list(result.models)
+    if spec.forecasts is not None:  # published forecasts of the same series and steps
+        frame = frame.merge(spec.forecasts, on=["unique_id", "ds"], how="left")
+        extra = [c for c in spec.forecasts.columns if c not in ("unique_id", "ds")]
+        if frame[extra].isna().any().any():
+            raise RuntimeError(f"{spec.name}: published forecasts miss some of the test steps")
+        models += extra
+    table = evaluate(
+        frame, train=result.train, models=models, metrics=basic, season=spec.season, by=None
+    ).set_index("model")[basic]
+    if "owa" in spec.metrics:
+        ref = table.loc["Naive2"]
+        table["owa"] = [owa(r.smape, r.mase, ref.smape, ref.mase) for r in table.itertuples()]
+    for label, values in spec.published.items():
+        table.loc[label, list(values)] = list(values.values())
+    return table[list(spec.metrics)]
+
+
+def table_lines(spec: Spec, scores: pd.DataFrame, info: dict[str, dict]) -> list[str]:
+    first = spec.metrics[0]
+    best = scores.loc[[m for m in STATISTICAL if m in scores.index], first].min()
+    names = {"smape": "sMAPE", "owa": "OWA"}
+    head = " | ".join(names.get(m, m.upper()) for m in spec.metrics)
+    lines = [
+        f"### {spec.name}: {spec.note}",
+        "",
+        f"| model | {head} | ratio | fit+predict s | peak RSS MB |",
+        "|---|" + "---:|" * (len(spec.metrics) + 3),
+    ]
+    for model, row in scores.iterrows():
+        cells = " | ".join(f"{row[m]:.3f}" for m in spec.metrics)
+        run = info.get(model)
+        timing = f"{run['seconds']:.1f} | {run['peak_rss_mb']:.0f}" if run else "- | -"
+        lines.append(f"| {model} | {cells} | {row[first] / best:.3f} | {timing} |")
+    if spec.published or spec.forecasts is not None:
+        lines.append(f"\nPublished rows: {spec.published_note}.")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="seeded subsample (make bench)")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated data sets")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated models")
+    parser.add_argument("--seed", type=int, default=0, help="the networks' random_state")
+    parser.add_argument("--report-dir", type=Path, default=None)
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        run_one(*args.one, args.quick, args.seed, Path(args.out))
+        return
+    start = time.perf_counter()
+    command = shlex.join(["python", "benchmarks/defaults.py", *sys.argv[1:]])
+    folder = args.report_dir or ROOT / "reports" / ("defaults-quick" if args.quick else "defaults")
+    models = [m.strip() for m in args.models.split(",")]
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        parser.error(f"--models: unknown {unknown}; choose from {list(MODELS)}")
+    if "Naive2" not in models:
+        models.append("Naive2")  # OWA's reference
+    from tsrnn.report.backtest_report import write_report
+
+    for name in (s.strip() for s in args.sets.split(",")):
+        if name not in SETS:
+            parser.error(f"--sets: unknown {name!r}; choose from {list(SETS)}")
+        if not available(name):
+            print(f"{name}: skipped, ../shared/datasets lacks its folder")
+            continue
+        spec = load(name, args.quick)
+        print(f"{name}: {spec.note}", flush=True)
+        results, info = [], {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for model in models:
+                cmd = [sys.executable, __file__, "--one", name, model, "--out", tmp]
+                cmd += ["--seed", str(args.seed)] + (["--quick"] if args.quick else [])
+                subprocess.run(cmd, check=True)
+                info[model] = json.loads((Path(tmp) / f"{model}.json").read_text())
+                from tsrnn.evaluate.backtest import BacktestResult
+
+                results.append(BacktestResult.load(Path(tmp) / model))
+                print(f"  {model}: {info[model]['seconds']:.1f} s", flush=True)
+        result = merge_results(results)
+        scores = score(result, spec)
+        lines = table_lines(spec, scores, info)
+        print("\n".join(lines) + "\n", flush=True)
+        first = spec.metrics[0]
+        best = scores.loc[[m for m in STATISTICAL if m in scores.index], first].min()
+        ratios = (scores[first] / best).rename(name).to_frame()
+        write_report(
+            result,
+            folder / name,
+            command=command,
+            seed=args.seed,
+            reference="SeasonalNaive" if "SeasonalNaive" in models else "Naive2",
+            title=f"Defaults: {spec.note}",
+            extra_files={"benchmark.md": "\n".join(lines) + "\n", "ratios.csv": ratios.to_csv()},
+        )
+    wall = time.perf_counter() - start
+    overview = summarize(folder)
+    print(overview)
+    note = benchmark_note(command, wall, overview)["benchmark.md"]
+    (folder / "benchmark.md").write_text(note)
+    print(f"\nreports in {folder}; wall {wall / 60:.1f} min")
+
+
+def summarize(folder: Path) -> str:
+    """The ratio table over every data set reported in ``folder`` (a rerun of some sets
+    keeps the others), then each set's table."""
+    names = [s for s in SETS if (folder / s / "ratios.csv").exists()]
+    if not names:
+        return "no data set ran"
+    ratios = pd.concat([pd.read_csv(folder / s / "ratios.csv", index_col=0) for s in names], axis=1)
+    head = "| model | " + " | ".join(names) + " |\n|---|" + "---:|" * len(names)
+    body = [
+        f"| {model} | " + " | ".join("-" if np.isnan(v) else f"{v:.3f}" for v in row) + " |"
+        for model, row in ratios.iterrows()
+    ]
+    title = "## Ratio to the best statistical row (first metric; below 1 beats them all)"
+    tables = [(folder / s / "benchmark.md").read_text().strip() for s in names]
+    return "\n\n".join([title, "\n".join([head, *body]), *tables])
+
+
+if __name__ == "__main__":
+    main()
