@@ -318,7 +318,8 @@ def fit(
 
 def _interrupted_fit(estimator, out: Path, keep: bool) -> None:
     """Ctrl-C stopped training: save only if asked, say what was kept where, exit 130."""
-    done = f"interrupted (Ctrl-C) after {estimator.steps_} of {estimator.max_steps} steps"
+    steps = estimator.budget_["steps"]
+    done = f"interrupted (Ctrl-C) after {estimator.steps_} of {steps} steps"
     if keep:
         estimator.save(out)
         line = f"{done}; saved the best weights so far (step {estimator.best_step_}) to {out}"

@@ -223,6 +223,5 @@ def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, 
         frame["ds"] = pd.to_datetime(
             {"year": month // 12, "month": month % 12 + 1, "day": np.ones(len(frame), int)}
         )
-        frame.drop(columns="step", inplace=True)
     order = ["unique_id", "ds", "y"]
     return train[order].reset_index(drop=True), test[order].reset_index(drop=True)

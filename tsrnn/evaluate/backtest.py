@@ -324,7 +324,8 @@ def backtest(
             t0 = time.perf_counter()
             if fitted is not None and warm_start is not None:
                 # Fine-tune the previous weights for a few steps instead of starting over.
-                fitted.set_params(warm_start=True, max_steps=warm_start).fit(history)
+                fitted.set_params(warm_start=True, max_steps=warm_start, max_epochs=None)
+                fitted.fit(history)
             else:
                 fitted = clone(model).fit(history)
             if getattr(fitted, "stop_reason_", None) == "interrupted":

@@ -58,7 +58,14 @@ from tsrnn.models.base import (
 from tsrnn.models.decode import Decoder, residual_std, series_scales
 from tsrnn.models.losses import POINT, compute_loss
 from tsrnn.models.nets import NetConfig, RecurrentNet
-from tsrnn.models.neural_params import Plan, check_names, net_config, resolve, train_config
+from tsrnn.models.neural_params import (
+    Plan,
+    budget,
+    check_names,
+    net_config,
+    resolve,
+    train_config,
+)
 from tsrnn.models.preprocess import Preprocessor, WindowNorm
 from tsrnn.models.training import Progress, train
 
@@ -163,15 +170,27 @@ class NeuralForecaster(Forecaster):
 
     lr : float, default 1e-3
     batch_size : int, default 256
+        Training windows per step; with ``max_epochs``, fewer windows than 16 batches' worth
+        train in smaller batches (at least 32 windows): ``budget_["batch"]``.
     max_steps : int, default 1000
+        Optimizer steps at most.
+    max_epochs : float or None, default 30
+        Passes over the training windows at most: the budget is ``max_steps`` steps or the
+        steps that take ``max_epochs`` passes, whichever is fewer (``budget_`` says which), so
+        a small data set trains in seconds and a large one for ``max_steps`` (three 400-hour
+        series: 480 steps of 66 windows, 5 s on 2 cores, against 1,000 steps of 256 and 47 s
+        before the rule; M4 Hourly: 1,000 steps, as before). None: ``max_steps`` steps of
+        ``batch_size``, the fixed budget of earlier versions. The learning-rate schedule
+        spans the budget, and early stopping may end training sooner.
     schedule : {"onecycle", "cosine", "plateau", "constant"}, default "onecycle"
     patience : int or None, default 10
         Validations without improvement before stopping early (None: never).
     val_size : int or None, default None (= horizon)
         Last steps of each series held out for validation; 0 for none (then no early stopping
         and the last weights are kept). At least ``horizon`` when positive.
-    val_every : int, default 50
-        Steps between validations and progress reports.
+    val_every : int or None, default None
+        Steps between validations and progress reports; None: about 20 validations per
+        budget, at most 50 steps apart (50 for 1,000 steps).
     grad_clip : float or None, default 1.0
     weight_decay : float, default 0.0
     random_state : int or None, default 0
@@ -216,6 +235,9 @@ class NeuralForecaster(Forecaster):
         Training steps taken (``max_steps`` unless stopped early or interrupted).
     n_windows_ : dict
         Training and validation windows used.
+    budget_ : dict
+        The training budget: ``steps``, ``batch``, ``passes`` (over the training windows),
+        ``val_every`` and ``bound`` (``"max_steps"`` or ``"max_epochs"``: which cap set it).
     residual_std_ : ndarray, shape (horizon, n_targets) or None
         Point losses: the root mean squared validation error per step (pooled over steps
         where a step has fewer than 30 errors), in normalized units; ``predict(quantiles=)``
@@ -269,10 +291,11 @@ class NeuralForecaster(Forecaster):
         lr: float = 1e-3,
         batch_size: int = 256,
         max_steps: int = 1000,
+        max_epochs: float | None = 30,
         schedule: str = "onecycle",
         patience: int | None = 10,
         val_size: int | None = None,
-        val_every: int = 50,
+        val_every: int | None = None,
         grad_clip: float | None = 1.0,
         weight_decay: float = 0.0,
         random_state: int | None = 0,
@@ -312,6 +335,7 @@ class NeuralForecaster(Forecaster):
         self.lr = lr
         self.batch_size = batch_size
         self.max_steps = max_steps
+        self.max_epochs = max_epochs
         self.schedule = schedule
         self.patience = patience
         self.val_size = val_size
@@ -390,6 +414,17 @@ class NeuralForecaster(Forecaster):
                 "min_observed="
             )
         self.n_windows_ = {"train": len(train_origins), "val": len(val_origins)}
+        plan_budget = budget(params, len(train_origins))
+        self.budget_ = plan_budget.as_dict()
+        log.info(
+            "%s: %d training windows, %d steps of batch %d (%.1f passes, set by %s)",
+            self.name,
+            len(train_origins),
+            plan_budget.steps,
+            plan_budget.batch,
+            plan_budget.passes,
+            plan_budget.bound,
+        )
         self.feature_names_ = windows.feature_names
         self.future_names_ = windows.future_names
         config = net_config(
@@ -415,7 +450,7 @@ class NeuralForecaster(Forecaster):
             spread = torch.as_tensor(prepared.spread, device=device)
             counts_scale = series_scales(prepared.scalers, device)
             loss_of = _loss_function(net, norm, counts_scale, spread, params, plan)
-            batches = inputs.train_batches(windows, train_origins, self.batch_size, plan.seed)
+            batches = inputs.train_batches(windows, train_origins, plan_budget.batch, plan.seed)
             validate = None
             if len(val_origins):
 
@@ -426,7 +461,7 @@ class NeuralForecaster(Forecaster):
                 net,
                 loss_of,
                 batches,
-                train_config(params, plan),
+                train_config(params, plan, plan_budget),
                 validate=validate,
                 callback=self._progress,
             )

@@ -150,10 +150,11 @@ PARAMETERS: Mapping[str, Any] = {
     "lr": Number(0.0, strict=True),
     "batch_size": Integer(1),
     "max_steps": Integer(1),
+    "max_epochs": Number(0.0, strict=True, optional=True),
     "schedule": OneOf(SCHEDULES),
     "patience": Integer(1, optional=True),
     "val_size": Integer(0, optional=True),
-    "val_every": Integer(1),
+    "val_every": Integer(1, optional=True),
     "grad_clip": Number(0.0, strict=True, optional=True),
     "weight_decay": Number(0.0),
     "random_state": Integer(0, optional=True),
@@ -337,14 +338,57 @@ def net_config(
     )
 
 
-def train_config(params: Mapping[str, Any], plan: Plan) -> TrainConfig:
+@dataclass(frozen=True)
+class Budget:
+    """How long ``fit`` trains, from the parameters and the number of training windows."""
+
+    steps: int  # optimizer steps at most: the learning-rate schedule spans them
+    batch: int  # windows per step (``batch_size``, or all windows when fewer)
+    passes: float  # steps x batch / windows: passes over the training windows
+    val_every: int  # steps between validations
+    bound: str  # which cap set ``steps``: "max_steps" or "max_epochs"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+STEPS_PER_PASS = 16  # a pass over few windows still takes this many steps ...
+MIN_BATCH = 32  # ... in batches of at least this many windows
+VALIDATIONS = 20  # validations per budget when val_every is not given (at most every 50 steps)
+
+
+def budget(params: Mapping[str, Any], n_windows: int) -> Budget:
+    """The training budget for ``n_windows`` training windows.
+
+    With ``max_epochs`` (the default): ``max_steps`` steps, or fewer when ``max_epochs`` passes
+    over the windows take fewer, in batches of ``batch_size`` or smaller for few windows, so
+    that a pass still takes :data:`STEPS_PER_PASS` steps (batches of at least
+    :data:`MIN_BATCH`). With ``max_epochs=None``: ``max_steps`` steps of ``batch_size``.
+    ``val_every`` None: about :data:`VALIDATIONS` validations per budget, at most 50 steps
+    apart.
+    """
+    steps, bound, batch = params["max_steps"], "max_steps", params["batch_size"]
+    epochs = params["max_epochs"]
+    if epochs is not None:
+        batch = min(batch, max(MIN_BATCH, n_windows // STEPS_PER_PASS))
+        by_passes = max(math.ceil(epochs * n_windows / min(batch, n_windows)), 1)
+        if by_passes < steps:
+            steps, bound = by_passes, "max_epochs"
+    batch = min(batch, n_windows)
+    every = params["val_every"]
+    if every is None:
+        every = min(max(steps // VALIDATIONS, 1), 50)
+    return Budget(steps, batch, steps * batch / n_windows, min(every, steps), bound)
+
+
+def train_config(params: Mapping[str, Any], plan: Plan, budget: Budget) -> TrainConfig:
     return TrainConfig(
-        max_steps=params["max_steps"],
+        max_steps=budget.steps,
         lr=params["lr"],
         weight_decay=params["weight_decay"],
         schedule=params["schedule"],
         grad_clip=params["grad_clip"],
         patience=params["patience"],
-        val_every=params["val_every"],
+        val_every=budget.val_every,
         precision=plan.precision,
     )

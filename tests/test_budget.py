@@ -1,0 +1,71 @@
+"""The training budget: steps follow the number of training windows (issue 24).
+
+A default network trains ``max_steps`` steps, or the steps that take ``max_epochs`` passes
+over its training windows when that is fewer; small data sets get smaller batches (a pass
+still takes several steps); validation comes about 20 times per budget; the learning-rate
+schedule spans the budget.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from tsrnn.models.neural import LSTMForecaster
+from tsrnn.models.neural_params import PARAMETERS, budget
+
+
+def params(**given):
+    defaults = {p: LSTMForecaster(horizon=6).get_params()[p] for p in PARAMETERS if p != "cell"}
+    return {**defaults, **given}
+
+
+def test_many_windows_train_max_steps_in_full_batches():
+    b = budget(params(), n_windows=200_000)  # M4 Hourly: 0.64 passes at batch 128
+    assert (b.steps, b.batch, b.bound, b.val_every) == (1000, 256, "max_steps", 50)
+    assert b.passes == pytest.approx(1000 * 256 / 200_000)
+
+
+def test_few_windows_are_capped_in_passes_with_smaller_batches():
+    b = budget(params(), n_windows=1056)  # three 400-hour series, h = 24
+    assert b.bound == "max_epochs"
+    assert b.batch == 1056 // 16  # at least 16 steps a pass ...
+    assert b.steps == int(np.ceil(30 * 1056 / b.batch))  # ... for max_epochs = 30 passes
+    assert b.passes == pytest.approx(30, abs=0.1)
+    assert b.val_every == b.steps // 20
+
+
+def test_tiny_data_keeps_a_batch_of_32_and_every_window_once_a_pass():
+    assert budget(params(), n_windows=100).batch == 32
+    assert budget(params(), n_windows=20).batch == 20  # fewer windows than a batch: all
+
+
+def test_max_epochs_none_and_an_explicit_val_every_restore_the_fixed_budget():
+    b = budget(params(max_epochs=None, val_every=50), n_windows=1056)
+    assert (b.steps, b.bound, b.val_every) == (1000, "max_steps", 50)
+    assert budget(params(max_steps=30), n_windows=1056).steps == 30  # max_steps still caps
+
+
+def test_fit_on_a_small_panel_trains_the_budget_and_says_so(air, caplog):
+    model = LSTMForecaster(horizon=12, hidden_size=8, num_layers=1, patience=None)
+    with caplog.at_level(logging.INFO, logger="tsrnn.models.neural"):
+        model.fit(air)
+    b = model.budget_
+    assert b["bound"] == "max_epochs" and b["steps"] < 1000
+    assert model.steps_ == b["steps"] == model.history_.step.iloc[-1]
+    assert model.history_.step.diff().dropna().max() <= b["val_every"]
+    # the one-cycle schedule spans the budget: it has annealed to (almost) nothing at its end
+    assert model.history_.lr.iloc[-1] < 1e-3 * 1e-3
+    assert f"{b['steps']} steps of batch {b['batch']}" in caplog.text
+
+
+def test_max_epochs_must_be_positive(air):
+    with pytest.raises(ValueError, match="max_epochs=0 must be a positive number or None"):
+        LSTMForecaster(horizon=6, max_epochs=0).fit(air)
+
+
+def test_without_max_epochs_the_batch_is_batch_size_as_before():
+    b = budget(params(max_epochs=None), n_windows=1056)
+    assert (b.batch, b.steps) == (256, 1000)
