@@ -145,6 +145,13 @@ TargetCol = Annotated[str | None, typer.Option(help="Target column.")]
 FreqOpt = Annotated[
     str | None, typer.Option(help="Grid frequency, e.g. h, D, W-SUN, MS (default: inferred).")
 ]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="torch threads for the networks (default: one per core that other work leaves "
+        "idle, at least 1)."
+    ),
+]
 DayFirst = Annotated[
     bool | None,
     typer.Option(
@@ -246,6 +253,7 @@ def fit(
         int | None, typer.Option(help="Steps of history per window (default: from the season).")
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Training steps at most.")] = None,
+    threads: ThreadsOpt = None,
     covariates: Annotated[
         str | None, typer.Option(help="Comma-separated past-observed covariate columns to use.")
     ] = None,
@@ -280,6 +288,7 @@ def fit(
             "horizon": _steps("--horizon", horizon),
             "input_size": _steps("--input-size", input_size),
             "max_steps": _steps("--max-steps", max_steps),
+            "threads": _steps("--threads", threads),
             "covariates": covariates,
         }
         check_target(out)
@@ -313,6 +322,11 @@ def fit(
         summary += f"{estimator.best_step_} steps kept ({estimator.stop_reason_})"
         if last is not None and last.val_loss == last.val_loss:  # not NaN
             summary += f", validation loss {history.val_loss.min():.4g}"
+        b = estimator.budget_
+        summary += (
+            f"; budget {b['steps']} steps of {b['batch']} windows ({b['passes']:.1f} passes, "
+            f"set by {b['bound']}), {estimator.threads_} torch thread(s)"
+        )
         err.print(summary, markup=False)
 
 
@@ -426,6 +440,7 @@ def backtest(
         bool, typer.Option("--refit/--no-refit", help="Refit at every window, or fit once.")
     ] = True,
     max_steps: Annotated[int | None, typer.Option(help="Neural training steps at most.")] = None,
+    threads: ThreadsOpt = None,
     config: Annotated[
         Path | None,
         typer.Option(help="TOML file: \\[fit] options and \\[model] parameters; flags win."),
@@ -466,6 +481,7 @@ def backtest(
             "models": models,
             "horizon": _steps("--horizon", horizon),
             "max_steps": _steps("--max-steps", max_steps),
+            "threads": _steps("--threads", threads),
         }
         settings = Settings.read(config, flags, "models")
         check_report_folder(folder, force=force)

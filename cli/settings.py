@@ -1,9 +1,9 @@
 """TOML config files and command-line flags, turned into models: one place for every command.
 
 A config file has two tables: ``[fit]`` holds the options a command also takes as flags
-(``horizon``, ``input_size``, ``max_steps``, ``covariates``, and ``model`` for ``tsrnn fit`` or
-``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the networks
-(``hidden_size = 128``). Flags win over the file. A key a command would not use is refused,
+(``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, and ``model`` for
+``tsrnn fit`` or ``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
+networks (``hidden_size = 128``). Flags win over the file. A key a command would not use is refused,
 naming the file, the key and what the command takes: nothing in a config is silently ignored.
 """
 
@@ -18,8 +18,9 @@ from tsrnn import models as registry
 from tsrnn.errors import DataError
 
 # [fit] options every model-building command takes; each command adds its own model key.
-SHARED = ("horizon", "input_size", "max_steps", "covariates")
-NEURAL_OPTIONS = ("input_size", "max_steps", "covariates")  # used by networks only
+SHARED = ("horizon", "input_size", "max_steps", "threads", "covariates")
+NEURAL_OPTIONS = ("input_size", "max_steps", "threads", "covariates")  # used by networks only
+PARAMETER_OF = {"input_size": "input_size", "max_steps": "max_steps", "threads": "num_threads"}
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Settings:
                 f"{path}: [fit] option(s) {unknown} are not used here{hint}; this command "
                 f"takes {sorted(allowed)}"
             )
-        for key in ("horizon", "input_size", "max_steps"):
+        for key in ("horizon", *PARAMETER_OF):
             value = fit.get(key)
             if key in fit and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise DataError(f"{path}: [fit] {key} = {value!r} must be a whole number >= 1")
@@ -60,9 +61,9 @@ class Settings:
         params.setdefault("horizon", horizon)
         if "horizon" in self.options:
             params["horizon"] = self.options["horizon"]
-        for key in ("input_size", "max_steps"):
+        for key, param in PARAMETER_OF.items():
             if key in self.options:
-                params[key] = self.options[key]
+                params[param] = self.options[key]
         names = self.options.get("covariates")
         if names:
             params["past_covariates"] = [c.strip() for c in str(names).split(",") if c.strip()]

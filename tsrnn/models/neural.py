@@ -67,7 +67,7 @@ from tsrnn.models.neural_params import (
     train_config,
 )
 from tsrnn.models.preprocess import Preprocessor, WindowNorm
-from tsrnn.models.training import Progress, train
+from tsrnn.models.training import Progress, choose_threads, train
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,11 @@ class NeuralForecaster(Forecaster):
         them, without scaling their gradients (the fastest setting on an H200).
         ``"auto"``: ``"fp16"`` on CUDA, ``"fp32"`` on the CPU.
     num_threads : int or None, default None
-        CPU threads torch may use while fitting and predicting (None: torch's setting).
+        CPU threads torch may use while fitting and predicting. None: one per core that other
+        work leaves idle when the fit starts (at least 1), so that training stays fast on a
+        busy machine; torch's setting on a GPU (:func:`~tsrnn.models.training.choose_threads`).
+        ``threads_`` and the fit log say how many; the thread count does not change the
+        numbers on the CPUs tried here.
     warm_start : bool, default False
         Start ``fit`` from the current weights when the model is fitted already and the new
         data gives the network the same shape (same features, series count with an
@@ -235,6 +239,8 @@ class NeuralForecaster(Forecaster):
         Training steps taken (``max_steps`` unless stopped early or interrupted).
     n_windows_ : dict
         Training and validation windows used.
+    threads_ : int
+        torch threads the fit ran on (see ``num_threads``).
     budget_ : dict
         The training budget: ``steps``, ``batch``, ``passes`` (over the training windows),
         ``val_every`` and ``bound`` (``"max_steps"`` or ``"max_epochs"``: which cap set it).
@@ -439,7 +445,10 @@ class NeuralForecaster(Forecaster):
         previous = getattr(self, "net_", None) if self.warm_start else None
         self.config_ = config
         device = torch.device(plan.device)
-        with _torch_session(plan.seed, self.num_threads, device):
+        threads, why = choose_threads(self.num_threads, device)
+        self.threads_ = threads
+        log.info("%s: %d torch thread(s) (%s)", self.name, threads, why)
+        with _torch_session(plan.seed, threads, device):
             net = RecurrentNet(config).to(device)
             if previous is not None and previous.config == config:
                 net.load_state_dict(previous.state_dict())
@@ -479,6 +488,13 @@ class NeuralForecaster(Forecaster):
         # predict(y=...) does with the history it gets), inputs imputed as training saw them.
         pre.remember(pre.prepare(panel, filled=filled))
         self.preprocessor_ = pre
+
+    def _threads(self, device: torch.device) -> int:
+        """Forecasting: ``num_threads``, else the fit's choice (sampling the CPU's load for
+        every predict would cost more than most forecasts)."""
+        if self.num_threads is not None or device.type != "cpu":
+            return choose_threads(self.num_threads, device)[0]
+        return getattr(self, "threads_", None) or torch.get_num_threads()
 
     def _preprocessor(self, plan: Plan) -> Preprocessor:
         return Preprocessor(
@@ -552,7 +568,7 @@ class NeuralForecaster(Forecaster):
         context = pre.context
         future = pre.future_values(X_future, model.index_, h, plan.future, self.name)
         device = torch.device(plan.device)
-        with _torch_session(plan.seed, self.num_threads, device):
+        with _torch_session(plan.seed, self._threads(device), device):
             windows = Windows(
                 context.panel,
                 plan.input_size,
@@ -611,7 +627,7 @@ class NeuralForecaster(Forecaster):
         window, series = np.nonzero(valid)
         pos = ends[window, series]
         device = torch.device(plan.device)
-        with _torch_session(plan.seed, self.num_threads, device):
+        with _torch_session(plan.seed, self._threads(device), device):
             windows = Windows(
                 prepared.panel, plan.input_size, h, calendar=self.calendar, targets=plan.targets
             ).to(device)
@@ -859,13 +875,14 @@ class RNNForecaster(NeuralForecaster):
 
 # ---------------------------------------------------------------------- helpers
 @contextmanager
-def _torch_session(seed: int, num_threads: int | None, device: torch.device) -> Iterator[None]:
-    """Seed torch for this block only (the caller's random state is restored after)."""
+def _torch_session(seed: int, num_threads: int, device: torch.device) -> Iterator[None]:
+    """Seed torch and set its threads for this block only (the caller's random state and
+    thread count are restored after)."""
     threads = torch.get_num_threads()
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        if num_threads is not None:
+        if num_threads != threads:
             torch.set_num_threads(num_threads)
         try:
             yield

@@ -29,6 +29,7 @@ import copy
 import functools
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -282,3 +283,58 @@ def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
     # "constant", and one-cycle over 1-3 steps, where a schedule means nothing
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)  # constant
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def idle_cores(interval: float = 0.1) -> float | None:
+    """How many cores other work leaves idle, measured over ``interval`` seconds while this
+    process sleeps (Linux: ``/proc/stat``; elsewhere the cores less the load average; None
+    where neither exists)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, all but guest time
+
+    cores = os.cpu_count() or 1
+    try:
+        idle0, total0 = sample()
+        time.sleep(interval)
+        idle1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        try:
+            return max(cores - os.getloadavg()[0], 0.0)
+        except (AttributeError, OSError):
+            return None
+    return cores * (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def choose_threads(requested: int | None, device: torch.device) -> tuple[int, str]:
+    """torch's intra-op threads for training or forecasting on ``device``, and why.
+
+    ``requested`` (``num_threads``) wins. On the CPU, otherwise, one thread per core that other
+    work leaves idle when the fit starts (at least one, at most the cores this process may
+    use): torch's threads wait at a barrier after every kernel, an RNN's every time step, so
+    a thread whose core another process holds slows every step down. On 2 cores beside one
+    CPU-bound process, 2 threads trained the default LSTM at a quarter of their idle speed and
+    at half the speed of 1 thread, while on the idle machine 2 threads were 1.25-1.9x faster
+    than 1 (``benchmarks/threads.py``). On a GPU, torch's own setting (the host threads only
+    launch kernels).
+    """
+    if requested is not None:
+        return requested, "num_threads"
+    if device.type != "cpu":
+        return torch.get_num_threads(), f"torch's setting on {device.type}"
+    cores = available_cores()
+    idle = idle_cores()
+    if idle is None:
+        return torch.get_num_threads(), "torch's setting (the CPU's load is unknown here)"
+    threads = min(max(int(idle + 0.25), 1), cores)
+    return threads, f"{idle:.1f} of {os.cpu_count()} cores idle"
