@@ -11,7 +11,9 @@ window normalization run) and of a raw loop feeding pre-built tensors of the sam
 same network (``RecurrentNet(model.config_)``: AdamW (fused on CUDA), forward, MSE, backward,
 clip 1.0, step; with ``--precision fp16``, the default on CUDA, float16 autocast and a
 GradScaler, with ``bf16`` bfloat16 autocast, as ``fit`` sets them up; fp32 on the CPU
-unless asked). Both are timed over
+unless asked), and of the plainest hand-written torch loop at equal shapes (``nn.LSTM`` over
+the same input width, a linear layer from the last state to the horizon, MSE, AdamW,
+clipping: "plain torch", the issue 24 reference; target fit/plain >= 0.95). All are timed over
 intervals of ``--interval`` steps after one warm-up interval (for fit: the ``windows_per_s`` of
 ``history_`` rows after the first, so building the Windows is excluded) and report the median
 interval. Target: fit >= 0.9x the raw loop, on the CPU and on a GPU. ``fit s`` is fit's whole
@@ -103,6 +105,7 @@ def fit_rate(
         precision=precision,
         random_state=0,
         calendar=True,
+        num_threads=torch.get_num_threads(),  # the raw loops' threads, not the idle cores
     )
     start = time.perf_counter()
     model.fit(panel)
@@ -150,6 +153,51 @@ def raw_rate(
         start = time.perf_counter()
         steps(interval)
         rates.append(interval * B / (time.perf_counter() - start))
+    return float(statistics.median(rates))
+
+
+def plain_rate(
+    model: NeuralForecaster, s: Setup, device: str, interval: int, intervals: int
+) -> float:
+    """Median windows/s of the plainest torch loop at the same shapes: ``nn.LSTM`` (or GRU,
+    RNN) over the same input features, a linear layer from the last state to the horizon,
+    MSE, AdamW, clipping; what a user writes by hand, with none of tsrnn's extras (the
+    mask, the window normalization, the direct head's inputs)."""
+    dev = torch.device(device)
+    c = model.config_
+    torch.manual_seed(0)
+    cells = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+    rnn = cells[c.cell](
+        c.n_features, c.hidden_size, c.num_layers, batch_first=True, dropout=c.dropout
+    ).to(dev)
+    head = torch.nn.Linear(c.hidden_size, s.horizon).to(dev)
+    params = [*rnn.parameters(), *head.parameters()]
+    cuda = dev.type == "cuda"
+    optimizer = torch.optim.AdamW(params, lr=1e-3, fused=True if cuda else None)
+    autocast, scaler = mixed_precision(dev, model.plan_.precision)
+    x = torch.randn(s.batch, s.input_size, c.n_features, device=dev)
+    y = torch.randn(s.batch, s.horizon, device=dev)
+
+    def steps(n: int) -> None:
+        for _ in range(n):
+            with autocast:
+                out, _ = rnn(x)
+                loss = torch.nn.functional.mse_loss(head(out[:, -1]).float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+        if cuda:
+            torch.cuda.synchronize(dev)
+
+    steps(interval)
+    rates = []
+    for _ in range(intervals):
+        start = time.perf_counter()
+        steps(interval)
+        rates.append(interval * s.batch / (time.perf_counter() - start))
     return float(statistics.median(rates))
 
 
@@ -217,16 +265,19 @@ def main() -> None:
     )
     print()
     print(
-        "| cell | B | L | H | hidden x layers | fit windows/s | raw windows/s | fit/raw | fit s | device |"
+        "| cell | B | L | H | hidden x layers | fit windows/s | raw windows/s | fit/raw "
+        "| plain torch windows/s | fit/plain | fit s | device |"
     )
-    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for s in configs:
         for cell in args.cells.split(","):
             fit, seconds, model = fit_rate(panel, cell, s, device, precision, interval, intervals)
             raw = raw_rate(model, s, device, interval, intervals)
+            plain = plain_rate(model, s, device, interval, intervals)
             print(
                 f"| {cell} | {s.batch} | {s.input_size} | {s.horizon} | {s.hidden} x {s.layers} | "
-                f"{fit:,.0f} | {raw:,.0f} | {fit / raw:.2f} | {seconds:.1f} | {name} |",
+                f"{fit:,.0f} | {raw:,.0f} | {fit / raw:.2f} | {plain:,.0f} | {fit / plain:.2f} | "
+                f"{seconds:.1f} | {name} |",
                 flush=True,
             )
     print()

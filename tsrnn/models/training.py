@@ -294,26 +294,32 @@ def available_cores() -> int:
 
 
 def idle_cores(interval: float = 0.1) -> float | None:
-    """How many cores other work leaves idle, measured over ``interval`` seconds while this
-    process sleeps (Linux: ``/proc/stat``; elsewhere the cores less the load average; None
-    where neither exists)."""
+    """How many cores other processes leave idle, measured over ``interval`` seconds (Linux:
+    ``/proc/stat``, less this process's own CPU time, so that its threads still spinning
+    after earlier work do not count; elsewhere the cores less the load average; None where
+    neither exists)."""
 
-    def sample() -> tuple[int, int]:
+    def sample() -> tuple[int, int, float]:
         with open("/proc/stat") as stat:
             fields = [int(x) for x in stat.readline().split()[1:]]
-        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, all but guest time
+        own = os.times()
+        # idle + iowait, all but guest time (in clock ticks), this process's CPU seconds
+        return fields[3] + fields[4], sum(fields[:8]), own.user + own.system
 
     cores = os.cpu_count() or 1
     try:
-        idle0, total0 = sample()
+        idle0, total0, own0 = sample()
         time.sleep(interval)
-        idle1, total1 = sample()
-    except (OSError, ValueError, IndexError):
+        idle1, total1, own1 = sample()
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
         try:
             return max(cores - os.getloadavg()[0], 0.0)
         except (AttributeError, OSError):
             return None
-    return cores * (idle1 - idle0) / max(total1 - total0, 1)
+    total = max(total1 - total0, 1)
+    others = max(total - (idle1 - idle0) - (own1 - own0) * ticks, 0)
+    return cores * (1 - min(others / total, 1.0))
 
 
 def choose_threads(requested: int | None, device: torch.device) -> tuple[int, str]:
