@@ -3,8 +3,9 @@
 A config file has two tables: ``[fit]`` holds the options a command also takes as flags
 (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, and ``model`` for
 ``tsrnn fit`` or ``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
-networks (``hidden_size = 128``). Flags win over the file. A key a command would not use is refused,
-naming the file, the key and what the command takes: nothing in a config is silently ignored.
+networks (``hidden_size = 128``). Flags win over the file. A key a command would not use is
+refused, naming the file, the key and what the command takes: nothing in a config is silently
+ignored.
 """
 
 from __future__ import annotations

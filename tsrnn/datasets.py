@@ -166,8 +166,8 @@ def read_m4(folder: str | Path, frequency: str = "Hourly") -> tuple[pd.DataFrame
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-# M3 periods: the pandas frequency of each, and the months in one of its periods.
-_M3_PERIODS = {"Yearly": ("YS", 12), "Quarterly": ("QS", 3), "Monthly": ("MS", 1)}
+# M3 periods: the months in one of each (the dates fall on YS, QS and MS grids).
+_M3_PERIODS = {"Yearly": 12, "Quarterly": 3, "Monthly": 1}
 
 
 def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -196,7 +196,7 @@ def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, 
     if period not in _M3_PERIODS:
         raise DataError(f"read_m3: period={period!r}; choose one of {list(_M3_PERIODS)}")
     folder = Path(folder)
-    freq, months = _M3_PERIODS[period]
+    months = _M3_PERIODS[period]
     files = [folder / f"{period}-{kind}.csv" for kind in ("train", "test")] + [
         folder / "M3-info.csv"
     ]

@@ -178,7 +178,7 @@ class NeuralForecaster(Forecaster):
         Passes over the training windows at most: the budget is ``max_steps`` steps or the
         steps that take ``max_epochs`` passes, whichever is fewer (``budget_`` says which), so
         a small data set trains in seconds and a large one for ``max_steps`` (three 400-hour
-        series: 480 steps of 66 windows, 5 s on 2 cores, against 1,000 steps of 256 and 47 s
+        series: 480 steps of 66 windows, 5-7 s on 2 cores, against 1,000 steps of 256 and 46 s
         before the rule; M4 Hourly: 1,000 steps, as before). None: ``max_steps`` steps of
         ``batch_size``, the fixed budget of earlier versions. The learning-rate schedule
         spans the budget, and early stopping may end training sooner.
