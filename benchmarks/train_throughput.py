@@ -39,6 +39,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,6 +130,25 @@ def raw_rate(
     mask = torch.ones(B, H, c.n_targets, dtype=torch.bool, device=dev)
     series = torch.zeros(B, dtype=torch.long, device=dev)
     params = [p for p in net.parameters() if p.requires_grad]
+
+    def loss() -> torch.Tensor:
+        return compute_loss("mse", net(x, x_future, series).float(), y, mask)
+
+    return loop_rate(loss, params, model, dev, s.batch, interval, intervals)
+
+
+def loop_rate(
+    loss_of: Callable[[], torch.Tensor],
+    params: list[torch.Tensor],
+    model: NeuralForecaster,
+    dev: torch.device,
+    batch: int,
+    interval: int,
+    intervals: int,
+) -> float:
+    """Median windows/s of training steps on ``loss_of()`` as fit takes them (AdamW, fused on
+    CUDA; fit's autocast and loss scaling; clipping at 1.0), over ``intervals`` intervals of
+    ``interval`` steps after one warm-up interval (allocator, cuDNN plans, optimizer state)."""
     cuda = dev.type == "cuda"
     optimizer = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0, fused=True if cuda else None)
     autocast, scaler = mixed_precision(dev, model.plan_.precision)
@@ -136,8 +156,7 @@ def raw_rate(
     def steps(n: int) -> None:
         for _ in range(n):
             with autocast:
-                out = net(x, x_future, series)
-                loss = compute_loss("mse", out.float(), y, mask)
+                loss = loss_of()
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -147,12 +166,12 @@ def raw_rate(
         if cuda:
             torch.cuda.synchronize(dev)
 
-    steps(interval)  # warm-up: allocator, cuDNN plans, optimizer state
+    steps(interval)
     rates = []
     for _ in range(intervals):
         start = time.perf_counter()
         steps(interval)
-        rates.append(interval * B / (time.perf_counter() - start))
+        rates.append(interval * batch / (time.perf_counter() - start))
     return float(statistics.median(rates))
 
 
@@ -172,33 +191,14 @@ def plain_rate(
     ).to(dev)
     head = torch.nn.Linear(c.hidden_size, s.horizon).to(dev)
     params = [*rnn.parameters(), *head.parameters()]
-    cuda = dev.type == "cuda"
-    optimizer = torch.optim.AdamW(params, lr=1e-3, fused=True if cuda else None)
-    autocast, scaler = mixed_precision(dev, model.plan_.precision)
     x = torch.randn(s.batch, s.input_size, c.n_features, device=dev)
     y = torch.randn(s.batch, s.horizon, device=dev)
 
-    def steps(n: int) -> None:
-        for _ in range(n):
-            with autocast:
-                out, _ = rnn(x)
-                loss = torch.nn.functional.mse_loss(head(out[:, -1]).float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            scaler.step(optimizer)
-            scaler.update()
-        if cuda:
-            torch.cuda.synchronize(dev)
+    def loss() -> torch.Tensor:
+        out, _ = rnn(x)
+        return torch.nn.functional.mse_loss(head(out[:, -1]).float(), y)
 
-    steps(interval)
-    rates = []
-    for _ in range(intervals):
-        start = time.perf_counter()
-        steps(interval)
-        rates.append(interval * s.batch / (time.perf_counter() - start))
-    return float(statistics.median(rates))
+    return loop_rate(loss, params, model, dev, s.batch, interval, intervals)
 
 
 def device_name(device: str) -> str:
