@@ -125,6 +125,25 @@ def _steps(flag: str, value: int | None) -> int | None:
     return value
 
 
+def _read(
+    path: Path,
+    id_col: str | None,
+    time_col: str | None,
+    target_col: str | None,
+    freq: str | None,
+    dayfirst: bool | None,
+):
+    """``tsrnn.read_csv`` with the reading options every command takes."""
+    return tsrnn.read_csv(
+        path,
+        id_col=id_col,
+        time_col=time_col,
+        target_col=target_col,
+        freq=freq,
+        dayfirst=dayfirst,
+    )
+
+
 def _resolve(data: str) -> Path:
     """A file path, or the name of a bundled data set."""
     path = Path(data)
@@ -182,14 +201,7 @@ def info(
     with _errors():
         if report is not None:
             check_target(report)
-        _, data_report = tsrnn.read_csv(
-            _resolve(data),
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            freq=freq,
-            dayfirst=dayfirst,
-        )
+        _, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         text = data_report.to_markdown()
         if report is not None:
             write_text_atomic(report, text)
@@ -296,14 +308,7 @@ def fit(
         name = str(settings.options.get("model", "lstm")).lower()
         if name not in MODELS:
             raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-        panel, data_report = tsrnn.read_csv(
-            _resolve(data),
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            freq=freq,
-            dayfirst=dayfirst,
-        )
+        panel, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         h = settings.horizon(_default_horizon(panel.freq))
         (estimator,) = settings.build(name, h, season_length(panel.freq)).values()
         check({name: estimator}, panel, settings.source)
@@ -382,14 +387,7 @@ def predict(
                 raise DataError(
                     f"--quantiles {quantiles!r}: use numbers between 0 and 1, e.g. 0.1,0.9"
                 ) from None
-        panel, _ = tsrnn.read_csv(
-            _resolve(data),
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            freq=freq,
-            dayfirst=dayfirst,
-        )
+        panel, _ = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         try:
             forecasts = estimator.predict(horizon, quantiles=levels, y=panel)
         except ValueError as exc:  # the data, a horizon or a quantile: the user's input
@@ -486,14 +484,7 @@ def backtest(
         settings = Settings.read(config, flags, "models")
         check_report_folder(folder, force=force)
         path = _resolve(data)
-        panel, data_report = tsrnn.read_csv(
-            path,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            freq=freq,
-            dayfirst=dayfirst,
-        )
+        panel, data_report = _read(path, id_col, time_col, target_col, freq, dayfirst)
         h = settings.horizon(_default_horizon(panel.freq))
         names = settings.options.get("models", DEFAULT_MODELS)
         chosen = settings.build(names, h, season_length(panel.freq))

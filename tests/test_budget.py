@@ -18,7 +18,8 @@ from tsrnn.models.neural_params import PARAMETERS, budget
 
 
 def params(**given):
-    defaults = {p: LSTMForecaster(horizon=6).get_params()[p] for p in PARAMETERS if p != "cell"}
+    every = LSTMForecaster(horizon=6).get_params()
+    defaults = {p: every[p] for p in PARAMETERS if p != "cell"}
     return {**defaults, **given}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -349,7 +349,7 @@ class Budget:
     bound: str  # which cap set ``steps``: "max_steps" or "max_epochs"
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return asdict(self)
 
 
 STEPS_PER_PASS = 16  # a pass over few windows still takes this many steps ...
@@ -371,10 +371,11 @@ def budget(params: Mapping[str, Any], n_windows: int) -> Budget:
     epochs = params["max_epochs"]
     if epochs is not None:
         batch = min(batch, max(MIN_BATCH, n_windows // STEPS_PER_PASS))
-        by_passes = max(math.ceil(epochs * n_windows / min(batch, n_windows)), 1)
+    batch = min(batch, n_windows)
+    if epochs is not None:
+        by_passes = max(math.ceil(epochs * n_windows / batch), 1)
         if by_passes < steps:
             steps, bound = by_passes, "max_epochs"
-    batch = min(batch, n_windows)
     every = params["val_every"]
     if every is None:
         every = min(max(steps // VALIDATIONS, 1), 50)
