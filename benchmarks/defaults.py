@@ -21,7 +21,8 @@ statistician would have done. Each data set runs its standard protocol as one ba
 
 Columns: the metrics, ``ratio`` (the first metric over the best statistical row's, so below
 1 beats every baseline), fit + predict seconds and the peak RSS of the process that ran the
-model (each model runs in its own subprocess; ``VmHWM``). Each data set also gets a regular
+model (``VmHWM``: each data set loads in a subprocess of its own, and each model runs in a
+process forked from it, so every figure counts Python, the libraries and the data once). Each data set also gets a regular
 backtest report, ``reports/defaults[-quick]/<data set>/``; the tables go to
 ``reports/defaults[-quick]/benchmark.md``.
 
@@ -39,11 +40,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,24 +242,67 @@ def available(name: str) -> bool:
 
 # ---------------------------------------------------------------------- one model, one process
 def build(model: str, spec: Spec, seed: int):
-    from tsrnn.models.baselines import Naive2, SeasonalNaive
-    from tsrnn.models.neural import GRUForecaster, LSTMForecaster
-    from tsrnn.models.statistical import ETS, Theta
-
     season = {"season": spec.season} if spec.integer else {}
-    if model in NEURAL:
+    if model in NEURAL:  # torch is imported by the networks' processes only
+        from tsrnn.models.neural import GRUForecaster, LSTMForecaster
+
         cls = LSTMForecaster if model == "LSTM" else GRUForecaster
         return cls(horizon=spec.horizon, random_state=seed, **season)
+    from tsrnn.models.baselines import Naive2, SeasonalNaive
+    from tsrnn.models.statistical import ETS, Theta
+
     cls = {"SeasonalNaive": SeasonalNaive, "Naive2": Naive2, "ETS": ETS, "Theta": Theta}[model]
     jobs = {"n_jobs": 2} if model in ("ETS", "Theta") else {}
     return cls(**season, **jobs)
 
 
-def run_one(name: str, model: str, quick: bool, seed: int, out: Path) -> None:
-    """Child process: one model's backtest on one data set, saved with its time and peak RSS."""
-    from tsrnn.evaluate.backtest import backtest
+def run_set(name: str, models: list[str], quick: bool, seed: int, out: Path) -> None:
+    """Child process of one data set: load it once, then each model's backtest in a process
+    forked from this one (its own peak RSS, no second start-up of Python and the data)."""
+    from tsrnn.evaluate import backtest  # noqa: F401  (imported once, before the forks)
+    from tsrnn.models import baselines, statistical  # noqa: F401
 
     spec = load(name, quick)
+    for model in models:
+        if not hasattr(os, "fork"):  # not Linux or macOS: the model in a process of its own
+            cmd = [sys.executable, __file__, "--set", name, "--models", model, "--out", str(out)]
+            cmd += ["--seed", str(seed)] + (["--quick"] if quick else [])
+            subprocess.run(cmd, check=True)
+            continue
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: run, then leave without the parent's clean-up
+            code = 1
+            try:
+                run_one(spec, model, seed, out)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                stop_workers()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{name}: {model} failed (exit {os.waitstatus_to_exitcode(status)})")
+
+
+def stop_workers() -> None:
+    """Stop joblib's worker processes (ETS and Theta run with ``n_jobs=2``) before a forked
+    child leaves: ``os._exit`` skips the clean-up that would, and the idle workers would
+    linger for minutes holding the terminal's pipe. Benchmark code, so it may read loky's
+    module-level executor."""
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+def run_one(spec: Spec, model: str, seed: int, out: Path) -> None:
+    """One model's backtest on one data set, saved with its time, threads and peak RSS."""
+    from tsrnn.evaluate.backtest import backtest
+
     result = backtest(
         {model: build(model, spec, seed)},
         spec.history,
@@ -271,8 +317,9 @@ def run_one(name: str, model: str, quick: bool, seed: int, out: Path) -> None:
     peak = peak_rss_mb()
     result.save(out / model)
     timing = result.timings.iloc[0]
+    threads = None if pd.isna(timing.threads) else int(timing.threads)
     info = {"seconds": float(timing.fit_s + timing.predict_s), "peak_rss_mb": peak}
-    (out / f"{model}.json").write_text(json.dumps(info))
+    (out / f"{model}.json").write_text(json.dumps(info | {"threads": threads}))
 
 
 # ---------------------------------------------------------------------- scoring
@@ -308,13 +355,17 @@ def table_lines(spec: Spec, scores: pd.DataFrame, info: dict[str, dict]) -> list
     lines = [
         f"### {spec.name}: {spec.note}",
         "",
-        f"| model | {head} | ratio | fit+predict s | peak RSS MB |",
-        "|---|" + "---:|" * (len(spec.metrics) + 3),
+        f"| model | {head} | ratio | fit+predict s | peak RSS MB | threads |",
+        "|---|" + "---:|" * (len(spec.metrics) + 4),
     ]
     for model, row in scores.iterrows():
         cells = " | ".join(f"{row[m]:.3f}" for m in spec.metrics)
         run = info.get(model)
-        timing = f"{run['seconds']:.1f} | {run['peak_rss_mb']:.0f}" if run else "- | -"
+        timing = (
+            f"{run['seconds']:.1f} | {run['peak_rss_mb']:.0f} | {run.get('threads') or '-'}"
+            if run
+            else "- | - | -"
+        )
         lines.append(f"| {model} | {cells} | {row[first] / best:.3f} | {timing} |")
     if spec.published or spec.forecasts is not None:
         lines.append(f"\nPublished rows: {spec.published_note}.")
@@ -330,11 +381,11 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="the networks' random_state")
     parser.add_argument("--report-dir", type=Path, default=None)
-    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--set", help=argparse.SUPPRESS)  # a child process: one data set
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        run_one(*args.one, args.quick, args.seed, Path(args.out))
+    if args.set:
+        run_set(args.set, args.models.split(","), args.quick, args.seed, Path(args.out))
         return
     start = time.perf_counter()
     command = shlex.join(["python", "benchmarks/defaults.py", *sys.argv[1:]])
@@ -358,15 +409,20 @@ def main() -> None:
         print(f"{name}: {spec.note}", flush=True)
         results, info = [], {}
         with tempfile.TemporaryDirectory() as tmp:
-            for model in models:
-                cmd = [sys.executable, __file__, "--one", name, model, "--out", tmp]
-                cmd += ["--seed", str(args.seed)] + (["--quick"] if args.quick else [])
-                subprocess.run(cmd, check=True)
-                info[model] = json.loads((Path(tmp) / f"{model}.json").read_text())
-                from tsrnn.evaluate.backtest import BacktestResult
+            cmd = [sys.executable, __file__, "--set", name, "--models", ",".join(models)]
+            cmd += ["--out", tmp, "--seed", str(args.seed)] + (["--quick"] if args.quick else [])
+            subprocess.run(cmd, check=True)
+            from tsrnn.evaluate.backtest import BacktestResult
 
+            for model in models:
+                info[model] = json.loads((Path(tmp) / f"{model}.json").read_text())
                 results.append(BacktestResult.load(Path(tmp) / model))
-                print(f"  {model}: {info[model]['seconds']:.1f} s", flush=True)
+                threads = info[model]["threads"]
+                print(
+                    f"  {model}: {info[model]['seconds']:.1f} s"
+                    + (f", {threads} thread(s)" if threads else ""),
+                    flush=True,
+                )
         result = merge_results(results)
         scores = score(result, spec)
         lines = table_lines(spec, scores, info)

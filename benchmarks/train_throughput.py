@@ -19,7 +19,8 @@ intervals of ``--interval`` steps after one warm-up interval (for fit: the ``win
 interval. Target: fit >= 0.9x the raw loop, on the CPU and on a GPU. ``fit s`` is fit's whole
 wall time, build included.
 
-Steps default by device (CPU: 4 intervals of 5 steps, about 4 minutes on 2 quiet cores;
+Steps default by device (CPU: 4 intervals of 10 steps, about 8 minutes on 2 quiet cores,
+``--cells lstm`` about 3; 5-step intervals varied by +-0.1 in the ratios;
 CUDA: 4 intervals of 25; ``--quick``: 2 intervals of 3 on the CPU, the small config only, about
 15 s; its ratios are noisy). On a shared CPU, RNN and GRU (one small matmul per time step and a
 thread barrier each) slow down many-fold when another process takes a core: use ``--threads 1``
@@ -243,7 +244,7 @@ def main() -> None:
     }
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    interval = args.interval or (25 if cuda else 3 if args.quick else 5)
+    interval = args.interval or (25 if cuda else 3 if args.quick else 10)
     intervals = max(args.steps // interval, 1) if args.steps else 2 if args.quick else 4
     configs = CONFIGS[1:] if args.quick else CONFIGS
 

@@ -73,8 +73,10 @@ def test_series_too_short_for_a_window_are_reported_not_dropped(ragged):
 @pytest.mark.parametrize("refit, fits", [(True, 5), (False, 1), (2, 3)])
 def test_refit_policies_fit_as_often_as_asked(refit, fits):
     air = datasets.load("air_passengers")
-    result = backtest(LSTMForecaster(horizon=6, **TINY), air, horizon=6, n_windows=5, refit=refit)
-    assert result.timings.set_index("model").loc["LSTM", "fits"] == fits
+    lstm = LSTMForecaster(horizon=6, num_threads=1, **TINY)
+    result = backtest(lstm, air, horizon=6, n_windows=5, refit=refit)
+    timing = result.timings.set_index("model").loc["LSTM"]
+    assert timing.fits == fits and timing.threads == 1  # the threads the fits trained on
     assert result.forecasts.LSTM.notna().all() and result.forecasts.window.nunique() == 5
 
 
@@ -200,6 +202,7 @@ def test_a_saved_result_loads_back_equal(tmp_path):
     loaded = type(result).load(folder)
     pd.testing.assert_frame_equal(loaded.to_frame(), result.to_frame(), check_dtype=False)
     pd.testing.assert_frame_equal(loaded.metrics(), result.metrics())
+    pd.testing.assert_frame_equal(loaded.timings, result.timings)  # threads: empty, typed alike
     assert loaded.models == result.models and loaded.config["freq"] == "MS"
     result.save(folder)  # replaced whole, nothing left over
     assert [p.name for p in tmp_path.iterdir()] == ["bt"]

@@ -104,6 +104,7 @@ def test_manifest_records_what_produced_the_report(result, air, tmp_path):
     )
     assert {"platform", "processor", "cpu_count"} <= set(manifest["machine"])
     assert [t["model"] for t in manifest["timings"]] == ["Naive", "SeasonalNaive"]
+    assert [t["threads"] for t in manifest["timings"]] == [None, None]  # no network
     assert manifest["metric"] == "mase" and manifest["reference"] == "SeasonalNaive"
     assert manifest["created"].endswith("+00:00")
 

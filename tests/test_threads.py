@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.training import available_cores, choose_threads, idle_cores
+from tsrnn.models.training import available_cores, choose_threads, idle_cores, threads_for
 
 TINY = {"hidden_size": 8, "num_layers": 1, "max_steps": 10, "val_size": 0}
 needs_proc_stat = pytest.mark.skipif(
@@ -42,6 +42,12 @@ def test_a_busy_core_is_not_counted_as_idle():
             s.join()
     assert busy is not None and busy < 0.75  # every core spins: next to nothing is idle
     assert threads == 1 and "idle" in why
+
+
+def test_a_core_counts_when_it_is_more_idle_than_busy():
+    # 2 cores: a CPU-bound process on one leaves about 1.0 idle; noise leaves 1.6-2.0
+    assert [threads_for(idle, 2) for idle in (0.0, 0.4, 1.0, 1.4, 1.6, 2.0)] == [1, 1, 1, 1, 2, 2]
+    assert threads_for(7.9, 4) == 4  # never more threads than the cores this process may use
 
 
 def test_the_default_is_between_one_thread_and_the_cores():

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CUTOFF = "cutoff"
 _TABLES = ("forecasts", "train", "skipped", "timings", "fallbacks")
+TIMINGS = ("model", "fits", "fit_s", "predict_s", "threads")
 
 
 @dataclass
@@ -56,7 +57,9 @@ class BacktestResult:
     models : list of str
     horizon : int
     timings : pandas.DataFrame
-        Per model: ``fits``, ``fit_s``, ``predict_s`` (wall seconds, all windows).
+        Per model: ``fits``, ``fit_s``, ``predict_s`` (wall seconds, all windows) and
+        ``threads``: the CPU threads its last fit trained on (a network's ``threads_``;
+        empty for models that do not report it).
     fallbacks : pandas.DataFrame
         ``model``, ``window``, ``unique_id``, ``fallback``, ``reason``: series a statistical
         model could not fit and forecast with a naive method instead.
@@ -169,6 +172,9 @@ class BacktestResult:
         for name in ("forecasts", "train"):
             tables[name] = _parse_times(tables[name], meta["time"])
         tables["skipped"] = tables["skipped"].astype({ID: str})
+        # results saved before the threads column read with it empty
+        timings = tables["timings"].reindex(columns=list(TIMINGS))
+        tables["timings"] = timings.astype({"threads": "Int64"})
         config = dict(meta["config"])
         if isinstance(config.get("freq"), str) and config["freq"].lstrip("-").isdigit():
             config["freq"] = int(config["freq"])
@@ -349,7 +355,15 @@ def backtest(
                 rows.append((name, k, forecast))
             predict_s += time.perf_counter() - t1
             fit_s += t1 - t0
-        timings.append({"model": name, "fits": fits, "fit_s": fit_s, "predict_s": predict_s})
+        timings.append(
+            {
+                "model": name,
+                "fits": fits,
+                "fit_s": fit_s,
+                "predict_s": predict_s,
+                "threads": getattr(fitted, "threads_", None),
+            }
+        )
         if getattr(fitted, "history_", None) is not None:
             histories[name] = fitted.history_
 
@@ -372,7 +386,7 @@ def backtest(
         forecasts=forecasts,
         models=list(named),
         horizon=h,
-        timings=pd.DataFrame(timings, columns=["model", "fits", "fit_s", "predict_s"]),
+        timings=pd.DataFrame(timings, columns=list(TIMINGS)).astype({"threads": "Int64"}),
         skipped=skipped,
         train=train,
         config=config,

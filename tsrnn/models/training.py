@@ -293,7 +293,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def idle_cores(interval: float = 0.1) -> float | None:
+def idle_cores(interval: float = 0.2) -> float | None:
     """How many cores other processes leave idle, measured over ``interval`` seconds (Linux:
     ``/proc/stat``, less this process's own CPU time, so that its threads still spinning
     after earlier work do not count; elsewhere the cores less the load average; None where
@@ -342,5 +342,11 @@ def choose_threads(requested: int | None, device: torch.device) -> tuple[int, st
     idle = idle_cores()
     if idle is None:
         return torch.get_num_threads(), "torch's setting (the CPU's load is unknown here)"
-    threads = min(max(int(idle + 0.25), 1), cores)
-    return threads, f"{idle:.1f} of {os.cpu_count()} cores idle"
+    return threads_for(idle, cores), f"{idle:.1f} of {os.cpu_count()} cores idle"
+
+
+def threads_for(idle: float, cores: int) -> int:
+    """One thread per core that is more idle than busy (at least one, at most ``cores``): a
+    short burst of other work (a few clock ticks of the measure) costs no thread, a process
+    holding a core does."""
+    return min(max(int(idle + 0.5), 1), cores)

@@ -296,7 +296,10 @@ def _sha256(path: Path) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """JSON types: numpy scalars unwrapped, NaN as null, anything else unknown as a string."""
+    """JSON types: numpy scalars unwrapped, NaN and NA as null, anything else unknown as a
+    string."""
+    if value is pd.NA:
+        return None
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -384,7 +387,13 @@ def _sections(
     horizon_blocks = [("img", "horizon.png", alt), _table(["step", *order], rows)]
 
     rows = [
-        [str(r["model"]), str(r["fits"]), f"{r['fit_s']:.3f}", f"{r['predict_s']:.3f}"]
+        [
+            str(r["model"]),
+            str(r["fits"]),
+            f"{r['fit_s']:.3f}",
+            f"{r['predict_s']:.3f}",
+            "-" if pd.isna(r["threads"]) else str(r["threads"]),
+        ]
         for _, r in result.timings.iterrows()
     ]
     body = [
@@ -397,8 +406,12 @@ def _sections(
     ]
     if histories:
         body.append(("Training curves", _training(histories, images)))
-    timings = _table(["model", "fits", "fit (s)", "predict (s)"], rows)
-    body.append(("Timings", [("p", "Wall-clock seconds, all windows together."), timings]))
+    timings = _table(["model", "fits", "fit (s)", "predict (s)", "threads"], rows)
+    note = (
+        "Wall-clock seconds, all windows together; threads: the CPU threads a network's last "
+        "fit trained on."
+    )
+    body.append(("Timings", [("p", note), timings]))
     return body
 
 
