@@ -1,6 +1,6 @@
 """Automatic ARIMA on M4 Hourly: accuracy (sMAPE, MASE, OWA, MSIS) and wall-clock time.
 
-Fits ``tsrnn.models.arima.ARIMA(season=24)`` to every (or every k-th) M4 Hourly series, forecasts
+Fits ``tsrnn.models.stats.arima.ARIMA(season=24)`` to every (or every k-th) M4 Hourly series, forecasts
 the 48 test hours and scores them as the M4 organisers did; OWA is relative to the official
 Naive2 forecasts of the same series. ``--reference`` also times a fixed statsmodels
 SARIMA(1,1,1)(0,1,1,24) per series (statsmodels' defaults) on the same series.
@@ -34,8 +34,8 @@ from joblib import Parallel, delayed
 from tsrnn.datasets import read_m4
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.evaluate.metrics import mase, msis, owa, smape
-from tsrnn.models.arima import ARIMA, MIN_ROOT, ARIMAFit, Spec, _admissible
-from tsrnn.models.baselines import Naive2
+from tsrnn.models.stats.arima import ARIMA, MIN_ROOT, ARIMAFit, Spec, _admissible
+from tsrnn.models.stats.naive import Naive2
 from tsrnn.report.backtest_report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]

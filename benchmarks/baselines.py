@@ -39,16 +39,16 @@ M4_DIR = ROOT.parent / "shared" / "datasets" / "M4"
 H, SEASON = 48, 24
 KEYS = ["unique_id", "window", "cutoff", "ds", "y"]
 METHODS = {
-    "Naive": "tsrnn.models.baselines:Naive",
-    "SeasonalNaive": "tsrnn.models.baselines:SeasonalNaive",
-    "Naive2": "tsrnn.models.baselines:Naive2",
-    "SES": "tsrnn.models.statistical:SES",
-    "Holt": "tsrnn.models.statistical:Holt",
-    "Damped": "tsrnn.models.statistical:Damped",
-    "Comb": "tsrnn.models.statistical:Comb",
-    "Theta": "tsrnn.models.statistical:Theta",
-    "ETS": "tsrnn.models.statistical:ETS",
-    "ARIMA": "tsrnn.models.arima:ARIMA",
+    "Naive": "tsrnn.models.stats.naive:Naive",
+    "SeasonalNaive": "tsrnn.models.stats.naive:SeasonalNaive",
+    "Naive2": "tsrnn.models.stats.naive:Naive2",
+    "SES": "tsrnn.models.stats.smoothing:SES",
+    "Holt": "tsrnn.models.stats.smoothing:Holt",
+    "Damped": "tsrnn.models.stats.smoothing:Damped",
+    "Comb": "tsrnn.models.stats.smoothing:Comb",
+    "Theta": "tsrnn.models.stats.smoothing:Theta",
+    "ETS": "tsrnn.models.stats.smoothing:ETS",
+    "ARIMA": "tsrnn.models.stats.arima:ARIMA",
 }
 # The M4 organisers' Hourly figures (sMAPE, MASE, OWA), PUBLISHED.md in ../shared/datasets/M4.
 PUBLISHED = {

@@ -71,8 +71,9 @@ import tsrnn
 from tsrnn import datasets
 from tsrnn.evaluate.backtest import BacktestResult, backtest
 from tsrnn.evaluate.stats import diebold_mariano, dm_test
-from tsrnn.models.arima import ARIMA
-from tsrnn.models.baselines import (
+from tsrnn.models.neural import LSTMForecaster
+from tsrnn.models.stats.arima import ARIMA
+from tsrnn.models.stats.naive import (
     Drift,
     HistoricAverage,
     Naive,
@@ -80,8 +81,7 @@ from tsrnn.models.baselines import (
     SeasonalNaive,
     WindowAverage,
 )
-from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.statistical import ETS, SES, Comb, Damped, Holt, Theta
+from tsrnn.models.stats.smoothing import ETS, SES, Comb, Damped, Holt, Theta
 from tsrnn.report.backtest_report import default_reference, write_report
 
 ROOT = Path(__file__).resolve().parents[1]

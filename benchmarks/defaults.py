@@ -248,8 +248,8 @@ def build(model: str, spec: Spec, seed: int):
 
         cls = LSTMForecaster if model == "LSTM" else GRUForecaster
         return cls(horizon=spec.horizon, random_state=seed, **season)
-    from tsrnn.models.baselines import Naive2, SeasonalNaive
-    from tsrnn.models.statistical import ETS, Theta
+    from tsrnn.models.stats import Naive2, SeasonalNaive
+    from tsrnn.models.stats import ETS, Theta
 
     cls = {"SeasonalNaive": SeasonalNaive, "Naive2": Naive2, "ETS": ETS, "Theta": Theta}[model]
     jobs = {"n_jobs": 2} if model in ("ETS", "Theta") else {}

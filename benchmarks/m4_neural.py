@@ -41,8 +41,8 @@ from baselines import benchmark_note, m4_history, peak_rss_mb
 
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.evaluate.metrics import m4_scores
-from tsrnn.models.baselines import Naive2, SeasonalNaive
 from tsrnn.models.neural import NeuralForecaster
+from tsrnn.models.stats.naive import Naive2, SeasonalNaive
 from tsrnn.report.backtest_report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -48,10 +48,10 @@ import pandas as pd
 import torch
 
 from tsrnn.data.panel import Panel
-from tsrnn.models.losses import compute_loss
-from tsrnn.models.nets import RecurrentNet
 from tsrnn.models.neural import NeuralForecaster
-from tsrnn.models.training import mixed_precision
+from tsrnn.models.neural.losses import compute_loss
+from tsrnn.models.neural.nets import RecurrentNet
+from tsrnn.models.neural.training import mixed_precision
 
 
 @dataclass(frozen=True)

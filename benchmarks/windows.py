@@ -30,7 +30,7 @@ import torch
 
 from tsrnn.data.panel import Panel
 from tsrnn.data.windows import Batch, Windows
-from tsrnn.models.inputs import train_batches
+from tsrnn.models.neural.inputs import train_batches
 
 B, L, H = 1024, 168, 48
 

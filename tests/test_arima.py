@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 
 from tsrnn import datasets
-from tsrnn.models.arima import (
+from tsrnn.models.stats.arima import (
     ARIMA,
     difference,
     integrate,
@@ -16,7 +16,7 @@ from tsrnn.models.arima import (
     nsdiffs,
     seasonal_strength,
 )
-from tsrnn.models.base import Fallback
+from tsrnn.models.stats.local import Fallback
 
 
 def simulate_ar1(n: int = 300, phi: float = 0.7, seed: int = 0) -> np.ndarray:
@@ -239,7 +239,7 @@ def test_differencing_tests_and_their_inverse():
 
 
 def test_failed_likelihood_refits_keep_the_css_estimates(monkeypatch):
-    from tsrnn.models import arima
+    from tsrnn.models.stats import arima
 
     def failing(*args, **kwargs):
         return arima.Candidate(np.inf, np.empty(0), np.nan)

@@ -7,10 +7,10 @@ from sklearn.base import clone
 
 from tsrnn import DataError, Panel, datasets
 from tsrnn.evaluate.backtest import backtest
-from tsrnn.models.arima import ARIMA
-from tsrnn.models.baselines import HistoricAverage, Naive, SeasonalNaive
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.statistical import ETS, SES
+from tsrnn.models.stats.arima import ARIMA
+from tsrnn.models.stats.naive import HistoricAverage, Naive, SeasonalNaive
+from tsrnn.models.stats.smoothing import ETS, SES
 
 TINY = {
     "hidden_size": 8,

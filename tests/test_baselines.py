@@ -1,4 +1,4 @@
-"""Tests for tsrnn.models.baselines: the naive family and M4's Naive2, by hand."""
+"""Tests for tsrnn.models.stats.naive: the naive family and M4's Naive2, by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scipy.stats import norm
 from statsmodels.tsa.seasonal import seasonal_decompose
 
 from tsrnn import Panel, datasets
-from tsrnn.models.baselines import (
+from tsrnn.models.stats.naive import (
     Drift,
     HistoricAverage,
     Naive,
@@ -263,7 +263,7 @@ def test_forecasts_are_long_format_named_after_the_model_on_the_calendar():
 
 
 def test_intervals_are_nan_where_no_residual_exists(caplog):
-    with caplog.at_level(logging.WARNING, logger="tsrnn.models.baselines"):
+    with caplog.at_level(logging.WARNING, logger="tsrnn.models.stats.naive"):
         mean, std = forecast(Naive(), panel([4.0], [1, 2, 3]), 2)
     np.testing.assert_allclose(mean, [[4, 4], [3, 3]])
     assert np.isnan(std[0]).all() and np.isfinite(std[1]).all()

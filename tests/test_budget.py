@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.neural_params import PARAMETERS, budget
+from tsrnn.models.neural.params import PARAMETERS, budget
 
 
 def params(**given):

@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from tsrnn import datasets
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.evaluate.conformal import Conformal, ConformalForecaster
-from tsrnn.models.baselines import HistoricAverage, Naive, SeasonalNaive
+from tsrnn.models.stats.naive import HistoricAverage, Naive, SeasonalNaive
 
 H = 6
 

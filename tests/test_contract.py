@@ -9,8 +9,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from tsrnn import datasets
-from tsrnn.models.arima import ARIMA
-from tsrnn.models.baselines import (
+from tsrnn.models.neural import GRUForecaster, LSTMForecaster, NeuralForecaster, RNNForecaster
+from tsrnn.models.stats.arima import ARIMA
+from tsrnn.models.stats.naive import (
     Drift,
     HistoricAverage,
     Naive,
@@ -18,8 +19,7 @@ from tsrnn.models.baselines import (
     SeasonalNaive,
     WindowAverage,
 )
-from tsrnn.models.neural import GRUForecaster, LSTMForecaster, NeuralForecaster, RNNForecaster
-from tsrnn.models.statistical import ETS, SES, Comb, Damped, Holt, Theta
+from tsrnn.models.stats.smoothing import ETS, SES, Comb, Damped, Holt, Theta
 
 SMALL_NET = {
     "horizon": 6,

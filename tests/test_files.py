@@ -11,7 +11,7 @@ import pytest
 from tsrnn import datasets
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.files import atomic_folder, atomic_path, write_text_atomic
-from tsrnn.models.baselines import Naive, SeasonalNaive
+from tsrnn.models.stats.naive import Naive, SeasonalNaive
 from tsrnn.report.backtest_report import write_report
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import stats
 
-from tsrnn.models.losses import (
+from tsrnn.models.neural.losses import (
     LOSSES,
     compute_loss,
     constrain,

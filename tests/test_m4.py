@@ -16,7 +16,7 @@ import pytest
 
 from tsrnn.datasets import read_m4
 from tsrnn.evaluate.metrics import mase, owa, smape
-from tsrnn.models.baselines import Naive, Naive2, SeasonalNaive
+from tsrnn.models.stats.naive import Naive, Naive2, SeasonalNaive
 
 M4 = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "M4"
 if not (M4 / "Hourly-train.csv").exists():

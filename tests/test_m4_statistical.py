@@ -15,7 +15,7 @@ import pytest
 
 from tsrnn.datasets import read_m4
 from tsrnn.evaluate.metrics import mase, owa, smape
-from tsrnn.models.statistical import ETS, SES, Damped, Holt, Theta
+from tsrnn.models.stats.smoothing import ETS, SES, Damped, Holt, Theta
 
 M4 = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "M4"
 pytestmark = pytest.mark.skipif(

@@ -1,11 +1,11 @@
-"""Tests for tsrnn.models.neldermead: Nash's Nelder-Mead variant, as R's optim documents it."""
+"""Tests for tsrnn.models.stats.neldermead: Nash's Nelder-Mead variant, as R's optim documents it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tsrnn.models.neldermead import NelderMeadResult, nelder_mead
+from tsrnn.models.stats.neldermead import NelderMeadResult, nelder_mead
 
 
 def rosenbrock(x: np.ndarray) -> float:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from tsrnn.models.nets import CELLS, NetConfig, RecurrentNet
+from tsrnn.models.neural.nets import CELLS, NetConfig, RecurrentNet
 
 B, L, F, H, Ff = 5, 12, 4, 6, 2
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from tsrnn import DataError, Panel
-from tsrnn.models.baselines import SeasonalNaive
 from tsrnn.models.neural import GRUForecaster, LSTMForecaster, NeuralForecaster, RNNForecaster
-from tsrnn.models.training import TrainingError, bf16_supported
+from tsrnn.models.neural.training import TrainingError, bf16_supported
+from tsrnn.models.stats.naive import SeasonalNaive
 
 TINY = {"hidden_size": 8, "num_layers": 1, "max_steps": 8, "val_every": 4, "batch_size": 32}
 
@@ -451,7 +451,7 @@ def test_a_window_with_one_observed_point_does_not_blow_up_its_targets():
 
 def test_every_parameter_has_a_rule_in_the_table():
     """A parameter missing from neural_params.PARAMETERS would go unchecked in fit."""
-    from tsrnn.models.neural_params import PARAMETERS
+    from tsrnn.models.neural.params import PARAMETERS
 
     assert set(PARAMETERS) == set(NeuralForecaster().get_params())
     assert set(PARAMETERS) - {"cell"} == set(LSTMForecaster().get_params())

@@ -13,8 +13,8 @@ import torch
 
 import tsrnn
 from tsrnn import datasets
-from tsrnn.models.baselines import SeasonalNaive
 from tsrnn.models.neural import GRUForecaster, LSTMForecaster, NeuralForecaster
+from tsrnn.models.stats.naive import SeasonalNaive
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -12,9 +12,9 @@ import torch
 
 import tsrnn
 from tsrnn import DataError
-from tsrnn.models.baselines import Naive2, SeasonalNaive
 from tsrnn.models.neural import GRUForecaster, LSTMForecaster
-from tsrnn.models.statistical import ETS
+from tsrnn.models.stats.naive import Naive2, SeasonalNaive
+from tsrnn.models.stats.smoothing import ETS
 
 TINY = {"hidden_size": 8, "num_layers": 1, "max_steps": 8, "val_every": 4, "batch_size": 32}
 OLD = Path(__file__).parent / "data" / "models"  # written by tsrnn at 3430968 (make_legacy.py)

@@ -9,7 +9,7 @@ from panels import make_panel
 
 from tsrnn import Panel
 from tsrnn.data.windows import Batch, Windows
-from tsrnn.models.preprocess import Preprocessor, WindowNorm
+from tsrnn.models.neural.preprocess import Preprocessor, WindowNorm
 
 
 def preprocessor(**changes):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tsrnn.evaluate.backtest import backtest
-from tsrnn.models.baselines import Naive, SeasonalNaive
+from tsrnn.models.stats.naive import Naive, SeasonalNaive
 from tsrnn.report import plots
 from tsrnn.report.backtest_report import FILES, default_reference, format_number, write_report
 

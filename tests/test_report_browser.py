@@ -15,8 +15,8 @@ import pytest
 
 from tsrnn import datasets
 from tsrnn.evaluate.backtest import backtest
-from tsrnn.models.baselines import Naive, SeasonalNaive
 from tsrnn.models.neural import LSTMForecaster
+from tsrnn.models.stats.naive import Naive, SeasonalNaive
 from tsrnn.report.backtest_report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,4 +1,4 @@
-"""Tests for tsrnn.models.seasonality: M4's seasonality test and classical decomposition."""
+"""Tests for tsrnn.models.stats.seasonality: M4's seasonality test and classical decomposition."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import acf as statsmodels_acf
 
-from tsrnn.models.seasonality import (
+from tsrnn.models.stats.seasonality import (
     acf,
     deseasonalize,
     r_max_lag,

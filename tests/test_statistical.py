@@ -7,9 +7,9 @@ from sklearn.base import clone
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
 
-from tsrnn.models import statistical
-from tsrnn.models.seasonality import deseasonalize
-from tsrnn.models.statistical import ETS, SES, Comb, Damped, Holt, Theta
+from tsrnn.models.stats import smoothing
+from tsrnn.models.stats.seasonality import deseasonalize
+from tsrnn.models.stats.smoothing import ETS, SES, Comb, Damped, Holt, Theta
 
 ESTIMATORS = [SES, Holt, Damped, Comb, Theta, ETS]
 
@@ -134,13 +134,13 @@ def test_ets_picks_a_non_seasonal_model_on_a_random_walk():
 
 
 def test_ets_candidates_follow_forecast_ets_restrictions():
-    names = [s.name for s in statistical._candidates("ZZZ", None, 12, 144, positive=True)]
+    names = [s.name for s in smoothing._candidates("ZZZ", None, 12, 144, positive=True)]
     assert len(names) == 15
     assert not any(n.startswith("ETS(A,") and n.endswith(",M)") for n in names)
     assert not any(",M," in n or ",Md," in n for n in names)  # no multiplicative trend
-    nonpositive = statistical._candidates("ZZZ", None, 12, 144, positive=False)
+    nonpositive = smoothing._candidates("ZZZ", None, 12, 144, positive=False)
     assert all(s.error == "A" and s.season != "M" for s in nonpositive)
-    short = statistical._candidates("ZZZ", None, 12, 20, positive=True)  # under two seasons
+    short = smoothing._candidates("ZZZ", None, 12, 20, positive=True)  # under two seasons
     assert short and all(s.season == "N" for s in short)
 
 
@@ -185,7 +185,7 @@ def _raise(*args, **kwargs):
 @pytest.mark.parametrize(
     ("estimator", "target"),
     [
-        (SES, (statistical, "nelder_mead")),
+        (SES, (smoothing, "nelder_mead")),
         (ETS, (ETSModel, "fit")),
         (Theta, (ThetaModel, "fit")),
     ],

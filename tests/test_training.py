@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from tsrnn.models import training
-from tsrnn.models.training import (
+from tsrnn.models.neural import training
+from tsrnn.models.neural.training import (
     SCHEDULES,
     TrainConfig,
     TrainingError,

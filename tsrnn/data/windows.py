@@ -10,7 +10,7 @@ the number of points, never on the number of windows drawn.
 
 Origins are kept as compact ``int32`` positions per series (:class:`Origins`);
 :meth:`Windows.batches` walks them in order, one reused batch at a time (evaluation, forecasts),
-and training draws its shuffled batches with :func:`tsrnn.models.inputs.train_batches`.
+and training draws its shuffled batches with :func:`tsrnn.models.neural.inputs.train_batches`.
 """
 
 from __future__ import annotations

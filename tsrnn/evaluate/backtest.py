@@ -284,7 +284,7 @@ def backtest(
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import Naive, SeasonalNaive
+    >>> from tsrnn.models.stats.naive import Naive, SeasonalNaive
     >>> air = datasets.load("air_passengers")
     >>> result = backtest([Naive(), SeasonalNaive()], air, horizon=12, n_windows=2)
     >>> result.forecasts.groupby("window").cutoff.first().astype(str).tolist()

@@ -83,7 +83,7 @@ class ConformalForecaster(Forecaster):
     --------
     >>> from tsrnn import datasets
     >>> from tsrnn.evaluate.conformal import Conformal
-    >>> from tsrnn.models.baselines import SeasonalNaive
+    >>> from tsrnn.models.stats.naive import SeasonalNaive
     >>> air = datasets.load("air_passengers")
     >>> model = Conformal(SeasonalNaive(), horizon=3, levels=[80]).fit(air)
     >>> [len(s) for s in model.scores_]  # 20 windows of one series: 20 scores per step

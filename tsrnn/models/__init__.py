@@ -1,13 +1,11 @@
 """The models, and the one registry that names them for the CLI, the reports and loading.
 
-The folder reads in layers: :mod:`~tsrnn.models.base` is the contract every forecaster
-follows (fit/predict, ``predict_windows``, ``get_state``/``set_state``); the baselines
-(:mod:`~tsrnn.models.baselines`, :mod:`~tsrnn.models.statistical`, :mod:`~tsrnn.models.arima`)
-fit one model per series; the neural forecaster (:mod:`~tsrnn.models.neural`) composes
-:mod:`~tsrnn.models.neural_params` (its parameters), :mod:`~tsrnn.models.preprocess` (what the
-network reads), :mod:`~tsrnn.models.nets` (the networks), :mod:`~tsrnn.models.training` and
-:mod:`~tsrnn.models.decode` (forecasts from a network); :mod:`~tsrnn.models.persistence`
-writes any model's state to a file.
+Two families under one contract. What every model shares stays here:
+:mod:`~tsrnn.models.base` (the Forecaster template: fit/predict, ``predict_windows``,
+``get_state``/``set_state``), :mod:`~tsrnn.models.persistence` (any model's state in a file)
+and :mod:`~tsrnn.models.legacy` (files of earlier versions). Each family has its room:
+:mod:`tsrnn.models.neural` (the recurrent forecaster, in parts) and :mod:`tsrnn.models.stats`
+(one model per series: the naive family, smoothing, Theta, ETS, ARIMA).
 
 :data:`REGISTRY` lists every model a user can name. Its classes are imported when asked for,
 so ``import tsrnn.models`` stays light (no torch, no statsmodels).
@@ -42,23 +40,25 @@ class Entry:
 _LOCAL = {"n_jobs": 2}  # the CLI's per-series fits: two processes (the machines have 2 cores)
 
 REGISTRY: tuple[Entry, ...] = (
-    Entry("lstm", "tsrnn.models.neural", "LSTMForecaster", baseline=False),
-    Entry("gru", "tsrnn.models.neural", "GRUForecaster", baseline=False),
-    Entry("rnn", "tsrnn.models.neural", "RNNForecaster", baseline=False),
-    Entry("neural", "tsrnn.models.neural", "NeuralForecaster", baseline=False, cli=False),
-    Entry("naive", "tsrnn.models.baselines", "Naive", baseline=True),
-    Entry("snaive", "tsrnn.models.baselines", "SeasonalNaive", baseline=True),
-    Entry("naive2", "tsrnn.models.baselines", "Naive2", baseline=True),
-    Entry("drift", "tsrnn.models.baselines", "Drift", baseline=True),
-    Entry("mean", "tsrnn.models.baselines", "HistoricAverage", baseline=True),
-    Entry("window_mean", "tsrnn.models.baselines", "WindowAverage", baseline=True),
-    Entry("ses", "tsrnn.models.statistical", "SES", baseline=True, defaults=_LOCAL),
-    Entry("holt", "tsrnn.models.statistical", "Holt", baseline=True, defaults=_LOCAL),
-    Entry("damped", "tsrnn.models.statistical", "Damped", baseline=True, defaults=_LOCAL),
-    Entry("comb", "tsrnn.models.statistical", "Comb", baseline=True, defaults=_LOCAL),
-    Entry("theta", "tsrnn.models.statistical", "Theta", baseline=True, defaults=_LOCAL),
-    Entry("ets", "tsrnn.models.statistical", "ETS", baseline=True, defaults=_LOCAL),
-    Entry("arima", "tsrnn.models.arima", "ARIMA", baseline=True, defaults=_LOCAL),
+    Entry("lstm", "tsrnn.models.neural.forecaster", "LSTMForecaster", baseline=False),
+    Entry("gru", "tsrnn.models.neural.forecaster", "GRUForecaster", baseline=False),
+    Entry("rnn", "tsrnn.models.neural.forecaster", "RNNForecaster", baseline=False),
+    Entry(
+        "neural", "tsrnn.models.neural.forecaster", "NeuralForecaster", baseline=False, cli=False
+    ),
+    Entry("naive", "tsrnn.models.stats.naive", "Naive", baseline=True),
+    Entry("snaive", "tsrnn.models.stats.naive", "SeasonalNaive", baseline=True),
+    Entry("naive2", "tsrnn.models.stats.naive", "Naive2", baseline=True),
+    Entry("drift", "tsrnn.models.stats.naive", "Drift", baseline=True),
+    Entry("mean", "tsrnn.models.stats.naive", "HistoricAverage", baseline=True),
+    Entry("window_mean", "tsrnn.models.stats.naive", "WindowAverage", baseline=True),
+    Entry("ses", "tsrnn.models.stats.smoothing", "SES", baseline=True, defaults=_LOCAL),
+    Entry("holt", "tsrnn.models.stats.smoothing", "Holt", baseline=True, defaults=_LOCAL),
+    Entry("damped", "tsrnn.models.stats.smoothing", "Damped", baseline=True, defaults=_LOCAL),
+    Entry("comb", "tsrnn.models.stats.smoothing", "Comb", baseline=True, defaults=_LOCAL),
+    Entry("theta", "tsrnn.models.stats.smoothing", "Theta", baseline=True, defaults=_LOCAL),
+    Entry("ets", "tsrnn.models.stats.smoothing", "ETS", baseline=True, defaults=_LOCAL),
+    Entry("arima", "tsrnn.models.stats.arima", "ARIMA", baseline=True, defaults=_LOCAL),
     Entry("conformal", "tsrnn.evaluate.conformal", "ConformalForecaster", baseline=None, cli=False),
 )
 NEURAL = tuple(e.name for e in REGISTRY if e.cli and e.baseline is False)

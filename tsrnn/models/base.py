@@ -6,20 +6,15 @@ validates, learns state ending in ``_`` and returns ``self``; ``predict`` starts
 :meth:`predict` here turn any input into a :class:`~tsrnn.Panel` and a long DataFrame; a model
 writes ``_fit(panel)`` and ``_predict(h)`` and nothing more.
 
-:class:`LocalForecaster` adds what the statistical models share: one model per series, fitted in
-parallel (``n_jobs``), gaps imputed where the method needs complete data, a fallback to a
-seasonal naive forecast for any series the method fails on (recorded in ``fallbacks_``), and
-statsmodels warnings captured and summarized instead of sprayed on the terminal.
+The statistical models' shared template, one model per series, is
+:class:`~tsrnn.models.stats.local.LocalForecaster`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,9 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.frequency import season_length
-from tsrnn.data.impute import Imputer
 from tsrnn.data.panel import ID, TIME, Panel, as_panel
-from tsrnn.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -335,229 +328,3 @@ def from_state(value: Any) -> Any:
     if "__frame__" in value:
         return pd.DataFrame({c: from_state(v) for c, v in value["__frame__"].items()})
     return {k: from_state(v) for k, v in value.items()}
-
-
-# ---------------------------------------------------------------------- one model per series
-@dataclass(frozen=True)
-class Fallback:
-    """A series the method failed on, forecast by the seasonal naive (or naive) method."""
-
-    values: np.ndarray  # the series' observed history (imputed), last season at least
-    season: int  # 1: plain naive
-    sigma: float  # residual standard deviation of the fallback method
-    reason: str
-
-    @property
-    def method(self) -> str:
-        return "SeasonalNaive" if self.season > 1 else "Naive"
-
-
-class LocalForecaster(Forecaster):
-    """One model per series, fitted in parallel, with a recorded fallback for failures.
-
-    A subclass writes ``_fit_series(y) -> state`` on one series' values (1-D ``float64``, gaps
-    imputed unless ``supports_missing``, leading unobserved points dropped) and
-    ``_forecast_series(state, h) -> (mean, std)``. Any exception in either, or a non-finite
-    forecast, turns that series into a :class:`Fallback` (seasonal naive with the model's
-    season when the series spans two seasons, else naive), listed in ``fallbacks_``.
-
-    Attributes
-    ----------
-    states_ : list
-        The fitted model (or :class:`Fallback`) of each series, in ``ids_`` order.
-    fallbacks_ : pandas.DataFrame
-        ``unique_id``, ``model``, ``fallback``, ``reason``: one row per series that fell back.
-    warnings_ : dict of str to int
-        Warnings the underlying library raised while fitting, message -> count.
-    """
-
-    impute: ClassVar[str] = "linear"  # how gaps are filled for methods that need complete data
-
-    def _fit(self, panel: Panel) -> None:
-        from joblib import Parallel, delayed
-
-        n_jobs = getattr(self, "n_jobs", 1)
-        histories = self._histories(panel)
-        results = Parallel(n_jobs=n_jobs, prefer="processes")(
-            delayed(_fit_one)(self, y, self.season_) for y in histories
-        )
-        self.states_ = [state for state, _ in results]
-        counts: Counter[str] = Counter()
-        for _, caught in results:
-            counts.update(caught)
-        self.warnings_ = dict(counts)
-        if counts:
-            log.info(
-                "%s: %d warning(s) while fitting %d series, e.g. %s",
-                self.name,
-                sum(counts.values()),
-                len(histories),
-                next(iter(counts)),
-            )
-        self._record_fallbacks()
-
-    def _predict(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, "blas"):
-            return self._predict_each(h)
-
-    def _predict_each(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        mean = np.empty((len(self.states_), h))
-        std = np.empty((len(self.states_), h))
-        changed = False
-        for i, state in enumerate(self.states_):
-            if not isinstance(state, Fallback):
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        m, s = self._forecast_series(state, h)
-                    m, s = np.asarray(m, dtype=np.float64), np.asarray(s, dtype=np.float64)
-                    if m.shape != (h,) or not np.isfinite(m).all():
-                        raise FloatingPointError("non-finite forecast")
-                    mean[i], std[i] = m, np.where(np.isfinite(s), s, np.nan)
-                    continue
-                except Exception as exc:  # a batch never crashes on one series
-                    state = self.states_[i] = _fallback(
-                        self._history_of(state), self.season_, f"forecast failed: {exc}"
-                    )
-                    changed = True
-            mean[i], std[i] = naive_forecast(state.values, state.season, state.sigma, h)
-        if changed:
-            self._record_fallbacks()
-        return mean, std
-
-    def update(self, y: Any) -> LocalForecaster:
-        """A copy forecasting from the longer histories in ``y`` with the parameters already
-        estimated: the origin moves, nothing is re-estimated (a backtest without refitting).
-
-        Each series of ``y`` must have been fitted (its history may have grown, not changed
-        before); a series the model never saw is fitted now (logged). A series that fell back
-        keeps falling back, on its new history.
-        """
-        import copy
-
-        check_is_fitted(self)
-        panel = self._as_panel(y, None)
-        known = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
-        states = []
-        for i, values in enumerate(self._histories(panel)):
-            old = self.states_[known[i]] if known[i] >= 0 else None
-            try:
-                if old is None:
-                    log.info(
-                        "%s.update: series %r was never fitted; fitting it", self.name, panel.ids[i]
-                    )
-                    state = _fit_one(self, values, self.season_)[0]
-                elif isinstance(old, Fallback):
-                    state = _fallback(values, self.season_, old.reason)
-                else:
-                    state = self._update_series(old, values)
-            except Exception as exc:  # a batch never crashes on one series
-                state = _fallback(values, self.season_, f"update failed: {exc}")
-            states.append(state)
-        new = copy.copy(self)
-        new.states_ = states
-        new.ids_ = panel.ids.copy()
-        new.lengths_ = panel.lengths.copy()
-        new.index_ = last_points(panel)
-        new._record_fallbacks()
-        return new
-
-    def get_state(self) -> dict[str, Any]:
-        """Not available: each series' fit is a statsmodels object, which a model file
-        (tensors and JSON, never pickled code) cannot hold."""
-        raise TypeError(
-            f"{self.name} keeps a statsmodels fit per series, which a tsrnn model file (tensors "
-            "and JSON, no pickled code) cannot hold; refit it on the data instead"
-        )
-
-    # ------------------------------------------------------------------ subclass hooks
-    def _fit_series(self, y: np.ndarray) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _update_series(self, state: Any, y: np.ndarray) -> Any:
-        """``state``'s model on the longer history ``y``, parameters kept. By default a refit:
-        a method whose fit is cheap and closed-form need not keep anything."""
-        return self._fit_series(y)
-
-    def _forecast_series(self, state: Any, h: int) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _history_of(self, state: Any) -> np.ndarray:
-        """The series a fitted state was fitted on (for a fallback decided at predict time)."""
-        return np.asarray(state.history, dtype=np.float64)
-
-    # ------------------------------------------------------------------ helpers
-    def _histories(self, panel: Panel) -> list[np.ndarray]:
-        if not self.supports_missing and not panel.observed.all():
-            panel = Imputer(self.impute).fit_transform(panel)
-        out = []
-        for i in range(panel.n_series):
-            values = panel.series_values(i)
-            seen = panel.observed[panel.offsets[i] : panel.offsets[i + 1]]
-            # A series starts at its first observation; a copy, which a model may keep or alter.
-            out.append(values[int(np.argmax(seen)) :].copy())
-        return out
-
-    def _record_fallbacks(self) -> None:
-        rows = [
-            (self.ids_[i], self.name, s.method, s.reason)
-            for i, s in enumerate(self.states_)
-            if isinstance(s, Fallback)
-        ]
-        self.fallbacks_ = pd.DataFrame(rows, columns=[ID, "model", "fallback", "reason"])
-        if rows:
-            log.warning(
-                "%s fell back to a naive forecast for %d of %d series (see fallbacks_)",
-                self.name,
-                len(rows),
-                len(self.states_),
-            )
-
-
-def _fit_one(model: LocalForecaster, y: np.ndarray, season: int) -> tuple[Any, list[str]]:
-    """Fit one series, capturing warnings; any failure becomes a recorded fallback."""
-    from threadpoolctl import threadpool_limits
-
-    # One series' fit makes thousands of BLAS calls on a handful of parameters; waking
-    # OpenBLAS's threads for each made statsmodels fits 4-5 times slower on 2 cores.
-    with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, "blas"):
-        warnings.simplefilter("always")
-        try:
-            if len(y) < 2:
-                raise DataError(f"too short ({len(y)} observed point)")
-            state: Any = model._fit_series(y)
-        except Exception as exc:  # a batch never crashes on one series
-            state = _fallback(y, season, f"{type(exc).__name__}: {exc}")
-    return state, [f"{w.category.__name__}: {w.message}" for w in caught]
-
-
-def _fallback(y: np.ndarray, season: int, reason: str) -> Fallback:
-    if np.isnan(y).any():  # a model that reads gaps natively hands them on: fill them here
-        y = pd.Series(y).interpolate(limit_direction="both").to_numpy()
-    m = season if len(y) >= 2 * season and season > 1 else 1
-    sigma = _residual_sigma(y, m)
-    return Fallback(
-        values=np.asarray(y[-m:], dtype=np.float64), season=m, sigma=sigma, reason=reason
-    )
-
-
-def _residual_sigma(y: np.ndarray, m: int) -> float:
-    resid = y[m:] - y[:-m] if len(y) > m else np.zeros(1)
-    return float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
-
-
-def naive_forecast(
-    values: np.ndarray, season: int, sigma: float, h: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Seasonal naive point forecasts and their standard deviations (Hyndman & Athanasopoulos).
-
-    ``std_h = sigma * sqrt(k + 1)`` where ``k`` counts the complete seasons before step ``h``
-    (for ``season=1``: ``sigma * sqrt(h)``, the random walk).
-    """
-    last = np.asarray(values, dtype=np.float64)[-season:]
-    steps = np.arange(h)
-    mean = last[steps % season]
-    std = sigma * np.sqrt(steps // season + 1.0)
-    return mean, std

@@ -26,7 +26,7 @@ from tsrnn.data.impute import Imputer
 from tsrnn.data.panel import Panel
 from tsrnn.data.scale import Scaler
 from tsrnn.data.windows import Batch
-from tsrnn.models import inputs
+from tsrnn.models.neural import inputs
 
 # Window normalization: with fewer observed points a window has no usable spread of its own,
 # and no window's scale goes below this fraction of its series' spread.

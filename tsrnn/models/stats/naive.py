@@ -45,7 +45,7 @@ import numpy as np
 from tsrnn.data.impute import Imputer
 from tsrnn.data.panel import Panel
 from tsrnn.models.base import Forecaster
-from tsrnn.models.seasonality import deseasonalize
+from tsrnn.models.stats.seasonality import deseasonalize
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Naive(Forecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import Naive
+    >>> from tsrnn.models.stats.naive import Naive
     >>> air = datasets.load("air_passengers")
     >>> forecast = Naive().fit(air).predict(3, quantiles=[0.1, 0.9])
     >>> forecast["Naive"].tolist()
@@ -112,7 +112,7 @@ class SeasonalNaive(Forecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import SeasonalNaive
+    >>> from tsrnn.models.stats.naive import SeasonalNaive
     >>> air = datasets.load("air_passengers")
     >>> model = SeasonalNaive().fit(air)  # monthly data: m = 12
     >>> model.season_, model.predict(3)["SeasonalNaive"].tolist()
@@ -153,7 +153,7 @@ class Drift(Forecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import Drift
+    >>> from tsrnn.models.stats.naive import Drift
     >>> air = datasets.load("air_passengers")
     >>> Drift().fit(air).predict(2)["Drift"].round(3).tolist()  # 432 + h * 320 / 143
     [434.238, 436.476]
@@ -201,7 +201,7 @@ class HistoricAverage(Forecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import HistoricAverage
+    >>> from tsrnn.models.stats.naive import HistoricAverage
     >>> air = datasets.load("air_passengers")
     >>> HistoricAverage().fit(air).predict(1)["HistoricAverage"].round(3).tolist()
     [280.299]
@@ -240,7 +240,7 @@ class WindowAverage(Forecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import WindowAverage
+    >>> from tsrnn.models.stats.naive import WindowAverage
     >>> air = datasets.load("air_passengers")
     >>> model = WindowAverage(window=3).fit(air)  # the mean of 461, 390 and 432
     >>> model.predict(1)["WindowAverage"].round(3).tolist()
@@ -275,7 +275,7 @@ class Naive2(Forecaster):
     """M4's Naive2: the naive forecast of the seasonally adjusted series, re-seasonalized.
 
     As the M4 organisers' R code defines it: a series is seasonal when its lag-``m``
-    autocorrelation passes the 90 % test (:func:`~tsrnn.models.seasonality.seasonality_test`);
+    autocorrelation passes the 90 % test (:func:`~tsrnn.models.stats.seasonality.seasonality_test`);
     a seasonal series is divided by the indices of a classical multiplicative decomposition,
     its last adjusted value is carried forward and multiplied by the last season's indices,
     repeated. A series that is not seasonal (or too short, or not positive) gets the plain
@@ -309,7 +309,7 @@ class Naive2(Forecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.baselines import Naive2
+    >>> from tsrnn.models.stats.naive import Naive2
     >>> air = datasets.load("air_passengers")
     >>> model = Naive2().fit(air)
     >>> model.seasonal_.tolist(), model.predict(3)["Naive2"].round(1).tolist()

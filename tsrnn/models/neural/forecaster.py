@@ -2,23 +2,23 @@
 
 :class:`NeuralForecaster` composes the parts of the model layer into an estimator:
 
-1. :mod:`~tsrnn.models.neural_params` checks the parameters and resolves them, against the
-   data, into a :class:`~tsrnn.models.neural_params.Plan`, the network's shape and the
+1. :mod:`~tsrnn.models.neural.params` checks the parameters and resolves them, against the
+   data, into a :class:`~tsrnn.models.neural.params.Plan`, the network's shape and the
    training configuration.
 2. ``fit`` holds out the last ``val_size`` steps of every series for early stopping (a split in
-   time, never shuffled into training). A :class:`~tsrnn.models.preprocess.Preprocessor`
+   time, never shuffled into training). A :class:`~tsrnn.models.neural.preprocess.Preprocessor`
    fitted on the span before it imputes the inputs causally, scales each target per series
    and standardizes the covariates.
 3. :class:`~tsrnn.data.windows.Windows` lays the scaled panel out for gathering; every window
    whose input is observed enough (``min_observed``) and whose targets hold an observation is a
    training example. Targets never observed are masked out of the loss (zero gradient); inputs
    carry the observed flag and the time since the last observation, so the network sees the
-   gaps instead of guessing them away. :class:`~tsrnn.models.preprocess.WindowNorm` normalizes
+   gaps instead of guessing them away. :class:`~tsrnn.models.neural.preprocess.WindowNorm` normalizes
    each window by its own values.
-4. :func:`~tsrnn.models.training.train` runs AdamW with a schedule, validation, early stopping
+4. :func:`~tsrnn.models.neural.training.train` runs AdamW with a schedule, validation, early stopping
    and the best weights restored.
 5. ``predict`` gathers one forecast window per series from the preprocessor's stored tail of
-   each series, and a :class:`~tsrnn.models.decode.Decoder` turns the network's outputs into
+   each series, and a :class:`~tsrnn.models.neural.decode.Decoder` turns the network's outputs into
    point forecasts and quantiles.
 
 A saved model therefore predicts without its training data. ``predict(y=...)`` forecasts any
@@ -45,7 +45,6 @@ from tsrnn.data.panel import ID, TIME, Panel
 from tsrnn.data.scale import Scaler
 from tsrnn.data.windows import Batch, Windows
 from tsrnn.errors import DataError
-from tsrnn.models import inputs
 from tsrnn.models.base import (
     Forecaster,
     check_quantiles,
@@ -55,10 +54,11 @@ from tsrnn.models.base import (
     quantile_column,
     to_state,
 )
-from tsrnn.models.decode import Decoder, residual_std, series_scales
-from tsrnn.models.losses import POINT, compute_loss
-from tsrnn.models.nets import NetConfig, RecurrentNet
-from tsrnn.models.neural_params import (
+from tsrnn.models.neural import inputs
+from tsrnn.models.neural.decode import Decoder, residual_std, series_scales
+from tsrnn.models.neural.losses import POINT, compute_loss
+from tsrnn.models.neural.nets import NetConfig, RecurrentNet
+from tsrnn.models.neural.params import (
     Plan,
     budget,
     check_names,
@@ -66,8 +66,8 @@ from tsrnn.models.neural_params import (
     resolve,
     train_config,
 )
-from tsrnn.models.preprocess import Preprocessor, WindowNorm
-from tsrnn.models.training import Progress, choose_threads, train
+from tsrnn.models.neural.preprocess import Preprocessor, WindowNorm
+from tsrnn.models.neural.training import Progress, choose_threads, train
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class NeuralForecaster(Forecaster):
     Parameters
     ----------
     cell : {"lstm", "gru", "rnn"}, default "lstm"
-        The recurrent cell (standard torch cells; see :mod:`tsrnn.models.nets`).
+        The recurrent cell (standard torch cells; see :mod:`tsrnn.models.neural.nets`).
     horizon : int
         Steps forecast per window: ``predict(h)`` gives up to ``horizon`` steps with the direct
         head, any number with the recursive one. Required.
@@ -210,7 +210,7 @@ class NeuralForecaster(Forecaster):
     num_threads : int or None, default None
         CPU threads torch may use while fitting and predicting. None: one per core that other
         work leaves idle when the fit starts (at least 1), so that training stays fast on a
-        busy machine; torch's setting on a GPU (:func:`~tsrnn.models.training.choose_threads`).
+        busy machine; torch's setting on a GPU (:func:`~tsrnn.models.neural.training.choose_threads`).
         ``threads_`` and the fit log say how many; the thread count does not change the
         numbers on the CPUs tried here.
     warm_start : bool, default False
@@ -221,7 +221,7 @@ class NeuralForecaster(Forecaster):
     verbose : bool, default False
         Log progress at INFO level (``logging``; the library never prints).
     callback : callable or None, default None
-        Called with a :class:`~tsrnn.models.training.Progress` at every report; raising
+        Called with a :class:`~tsrnn.models.neural.training.Progress` at every report; raising
         ``KeyboardInterrupt`` in it stops training as Ctrl-C does. Pass a function: ``clone``
         deep-copies parameters, so a bound method would copy its object too.
 

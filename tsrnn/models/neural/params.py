@@ -5,7 +5,7 @@ must store anything). :data:`PARAMETERS` says what each parameter accepts; :func
 checks every one against it, then the rules that tie parameters together, and fills the
 defaults that depend on the data (input size from the season, the device, the seed) into a
 :class:`Plan`. :func:`net_config` and :func:`train_config` turn a plan into what
-:mod:`tsrnn.models.nets` and :mod:`tsrnn.models.training` take.
+:mod:`tsrnn.models.neural.nets` and :mod:`tsrnn.models.neural.training` take.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from tsrnn.data.impute import STRATEGIES
 from tsrnn.data.panel import TARGET
 from tsrnn.data.scale import METHODS, WINDOW_METHODS
 from tsrnn.models.base import check_quantiles
-from tsrnn.models.losses import LOSSES, n_params
-from tsrnn.models.nets import CELLS, HEADS, NetConfig
-from tsrnn.models.preprocess import target_columns
-from tsrnn.models.training import PRECISIONS, SCHEDULES, TrainConfig, bf16_supported
+from tsrnn.models.neural.losses import LOSSES, n_params
+from tsrnn.models.neural.nets import CELLS, HEADS, NetConfig
+from tsrnn.models.neural.preprocess import target_columns
+from tsrnn.models.neural.training import PRECISIONS, SCHEDULES, TrainConfig, bf16_supported
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 SES, Holt, Damped, Comb and Theta are the M4 competition's benchmarks (Makridakis, Spiliotis &
 Assimakopoulos, IJF 36(1), 2020), computed as the organisers computed them: a series that passes
 the seasonality test at lag ``m`` is divided by the indices of a classical multiplicative
-decomposition (:func:`~tsrnn.models.seasonality.deseasonalize`), the method forecasts the
+decomposition (:func:`~tsrnn.models.stats.seasonality.deseasonalize`), the method forecasts the
 adjusted series, and forecasts and forecast standard deviations are multiplied back by the
 indices. ``season=1`` switches the adjustment off.
 
@@ -13,7 +13,7 @@ form (ETS(A,N,N), ETS(A,A,N), ETS(A,Ad,N)): forecasts and forecast variances com
 R's forecast package (v8.2, the version behind the M4 benchmarks) does in ``ses()`` and
 ``holt()``: minimize the in-sample one-step MSE over the smoothing parameters *and* the initial
 states with the Nelder-Mead variant R's ``optim`` uses (Nash's Algorithm 19, our own
-implementation in :mod:`tsrnn.models.neldermead`), from the package's starting values, inside
+implementation in :mod:`tsrnn.models.stats.neldermead`), from the package's starting values, inside
 its bounds. That reproduces the official M4 Hourly SES forecasts to about 1e-7
 and the published Hourly sMAPE/MASE of SES, Holt, Damped and Comb to every printed decimal.
 ``estimation="statsmodels"`` uses ``ETSModel.fit`` (maximum likelihood by L-BFGS-B from other
@@ -32,9 +32,9 @@ import pandas as pd
 
 from tsrnn.data.panel import ID, Panel
 from tsrnn.errors import DataError
-from tsrnn.models.base import LocalForecaster
-from tsrnn.models.neldermead import nelder_mead
-from tsrnn.models.seasonality import Adjustment, deseasonalize
+from tsrnn.models.stats.local import LocalForecaster
+from tsrnn.models.stats.neldermead import nelder_mead
+from tsrnn.models.stats.seasonality import Adjustment, deseasonalize
 
 __all__ = ["ETS", "SES", "Comb", "Damped", "Holt", "Theta"]
 
@@ -300,7 +300,7 @@ class SES(_AdjustedSmoothing):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.statistical import SES
+    >>> from tsrnn.models.stats.smoothing import SES
     >>> air = datasets.load("air_passengers")
     >>> forecast = SES().fit(air).predict(12, quantiles=[0.1, 0.9])
     >>> list(forecast.columns)
@@ -321,7 +321,7 @@ class Holt(_AdjustedSmoothing):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.statistical import Holt
+    >>> from tsrnn.models.stats.smoothing import Holt
     >>> air = datasets.load("air_passengers")
     >>> Holt().fit(air).predict(3)["Holt"].round(1).tolist()
     [442.9, 432.2, 495.3]
@@ -340,7 +340,7 @@ class Damped(_AdjustedSmoothing):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.statistical import Damped
+    >>> from tsrnn.models.stats.smoothing import Damped
     >>> air = datasets.load("air_passengers")
     >>> Damped().fit(air).predict(3)["Damped"].round(1).tolist()
     [441.7, 430.3, 492.3]
@@ -360,7 +360,7 @@ class Comb(_AdjustedSmoothing):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.statistical import Comb
+    >>> from tsrnn.models.stats.smoothing import Comb
     >>> air = datasets.load("air_passengers")
     >>> Comb().fit(air).predict(3)["Comb"].round(1).tolist()
     [441.1, 429.5, 491.0]
@@ -404,7 +404,7 @@ class Theta(LocalForecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.statistical import Theta
+    >>> from tsrnn.models.stats.smoothing import Theta
     >>> air = datasets.load("air_passengers")
     >>> Theta().fit(air).predict(3)["Theta"].round(1).tolist()
     [440.1, 428.4, 489.7]
@@ -520,7 +520,7 @@ class ETS(LocalForecaster):
     Examples
     --------
     >>> from tsrnn import datasets
-    >>> from tsrnn.models.statistical import ETS
+    >>> from tsrnn.models.stats.smoothing import ETS
     >>> air = datasets.load("air_passengers")
     >>> ets = ETS().fit(air)
     >>> ets.models_["model"].tolist()

@@ -84,7 +84,7 @@ import pandas as pd
 
 from tsrnn.data.panel import ID, Panel
 from tsrnn.errors import DataError
-from tsrnn.models.base import LocalForecaster
+from tsrnn.models.stats.local import LocalForecaster
 
 MIN_OBSERVED = 10  # below this, unit-root tests and AICc comparisons mean little
 STRENGTH_THRESHOLD = 0.64  # forecast::nsdiffs' seasonal-strength cut-off

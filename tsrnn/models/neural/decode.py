@@ -20,9 +20,9 @@ import torch
 
 from tsrnn.data.scale import Scaler
 from tsrnn.data.windows import Origins, Windows
-from tsrnn.models.losses import DISTRIBUTIONS, distribution, distribution_quantiles, point_of
-from tsrnn.models.nets import RecurrentNet
-from tsrnn.models.preprocess import WindowNorm
+from tsrnn.models.neural.losses import DISTRIBUTIONS, distribution, distribution_quantiles, point_of
+from tsrnn.models.neural.nets import RecurrentNet
+from tsrnn.models.neural.preprocess import WindowNorm
 
 PREDICT_CHUNK = 4096  # forecast windows per pass: bounds memory, not the number of passes
 MIN_ERRORS = 30  # point-loss intervals: fewer errors than this per step pool all steps'

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from tsrnn.models.losses import constrain, point_of
+from tsrnn.models.neural.losses import constrain, point_of
 
 CELLS = ("rnn", "lstm", "gru")
 HEADS = ("direct", "recursive")
