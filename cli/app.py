@@ -20,8 +20,7 @@ import typer
 from rich.console import Console
 
 import tsrnn
-from tsrnn import datasets
-from tsrnn import models as registry
+from tsrnn import datasets, registry
 from tsrnn.data.frequency import season_length
 from tsrnn.errors import DataError
 from tsrnn.files import check_target, write_text_atomic

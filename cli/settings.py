@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tsrnn import models as registry
+from tsrnn import registry
 from tsrnn.errors import DataError
 
 # [fit] options every model-building command takes; each command adds its own model key.
 SHARED = ("horizon", "input_size", "max_steps", "threads", "covariates")
 NEURAL_OPTIONS = ("input_size", "max_steps", "threads", "covariates")  # used by networks only
 PARAMETER_OF = {"input_size": "input_size", "max_steps": "max_steps", "threads": "num_threads"}
+# The CLI's choice for the models that fit one series at a time (the library's default is
+# one process): two worker processes, for the 2-core machines the CLI is measured on.
+PER_SERIES = {"n_jobs": 2}
 
 
 @dataclass
@@ -84,7 +87,7 @@ class Settings:
             if not entry.cli:
                 raise DataError(f"unknown model {name!r}; choose from {offered()}")
             if entry.baseline:
-                model = registry.build(name, season=season)
+                model = registry.build(name, season=season, **PER_SERIES)
             else:
                 try:
                     model = registry.build(name, neural)

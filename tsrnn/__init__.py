@@ -39,7 +39,7 @@ def load(path: str | os.PathLike[str], device: str | None = None) -> Forecaster:
         Where to run the network; default: where it was trained, or the CPU if that GPU is
         not here.
     """
-    from tsrnn.models import load as load_model
+    from tsrnn.registry import load as load_model
 
     return load_model(path, device=device)
 

@@ -94,7 +94,7 @@ class BacktestResult:
     def baselines(self) -> list[str]:
         """The models that are statistical baselines (the registry says which; a saved result
         without that record: the models named as a registered baseline class)."""
-        from tsrnn.models import entry
+        from tsrnn.registry import entry
 
         def baseline(name: str) -> bool:
             if name in self.model_info:
@@ -441,8 +441,8 @@ def _block_forecasts(
 
 
 def _model_info(model: Any) -> dict[str, Any]:
-    from tsrnn.models import is_baseline
     from tsrnn.models.base import to_state
+    from tsrnn.registry import is_baseline
 
     params = {k: v for k, v in model.get_params(deep=False).items() if k != "callback"}
     plain = {}
