@@ -248,8 +248,7 @@ def build(model: str, spec: Spec, seed: int):
 
         cls = LSTMForecaster if model == "LSTM" else GRUForecaster
         return cls(horizon=spec.horizon, random_state=seed, **season)
-    from tsrnn.models.stats import Naive2, SeasonalNaive
-    from tsrnn.models.stats import ETS, Theta
+    from tsrnn.models.stats import ETS, Naive2, SeasonalNaive, Theta
 
     cls = {"SeasonalNaive": SeasonalNaive, "Naive2": Naive2, "ETS": ETS, "Theta": Theta}[model]
     jobs = {"n_jobs": 2} if model in ("ETS", "Theta") else {}
@@ -260,7 +259,7 @@ def run_set(name: str, models: list[str], quick: bool, seed: int, out: Path) -> 
     """Child process of one data set: load it once, then each model's backtest in a process
     forked from this one (its own peak RSS, no second start-up of Python and the data)."""
     from tsrnn.evaluate import backtest  # noqa: F401  (imported once, before the forks)
-    from tsrnn.models import baselines, statistical  # noqa: F401
+    from tsrnn.models import stats  # noqa: F401
 
     spec = load(name, quick)
     for model in models:

@@ -164,6 +164,7 @@ def test_fit_returns_self_and_predicts_contract_columns(data):
     assert all(not k.startswith("_") for k in vars(est))
     learned = [k for k in vars(est) if k not in est.get_params()]
     fitted = ["calibration_", "ids_", "index_", "lengths_", "model_", "scale_", "scores_"]
+    fitted = sorted(fitted + ["freq_", "season_"])  # what the fit template records for all
     assert sorted(learned) == fitted
     out = est.predict(H, quantiles=[0.9, 0.1, 0.5])
     assert list(out.columns) == [
@@ -193,3 +194,17 @@ def test_backtests_like_any_forecaster():
     frame = result.forecasts
     assert (frame["SeasonalNaive-q0.1"] < frame["SeasonalNaive"]).all()
     assert (frame["SeasonalNaive"] < frame["SeasonalNaive-q0.9"]).all()
+
+
+def test_update_moves_the_origin_and_keeps_the_calibration(data):
+    """A backtest between refits (``refit=False``) forecasts each window from its history with
+    the scores calibrated at the fit: nothing is recalibrated, nothing after it leaks in."""
+    first = data.groupby("unique_id").head(100)
+    est = Conformal(Naive(), horizon=H, levels=(80,)).fit(first)
+    moved = est.update(data)
+    assert moved.scores_ is est.scores_ and moved.calibration_ is est.calibration_
+    out = moved.predict(H)
+    later = est.predict(H, y=data)  # predict(y=...) is update, then predict
+    pd.testing.assert_frame_equal(out, later)
+    last = data.groupby("unique_id").ds.max()
+    assert (out.groupby("unique_id").ds.min() > last).all()

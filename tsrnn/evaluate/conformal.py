@@ -25,6 +25,7 @@ or in no calibration window) then gets ``NaN`` intervals.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import numbers
@@ -34,12 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted
 
-from tsrnn.data.panel import ID, TARGET, TIME
+from tsrnn.data.panel import ID, TARGET, TIME, Panel
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.evaluate.metrics import naive_scale
-from tsrnn.models.base import Forecaster, check_quantiles, quantile_column
+from tsrnn.models.base import Forecaster
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,13 @@ class ConformalForecaster(Forecaster):
         """The wrapped model's name: the columns are those the model itself would write."""
         return self.model.name
 
-    def fit(self, y: Any, X: Any = None) -> ConformalForecaster:
-        """Calibrate on a backtest of ``y``, then fit the model on all of ``y``."""
+    # ------------------------------------------------------------------ the template's hooks
+    def _as_panel(self, y: Any, X: Any, fitted: bool = False) -> Panel:
+        """The data as the wrapped model reads it (its covariates included)."""
+        return (self.model_ if fitted else self.model)._as_panel(y, X, fitted=fitted)
+
+    def _fit(self, panel: Panel) -> None:
+        """Calibrate on a backtest of ``panel``, then fit the model on all of it."""
         horizon = self.horizon if self.horizon is not None else getattr(self.model, "horizon", None)
         if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
             raise ValueError(
@@ -132,7 +137,7 @@ class ConformalForecaster(Forecaster):
         coverages = [_coverage(level) for level in self.levels]
         result = backtest(
             self.model,
-            y,
+            panel,
             int(horizon),
             n_windows=self.n_windows,
             step=self.step,
@@ -150,45 +155,59 @@ class ConformalForecaster(Forecaster):
         scores = [np.sort(error[ok & (ahead == j)]) for j in range(int(horizon))]
         for coverage in coverages:
             _conformal_quantile(scores, coverage, self.name)  # raises if too few scores
-        self.model_ = clone(self.model).fit(y, X)
+        self.model_ = clone(self.model).fit(panel)
         self.scores_, self.scale_, self.calibration_ = scores, scale, result
-        # what the fit template records, for predict_windows (the fitted series and their ends)
-        self.ids_, self.lengths_, self.index_ = (
-            self.model_.ids_,
-            self.model_.lengths_,
-            self.model_.index_,
-        )
-        return self
 
-    def predict(
-        self, h: int, X_future: Any = None, quantiles: Sequence[float] | None = None
-    ) -> pd.DataFrame:
-        """Point forecasts of ``model_`` and conformal quantiles, ``h <= horizon`` steps.
+    def _default_steps(self) -> int:
+        return len(self.scores_)
 
-        ``quantiles=None`` gives the bounds of the intervals of ``levels``.
-        """
-        check_is_fitted(self)
-        if not isinstance(h, int | np.integer) or not 1 <= h <= len(self.scores_):
+    def _check_steps(self, h: int) -> None:
+        if h > len(self.scores_):
             raise ValueError(
                 f"Conformal({self.name}): h={h!r}; calibrated for 1 to {len(self.scores_)} "
                 "steps (refit with a larger horizon= for more)"
             )
-        if quantiles is None:
-            half = [(1.0 - _coverage(level)) / 2.0 for level in self.levels]
-            quantiles = [round(q, 12) for q in half] + [round(1.0 - q, 12) for q in half]
-        forecast = self.model_.predict(int(h), X_future=X_future)
-        ahead = forecast.groupby(ID, sort=False).cumcount().to_numpy()
-        scale = 1.0
+
+    def _default_levels(self) -> list[float]:
+        """No quantiles asked for: the bounds of the intervals of ``levels``."""
+        half = [(1.0 - _coverage(level)) / 2.0 for level in self.levels]
+        return [round(q, 12) for q in half] + [round(1.0 - q, 12) for q in half]
+
+    def _forecast(
+        self, h: int, levels: list[float], X_future: Any
+    ) -> dict[str, tuple[np.ndarray, dict[float, np.ndarray]]]:
+        """Point forecasts of ``model_`` and conformal quantiles, ``h <= horizon`` steps."""
+        columns = self.model_._forecast(h, [], X_future)
+        point = columns[self.name][0]
+        scale = np.ones(len(point))
         if self.scale_ is not None:  # series in no calibration window have no scale: NaN
-            scale = forecast[ID].astype(str).map(self.scale_).to_numpy(dtype=np.float64)
+            ids = pd.Series(self.index_.ids.astype(str))
+            scale = ids.map(self.scale_).to_numpy(dtype=np.float64)
             if np.isnan(scale).any():
                 log.warning("Conformal(%s): NaN intervals for series without a scale", self.name)
-        point = forecast[self.name].to_numpy(dtype=np.float64)
-        for q in check_quantiles(quantiles):
-            width = _conformal_quantile(self.scores_[: int(h)], abs(1.0 - 2.0 * q), self.name)
+        quantiles = {}
+        for q in levels:
+            width = _conformal_quantile(self.scores_[:h], abs(1.0 - 2.0 * q), self.name)
             sign = 1.0 if q > 0.5 else -1.0
-            forecast[quantile_column(self.name, q)] = point + sign * width[ahead] * scale
-        return forecast
+            quantiles[q] = point + sign * width[None, :] * scale[:, None]
+        return {**columns, self.name: (point, quantiles)}
+
+    def _get_state(self) -> dict[str, Any]:
+        raise TypeError(
+            f"Conformal({self.name}) holds a fitted model and its calibration backtest, which a "
+            "tsrnn model file cannot hold yet; save the wrapped model, or refit the wrapper"
+        )
+
+    def _update(self, panel: Panel) -> ConformalForecaster:
+        """The wrapped model moved to the histories in ``panel``, with the calibration kept."""
+        new = copy.copy(self)
+        new.model_ = self.model_._update(panel)
+        new.ids_, new.lengths_, new.index_ = (
+            new.model_.ids_,
+            new.model_.lengths_,
+            new.model_.index_,
+        )
+        return new
 
 
 Conformal = ConformalForecaster

@@ -2,9 +2,16 @@
 
 scikit-learn conventions: ``__init__`` stores keyword parameters and nothing else; ``fit``
 validates, learns state ending in ``_`` and returns ``self``; ``predict`` starts with
-``check_is_fitted``; ``clone`` and ``get_params`` work. One level of template: :meth:`fit` and
-:meth:`predict` here turn any input into a :class:`~tsrnn.Panel` and a long DataFrame; a model
-writes ``_fit(panel)`` and ``_predict(h)`` and nothing more.
+``check_is_fitted``; ``clone`` and ``get_params`` work.
+
+One level of template. The public methods live here and only here: :meth:`fit`,
+:meth:`predict`, :meth:`update`, :meth:`predict_windows`, :meth:`get_state`/:meth:`set_state`,
+:meth:`save` and :meth:`to` turn any input into a :class:`~tsrnn.Panel`, check the request
+once (``h``, quantile levels, window ends) and call private hooks. A model writes
+``_fit(panel)`` and ``_predict(h)``; where the default does not fit it, also
+``_as_panel`` (covariates), ``_forecast`` (columns other than mean and normal quantiles),
+``_update``, ``_predict_windows`` (a batched pass), ``_default_steps``/``_check_steps``,
+``_default_levels``/``_check_levels``, ``_get_state``/``_set_state`` and ``_to``.
 
 The statistical models' shared template, one model per series, is
 :class:`~tsrnn.models.stats.local.LocalForecaster`.
@@ -32,6 +39,16 @@ log = logging.getLogger(__name__)
 def quantile_column(model: str, q: float) -> str:
     """Name of the column holding quantile ``q`` of ``model``: ``"LSTM-q0.1"``."""
     return f"{model}-q{q:g}"
+
+
+def check_horizon(h: Any, what: str) -> int:
+    """``h`` as an ``int`` when it is a positive whole number; else ``ValueError`` naming
+    ``what`` (``"LSTM: h"``)."""
+    if h is None:
+        raise ValueError(f"{what} is required: the number of steps to forecast")
+    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+        raise ValueError(f"{what} must be a positive integer, got {h!r}")
+    return int(h)
 
 
 def check_quantiles(quantiles: Sequence[float] | None) -> list[float]:
@@ -84,40 +101,50 @@ class Forecaster(BaseEstimator):
         return self
 
     def predict(
-        self, h: int, X_future: Any = None, quantiles: Sequence[float] | None = None
+        self,
+        h: int | None = None,
+        X_future: Any = None,
+        quantiles: Sequence[float] | None = None,
+        y: Any = None,
     ) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of every fitted series, in long format.
 
-        Returns ``unique_id``, ``ds``, a column named after the model, and one
-        ``<model>-q<level>`` column per requested quantile.
+        Parameters
+        ----------
+        h : int, optional
+            Steps to forecast; a model trained for a horizon (a network) defaults to it.
+        X_future : DataFrame, optional
+            Known-future covariates over the ``h`` steps (long: ``unique_id``, ``ds``, the
+            columns), for a model that reads them; others ignore it.
+        quantiles : sequence of float, optional
+            Levels of the ``<model>-q<level>`` columns, each strictly between 0 and 1.
+        y : optional
+            Histories to forecast from instead of the fitted ones (any input ``fit`` takes):
+            :meth:`update` on them, then this.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``unique_id``, ``ds``, a column named after the model (and ``<model>:<target>``
+            for a network's extra targets), and one ``<model>-q<level>`` column per quantile.
         """
         check_is_fitted(self)
-        if not isinstance(h, int | np.integer) or h < 1:
-            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
-        levels = check_quantiles(quantiles)
-        if levels and not self.supports_quantiles:
-            raise ValueError(f"{self.name} makes point forecasts only; drop quantiles=")
-        mean, std = self._predict(int(h))
-        quantiles_ = {q: mean + norm.ppf(q) * std for q in levels}
-        return forecast_frame(self.index_, int(h), {self.name: (mean, quantiles_)})
+        h, levels = self._check_request(h, quantiles)
+        model = self if y is None else self.update(y)
+        return forecast_frame(model.index_, h, model._forecast(h, levels, X_future))
 
     def update(self, y: Any) -> Forecaster:
         """This model forecasting from the histories in ``y`` (the same series, observed for
-        longer): the forecast origin moves to the end of ``y``.
-
-        Here: a fit on ``y``, which is exactly that for a method with nothing to estimate (the
-        naive family). Models with parameters keep them (:meth:`LocalForecaster.update`).
-        """
-        from sklearn.base import clone
-
+        longer, or new ones): the forecast origin moves to the end of ``y``, nothing is
+        refitted that the model can keep."""
         check_is_fitted(self)
-        return clone(self).fit(y)
+        return self._update(self._as_panel(y, None, fitted=True))
 
     def predict_windows(
         self,
         y: Any,
         ends: np.ndarray,
-        h: int,
+        h: int | None = None,
         quantiles: Sequence[float] | None = None,
         starts: np.ndarray | None = None,
     ) -> pd.DataFrame:
@@ -131,8 +158,8 @@ class Forecaster(BaseEstimator):
         ends : int array, shape (n_windows, n_series)
             ``ends[k, s]``: the points of series ``s`` (in ``y``'s order) before the cutoff of
             window ``k``; below 1 for none. Each needs ``ends + h <= length``.
-        h : int
-            Steps per window.
+        h : int, optional
+            Steps per window (default as :meth:`predict`).
         quantiles : sequence of float, optional
         starts : int array like ``ends``, optional
             Where each window's history starts (default 0: all of it).
@@ -143,15 +170,10 @@ class Forecaster(BaseEstimator):
             ``unique_id``, ``window``, ``ds`` and the columns of :meth:`predict`. Series that
             fell back to a naive method are listed in ``frame.attrs["fallbacks"]``
             (``window``, ``unique_id``, ``fallback``, ``reason``) by models that fall back.
-
-        Notes
-        -----
-        Here: a loop, each window forecast by :meth:`update` on its history (the window a
-        model was fitted on by :meth:`predict` itself). A model that can do better (one
-        batched pass) overrides it.
         """
         check_is_fitted(self)
-        panel = self._as_panel(y, None)
+        h, levels = self._check_request(h, quantiles)
+        panel = self._as_panel(y, None, fitted=True)
         ends = np.asarray(ends, dtype=np.int64)
         starts = np.zeros_like(ends) if starts is None else np.asarray(starts, dtype=np.int64)
         if ends.ndim != 2 or ends.shape[1] != panel.n_series or starts.shape != ends.shape:
@@ -159,48 +181,21 @@ class Forecaster(BaseEstimator):
                 f"{self.name}: ends (and starts) must have shape (n_windows, {panel.n_series}), "
                 f"got {ends.shape}"
             )
-        frames, fell = [], []
-        for k in range(len(ends)):
-            series = np.flatnonzero(ends[k] >= 1)
-            if not len(series):
-                continue
-            history = panel.span(series, starts[k, series], ends[k, series])
-            model = self if self._fitted_on(history) else self.update(history)
-            frame = model.predict(h, quantiles=quantiles)
-            frame.insert(1, "window", k)
-            frames.append(frame)
-            fallbacks = getattr(model, "fallbacks_", None)
-            if fallbacks is not None and len(fallbacks):
-                fell.append(fallbacks[[ID, "fallback", "reason"]].assign(window=k))
-        columns = [ID, "window", TIME]
-        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-        if fell:
-            out.attrs["fallbacks"] = pd.concat(fell, ignore_index=True)
-        return out
-
-    def _fitted_on(self, panel: Panel) -> bool:
-        """Whether ``panel`` is the data this model was fitted on (same series, same ends)."""
-        return (
-            np.array_equal(self.ids_.astype(str), panel.ids.astype(str))
-            and np.array_equal(self.lengths_, panel.lengths)
-            and self.index_.starts.equals(last_points(panel).starts)
-        )
+        valid = ends >= 1
+        if np.any(ends[valid] + h > np.broadcast_to(panel.lengths, ends.shape)[valid]):
+            raise ValueError(f"{self.name}: every window needs ends + h <= the series' length")
+        return self._predict_windows(panel, ends, starts, h, levels)
 
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict[str, Any]:
         """The fitted state as plain data: dicts with str keys, lists, numbers, strings, None
-        and numeric numpy arrays (what :func:`tsrnn.models.persistence.save_model` writes).
-
-        Here: every fitted attribute (a name ending in ``_``), encoded by :func:`to_state`.
-        A model holding something else (a network, a library's result objects) overrides it.
-        """
+        and numeric numpy arrays (what :func:`tsrnn.models.persistence.save_model` writes)."""
         check_is_fitted(self)
-        return {key: to_state(value, key) for key, value in self._fitted().items()}
+        return self._get_state()
 
     def set_state(self, state: dict[str, Any]) -> Forecaster:
         """Restore what :meth:`get_state` gave; returns the fitted model."""
-        for key, value in state.items():
-            setattr(self, key, from_state(value))
+        self._set_state(state)
         return self
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -220,16 +215,38 @@ class Forecaster(BaseEstimator):
 
     def to(self, device: str) -> Forecaster:
         """Run on ``device`` from now on (models without a network: nothing to move)."""
+        self._to(str(device))
         return self
+
+    # ------------------------------------------------------------------ the checks, once
+    def _check_request(
+        self, h: int | None, quantiles: Sequence[float] | None
+    ) -> tuple[int, list[float]]:
+        """``h`` (default :meth:`_default_steps`) and the quantile levels (default
+        :meth:`_default_levels`), checked once for every forecasting method, with the model's
+        own limits (:meth:`_check_steps`, :meth:`_check_levels`)."""
+        h = self._default_steps() if h is None else h
+        h = check_horizon(h, f"{self.name}: horizon h")
+        self._check_steps(h)
+        levels = check_quantiles(self._default_levels() if quantiles is None else quantiles)
+        if levels and not self.supports_quantiles:
+            raise ValueError(f"{self.name} makes point forecasts only; drop quantiles=")
+        self._check_levels(levels)
+        return h, levels
+
+    def _fitted_on(self, panel: Panel) -> bool:
+        """Whether ``panel`` is the data this model was fitted on (same series, same ends)."""
+        return (
+            np.array_equal(self.ids_.astype(str), panel.ids.astype(str))
+            and np.array_equal(self.lengths_, panel.lengths)
+            and self.index_.starts.equals(last_points(panel).starts)
+        )
 
     def _fitted(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
 
     # ------------------------------------------------------------------ what a model writes
-    def _as_panel(self, y: Any, X: Any) -> Panel:
-        """The Panel ``fit`` learns from (a model reading covariates overrides this)."""
-        return as_panel(y)
-
+    # ``_fit`` and ``_predict`` always; the rest where the default does not fit the model.
     def _fit(self, panel: Panel) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -240,6 +257,76 @@ class Forecaster(BaseEstimator):
         the horizon wherever ``std`` grows.
         """
         raise NotImplementedError
+
+    def _as_panel(self, y: Any, X: Any, fitted: bool = False) -> Panel:
+        """The Panel ``fit`` learns from (``fitted``: one to forecast from, after ``fit``); a
+        model reading covariates overrides this."""
+        return as_panel(y)
+
+    def _forecast(
+        self, h: int, levels: list[float], X_future: Any
+    ) -> dict[str, tuple[np.ndarray, dict[float, np.ndarray]]]:
+        """The forecast columns of :func:`forecast_frame`: here :meth:`_predict`'s mean and
+        normal quantiles around it."""
+        mean, std = self._predict(h)
+        return {self.name: (mean, {q: mean + norm.ppf(q) * std for q in levels})}
+
+    def _update(self, panel: Panel) -> Forecaster:
+        """Here: a fit on ``panel``, which is exactly :meth:`update` for a method with nothing
+        to estimate (the naive family)."""
+        from sklearn.base import clone
+
+        return clone(self).fit(panel)
+
+    def _predict_windows(
+        self, panel: Panel, ends: np.ndarray, starts: np.ndarray, h: int, levels: list[float]
+    ) -> pd.DataFrame:
+        """Here: a loop, each window forecast after :meth:`_update` on its history (the window
+        the model was fitted on by the model itself); a model that can do better (one batched
+        pass) writes its own."""
+        frames, fell = [], []
+        for k in range(len(ends)):
+            series = np.flatnonzero(ends[k] >= 1)
+            if not len(series):
+                continue
+            history = panel.span(series, starts[k, series], ends[k, series])
+            model = self if self._fitted_on(history) else self._update(history)
+            frame = forecast_frame(model.index_, h, model._forecast(h, levels, None))
+            frame.insert(1, "window", k)
+            frames.append(frame)
+            fallbacks = getattr(model, "fallbacks_", None)
+            if fallbacks is not None and len(fallbacks):
+                fell.append(fallbacks[[ID, "fallback", "reason"]].assign(window=k))
+        columns = [ID, "window", TIME]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        if fell:
+            out.attrs["fallbacks"] = pd.concat(fell, ignore_index=True)
+        return out
+
+    def _default_steps(self) -> int | None:
+        """``h`` when a forecasting call gives none (None: the call must give it)."""
+        return None
+
+    def _check_steps(self, h: int) -> None:
+        """Refuse an ``h`` the model cannot forecast (here: any positive ``h`` is fine)."""
+
+    def _default_levels(self) -> list[float]:
+        """The quantile levels when a forecasting call asks for none (here: none)."""
+        return []
+
+    def _check_levels(self, levels: list[float]) -> None:
+        """Refuse quantile levels the model cannot give (here: any is fine)."""
+
+    def _get_state(self) -> dict[str, Any]:
+        """Here: every fitted attribute (a name ending in ``_``), encoded by :func:`to_state`."""
+        return {key: to_state(value, key) for key, value in self._fitted().items()}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, from_state(value))
+
+    def _to(self, device: str) -> None:
+        """Move what runs on a device (here: nothing)."""
 
     def _season(self, panel: Panel) -> int:
         season = getattr(self, "season", None)

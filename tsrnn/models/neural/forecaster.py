@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.panel import ID, TIME, Panel
 from tsrnn.data.scale import Scaler
@@ -47,8 +46,6 @@ from tsrnn.data.windows import Batch, Windows
 from tsrnn.errors import DataError
 from tsrnn.models.base import (
     Forecaster,
-    check_quantiles,
-    forecast_frame,
     from_state,
     last_points,
     quantile_column,
@@ -366,13 +363,15 @@ class NeuralForecaster(Forecaster):
         return {**self.get_params(deep=False), "cell": self.cell}
 
     # ------------------------------------------------------------------ fit
-    def _as_panel(self, y: Any, X: Any, freq: Any = None, fitted: bool = False) -> Panel:
-        """A Panel with exactly the covariates asked for (past, future, extra targets)."""
+    def _as_panel(self, y: Any, X: Any, fitted: bool = False) -> Panel:
+        """A Panel with exactly the covariates asked for (past, future, extra targets); after
+        ``fit``, on the fitted frequency."""
         check_names(self.name, self._params())
         past = tuple(self.past_covariates) + tuple(
             t for t in self.targets if t not in self.past_covariates
         )
         future = tuple(self.future_covariates)
+        freq = self.freq_ if fitted else None
         return inputs.read_panel(y, X, past, future, self.name, freq, fitted)
 
     def plan(self, y: Any, X: Any = None) -> Plan:
@@ -530,43 +529,17 @@ class NeuralForecaster(Forecaster):
             self.callback(progress)
 
     # ------------------------------------------------------------------ predict
-    def predict(
-        self,
-        h: int | None = None,
-        X_future: Any = None,
-        quantiles: Sequence[float] | None = None,
-        y: Any = None,
-    ) -> pd.DataFrame:
-        """Forecast ``h`` steps (default ``horizon``) after the end of every series.
-
-        Parameters
-        ----------
-        h : int, optional
-            Steps to forecast; at most ``horizon`` with the direct head.
-        X_future : DataFrame, optional
-            Long frame (``unique_id``, ``ds``, the future covariates) covering the ``h`` steps
-            after each series' end; required when the model reads future covariates.
-        quantiles : sequence of float, optional
-            Levels of the ``<model>-q<level>`` columns.
-        y : optional
-            Series to forecast from instead of the fitted ones (any input ``fit`` accepts):
-            their history is imputed and scaled on its own, so series the network never saw
-            are forecast too (with the mean series embedding).
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``unique_id``, ``ds``, ``<model>`` (and ``<model>:<target>`` for extra targets),
-            plus ``-q<level>`` columns.
-        """
-        check_is_fitted(self)
+    def _forecast(
+        self, h: int, levels: list[float], X_future: Any
+    ) -> dict[str, tuple[np.ndarray, dict[float, np.ndarray]]]:
+        """The network's forecasts from the stored context (the fitted series' tails, or those
+        :meth:`update` prepared): ``<model>`` (and ``<model>:<target>`` for extra targets),
+        with the trained quantiles or sample paths' levels, in each target's units. Future
+        covariates come from ``X_future``, required when the model reads them."""
         plan = self.plan_
-        h = self._steps(h)
-        levels = self._levels(quantiles)
-        model = self if y is None else self.update(y)
-        pre = model.preprocessor_
+        pre = self.preprocessor_
         context = pre.context
-        future = pre.future_values(X_future, model.index_, h, plan.future, self.name)
+        future = pre.future_values(X_future, self.index_, h, plan.future, self.name)
         device = torch.device(plan.device)
         with _torch_session(plan.seed, self._threads(device), device):
             windows = Windows(
@@ -581,21 +554,13 @@ class NeuralForecaster(Forecaster):
             rows = self._rows(context.panel)
             point, qs = self._decoder().forecast(windows, context.scalers, rows, spread, levels)
         n = context.panel.n_series
-        columns = self._columns(point, qs, context.scalers, np.arange(n), levels)
-        return forecast_frame(model.index_, h, columns)
+        return self._columns(point, qs, context.scalers, np.arange(n), levels)
 
-    def predict_windows(
-        self,
-        y: Any,
-        ends: np.ndarray,
-        h: int | None = None,
-        quantiles: Sequence[float] | None = None,
-        starts: np.ndarray | None = None,
+    def _predict_windows(
+        self, panel: Panel, ends: np.ndarray, starts: np.ndarray, h: int, levels: list[float]
     ) -> pd.DataFrame:
         """Forecasts from many cutoffs of every series in one batched pass: no per-cutoff
-        imputation, scaling or windowing (see :meth:`Forecaster.predict_windows
-        <tsrnn.models.base.Forecaster.predict_windows>` for the parameters; ``h`` defaults to
-        ``horizon``).
+        imputation, scaling or windowing.
 
         Nothing after a cutoff reaches its forecast: inputs are imputed causally, and each
         series is scaled by statistics of its points before its *first* cutoff here. That is
@@ -604,22 +569,11 @@ class NeuralForecaster(Forecaster):
         ``"kalman"`` imputer learns from the values, so with it each cutoff's history is
         imputed on its own (the loop of the base class).
         """
-        check_is_fitted(self)
-        plan = self.plan_
-        h = self._steps(h)
         if self.impute == "kalman":
-            return super().predict_windows(y, ends, h, quantiles, starts)
-        levels = self._levels(quantiles)
-        panel = self._as_panel(y, None, freq=self.freq_, fitted=True)
-        ends = np.asarray(ends, dtype=np.int64)
+            return super()._predict_windows(panel, ends, starts, h, levels)
+        plan = self.plan_
         lengths = panel.lengths
-        if ends.ndim != 2 or ends.shape[1] != panel.n_series:
-            raise ValueError(
-                f"{self.name}: ends must have shape (n_windows, {panel.n_series}), got {ends.shape}"
-            )
         valid = ends >= 1
-        if np.any(ends[valid] + h > np.broadcast_to(lengths, ends.shape)[valid]):
-            raise ValueError(f"{self.name}: every window needs ends + h <= the series' length")
         # Scaled on each series' points before its first cutoff (all of it where it has none).
         first = np.where(valid.any(axis=0), np.where(valid, ends, lengths).min(axis=0), lengths)
         prepared = self.preprocessor_.prepare(panel, end=first)
@@ -651,12 +605,10 @@ class NeuralForecaster(Forecaster):
                 frame[quantile_column(name, level)] = values.ravel()
         return frame
 
-    def update(self, y: Any) -> NeuralForecaster:
-        """A copy whose ``predict()`` forecasts from the histories in ``y`` (what
-        ``predict(y=...)`` does once): the weights are kept, each history is imputed and scaled
-        on its own, series the network never saw use the mean series embedding."""
-        check_is_fitted(self)
-        panel = self._as_panel(y, None, freq=self.freq_, fitted=True)
+    def _update(self, panel: Panel) -> NeuralForecaster:
+        """A copy forecasting from the histories in ``panel``: the weights are kept, each
+        history is imputed and scaled on its own, series the network never saw use the mean
+        series embedding."""
         if panel.freq != self.freq_:
             raise DataError(
                 f"{self.name}: y has frequency {panel.freq!r}, the model was fitted on "
@@ -693,22 +645,18 @@ class NeuralForecaster(Forecaster):
         """Each series' row among the fitted ones (-1: never seen), for the embedding."""
         return pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
 
-    def _steps(self, h: int | None) -> int:
-        """Steps to forecast (default ``horizon``), checked against what the head can do."""
+    def _default_steps(self) -> int:
+        return self.plan_.horizon
+
+    def _check_steps(self, h: int) -> None:
         horizon = self.plan_.horizon
-        h = horizon if h is None else h
-        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
-            raise ValueError(f"{self.name}: horizon h must be a positive integer, got {h!r}")
         if self.config_.head == "direct" and h > horizon:
             raise ValueError(
                 f"{self.name}: the direct head forecasts at most horizon={horizon} steps, "
                 f"asked for {h}; refit with horizon={h} or use head='recursive'"
             )
-        return int(h)
 
-    def _levels(self, quantiles: Sequence[float] | None) -> list[float]:
-        """Requested quantile levels, checked against what the model can give."""
-        levels = check_quantiles(quantiles)
+    def _check_levels(self, levels: list[float]) -> None:
         if self.loss == "quantile" and levels:
             low, high = self.plan_.quantiles[0], self.plan_.quantiles[-1]
             outside = [q for q in levels if not low <= q <= high]
@@ -717,7 +665,6 @@ class NeuralForecaster(Forecaster):
                     f"{self.name}: quantiles {outside} lie outside the trained levels "
                     f"[{low}, {high}]; refit with quantiles= covering them"
                 )
-        return levels
 
     def _columns(
         self,
@@ -740,10 +687,9 @@ class NeuralForecaster(Forecaster):
         return columns
 
     # ------------------------------------------------------------------ state
-    def get_state(self) -> dict[str, Any]:
-        """The fitted state as plain data: the weights, the network's shape, the plan, the
-        preprocessor's scalers and stored tails, and every other fitted attribute."""
-        check_is_fitted(self)
+    def _get_state(self) -> dict[str, Any]:
+        """The weights, the network's shape, the plan, the preprocessor's scalers and stored
+        tails, and every other fitted attribute, as plain data."""
         rest = {k: v for k, v in self._fitted().items() if k not in _OWN_STATE}
         return {
             "version": _STATE_VERSION,
@@ -754,7 +700,7 @@ class NeuralForecaster(Forecaster):
             **{k: to_state(v, k) for k, v in rest.items()},
         }
 
-    def set_state(self, state: dict[str, Any]) -> NeuralForecaster:
+    def _set_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`get_state`'s state (or an older model file's, converted), on the
         device it was trained on, or the CPU where that GPU is missing."""
         if "legacy" in state:
@@ -762,7 +708,7 @@ class NeuralForecaster(Forecaster):
 
             state = neural_state(**state["legacy"])
         own = ("version", "net", "config", "plan", "preprocessor")
-        super().set_state({k: v for k, v in state.items() if k not in own})
+        super()._set_state({k: v for k, v in state.items() if k not in own})
         self.plan_ = Plan(**from_state(state["plan"]))
         self.config_ = NetConfig(**from_state(state["config"]))
         net = RecurrentNet(self.config_)
@@ -774,10 +720,10 @@ class NeuralForecaster(Forecaster):
         if device.startswith("cuda") and not torch.cuda.is_available():
             log.info("this model was trained on %s; running it on the CPU here", device)
             device = "cpu"
-        return self.to(device)
+        self._to(device)
 
-    def to(self, device: str) -> NeuralForecaster:
-        """Run the network on ``device`` from now on (training precision ``"fp16"`` becomes
+    def _to(self, device: str) -> None:
+        """The network on ``device`` from now on (training precision ``"fp16"`` becomes
         ``"fp32"`` off CUDA)."""
         device = str(torch.device(device))
         precision = self.plan_.precision
@@ -785,7 +731,6 @@ class NeuralForecaster(Forecaster):
             precision = "fp32"
         self.plan_ = replace(self.plan_, device=device, precision=precision)
         self.net_ = self.net_.to(device)
-        return self
 
 
 def _loss_function(

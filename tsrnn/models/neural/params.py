@@ -224,7 +224,7 @@ def resolve(
             f"{model}: loss='negbin' models counts, so scaling must keep 0 at 0: use "
             "scaler='meanabs' (or 'none') and window_norm=None or 'meanabs'"
         )
-    levels = tuple(check_quantiles(sorted(set(check_quantiles(p["quantiles"])) | {0.5})))
+    levels = tuple(sorted(set(check_quantiles(p["quantiles"])) | {0.5}))
     if p["schedule"] == "plateau" and V == 0:
         raise ValueError(f"{model}: schedule='plateau' needs validation: set val_size > 0")
     targets = p["targets"]

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.impute import Imputer
 from tsrnn.data.panel import ID, Panel
@@ -113,18 +112,17 @@ class LocalForecaster(Forecaster):
             self._record_fallbacks()
         return mean, std
 
-    def update(self, y: Any) -> LocalForecaster:
-        """A copy forecasting from the longer histories in ``y`` with the parameters already
-        estimated: the origin moves, nothing is re-estimated (a backtest without refitting).
+    def _update(self, panel: Panel) -> LocalForecaster:
+        """A copy forecasting from the longer histories in ``panel`` with the parameters
+        already estimated: the origin moves, nothing is re-estimated (a backtest without
+        refitting).
 
-        Each series of ``y`` must have been fitted (its history may have grown, not changed
-        before); a series the model never saw is fitted now (logged). A series that fell back
-        keeps falling back, on its new history.
+        Each series should have been fitted (its history may have grown, not changed before);
+        a series the model never saw is fitted now (logged). A series that fell back keeps
+        falling back, on its new history.
         """
         import copy
 
-        check_is_fitted(self)
-        panel = self._as_panel(y, None)
         known = pd.Index(self.ids_.astype(str)).get_indexer(panel.ids.astype(str))
         states = []
         for i, values in enumerate(self._histories(panel)):
@@ -150,7 +148,7 @@ class LocalForecaster(Forecaster):
         new._record_fallbacks()
         return new
 
-    def get_state(self) -> dict[str, Any]:
+    def _get_state(self) -> dict[str, Any]:
         """Not available: each series' fit is a statsmodels object, which a model file
         (tensors and JSON, never pickled code) cannot hold."""
         raise TypeError(

@@ -227,48 +227,50 @@ class _Smoothed:
     params: tuple[np.ndarray, ...]  # one parameter vector per spec of the estimator
 
 
-class _AdjustedSmoothing(LocalForecaster):
-    """SES, Holt and Damped: one ETS model on the M4-style seasonally adjusted series."""
-
-    specs: ClassVar[tuple[_Spec, ...]] = ()
-
-    def __init__(
-        self, *, season: int | None = None, estimation: str = "forecast", n_jobs: int = 1
-    ) -> None:
-        self.season = season
-        self.estimation = estimation
-        self.n_jobs = n_jobs
-
-    def _fit(self, panel: Panel) -> None:
-        _check_estimation(self)
-        super()._fit(panel)
-
-    def _fit_series(self, y: np.ndarray) -> _Smoothed:
-        _check_series(y, max(s.n_params(1) for s in self.specs) - 1, self.name)
-        adjustment = deseasonalize(y, self.season_)
-        params = tuple(_fit_smoothing(adjustment.adjusted, s, self.estimation) for s in self.specs)
-        return _Smoothed(history=y, adjustment=adjustment, params=params)
-
-    def _update_series(self, state: _Smoothed, y: np.ndarray) -> _Smoothed:
-        # The seasonal adjustment is recomputed on the new history (no estimation in it), the
-        # smoothing parameters are kept.
-        return _Smoothed(history=y, adjustment=deseasonalize(y, self.season_), params=state.params)
-
-    def _forecast_series(self, state: _Smoothed, h: int) -> tuple[np.ndarray, np.ndarray]:
-        y = state.adjustment.adjusted
-        parts = [
-            _ets_forecast(y, spec, 1, "estimated", params, h)
-            for spec, params in zip(self.specs, state.params, strict=True)
-        ]
-        # Comb: the mean of the forecasts. The three forecast errors share the innovations and
-        # are nearly perfectly correlated; the mean of the standard deviations is exact under
-        # perfect correlation and an upper bound otherwise.
-        mean = np.mean([p[0] for p in parts], axis=0)
-        std = np.mean([p[1] for p in parts], axis=0)
-        return state.adjustment.reseasonalize(mean), state.adjustment.reseasonalize(std)
+# SES, Holt, Damped and Comb: ETS models on the M4-style seasonally adjusted series. Each is
+# one class under LocalForecaster naming its specs; the steps they share are these functions,
+# which each class takes as its methods.
+def _adjusted_init(
+    self: Any, *, season: int | None = None, estimation: str = "forecast", n_jobs: int = 1
+) -> None:
+    self.season = season
+    self.estimation = estimation
+    self.n_jobs = n_jobs
 
 
-class SES(_AdjustedSmoothing):
+def _adjusted_fit(self: Any, panel: Panel) -> None:
+    _check_estimation(self)
+    LocalForecaster._fit(self, panel)
+
+
+def _adjusted_fit_series(self: Any, y: np.ndarray) -> _Smoothed:
+    _check_series(y, max(s.n_params(1) for s in self.specs) - 1, self.name)
+    adjustment = deseasonalize(y, self.season_)
+    params = tuple(_fit_smoothing(adjustment.adjusted, s, self.estimation) for s in self.specs)
+    return _Smoothed(history=y, adjustment=adjustment, params=params)
+
+
+def _adjusted_update_series(self: Any, state: _Smoothed, y: np.ndarray) -> _Smoothed:
+    # The seasonal adjustment is recomputed on the new history (no estimation in it), the
+    # smoothing parameters are kept.
+    return _Smoothed(history=y, adjustment=deseasonalize(y, self.season_), params=state.params)
+
+
+def _adjusted_forecast_series(self: Any, state: _Smoothed, h: int) -> tuple[np.ndarray, np.ndarray]:
+    y = state.adjustment.adjusted
+    parts = [
+        _ets_forecast(y, spec, 1, "estimated", params, h)
+        for spec, params in zip(self.specs, state.params, strict=True)
+    ]
+    # Comb: the mean of the forecasts. The three forecast errors share the innovations and
+    # are nearly perfectly correlated; the mean of the standard deviations is exact under
+    # perfect correlation and an upper bound otherwise.
+    mean = np.mean([p[0] for p in parts], axis=0)
+    std = np.mean([p[1] for p in parts], axis=0)
+    return state.adjustment.reseasonalize(mean), state.adjustment.reseasonalize(std)
+
+
+class SES(LocalForecaster):
     """Simple exponential smoothing on the seasonally adjusted series (the M4 benchmark).
 
     ETS(A,N,N) fitted to each series after M4's seasonal adjustment (see the module notes), as
@@ -309,10 +311,15 @@ class SES(_AdjustedSmoothing):
     True
     """
 
-    specs = (SES_SPEC,)
+    specs: ClassVar[tuple[_Spec, ...]] = (SES_SPEC,)
+    __init__ = _adjusted_init
+    _fit = _adjusted_fit
+    _fit_series = _adjusted_fit_series
+    _update_series = _adjusted_update_series
+    _forecast_series = _adjusted_forecast_series
 
 
-class Holt(_AdjustedSmoothing):
+class Holt(LocalForecaster):
     """Holt's linear trend method on the seasonally adjusted series (the M4 benchmark).
 
     ETS(A,A,N) as R's ``forecast::holt`` fits it, after M4's seasonal adjustment; intervals from
@@ -327,10 +334,15 @@ class Holt(_AdjustedSmoothing):
     [442.9, 432.2, 495.3]
     """
 
-    specs = (HOLT_SPEC,)
+    specs: ClassVar[tuple[_Spec, ...]] = (HOLT_SPEC,)
+    __init__ = _adjusted_init
+    _fit = _adjusted_fit
+    _fit_series = _adjusted_fit_series
+    _update_series = _adjusted_update_series
+    _forecast_series = _adjusted_forecast_series
 
 
-class Damped(_AdjustedSmoothing):
+class Damped(LocalForecaster):
     """Damped trend exponential smoothing on the seasonally adjusted series (the M4 benchmark).
 
     ETS(A,Ad,N) as R's ``forecast::holt(damped = TRUE)`` fits it (``phi`` in [0.8, 0.98]),
@@ -346,10 +358,15 @@ class Damped(_AdjustedSmoothing):
     [441.7, 430.3, 492.3]
     """
 
-    specs = (DAMPED_SPEC,)
+    specs: ClassVar[tuple[_Spec, ...]] = (DAMPED_SPEC,)
+    __init__ = _adjusted_init
+    _fit = _adjusted_fit
+    _fit_series = _adjusted_fit_series
+    _update_series = _adjusted_update_series
+    _forecast_series = _adjusted_forecast_series
 
 
-class Comb(_AdjustedSmoothing):
+class Comb(LocalForecaster):
     """The M4 "Comb" benchmark: the mean of SES, Holt and Damped forecasts.
 
     All three are fitted to each seasonally adjusted series (see :class:`SES`). The forecast
@@ -366,7 +383,12 @@ class Comb(_AdjustedSmoothing):
     [441.1, 429.5, 491.0]
     """
 
-    specs = (SES_SPEC, HOLT_SPEC, DAMPED_SPEC)
+    specs: ClassVar[tuple[_Spec, ...]] = (SES_SPEC, HOLT_SPEC, DAMPED_SPEC)
+    __init__ = _adjusted_init
+    _fit = _adjusted_fit
+    _fit_series = _adjusted_fit_series
+    _update_series = _adjusted_update_series
+    _forecast_series = _adjusted_forecast_series
 
 
 # ---------------------------------------------------------------------- Theta
