@@ -280,7 +280,7 @@ class Naive2(Forecaster):
     its last adjusted value is carried forward and multiplied by the last season's indices,
     repeated. A series that is not seasonal (or too short, or not positive) gets the plain
     naive forecast. On M4 Hourly this reproduces the official Naive2 forecasts
-    (``tests/test_m4.py``).
+    (``tests/models/stats/test_naive_m4.py``).
 
     Gaps are imputed linearly for the decomposition; the forecast starts from the last observed
     value, adjusted. The interval is the naive one on the adjusted series, times the indices.

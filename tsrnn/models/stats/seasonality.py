@@ -11,7 +11,7 @@ It follows the R code, which made the official benchmark forecasts, not the Pyth
 the same repository (``ML_benchmarks.py``, used for the MLP and RNN benchmarks): that one adds
 ``r_1`` unsquared to the test's limit, as its own comment admits. On M4 Hourly the two tests
 agree on all 414 series, and Naive2 built on this module reproduces the official Naive2
-forecasts to the digits the submission file holds (``tests/test_m4.py``).
+forecasts to the digits the submission file holds (``tests/models/stats/test_naive_m4.py``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from tsrnn.datasets import read_m4
 from tsrnn.evaluate.metrics import mase, owa, smape
 from tsrnn.models.stats.naive import Naive, Naive2, SeasonalNaive
 
-M4 = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "M4"
+M4 = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "M4"
 if not (M4 / "Hourly-train.csv").exists():
     pytest.skip(
         f"M4 data not found at {M4}: these tests need the shared M4 folder beside the repository",

@@ -17,7 +17,7 @@ from tsrnn.datasets import read_m4
 from tsrnn.evaluate.metrics import mase, owa, smape
 from tsrnn.models.stats.smoothing import ETS, SES, Damped, Holt, Theta
 
-M4 = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "M4"
+M4 = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "M4"
 pytestmark = pytest.mark.skipif(
     not (M4 / "Hourly-train.csv").exists(),
     reason=f"the M4 data set is not at {M4} (see shared/datasets/M4/README.md)",
@@ -75,7 +75,7 @@ def test_holt_damped_and_comb_reproduce_the_published_scores(hourly, ses):
     damped = matrix(forecasts(Damped(season=M, n_jobs=2), hourly), "Damped")
     assert scores(hourly, holt) == (29.249, 9.356, 2.749)
     assert scores(hourly, damped) == (19.265, 2.956, 1.141)
-    # Comb averages exactly these three (tests/test_statistical.py checks the estimator).
+    # Comb averages exactly these three (tests/models/stats/test_smoothing.py checks the estimator).
     assert scores(hourly, (ses + holt + damped) / 3) == (22.053, 4.582, 1.556)
 
 
