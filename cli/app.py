@@ -199,7 +199,7 @@ def info(
     """
     with _errors():
         if report is not None:
-            check_target(report)
+            check_target(report, example="report.md")
         _, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         text = data_report.to_markdown()
         if report is not None:
@@ -374,7 +374,7 @@ def predict(
     with _errors(kept=None if out is None else str(out)):
         _steps("--horizon", horizon)
         if out is not None:
-            check_target(out)
+            check_target(out, example="forecasts.csv")
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
         estimator = tsrnn.load(model)

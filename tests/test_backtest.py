@@ -260,3 +260,14 @@ def test_fallbacks_of_each_window_are_reported():
     assert fell.unique_id.tolist() == ["tiny"] and fell.window.tolist() == [0]
     assert "too short for ARIMA" in fell.reason.iloc[0] and fell.model.iloc[0] == "ARIMA"
     assert result.forecasts[result.forecasts.unique_id == "tiny"].ARIMA.notna().all()
+
+
+def test_windows_older_than_the_longest_series_are_refused_not_allocated():
+    """10^9 windows would be arrays of 10^9 rows, all empty but the last few: refused at once,
+    saying how many the data holds."""
+    air = datasets.load("air_passengers")
+    with pytest.raises(
+        DataError, match="n_windows=1000000000 windows 12 steps apart: only the last 11"
+    ):
+        backtest(Naive(), air, horizon=12, n_windows=1_000_000_000)
+    assert backtest(Naive(), air, horizon=12, n_windows=11).forecasts.window.nunique() == 11

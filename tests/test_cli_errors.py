@@ -35,6 +35,10 @@ def one_line(result) -> str:
         (["fit", "air_passengers", "--horizon", "1000000000"], "leaves no training window"),
         (["fit", "air_passengers", "--max-steps", "0"], "--max-steps 0: must be a whole number"),
         (["fit", "air_passengers", "--input-size", "0"], "--input-size 0: must be"),
+        (
+            ["fit", "air_passengers", "--input-size", "1000000000"],
+            "input_size=1000000000 is longer than the longest series (144 points)",
+        ),
         (["backtest", "air_passengers", "--horizon", "0"], "--horizon 0: must be"),
         (["backtest", "air_passengers", "--horizon", "1000000000"], "leaves no training window"),
         (
@@ -42,6 +46,10 @@ def one_line(result) -> str:
             "no series has 2 points before any cutoff",
         ),
         (["backtest", "air_passengers", "--windows", "0"], "--windows 0: must be"),
+        (
+            ["backtest", "air_passengers", "--windows", "1000000000"],
+            "only the last 11 leave 2 points before their cutoff in the longest series",
+        ),
         (["backtest", "air_passengers", "--step", "0"], "--step 0: must be"),
         (["backtest", "air_passengers", "--max-steps", "0"], "--max-steps 0: must be"),
     ],
@@ -161,6 +169,40 @@ def test_config_help_shows_its_tables():
     for command in ("fit", "backtest"):
         result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
         assert "[fit] options and [model] parameters" in result.stdout
+
+
+def test_the_installed_command_refuses_bad_files_in_one_line_with_exit_2(tmp_path):
+    """The console script itself, on small real files: a daily series among hourly ones, an id
+    written NA, a repeated column, a folder given for a report file."""
+    hours = [f"2024-01-01 {h:02d}:00" for h in range(24)] + [
+        f"2024-01-02 {h:02d}:00" for h in range(24)
+    ]
+    hourly = "".join(f"{sid},{t},{k}\n" for sid in "ab" for k, t in enumerate(hours))
+    daily = "".join(f"d,2024-01-{k:02d},{k}\n" for k in range(1, 9))
+    files = {
+        "daily.csv": "unique_id,ds,y\n" + hourly + daily,
+        "na.csv": "unique_id,ds,y\n" + hourly + "NA,2024-01-01 00:00,3\n",
+        "twice.csv": "unique_id,ds,y,y\na,2024-01-01,1,2\na,2024-01-02,2,3\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "folder").mkdir()
+    cases = [
+        (["fit", "daily.csv"], "series ['d'] (1 of 3) are on a 'D' grid, the others on 'h'"),
+        (["info", "na.csv"], "series id 'NA' in column 'unique_id' is a missing-value marker"),
+        (["info", "twice.csv"], "column name 'y' appears twice"),
+        (["info", "daily.csv", "--freq", "h", "--report", "folder"], "e.g. folder/report.md"),
+    ]
+    for args, message in cases:
+        done = subprocess.run([EXE, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 2 and done.stdout == "", (args, done.stderr)
+        assert done.stderr.count("\n") == 1 and message in done.stderr, (args, done.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "daily.csv",
+        "folder",
+        "na.csv",
+        "twice.csv",
+    ]
 
 
 def test_a_closed_pipe_ends_quietly():

@@ -494,6 +494,21 @@ def test_missing_series_id_names_the_line(tmp_path):
         read_csv(path)
 
 
+@pytest.mark.parametrize("word", ["NA", "null", "nan"])
+def test_an_id_written_as_a_missing_marker_is_no_id_as_in_the_values(tmp_path, word):
+    """``NA`` is a missing value in y; as a series id it is no name either, not a series
+    called "NA": refused, naming the first line and how many there are."""
+    rows = "".join(f"a,2024-01-0{d},{d}\n{word},2024-01-0{d},{d + 9}\n" for d in range(1, 4))
+    path = write(tmp_path, "id,ds,y\n" + rows)
+    with pytest.raises(DataError) as err:
+        read_csv(path)
+    text = str(err.value)
+    assert f"line 3: series id {word!r} in column 'id' is a missing-value marker" in text
+    assert "(3 such lines)" in text and f"write it e.g. '{word}_'" in text
+    panel, _ = read_csv(write(tmp_path, "id,ds,y\n" + rows.replace(f"{word},", "NA_,"), "b.csv"))
+    assert sorted(panel.ids) == ["NA_", "a"]
+
+
 def test_conflicting_duplicates_name_both_lines(tmp_path):
     path = write(tmp_path, "id,ds,y\na,2024-01-01,1\na,2024-01-02,2\na,2024-01-01,9\n")
     with pytest.raises(DataError) as err:
@@ -571,6 +586,24 @@ def test_one_series_on_a_minute_grid_among_hourly_ones_is_named(tmp_path):
     message = str(caught.value)
     assert str(path) in message and "['C'] (1 of 3)" in message
     assert "'min' grid" in message and "98% missing" in message and "pass freq='h'" in message
+
+
+def test_one_daily_series_among_hourly_ones_is_named_unless_freq_says(tmp_path):
+    """On the hourly grid the daily series would be 96 % missing: refuse, naming it; with
+    freq='h' the user has said so, and its days are hours apart with gaps between."""
+    hours = pd.date_range("2024-01-01", periods=48, freq="h")
+    days = pd.date_range("2024-01-01", periods=8, freq="D")
+    rows = [f"{sid},{t},{k}" for sid in "AB" for k, t in enumerate(hours)]
+    rows += [f"daily,{t},{k}" for k, t in enumerate(days)]
+    path = write(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError) as caught:
+        read_csv(path)
+    message = str(caught.value)
+    assert str(path) in message and "['daily'] (1 of 3) are on a 'D' grid" in message
+    assert "the others on 'h'" in message and "96% missing" in message
+    assert "pass freq='h' (--freq h)" in message
+    panel, _ = read_csv(path, freq="h")
+    assert panel.freq == "h" and panel.lengths.tolist() == [48, 48, 169]
 
 
 def test_freq_of_the_wrong_kind(tmp_path):

@@ -154,7 +154,9 @@ def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def check_target(path: str | os.PathLike[str], *, folder: bool = False) -> Path:
+def check_target(
+    path: str | os.PathLike[str], *, folder: bool = False, example: str = "model.tsrnn"
+) -> Path:
     """Raise now, before any work, if ``path`` could not be written later.
 
     Checks that ``path`` is not a folder where a file is wanted (nor a file where a folder is
@@ -167,6 +169,8 @@ def check_target(path: str | os.PathLike[str], *, folder: bool = False) -> Path:
     path : str or os.PathLike
         The file (or, with ``folder=True``, the folder) a command will write.
     folder : bool, default False
+    example : str, default "model.tsrnn"
+        A file name the message offers inside a folder given for a file.
 
     Returns
     -------
@@ -200,7 +204,7 @@ def check_target(path: str | os.PathLike[str], *, folder: bool = False) -> Path:
         _refuse_non_folder(target)
     elif target.is_dir():
         raise IsADirectoryError(
-            f"{target} is a folder; give a file path inside it, e.g. {target / 'model.tsrnn'}"
+            f"{target} is a folder; give a file path inside it, e.g. {target / example}"
         )
     parent = target.parent
     while not parent.exists() and parent != parent.parent:

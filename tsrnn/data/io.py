@@ -276,6 +276,7 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
         numbers = {c: v[keep] for c, v in numbers.items()}
     if long:
         _refuse_missing(no_id, lines, f"no series id in column {roles.id!r}", source)
+        _refuse_na_ids(ids, id_codes, lines, roles.id, source)
     _refuse_missing(no_time, lines, f"no timestamp in column {roles.time!r}", source)
     del no_time, no_id, blank
     steps = kinds[roles.time] in ("integer", "number")
@@ -337,6 +338,23 @@ def _refuse_missing(missing: np.ndarray, lines: pd.Index, what: str, source: str
         raise DataError(
             f"{source}, line {lines[rows[0]]}: {what} ({len(rows)} such lines); fill it in "
             "or remove the line"
+        )
+
+
+def _refuse_na_ids(
+    ids: np.ndarray, codes: np.ndarray, lines: pd.Index, column: str, source: str
+) -> None:
+    """An id written as a missing-value marker (``NA``, ``null``, ...) is no id, as the same
+    word is no value in the numeric columns: refuse its rows rather than make it a name."""
+    markers = [k for k, name in enumerate(ids) if name != "" and name in NA_MARKERS]
+    rows = np.flatnonzero(np.isin(codes, markers))
+    if len(rows):
+        word = ids[codes[rows[0]]]
+        raise DataError(
+            f"{source}, line {lines[rows[0]]}: series id {word!r} in column {column!r} is a "
+            f"missing-value marker, as it is in the value columns ({len(rows)} such lines); "
+            f"give those rows a real id (if {word!r} names a series, write it e.g. "
+            f"{word + '_'!r})"
         )
 
 

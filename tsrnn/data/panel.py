@@ -707,18 +707,29 @@ _SPARSE_RATIO = 10
 def _refuse_sparse_grid(
     known: dict[str, Freq], grid: Freq, steps: dict[Freq, int], source: str
 ) -> None:
-    """Refuse a grid that fits a few series but leaves most of the others mostly missing."""
+    """Refuse a grid that leaves series mostly missing: most of them (one odd series on a
+    finer grid than the rest), or a few (a daily series among hourly ones)."""
     ratios = np.array([steps[v] / steps[grid] for v in known.values()])
     if np.median(ratios) < _SPARSE_RATIO:
-        return
+        coarse = [k for k, r in zip(known, ratios, strict=True) if r >= _SPARSE_RATIO]
+        if not coarse:
+            return
+        theirs = pd.Series([str(known[k]) for k in coarse]).mode()[0]
+        share = 100 * (1 - 1 / float(ratios.max()))
+        raise DataError(
+            f"{source}: series {coarse[:5]} ({len(coarse)} of {len(known)}) are on a "
+            f"{theirs!r} grid, the others on {grid!r}: on one {grid!r} grid they would be up to "
+            f"{share:.0f}% missing; forecast them in a file of their own, or pass "
+            f"freq={grid!r} (--freq {grid}) to keep them on it with the gaps"
+        )
     fine = [k for k, v in known.items() if steps[v] / steps[grid] < _SPARSE_RATIO]
     usual = pd.Series([str(v) for v in known.values()]).mode()[0]
     share = 100 * (1 - 1 / float(np.median(ratios)))
     raise DataError(
         f"{source}: series {fine[:5]} ({len(fine)} of {len(known)}) are on a {grid!r} grid, the "
         f"others mostly on {usual!r}: one grid for all would leave most series {share:.0f}% "
-        f"missing; drop or resample those series, or pass freq={usual!r} if their timestamps "
-        "fit it"
+        f"missing; drop or resample those series, or pass freq={usual!r} (--freq {usual}) if "
+        "their timestamps fit it"
     )
 
 

@@ -513,6 +513,24 @@ def cutoffs(
     n_windows = _positive(n_windows, "n_windows")
     step = h if step is None else _positive(step, "step")
     lengths = panel.lengths
+    longest = int(lengths.max())
+    # Windows counted back from the longest series' end; an older one is empty in every series
+    # (and asking for 10^9 of them would allocate arrays of that many rows).
+    possible = max((longest - h - min_train) // step + 1, 0)
+    no_window = DataError(
+        f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
+        f"n_windows={n_windows}, step={step} (longest series: {longest}); use fewer or "
+        "shorter windows"
+    )
+    if possible == 0:
+        raise no_window
+    if possible < n_windows:
+        raise DataError(
+            f"backtest: n_windows={n_windows} windows {step} steps apart: only the last "
+            f"{possible} leave {min_train} points before their cutoff in the longest series "
+            f"({longest} points), the older ones would be empty in every series; use "
+            f"n_windows={possible} or fewer, or a smaller step"
+        )
     ends = lengths[None, :] - h - (n_windows - 1 - np.arange(n_windows))[:, None] * step
     if window == "expanding":
         starts = np.zeros_like(ends)
@@ -525,11 +543,7 @@ def cutoffs(
     )
     usable = (ends - starts >= min_train) & (seen >= 1)
     if not usable.any():
-        raise DataError(
-            f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
-            f"n_windows={n_windows}, step={step} (longest series: {int(lengths.max())}); use "
-            "fewer or shorter windows"
-        )
+        raise no_window
     return starts, ends, usable
 
 

@@ -390,6 +390,13 @@ class NeuralForecaster(Forecaster):
                 f"horizon + 1 = {plan.horizon + 1} steps and the longest series has {longest}; "
                 "lower horizon="
             )
+        if self.input_size is not None and plan.input_size > longest:
+            # A longer window reads padding only, and 10^9 steps would not fit in memory.
+            raise DataError(
+                f"{self.name}: input_size={plan.input_size} is longer than the longest series "
+                f"({longest} points): the network would read padding; lower input_size= to "
+                f"at most {longest}"
+            )
         return plan
 
     def _fit(self, panel: Panel) -> None:
