@@ -286,6 +286,10 @@ def fit(
             help="On Ctrl-C, save the best weights so far to --out (default: keep --out as it was).",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --out even if it is not a tsrnn model file."),
+    ] = False,
 ) -> None:
     """Train a global RNN/LSTM/GRU on DATA and save it: prints the data report, shows progress.
 
@@ -303,6 +307,8 @@ def fit(
             "covariates": covariates,
         }
         check_target(out)
+        if not force:
+            _refuse_to_replace(out, data)
         settings = Settings.read(config, flags, "model")
         name = str(settings.options.get("model", "lstm")).lower()
         if name not in MODELS:
@@ -332,6 +338,30 @@ def fit(
             f"set by {b['bound']}), {estimator.threads_} torch thread(s)"
         )
         err.print(summary, markup=False)
+
+
+def _refuse_to_replace(out: Path, data: str) -> None:
+    """``--out`` may replace an earlier model file, never the data or another file of the
+    user's (checked before the data is read)."""
+    if not out.exists():
+        return
+    from tsrnn.models.persistence import read_model
+
+    try:
+        read_model(out)
+    except DataError:
+        what = "the data being read" if _same_file(out, data) else "not a tsrnn model file"
+        raise DataError(
+            f"{out} exists and is {what}; saving the model would replace it: choose another "
+            "--out (or pass --force to replace it)"
+        ) from None
+
+
+def _same_file(a: Path, b: str) -> bool:
+    try:
+        return Path(b).exists() and a.resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def _interrupted_fit(estimator, out: Path, keep: bool) -> None:
@@ -375,6 +405,12 @@ def predict(
         _steps("--horizon", horizon)
         if out is not None:
             check_target(out, example="forecasts.csv")
+            for given, what in ((data, "DATA"), (str(model), "MODEL")):
+                if _same_file(out, given):
+                    raise DataError(
+                        f"--out {out} is the {what} file being read; writing the forecasts "
+                        "there would replace it: choose another --out"
+                    )
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
         estimator = tsrnn.load(model)

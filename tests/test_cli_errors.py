@@ -13,6 +13,7 @@ from tsrnn_cli.app import app
 from typer.testing import CliRunner
 
 import tsrnn
+from tsrnn import datasets
 
 runner = CliRunner()
 EXE = shutil.which("tsrnn", path=str(Path(sys.executable).parent))
@@ -147,6 +148,29 @@ def test_report_dir_must_be_a_report_folder_of_its_own(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "is not a tsrnn report (it holds cat.jpg)" in one_line(result)
     assert "backtesting" not in result.stderr  # refused before any model ran
     assert (tmp_path / "data.csv").read_text() == "mine" and (other / "cat.jpg").exists()
+
+
+def test_fit_never_replaces_the_data_or_a_file_that_is_not_a_model(tmp_path):
+    data = tmp_path / "air.csv"
+    datasets.load("air_passengers").to_csv(data, index=False)
+    before = data.read_bytes()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    fit = ["fit", str(data), "--max-steps", "2", "-q", "--out"]
+    for out, what in ((data, "the data being read"), (notes, "not a tsrnn model file")):
+        result = runner.invoke(app, [*fit, str(out)])
+        assert result.exit_code == 2 and f"{out} exists and is {what}" in one_line(result)
+        assert "--force" in one_line(result)
+    assert data.read_bytes() == before and notes.read_text() == "mine"
+    model = tmp_path / "m.tsrnn"
+    for _ in range(2):  # an earlier model file is replaced: that is what refitting asks
+        assert runner.invoke(app, [*fit, str(model)]).exit_code == 0
+    assert runner.invoke(app, [*fit, str(notes), "--force"]).exit_code == 0
+    assert tsrnn.load(notes).name == "LSTM"
+    predict = ["predict", str(model), str(data), "--out", str(data)]
+    result = runner.invoke(app, predict)
+    assert result.exit_code == 2 and "is the DATA file being read" in one_line(result)
+    assert data.read_bytes() == before
 
 
 def test_a_file_added_to_a_report_is_kept_unless_force(tmp_path):
