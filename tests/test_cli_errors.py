@@ -258,15 +258,16 @@ def interrupt_training(args: list[str], cwd: Path) -> subprocess.CompletedProces
 
 def test_ctrl_c_during_fit_keeps_the_existing_model_unless_asked(tmp_path):
     (tmp_path / "c.toml").write_text(NO_WAITING)
-    model = tmp_path / "model.tsrnn"
-    model.write_bytes(b"the user's model")
+    model = tmp_path / "model.tsrnn"  # an earlier model (fit may replace a model file)
+    earlier = (Path(__file__).parent / "data" / "models" / "lstm-format2.tsrnn").read_bytes()
+    model.write_bytes(earlier)
     args = ["fit", "air_passengers", "--max-steps", "1000000", "--config", "c.toml", "-q"]
     done = interrupt_training(args, tmp_path)
     assert done.returncode == 130, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert "interrupted (Ctrl-C) after" in last and "model.tsrnn left as it was" in last
     assert "--keep-interrupted" in last
-    assert model.read_bytes() == b"the user's model"
+    assert model.read_bytes() == earlier
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "model.tsrnn"]
 
     done = interrupt_training([*args, "--keep-interrupted"], tmp_path)
