@@ -200,6 +200,11 @@ def info(
     with _errors():
         if report is not None:
             check_target(report, example="report.md")
+            if _same_file(report, data):
+                raise DataError(
+                    f"--report {report} is the DATA file being read; writing the report there "
+                    "would replace it: choose another --report"
+                )
         _, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         text = data_report.to_markdown()
         if report is not None:

@@ -170,6 +170,8 @@ def test_fit_never_replaces_the_data_or_a_file_that_is_not_a_model(tmp_path):
     predict = ["predict", str(model), str(data), "--out", str(data)]
     result = runner.invoke(app, predict)
     assert result.exit_code == 2 and "is the DATA file being read" in one_line(result)
+    result = runner.invoke(app, ["info", str(data), "--report", str(data)])
+    assert result.exit_code == 2 and "is the DATA file being read" in one_line(result)
     assert data.read_bytes() == before
 
 
