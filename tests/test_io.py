@@ -268,6 +268,14 @@ def test_report_describes_series_lengths_span_frequency_and_seasonality(tmp_path
     assert text == report.to_markdown() and text.startswith("# Data report: hourly.csv")
     assert "| series | 3; length 30 / 48 / 336 (min / median / max) |" in text
     assert "season length 24, confirmed" in text and "`flat`" in text
+    assert report.nonnegative is False and "| non-negative | no: some observed values" in text
+
+
+def test_report_says_when_every_observed_value_is_non_negative(tmp_path):
+    path = write(tmp_path, "ds,y\n2024-01-01,0\n2024-01-02,\n2024-01-03,4.5\n")
+    _, report = read_csv(path)
+    assert report.nonnegative is True and report.to_dict()["nonnegative"] is True
+    assert "| non-negative | yes: every observed value is >= 0" in report.to_markdown()
 
 
 def test_report_lists_per_series_frequencies_when_they_differ(tmp_path):

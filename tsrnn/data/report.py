@@ -85,6 +85,7 @@ class DataReport:
     series: tuple[SeriesSummary, ...] = field(repr=False)
     time_note: str = ""  # how the time column was read, when that was a decision (day-first
     # dates, differing UTC offsets); empty when the reading was plain
+    nonnegative: bool = False  # every observed target value is >= 0
 
     # ------------------------------------------------------------------ derived figures
     @property
@@ -186,6 +187,13 @@ class DataReport:
                 ", ".join(f"`{c}` ({why})" for c, why in self.ignored_columns.items()) or "none",
             ),
             ("constant series", _names(self.constant_series, limit=10)),
+            (
+                "non-negative",
+                "yes: every observed value is >= 0, so the networks keep their forecasts and "
+                "intervals >= 0 (nonnegative=False turns it off)"
+                if self.nonnegative
+                else "no: some observed values are negative",
+            ),
         ]
         lines = [f"# Data report: {name}", "", "| | |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in rows]
@@ -252,6 +260,7 @@ def make_report(
         duplicates_merged=stats.duplicates_merged,
         coerced_cells={k: v for k, v in coerced_cells.items() if v},
         constant_series=tuple(str(i) for i in panel.ids[low == high]),
+        nonnegative=bool(panel.observed.any() and low.min() >= 0),
         series=series,
         **found,
     )

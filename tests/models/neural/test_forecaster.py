@@ -455,3 +455,28 @@ def test_every_parameter_has_a_rule_in_the_table():
 
     assert set(PARAMETERS) == set(NeuralForecaster().get_params())
     assert set(PARAMETERS) - {"cell"} == set(LSTMForecaster().get_params())
+
+
+# ---------------------------------------------------------------------- non-negative data
+def test_forecasts_of_non_negative_data_stay_non_negative_unless_told(air):
+    """Counts with many zeros: the intervals of an untrained-enough network reach below 0;
+    the default keeps every forecast and quantile at or above 0, since the data never goes
+    below it (the data report says so), and ``nonnegative=False`` leaves them as they are."""
+    rng = np.random.default_rng(0)
+    counts = air.assign(y=np.where(rng.random(len(air)) < 0.6, 0.0, rng.poisson(3, len(air))))
+    options = {"horizon": 12, **TINY}
+    levels = [0.05, 0.5, 0.95]
+    clipped = LSTMForecaster(**options).fit(counts)
+    assert clipped.nonnegative_ == (True,)
+    raw = LSTMForecaster(**options, nonnegative=False).fit(counts)
+    assert raw.nonnegative_ == (False,)
+    low = raw.predict(12, quantiles=levels)["LSTM-q0.05"]
+    assert (low < 0).any()  # what the network gives
+    out = clipped.predict(12, quantiles=levels)
+    values = out[["LSTM", "LSTM-q0.05", "LSTM-q0.5", "LSTM-q0.95"]].to_numpy()
+    assert (values >= 0).all() and (np.diff(values[:, 1:], axis=1) >= 0).all()
+    assert np.array_equal(out["LSTM-q0.05"], np.maximum(low, 0.0))  # clipped, nothing else
+    below = counts.assign(y=counts.y - 1.0)  # one observed value below 0 is enough
+    assert LSTMForecaster(**options).fit(below).nonnegative_ == (False,)
+    with pytest.raises(ValueError, match="nonnegative='yes'; pass True, False or None"):
+        LSTMForecaster(**options, nonnegative="yes").fit(counts)

@@ -162,6 +162,10 @@ class NeuralForecaster(Forecaster):
     targets : sequence of str, default ()
         Further columns forecast jointly with ``y`` by the same network (one output per target;
         they are read as inputs too). Forecasts appear as ``<model>:<column>``.
+    nonnegative : bool or None, default None
+        Keep the forecasts and quantiles of a target at or above 0. None: for each target
+        whose observed training values are all >= 0 (counts, prices, concentrations; the data
+        report says so); True: always; False: never. ``nonnegative_`` records the choice.
 
     **Training**
 
@@ -238,6 +242,8 @@ class NeuralForecaster(Forecaster):
         Training and validation windows used.
     threads_ : int
         torch threads the fit ran on (see ``num_threads``).
+    nonnegative_ : tuple of bool
+        Per target (``y`` first), whether forecasts are kept >= 0 (see ``nonnegative``).
     budget_ : dict
         The training budget: ``steps``, ``batch``, ``passes`` (over the training windows),
         ``val_every`` and ``bound`` (``"max_steps"`` or ``"max_epochs"``: which cap set it).
@@ -291,6 +297,7 @@ class NeuralForecaster(Forecaster):
         past_covariates: Sequence[str] = (),
         future_covariates: Sequence[str] = (),
         targets: Sequence[str] = (),
+        nonnegative: bool | None = None,
         lr: float = 1e-3,
         batch_size: int = 256,
         max_steps: int = 1000,
@@ -335,6 +342,7 @@ class NeuralForecaster(Forecaster):
         self.past_covariates = past_covariates
         self.future_covariates = future_covariates
         self.targets = targets
+        self.nonnegative = nonnegative
         self.lr = lr
         self.batch_size = batch_size
         self.max_steps = max_steps
@@ -450,6 +458,7 @@ class NeuralForecaster(Forecaster):
         norm = self._norm()
         previous = getattr(self, "net_", None) if self.warm_start else None
         self.config_ = config
+        self.nonnegative_ = self._nonnegative(panel, plan)
         device = torch.device(plan.device)
         threads, why = choose_threads(self.num_threads, device)
         self.threads_ = threads
@@ -673,6 +682,16 @@ class NeuralForecaster(Forecaster):
                     f"[{low}, {high}]; refit with quantiles= covering them"
                 )
 
+    def _nonnegative(self, panel: Panel, plan: Plan) -> tuple[bool, ...]:
+        """Per target (``y`` first): whether its forecasts are kept at or above 0."""
+        if self.nonnegative is not None:
+            return (bool(self.nonnegative),) * (1 + len(plan.targets))
+        observed = [panel.values[panel.observed]]
+        for t in plan.targets:
+            column = panel.covariates[:, panel.covariate_names.index(t)]
+            observed.append(column[~np.isnan(column)])
+        return tuple(bool(len(v) and v.min() >= 0) for v in observed)
+
     def _columns(
         self,
         point: np.ndarray,
@@ -684,12 +703,15 @@ class NeuralForecaster(Forecaster):
         """Forecasts back in each target's units: name -> (point, {level: quantile})."""
         columns = {}
         names = [self.name] + [f"{self.name}:{t}" for t in self.plan_.targets]
+        keep = getattr(self, "nonnegative_", ())  # model files before it: as they forecast
         for j, (name, scaler) in enumerate(zip(names, scalers, strict=True)):
             p = scaler.inverse_transform_array(point[..., j], series)
             q = {
                 lv: scaler.inverse_transform_array(qs[..., j, k], series)
                 for k, lv in enumerate(levels)
             }
+            if j < len(keep) and keep[j]:  # clipping keeps the quantiles in order
+                p, q = np.maximum(p, 0.0), {lv: np.maximum(v, 0.0) for lv, v in q.items()}
             columns[name] = (p, q)
         return columns
 

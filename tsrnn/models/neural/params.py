@@ -92,9 +92,14 @@ class Number:
 
 @dataclass(frozen=True)
 class Flag:
-    def check(self, model: str, field: str, value: Any) -> bool:
+    optional: bool = False  # None allowed (the data decides)
+
+    def check(self, model: str, field: str, value: Any) -> bool | None:
+        if value is None and self.optional:
+            return None
         if not isinstance(value, bool | np.bool_):
-            raise ValueError(f"{model}: {field}={value!r}; pass True or False")
+            either = ", False or None" if self.optional else " or False"
+            raise ValueError(f"{model}: {field}={value!r}; pass True{either}")
         return bool(value)
 
 
@@ -146,6 +151,7 @@ PARAMETERS: Mapping[str, Any] = {
     "past_covariates": Names(),
     "future_covariates": Names(),
     "targets": Names(),
+    "nonnegative": Flag(optional=True),
     # training
     "lr": Number(0.0, strict=True),
     "batch_size": Integer(1),
