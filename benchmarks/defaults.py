@@ -242,13 +242,13 @@ def available(name: str) -> bool:
 
 
 # ---------------------------------------------------------------------- one model, one process
-def build(model: str, spec: Spec, seed: int):
+def build(model: str, spec: Spec, seed: int, params: dict | None = None):
     season = {"season": spec.season} if spec.integer else {}
     if model in NEURAL:  # torch is imported by the networks' processes only
         from tsrnn.models.neural import GRUForecaster, LSTMForecaster
 
         cls = LSTMForecaster if model == "LSTM" else GRUForecaster
-        return cls(horizon=spec.horizon, random_state=seed, **season)
+        return cls(horizon=spec.horizon, random_state=seed, **season, **(params or {}))
     from tsrnn.models.stats import ETS, Naive2, SeasonalNaive, Theta
 
     cls = {"SeasonalNaive": SeasonalNaive, "Naive2": Naive2, "ETS": ETS, "Theta": Theta}[model]
@@ -256,7 +256,9 @@ def build(model: str, spec: Spec, seed: int):
     return cls(**season, **jobs)
 
 
-def run_set(name: str, models: list[str], quick: bool, seed: int, out: Path) -> None:
+def run_set(
+    name: str, models: list[str], quick: bool, seed: int, out: Path, params: dict | None = None
+) -> None:
     """Child process of one data set: load it once, then each model's backtest in a process
     forked from this one (its own peak RSS, no second start-up of Python and the data)."""
     from tsrnn.evaluate import backtest  # noqa: F401  (imported once, before the forks)
@@ -266,6 +268,7 @@ def run_set(name: str, models: list[str], quick: bool, seed: int, out: Path) -> 
     for model in models:
         if not hasattr(os, "fork"):  # not Linux or macOS: the model in a process of its own
             cmd = [sys.executable, __file__, "--set", name, "--models", model, "--out", str(out)]
+            cmd += ["--params", json.dumps(params)] if params else []
             cmd += ["--seed", str(seed)] + (["--quick"] if quick else [])
             subprocess.run(cmd, check=True)
             continue
@@ -274,7 +277,7 @@ def run_set(name: str, models: list[str], quick: bool, seed: int, out: Path) -> 
         if pid == 0:  # the child: run, then leave without the parent's clean-up
             code = 1
             try:
-                run_one(spec, model, seed, out)
+                run_one(spec, model, seed, out, params)
                 code = 0
             except BaseException:
                 traceback.print_exc()
@@ -299,12 +302,12 @@ def stop_workers() -> None:
         executor.shutdown(wait=True)
 
 
-def run_one(spec: Spec, model: str, seed: int, out: Path) -> None:
+def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = None) -> None:
     """One model's backtest on one data set, saved with its time, threads and peak RSS."""
     from tsrnn.evaluate.backtest import backtest
 
     result = backtest(
-        {model: build(model, spec, seed)},
+        {model: build(model, spec, seed, params)},
         spec.history,
         spec.horizon,
         n_windows=spec.n_windows,
@@ -381,14 +384,28 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="the networks' random_state")
     parser.add_argument("--report-dir", type=Path, default=None)
+    parser.add_argument(
+        "--params",
+        default=None,
+        help="what-if runs: JSON parameters for the networks, e.g. '{\"naive_inputs\": true}' "
+        "(not the defaults: give a --report-dir of its own)",
+    )
     parser.add_argument("--set", help=argparse.SUPPRESS)  # a child process: one data set
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.set:
-        run_set(args.set, args.models.split(","), args.quick, args.seed, Path(args.out))
+        params = json.loads(args.params) if args.params else None
+        run_set(args.set, args.models.split(","), args.quick, args.seed, Path(args.out), params)
         return
     start = time.perf_counter()
     command = shlex.join(["python", "benchmarks/defaults.py", *sys.argv[1:]])
+    if args.params is not None:
+        if args.report_dir is None:
+            parser.error("--params: give a --report-dir of its own (the defaults' stay theirs)")
+        try:
+            json.loads(args.params)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--params: not JSON ({exc})")
     folder = args.report_dir or ROOT / "reports" / ("defaults-quick" if args.quick else "defaults")
     chosen = args.models or ",".join(QUICK_MODELS if args.quick else MODELS)
     models = [m.strip() for m in chosen.split(",")]
@@ -411,6 +428,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [sys.executable, __file__, "--set", name, "--models", ",".join(models)]
             cmd += ["--out", tmp, "--seed", str(args.seed)] + (["--quick"] if args.quick else [])
+            cmd += ["--params", args.params] if args.params else []
             subprocess.run(cmd, check=True)
             from tsrnn.evaluate.backtest import BacktestResult
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.neural.params import PARAMETERS, budget
+from tsrnn.models.neural.params import PARAMETERS, budget, resolve
 
 
 def params(**given):
@@ -70,3 +70,24 @@ def test_max_epochs_must_be_positive(air):
 def test_without_max_epochs_the_batch_is_batch_size_as_before():
     b = budget(params(max_epochs=None), n_windows=1056)
     assert (b.batch, b.steps) == (256, 1000)
+
+
+def test_the_naive_inputs_and_skip_are_on_wherever_they_can_work():
+    """None (the default) resolves per model: on for the direct head with an input window
+    holding the season; off for the recursive head, the skip off for counts (negbin); a
+    choice given is kept."""
+
+    def plan(**given):
+        return resolve("LSTM", {**params(**given), "cell": "lstm"}, 12, (), ())
+
+    default = plan(horizon=6)
+    assert (default.naive_inputs, default.naive_skip) == (True, True)
+    recursive = plan(horizon=6, head="recursive")
+    assert (recursive.naive_inputs, recursive.naive_skip) == (False, False)
+    counts = plan(horizon=6, loss="negbin", scaler="meanabs", window_norm=None)
+    assert (counts.naive_inputs, counts.naive_skip) == (True, False)
+    short = plan(horizon=6, input_size=8)  # shorter than the season: no seasonal naive input
+    assert (short.naive_inputs, short.naive_skip) == (False, False)
+    off = plan(horizon=6, naive_inputs=False)
+    assert (off.naive_inputs, off.naive_skip) == (False, False)
+    assert PARAMETERS["loss"].check("LSTM", "loss", params(horizon=6)["loss"]) == "mae"

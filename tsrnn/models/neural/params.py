@@ -42,6 +42,8 @@ class Plan:
     device: str
     precision: str  # training: "fp32", "fp16" (autocast + loss scaling, CUDA) or "bf16"
     seed: int
+    naive_inputs: bool = False  # the direct head reads the naive forecasts (resolved)
+    naive_skip: bool = False  # and forecasts the change from a learned blend of them
 
 
 # ---------------------------------------------------------------------- the table
@@ -133,8 +135,8 @@ PARAMETERS: Mapping[str, Any] = {
     "head": OneOf(HEADS),
     "scheduled_sampling": Number(0.0, 1.0),
     "forecasts_per_window": Integer(1),
-    "naive_inputs": Flag(),
-    "naive_skip": Flag(),
+    "naive_inputs": Flag(optional=True),
+    "naive_skip": Flag(optional=True),
     "naive_seasons": Free(),  # a list of seasons: checked with naive_inputs below
     "season": Integer(1, optional=True),
     # the output
@@ -202,14 +204,22 @@ def resolve(
     V = H if p["val_size"] is None else p["val_size"]
     if 0 < V < H:
         raise ValueError(f"{model}: val_size={V} must be 0 or at least horizon={H}")
-    if p["naive_skip"] and not (p["naive_inputs"] and direct):
+    # None (the default): the naive inputs and the skip wherever they can work, the direct
+    # head with an input window holding the season; a choice given is checked as given.
+    naive = p["naive_inputs"]
+    if naive is None:
+        naive = direct and max(seasons) <= L
+    skip = p["naive_skip"]
+    if skip is None:
+        skip = naive and direct and p["loss"] != "negbin"
+    if skip and not (naive and direct):
         raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
-    if p["naive_inputs"] and direct and max(seasons) > L:
+    if naive and direct and max(seasons) > L:
         raise ValueError(
             f"{model}: input_size={L} is shorter than the season {max(seasons)} of the "
             f"seasonal naive input: raise input_size to at least {max(seasons)}"
         )
-    if p["naive_skip"] and p["loss"] == "negbin":
+    if skip and p["loss"] == "negbin":
         raise ValueError(
             f"{model}: naive_skip shifts the forecast, loss='negbin' needs a positive mean: "
             "drop one of them"
@@ -258,6 +268,8 @@ def resolve(
         device=device,
         precision=precision,
         seed=seed,
+        naive_inputs=bool(naive),
+        naive_skip=bool(skip),
     )
 
 
@@ -266,8 +278,8 @@ def naive_seasons(model: str, params: Mapping[str, Any], season: int) -> tuple[i
     given = params["naive_seasons"]
     if given is None:
         return (season,)
-    if not params["naive_inputs"]:
-        raise ValueError(f"{model}: naive_seasons needs naive_inputs=True")
+    if params["naive_inputs"] is False:
+        raise ValueError(f"{model}: naive_seasons needs naive_inputs=True (or None)")
     if np.ndim(given) != 1 or not len(given):
         raise ValueError(
             f"{model}: naive_seasons={given!r} must be a list of seasons, e.g. [24, 168]"
@@ -320,7 +332,7 @@ def net_config(
     each target's value and observed flag found by name."""
     quantile = params["loss"] == "quantile"
     n_q = len(plan.quantiles) if quantile else 0
-    direct_naive = params["naive_inputs"] and params["head"] == "direct"
+    direct_naive = plan.naive_inputs and params["head"] == "direct"
     values, observed = target_columns(feature_names, plan.targets)
     return NetConfig(
         cell=params["cell"],
@@ -340,7 +352,7 @@ def net_config(
         n_series=n_series if params["embedding_size"] else 0,
         embedding_size=params["embedding_size"],
         seasons=naive_seasons("", params, season) if direct_naive else (),
-        skip=params["naive_skip"],
+        skip=plan.naive_skip,
     )
 
 
