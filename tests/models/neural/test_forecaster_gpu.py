@@ -57,8 +57,17 @@ def test_the_gpu_trains_in_mixed_precision_and_still_learns(beijing, precision):
     assert np.mean(lstm) < 0.8 * np.mean(naive), (lstm, naive)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_training_steps_never_wait_for_the_device(beijing, cell):
+@pytest.mark.parametrize(
+    "cell, options",
+    [
+        ("rnn", {}),
+        ("gru", {}),
+        ("lstm", {}),  # the defaults: the naive inputs and the skip
+        ("lstm", {"head": "recursive"}),
+        ("lstm", {"forecasts_per_window": 4}),
+    ],
+)
+def test_training_steps_never_wait_for_the_device(beijing, cell, options):
     """Host synchronizations happen at reports only: as many for 60 steps as for 20."""
 
     def syncs(steps: int) -> int:
@@ -70,6 +79,7 @@ def test_training_steps_never_wait_for_the_device(beijing, cell):
             val_every=steps,
             val_size=0,
             batch_size=256,
+            **options,
         )
         torch.cuda.set_sync_debug_mode("warn")
         try:

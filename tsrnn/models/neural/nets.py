@@ -100,6 +100,11 @@ class RecurrentNet(nn.Module):
                 f"(n_targets={config.n_targets})"
             )
         self.config = c = config
+        # The targets' value and observed-flag columns of x as index tensors that move with the
+        # module: indexing with a Python list copies it to the device, and so waits for it,
+        # at every step (not saved: the config holds them).
+        columns = (*c.target_columns, *c.observed_columns)
+        self.register_buffer("columns", torch.tensor(columns, dtype=torch.long), persistent=False)
         rnn = getattr(nn, c.cell.upper())  # nn.RNN (tanh), nn.LSTM or nn.GRU: fused kernels
         E = c.embedding_size if c.n_series else 0
         self.embedding = nn.Embedding(c.n_series, E) if E else None
@@ -230,8 +235,9 @@ class RecurrentNet(nn.Module):
         future = after(torch.cat([x[..., F - c.n_future :], x_future], dim=1))  # (B, S, H, Ff)
         lagged = self._lagged(x, positions, H) if c.seasons else None  # (B, S, H, 2(K+1)T)
         params = self._direct(out[:, positions], future, lagged, emb)
-        targets = after(torch.cat([x[..., list(c.target_columns)], y], dim=1))
-        seen = x[..., list(c.observed_columns)] > 0.5
+        values, flags = x.index_select(-1, self.columns).tensor_split(2, dim=-1)  # (B, L, T)
+        targets = after(torch.cat([values, y], dim=1))
+        seen = flags > 0.5
         return params, targets, after(torch.cat([seen, mask], dim=1))
 
     def _direct(
@@ -272,20 +278,21 @@ class RecurrentNet(nn.Module):
         at the latest input step a whole number of seasons before the step (0 where that lies
         before the window); then the same at the step ``ends`` itself."""
         j = torch.arange(1, H + 1, device=x.device)
-        columns = list(self.config.target_columns) + list(self.config.observed_columns)
+        columns = self.columns
         parts = []
         for m in self.config.seasons:
             lag = ends.unsqueeze(1) + j - m * torch.div(j + m - 1, m, rounding_mode="floor")
             inside = (lag >= 0).to(x.dtype).unsqueeze(-1)  # (S, H, 1)
-            parts.append(x[:, lag.clamp(min=0)][..., columns] * inside)  # (B, S, H, 2T)
-        parts.append(x[:, ends][..., columns].unsqueeze(2).expand_as(parts[0]))
+            at = x[:, lag.clamp(min=0)].index_select(-1, columns)  # (B, S, H, 2T)
+            parts.append(at * inside)
+        parts.append(x[:, ends].index_select(-1, columns).unsqueeze(2).expand_as(parts[0]))
         return torch.cat(parts, dim=-1)
 
     def last_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's first inputs: each target's last input value and its observed flag,
         each (B, T)."""
-        c = self.config
-        return x[:, -1, list(c.target_columns)], x[:, -1, list(c.observed_columns)]
+        last = x[:, -1].index_select(-1, self.columns)  # (B, 2T): values, then flags
+        return last.tensor_split(2, dim=-1)
 
     def unroll(
         self,
