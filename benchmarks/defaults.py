@@ -267,10 +267,7 @@ def run_set(
     spec = load(name, quick)
     for model in models:
         if not hasattr(os, "fork"):  # not Linux or macOS: the model in a process of its own
-            cmd = [sys.executable, __file__, "--set", name, "--models", model, "--out", str(out)]
-            cmd += ["--params", json.dumps(params)] if params else []
-            cmd += ["--seed", str(seed)] + (["--quick"] if quick else [])
-            subprocess.run(cmd, check=True)
+            subprocess.run(set_command(name, [model], out, seed, quick, params), check=True)
             continue
         sys.stdout.flush()
         pid = os.fork()
@@ -289,6 +286,15 @@ def run_set(
         _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{name}: {model} failed (exit {os.waitstatus_to_exitcode(status)})")
+
+
+def set_command(
+    name: str, models: list[str], out: Path | str, seed: int, quick: bool, params: dict | None
+) -> list[str]:
+    """The command line of a data set's child process (``--set``)."""
+    cmd = [sys.executable, __file__, "--set", name, "--models", ",".join(models)]
+    cmd += ["--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
+    return cmd + (["--params", json.dumps(params)] if params else [])
 
 
 def stop_workers() -> None:
@@ -393,19 +399,19 @@ def main() -> None:
     parser.add_argument("--set", help=argparse.SUPPRESS)  # a child process: one data set
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    params = None
+    if args.params is not None:
+        if args.report_dir is None and not args.set:
+            parser.error("--params: give a --report-dir of its own (the defaults' stay theirs)")
+        try:
+            params = json.loads(args.params)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--params: not JSON ({exc})")
     if args.set:
-        params = json.loads(args.params) if args.params else None
         run_set(args.set, args.models.split(","), args.quick, args.seed, Path(args.out), params)
         return
     start = time.perf_counter()
     command = shlex.join(["python", "benchmarks/defaults.py", *sys.argv[1:]])
-    if args.params is not None:
-        if args.report_dir is None:
-            parser.error("--params: give a --report-dir of its own (the defaults' stay theirs)")
-        try:
-            json.loads(args.params)
-        except json.JSONDecodeError as exc:
-            parser.error(f"--params: not JSON ({exc})")
     folder = args.report_dir or ROOT / "reports" / ("defaults-quick" if args.quick else "defaults")
     chosen = args.models or ",".join(QUICK_MODELS if args.quick else MODELS)
     models = [m.strip() for m in chosen.split(",")]
@@ -426,10 +432,8 @@ def main() -> None:
         print(f"{name}: {spec.note}", flush=True)
         results, info = [], {}
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, __file__, "--set", name, "--models", ",".join(models)]
-            cmd += ["--out", tmp, "--seed", str(args.seed)] + (["--quick"] if args.quick else [])
-            cmd += ["--params", args.params] if args.params else []
-            subprocess.run(cmd, check=True)
+            command_line = set_command(name, models, tmp, args.seed, args.quick, params)
+            subprocess.run(command_line, check=True)
             from tsrnn.evaluate.backtest import BacktestResult
 
             for model in models:

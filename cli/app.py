@@ -200,11 +200,7 @@ def info(
     with _errors():
         if report is not None:
             check_target(report, example="report.md")
-            if _same_file(report, data):
-                raise DataError(
-                    f"--report {report} is the DATA file being read; writing the report there "
-                    "would replace it: choose another --report"
-                )
+            _refuse_an_input("--report", report, "report", DATA=data)
         _, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         text = data_report.to_markdown()
         if report is not None:
@@ -364,9 +360,19 @@ def _refuse_to_replace(out: Path, data: str) -> None:
 
 def _same_file(a: Path, b: str) -> bool:
     try:
-        return Path(b).exists() and a.resolve() == Path(b).resolve()
-    except OSError:
+        return a.samefile(b)  # links and other spellings of one file included
+    except OSError:  # either is missing (a bundled data set's name, a new output)
         return False
+
+
+def _refuse_an_input(flag: str, out: Path, written: str, **inputs: str) -> None:
+    """``flag``'s file is none of the ``inputs`` the command reads (writing would replace it)."""
+    for what, given in inputs.items():
+        if _same_file(out, given):
+            raise DataError(
+                f"{flag} {out} is the {what} file being read; writing the {written} there "
+                f"would replace it: choose another {flag}"
+            )
 
 
 def _interrupted_fit(estimator, out: Path, keep: bool) -> None:
@@ -410,12 +416,7 @@ def predict(
         _steps("--horizon", horizon)
         if out is not None:
             check_target(out, example="forecasts.csv")
-            for given, what in ((data, "DATA"), (str(model), "MODEL")):
-                if _same_file(out, given):
-                    raise DataError(
-                        f"--out {out} is the {what} file being read; writing the forecasts "
-                        "there would replace it: choose another --out"
-                    )
+            _refuse_an_input("--out", out, "forecasts", DATA=data, MODEL=str(model))
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
         estimator = tsrnn.load(model)

@@ -582,13 +582,17 @@ def test_timestamp_off_the_given_grid_names_the_line(tmp_path):
         read_csv(path, freq="h")
 
 
+def hourly_and(tmp_path, name: str, times: pd.DatetimeIndex):
+    """Two hourly series, A and B (48 hours), and series ``name`` at ``times``."""
+    hours = pd.date_range("2024-01-01", periods=48, freq="h")
+    rows = [f"{sid},{t},{k}" for sid in "AB" for k, t in enumerate(hours)]
+    rows += [f"{name},{t},{k}" for k, t in enumerate(times)]
+    return write(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+
+
 def test_one_series_on_a_minute_grid_among_hourly_ones_is_named(tmp_path):
     """A common minute grid would leave the hourly series 98 % missing: refuse, naming C."""
-    hours = pd.date_range("2024-01-01", periods=48, freq="h")
-    minutes = pd.date_range("2024-01-01", periods=90, freq="min")
-    rows = [f"{sid},{t},{k}" for sid in "AB" for k, t in enumerate(hours)]
-    rows += [f"C,{t},{k}" for k, t in enumerate(minutes)]
-    path = write(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    path = hourly_and(tmp_path, "C", pd.date_range("2024-01-01", periods=90, freq="min"))
     with pytest.raises(DataError) as caught:
         read_csv(path)
     message = str(caught.value)
@@ -599,11 +603,7 @@ def test_one_series_on_a_minute_grid_among_hourly_ones_is_named(tmp_path):
 def test_one_daily_series_among_hourly_ones_is_named_unless_freq_says(tmp_path):
     """On the hourly grid the daily series would be 96 % missing: refuse, naming it; with
     freq='h' the user has said so, and its days are hours apart with gaps between."""
-    hours = pd.date_range("2024-01-01", periods=48, freq="h")
-    days = pd.date_range("2024-01-01", periods=8, freq="D")
-    rows = [f"{sid},{t},{k}" for sid in "AB" for k, t in enumerate(hours)]
-    rows += [f"daily,{t},{k}" for k, t in enumerate(days)]
-    path = write(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    path = hourly_and(tmp_path, "daily", pd.date_range("2024-01-01", periods=8, freq="D"))
     with pytest.raises(DataError) as caught:
         read_csv(path)
     message = str(caught.value)

@@ -517,13 +517,15 @@ def cutoffs(
     # Windows counted back from the longest series' end; an older one is empty in every series
     # (and asking for 10^9 of them would allocate arrays of that many rows).
     possible = max((longest - h - min_train) // step + 1, 0)
-    no_window = DataError(
-        f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
-        f"n_windows={n_windows}, step={step} (longest series: {longest}); use fewer or "
-        "shorter windows"
-    )
+    def no_window() -> DataError:
+        return DataError(
+            f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "
+            f"n_windows={n_windows}, step={step} (longest series: {longest}); use fewer or "
+            "shorter windows"
+        )
+
     if possible == 0:
-        raise no_window
+        raise no_window()
     if possible < n_windows:
         raise DataError(
             f"backtest: n_windows={n_windows} windows {step} steps apart: only the last "
@@ -543,7 +545,7 @@ def cutoffs(
     )
     usable = (ends - starts >= min_train) & (seen >= 1)
     if not usable.any():
-        raise no_window
+        raise no_window()
     return starts, ends, usable
 
 
