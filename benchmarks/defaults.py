@@ -248,7 +248,7 @@ def build(model: str, spec: Spec, seed: int, params: dict | None = None):
         from tsrnn.models.neural import GRUForecaster, LSTMForecaster
 
         cls = LSTMForecaster if model == "LSTM" else GRUForecaster
-        return cls(horizon=spec.horizon, random_state=seed, **season, **(params or {}))
+        return cls(horizon=spec.horizon, random_state=seed, **{**season, **(params or {})})
     from tsrnn.models.stats import ETS, Naive2, SeasonalNaive, Theta
 
     cls = {"SeasonalNaive": SeasonalNaive, "Naive2": Naive2, "ETS": ETS, "Theta": Theta}[model]

@@ -68,6 +68,44 @@ def season_length(freq: Freq | None) -> int:
     return cycle // n if cycle % n == 0 and cycle // n > 1 else (cycle if n == 1 else 1)
 
 
+# Seasons that count the steps of a day on integer time (hours, half and quarter hours): the
+# only ones read as a day when no calendar says so. A day of 7 steps is a week of days.
+_DAY_STEPS = (24, 48, 96)
+
+
+def calendar_cycles(freq: Freq | None, season: int) -> tuple[int, ...]:
+    """``season`` and the longer cycle the calendar puts it in: the week of a day's steps,
+    the year (52 weeks, so weekdays stay aligned) of a week's days.
+
+    A sub-daily grid whose season is its day gets the week (``7 * season``); a daily grid
+    whose season is 7 gets 364 steps. On integer time the season alone speaks: 24, 48 and 96
+    are read as a day of hours, half hours and quarter hours, 7 as a week of days. Any other
+    season is its own only cycle.
+
+    >>> calendar_cycles("h", 24), calendar_cycles("30min", 48), calendar_cycles("D", 7)
+    ((24, 168), (48, 336), (7, 364))
+    >>> calendar_cycles("MS", 12), calendar_cycles("h", 12), calendar_cycles("min", 60)
+    ((12,), (12,), (60,))
+    >>> calendar_cycles(1, 24), calendar_cycles(1, 12), calendar_cycles("W-SUN", 52)
+    ((24, 168), (12,), (52,))
+    """
+    if isinstance(freq, str):
+        try:
+            step = step_nanos(freq)
+        except (ValueError, TypeError):  # calendar steps: weeks, months, quarters, years
+            return (season,)
+        if step < _DAY_NS and season > 1 and season * step == _DAY_NS:
+            return (season, 7 * season)
+        if step == _DAY_NS and season == 7:
+            return (7, 364)
+        return (season,)
+    if season in _DAY_STEPS:
+        return (season, 7 * season)
+    if season == 7:
+        return (7, 364)
+    return (season,)
+
+
 def is_tick(freq: Freq) -> bool:
     """True for fixed-length steps (seconds to days), where positions are plain arithmetic."""
     if isinstance(freq, int):

@@ -91,3 +91,36 @@ def test_the_naive_inputs_and_skip_are_on_wherever_they_can_work():
     off = plan(horizon=6, naive_inputs=False)
     assert (off.naive_inputs, off.naive_skip) == (False, False)
     assert PARAMETERS["loss"].check("LSTM", "loss", params(horizon=6)["loss"]) == "mae"
+
+
+def test_calendar_seasons_add_the_longer_cycle_where_the_history_holds_it():
+    """``naive_seasons="calendar"``: the season, plus the week of hourly data and the 364 days
+    of daily data when the median series holds two cycles and the horizon; integer steps
+    with a season of 24 are read as hours. The default stays the season alone: the week
+    helped M4 Hourly and hurt Beijing and ETTh1 (benchmarks/RESULTS.md, issue 27)."""
+
+    def seasons(freq, season, length, **given):
+        p = {**params(horizon=48, **{"naive_seasons": "calendar", **given}), "cell": "lstm"}
+        plan = resolve("LSTM", p, season, (), (), freq=freq, length=length)
+        return plan.seasons, plan.input_size
+
+    assert seasons("h", 24, 960) == ((24, 168), 168)  # M4 Hourly's lengths
+    assert seasons("h", 24, 2 * 168 + 47) == ((24,), 96)  # one step short of two weeks + h
+    assert seasons(1, 24, 960) == ((24, 168), 168)  # integer hours, season given
+    assert seasons("D", 7, 800) == ((7, 364), 364)
+    assert seasons("D", 7, 700) == ((7,), 96)
+    assert seasons("MS", 12, 10_000) == ((12,), 96)  # months: the year is the season
+    assert seasons("h", 24, 960, naive_seasons=None) == ((24,), 96)  # the default
+    assert seasons("h", 24, 960, head="recursive")[0] == ()  # no naive inputs, no seasons
+    with pytest.raises(ValueError, match='or "calendar"'):
+        seasons("h", 24, 960, naive_seasons="weekly")
+
+
+def test_fit_on_long_hourly_series_reads_the_week_when_asked(beijing):
+    model = LSTMForecaster(
+        horizon=24, max_steps=2, hidden_size=4, num_layers=1, val_size=0, naive_seasons="calendar"
+    )
+    model.fit(beijing)
+    assert model.plan_.seasons == (24, 168) and model.config_.seasons == (24, 168)
+    assert model.plan_.input_size == 168
+    assert LSTMForecaster(horizon=24, max_steps=2).plan(beijing).seasons == (24,)

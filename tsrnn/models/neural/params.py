@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsrnn.data.frequency import Freq, calendar_cycles
 from tsrnn.data.impute import STRATEGIES
 from tsrnn.data.panel import TARGET
 from tsrnn.data.scale import METHODS, WINDOW_METHODS
@@ -44,6 +45,7 @@ class Plan:
     seed: int
     naive_inputs: bool = False  # the direct head reads the naive forecasts (resolved)
     naive_skip: bool = False  # and forecasts the change from a learned blend of them
+    seasons: tuple[int, ...] = ()  # the seasonal naive inputs' seasons (with naive_inputs)
 
 
 # ---------------------------------------------------------------------- the table
@@ -189,17 +191,21 @@ def resolve(
     season: int,
     past: tuple[str, ...],
     future: tuple[str, ...],
+    freq: Freq | None = None,
+    length: int | None = None,
 ) -> Plan:
     """Check ``params`` (a forecaster's ``get_params()``) and resolve them into a :class:`Plan`.
 
     ``season`` is the data's (or the ``season`` parameter's); ``past`` and ``future`` the
-    covariates of the panel being fitted. Raises ``ValueError`` naming the parameter and the fix.
+    covariates of the panel being fitted; ``freq`` its grid and ``length`` its series' median
+    length, from which the default seasonal naive inputs are chosen (:func:`naive_seasons`).
+    Raises ``ValueError`` naming the parameter and the fix.
     """
     p = {field: rule.check(model, field, params[field]) for field, rule in PARAMETERS.items()}
     if p["horizon"] is None:
         raise ValueError(f"{model}: pass horizon=, the number of steps each window forecasts")
     H, direct = p["horizon"], p["head"] == "direct"
-    seasons = naive_seasons(model, params, season)
+    seasons = naive_seasons(model, params, season, freq, length, H)
     L = max(2 * season, 2 * H, *seasons) if p["input_size"] is None else p["input_size"]
     V = H if p["val_size"] is None else p["val_size"]
     if 0 < V < H:
@@ -270,19 +276,37 @@ def resolve(
         seed=seed,
         naive_inputs=bool(naive),
         naive_skip=bool(skip),
+        seasons=seasons if naive and direct else (),
     )
 
 
-def naive_seasons(model: str, params: Mapping[str, Any], season: int) -> tuple[int, ...]:
-    """The seasons of the seasonal naive inputs: ``naive_seasons``, else ``(season,)``."""
+def naive_seasons(
+    model: str,
+    params: Mapping[str, Any],
+    season: int,
+    freq: Freq | None = None,
+    length: int | None = None,
+    horizon: int = 1,
+) -> tuple[int, ...]:
+    """The seasons of the seasonal naive inputs: ``naive_seasons`` as given, else
+    ``(season,)``; ``"calendar"``: ``season`` and the longer cycle the calendar puts it in
+    (:func:`~tsrnn.data.frequency.calendar_cycles`: the week of hourly data, the year of daily
+    data) where the series are long enough to learn from it: a median ``length`` of at least
+    two cycles plus the horizon."""
     given = params["naive_seasons"]
     if given is None:
         return (season,)
     if params["naive_inputs"] is False:
         raise ValueError(f"{model}: naive_seasons needs naive_inputs=True (or None)")
-    if np.ndim(given) != 1 or not len(given):
+    if isinstance(given, str) and given == "calendar":
+        cycles = calendar_cycles(freq, season)
+        return (season,) + tuple(
+            c for c in cycles[1:] if length is not None and length >= 2 * c + horizon
+        )
+    if isinstance(given, str) or np.ndim(given) != 1 or not len(given):
         raise ValueError(
-            f"{model}: naive_seasons={given!r} must be a list of seasons, e.g. [24, 168]"
+            f"{model}: naive_seasons={given!r} must be a list of seasons, e.g. [24, 168], "
+            'or "calendar"'
         )
     return tuple(Integer(1).check(model, "naive_seasons", m) for m in given)
 
@@ -323,7 +347,6 @@ def _precision(model: str, requested: str, device: str, cell: str) -> str:
 def net_config(
     params: Mapping[str, Any],
     plan: Plan,
-    season: int,
     feature_names: Sequence[str],
     n_future: int,
     n_series: int,
@@ -351,7 +374,7 @@ def net_config(
         median_index=plan.quantiles.index(0.5) if n_q else 0,
         n_series=n_series if params["embedding_size"] else 0,
         embedding_size=params["embedding_size"],
-        seasons=naive_seasons("", params, season) if direct_naive else (),
+        seasons=plan.seasons if direct_naive else (),
         skip=plan.naive_skip,
     )
 
