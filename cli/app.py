@@ -465,7 +465,9 @@ def backtest(
     models: Annotated[
         str | None,
         typer.Option(
-            help=f"Comma-separated: {', '.join((*MODELS, *BASELINES))} (default {DEFAULT_MODELS})."
+            help=f"Comma-separated: {', '.join((*MODELS, *BASELINES, 'ensemble'))} "
+            f"(default {DEFAULT_MODELS}); ensemble: the median of lstm, ets and theta, or of "
+            "the [ensemble] table's models."
         ),
     ] = None,
     horizon: Annotated[

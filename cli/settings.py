@@ -1,9 +1,11 @@
 """TOML config files and command-line flags, turned into models: one place for every command.
 
-A config file has two tables: ``[fit]`` holds the options a command also takes as flags
-(``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, and ``model`` for
-``tsrnn fit`` or ``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
-networks (``hidden_size = 128``). Flags win over the file. A key a command would not use is
+A config file has up to three tables: ``[fit]`` holds the options a command also takes as
+flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, and ``model``
+for ``tsrnn fit`` or ``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
+networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
+``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how = "median"``). Flags win
+over the file. A key a command would not use is
 refused, naming the file, the key and what the command takes: nothing in a config is silently
 ignored.
 """
@@ -22,6 +24,9 @@ from tsrnn.errors import DataError
 SHARED = ("horizon", "input_size", "max_steps", "threads", "covariates")
 NEURAL_OPTIONS = ("input_size", "max_steps", "threads", "covariates")  # used by networks only
 PARAMETER_OF = {"input_size": "input_size", "max_steps": "max_steps", "threads": "num_threads"}
+# The ensemble model's members and combination when no [ensemble] table names them: the
+# default network beside the two strongest statistical methods of the defaults table.
+ENSEMBLE = {"models": ["lstm", "ets", "theta"], "how": "median"}
 # The CLI's choice for the models that fit one series at a time (the library's default is
 # one process): two worker processes, for the 2-core machines the CLI is measured on.
 PER_SERIES = {"n_jobs": 2}
@@ -34,12 +39,13 @@ class Settings:
     source: str  # the config file's path, or "the options"
     options: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)  # [model]
+    ensemble: dict[str, Any] = field(default_factory=dict)  # [ensemble]
 
     @classmethod
     def read(cls, path: Path | None, flags: Mapping[str, Any], model_key: str) -> Settings:
         """``path``'s tables with ``flags`` on top (those not None); ``model_key`` is the
         command's ``"model"`` or ``"models"``."""
-        fit, params = _tables(path)
+        fit, params, ensemble = _tables(path)
         allowed = (model_key, *SHARED)
         unknown = sorted(set(fit) - set(allowed))
         if unknown:
@@ -54,7 +60,13 @@ class Settings:
             if key in fit and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise DataError(f"{path}: [fit] {key} = {value!r} must be a whole number >= 1")
         fit.update({k: v for k, v in flags.items() if v is not None})
-        return cls(str(path) if path else "the options", fit, params)
+        unknown = sorted(set(ensemble) - set(ENSEMBLE))
+        if unknown:
+            raise DataError(
+                f"{path}: [ensemble] key(s) {unknown} are not used; it takes models (a list "
+                'of model names, e.g. ["lstm", "ets", "theta"]) and how ("median" or "mean")'
+            )
+        return cls(str(path) if path else "the options", fit, params, ensemble)
 
     def horizon(self, default: int) -> int:
         return self.options.get("horizon", default)
@@ -83,20 +95,15 @@ class Settings:
             name = raw.strip().lower()
             if not name:
                 continue
-            entry = registry.entry(name)
-            if not entry.cli:
-                raise DataError(f"unknown model {name!r}; choose from {offered()}")
-            if entry.baseline:
-                model = registry.build(name, season=season, **PER_SERIES)
-            else:
-                try:
-                    model = registry.build(name, neural)
-                except DataError as exc:
-                    raise DataError(f"{self.source}: {exc}") from None
+            model = (
+                self._ensemble(neural, season)
+                if name == "ensemble"
+                else self._one(name, neural, season)
+            )
             chosen[model.name] = model
         if not chosen:
             raise DataError("--models is empty; name at least one model, e.g. lstm,snaive")
-        if not any(not registry.entry_of(m).baseline for m in chosen.values()):
+        if all(registry.is_baseline(m) for m in chosen.values()):
             unused = sorted(self.params) + [k for k in NEURAL_OPTIONS if k in self.options]
             if unused:
                 raise DataError(
@@ -105,6 +112,37 @@ class Settings:
                 )
         return chosen
 
+    def _one(self, name: str, neural: dict[str, Any], season: int) -> Any:
+        """One registry model: a network with the networks' parameters, a baseline with the
+        data's season."""
+        entry = registry.entry(name)
+        if not entry.cli or name == "ensemble":
+            raise DataError(f"unknown model {name!r}; choose from {offered()}")
+        if entry.baseline:
+            return registry.build(name, season=season, **PER_SERIES)
+        try:
+            return registry.build(name, neural)
+        except DataError as exc:
+            raise DataError(f"{self.source}: {exc}") from None
+
+    def _ensemble(self, neural: dict[str, Any], season: int) -> Any:
+        """The ensemble model: ``[ensemble]``'s members (default :data:`ENSEMBLE`), each
+        built as it would be alone."""
+        from tsrnn.models.ensemble import Ensemble
+
+        spec = {**ENSEMBLE, **self.ensemble}
+        names = spec["models"]
+        if not isinstance(names, list) or len(names) < 2:
+            raise DataError(
+                f"{self.source}: [ensemble] models = {names!r}; give a list of at least two "
+                'model names, e.g. ["lstm", "ets", "theta"]'
+            )
+        how = spec["how"]
+        if how not in ("median", "mean"):
+            raise DataError(f'{self.source}: [ensemble] how = {how!r}; use "median" or "mean"')
+        members = [self._one(str(n).strip().lower(), neural, season) for n in names]
+        return Ensemble(members, how=how)
+
 
 def offered() -> str:
     return ", ".join(e.name for e in registry.REGISTRY if e.cli)
@@ -112,7 +150,8 @@ def offered() -> str:
 
 def check(models: Mapping[str, Any], panel: Any, source: str) -> None:
     """Check every network's parameters against the data before any training starts."""
-    for model in models.values():
+    members = [m for model in models.values() for m in getattr(model, "models", None) or [model]]
+    for model in members:
         plan = getattr(model, "plan", None)
         if plan is None:
             continue
@@ -122,10 +161,11 @@ def check(models: Mapping[str, Any], panel: Any, source: str) -> None:
             raise DataError(f"{source}: {exc}") from None
 
 
-def _tables(path: Path | None) -> tuple[dict, dict]:
-    """The ``[fit]`` and ``[model]`` tables of a TOML file (empty without one)."""
+def _tables(path: Path | None) -> tuple[dict, dict, dict]:
+    """The ``[fit]``, ``[model]`` and ``[ensemble]`` tables of a TOML file (empty without
+    one)."""
     if path is None:
-        return {}, {}
+        return {}, {}, {}
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -136,7 +176,11 @@ def _tables(path: Path | None) -> tuple[dict, dict]:
         raise DataError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: not valid TOML ({exc}); fix the file") from None
-    unknown = set(config) - {"fit", "model"}
+    unknown = set(config) - {"fit", "model", "ensemble"}
     if unknown:
-        raise DataError(f"{path}: unknown table(s) {sorted(unknown)}; use [fit] and [model]")
-    return dict(config.get("fit", {})), dict(config.get("model", {}))
+        raise DataError(
+            f"{path}: unknown table(s) {sorted(unknown)}; use [fit], [model] and [ensemble]"
+        )
+    tables = (config.get(name, {}) for name in ("fit", "model", "ensemble"))
+    fit, model, ensemble = (dict(t) for t in tables)
+    return fit, model, ensemble

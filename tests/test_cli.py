@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tsrnn_cli.app import app
 from typer.testing import CliRunner
@@ -195,6 +196,32 @@ def test_backtest_takes_the_networks_options_from_the_config(tmp_path):
     lstm = manifest["model_params"]["LSTM"]["params"]
     assert (lstm["input_size"], lstm["max_steps"], lstm["horizon"]) == (30, 3, 6)
     assert manifest["model_params"]["SeasonalNaive"]["baseline"] is True
+
+
+def test_backtest_runs_the_ensemble_the_config_names(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[fit]\nmodels = "ensemble,snaive"\nmax_steps = 3\n'
+        '[ensemble]\nmodels = ["lstm", "snaive", "naive2"]\nhow = "mean"\n'
+    )
+    folder = tmp_path / "r"
+    args = ["backtest", "air_passengers", "--config", str(config), "--windows", "1"]
+    result = runner.invoke(app, [*args, "--horizon", "6", "--report-dir", str(folder), "-q"])
+    assert result.exit_code == 0, result.output
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    members = {"LSTM", "SeasonalNaive", "Naive2"}
+    assert "Ensemble" in set(forecasts.columns) and not members & set(forecasts.columns) - {
+        "SeasonalNaive"
+    }
+    manifest = json.loads((folder / "manifest.json").read_text())
+    ensemble = manifest["model_params"]["Ensemble"]
+    assert ensemble["baseline"] is False and ensemble["params"]["how"] == "mean"
+    lstm = ensemble["params"]["models"][0]["__model__"]
+    assert lstm["class"] == "LSTMForecaster" and lstm["params"]["max_steps"] == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[fit]\nmodels = "ensemble"\n[ensemble]\nmodels = ["lstm"]\n')
+    refused = runner.invoke(app, ["backtest", "air_passengers", "--config", str(bad), "-q"])
+    assert refused.exit_code == 2 and "at least two model names" in refused.stderr
 
 
 def test_predicting_past_the_trained_horizon_is_a_usage_error(tmp_path):

@@ -55,6 +55,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("ets", "tsrnn.models.stats.smoothing", "ETS", baseline=True),
     Entry("arima", "tsrnn.models.stats.arima", "ARIMA", baseline=True),
     Entry("conformal", "tsrnn.evaluate.conformal", "ConformalForecaster", baseline=None, cli=False),
+    Entry("ensemble", "tsrnn.models.ensemble", "Ensemble", baseline=None),
 )
 NEURAL = tuple(e.name for e in REGISTRY if e.cli and e.baseline is False)
 BASELINES = tuple(e.name for e in REGISTRY if e.cli and e.baseline)
@@ -81,11 +82,14 @@ def entry_of(model: Any) -> Entry | None:
 
 def is_baseline(model: Any) -> bool:
     """Whether ``model`` (an estimator) is a statistical baseline; a wrapper is what it wraps,
-    a class the registry does not know is not."""
+    an ensemble is one when all its members are, a class the registry does not know is not."""
     e = entry_of(model)
     if e is None:
         return False
     if e.baseline is None:
+        members = getattr(model, "models", None)
+        if isinstance(members, list | tuple) and members:  # an ensemble of baselines is one
+            return all(is_baseline(m) for m in members)
         return is_baseline(getattr(model, "model", None))
     return e.baseline
 

@@ -30,6 +30,7 @@ SMALL = {
     "neural": SMALL_NET,
     "window_mean": {"window": 6},
     "arima": {"max_p": 2, "max_q": 2, "max_P": 1, "max_Q": 1},
+    "ensemble": {"models": [RNNForecaster(**SMALL_NET), SeasonalNaive()]},
 }
 
 
@@ -84,7 +85,7 @@ def test_init_stores_parameters_and_clone_round_trips(model):
     assert all(
         p.kind is p.KEYWORD_ONLY
         for name, p in signature.parameters.items()
-        if name not in ("self", "model")  # a wrapper takes the model it wraps first
+        if name not in ("self", "model", "models")  # a wrapper takes what it wraps first
     ), "parameters are keyword-only"
     twin = clone(model)
     assert plain(twin) == plain(model) and twin is not model
@@ -92,12 +93,15 @@ def test_init_stores_parameters_and_clone_round_trips(model):
 
 
 def plain(model) -> dict:
-    """A model's parameters, a wrapped model as its class and parameters (a clone is a new
-    object, equal in these)."""
-    return {
-        k: (type(v).__name__, plain(v)) if hasattr(v, "get_params") else v
-        for k, v in model.get_params(deep=False).items()
-    }
+    """A model's parameters, a wrapped model (or an ensemble's members) as its class and
+    parameters (a clone is a new object, equal in these)."""
+
+    def value(v):
+        if isinstance(v, list | tuple):
+            return [value(m) for m in v]
+        return (type(v).__name__, plain(v)) if hasattr(v, "get_params") else v
+
+    return {k: value(v) for k, v in model.get_params(deep=False).items()}
 
 
 @pytest.mark.parametrize("model", FORECASTERS, ids=IDS)
@@ -164,7 +168,7 @@ def test_a_saved_model_loads_back_and_forecasts_the_same(name, model, data, tmp_
         return
     est.save(path)
     loaded = tsrnn.load(path)
-    assert type(loaded) is type(est) and loaded.get_params() == est.get_params()
+    assert type(loaded) is type(est) and plain(loaded) == plain(est)
     quantiles = [0.1, 0.9] if est.supports_quantiles else None
     pd.testing.assert_frame_equal(
         loaded.predict(H, quantiles=quantiles), est.predict(H, quantiles=quantiles)

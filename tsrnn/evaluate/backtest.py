@@ -517,6 +517,7 @@ def cutoffs(
     # Windows counted back from the longest series' end; an older one is empty in every series
     # (and asking for 10^9 of them would allocate arrays of that many rows).
     possible = max((longest - h - min_train) // step + 1, 0)
+
     def no_window() -> DataError:
         return DataError(
             f"backtest: no series has {min_train} points before any cutoff with horizon={h}, "

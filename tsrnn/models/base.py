@@ -376,7 +376,8 @@ def points_at(ids: np.ndarray, times: pd.Index, freq: Any) -> Panel:
 def to_state(value: Any, name: str = "value") -> Any:
     """``value`` as plain data for a model file: numbers, strings, None, numeric arrays, lists
     and str-keyed dicts pass; tuples, panels, indexes, frames and object arrays are tagged
-    (``{"__tuple__": ...}``) so that :func:`from_state` gives them back. Anything else raises
+    (``{"__tuple__": ...}``), as is a forecaster (an ensemble's member: its class, parameters
+    and fitted state), so that :func:`from_state` gives them back. Anything else raises
     ``TypeError`` naming ``name``."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -397,6 +398,11 @@ def to_state(value: Any, name: str = "value") -> Any:
     if isinstance(value, pd.DataFrame):
         columns = {str(c): to_state(value[c].to_numpy(), name) for c in value.columns}
         return {"__frame__": columns}
+    if isinstance(value, Forecaster):  # a member of an ensemble: its class, params and state
+        model = {"class": type(value).__name__, "params": to_state(value.get_params(False), name)}
+        if value._fitted():
+            model["state"] = value.get_state()  # already plain data (set_state decodes it)
+        return {"__model__": model}
     raise TypeError(f"{name}: a {type(value).__name__} cannot be saved as plain data")
 
 
@@ -414,4 +420,10 @@ def from_state(value: Any) -> Any:
         return Panel.from_state(from_state(value["__panel__"]))
     if "__frame__" in value:
         return pd.DataFrame({c: from_state(v) for c, v in value["__frame__"].items()})
+    if "__model__" in value:
+        from tsrnn.registry import entry  # the registry names every class; it sits above
+
+        saved = value["__model__"]
+        model = entry(saved["class"]).cls()(**from_state(saved["params"]))
+        return model.set_state(saved["state"]) if "state" in saved else model
     return {k: from_state(v) for k, v in value.items()}
