@@ -514,7 +514,7 @@ def backtest(
     with _errors(kept=f"the report folder {folder}"):
         from tsrnn.evaluate.backtest import backtest as run_backtest
         from tsrnn.evaluate.backtest import cutoffs
-        from tsrnn.report.backtest_report import check_report_folder, write_report
+        from tsrnn.report.backtest_report import check_report_folder, verdict, write_report
 
         _steps("--windows", windows)
         _steps("--step", step)
@@ -556,6 +556,7 @@ def backtest(
         )
         board = result.leaderboard("mase", reference=None)
         print(board.to_string(index=False))
+        print(verdict(result.metrics(["mase"], by=None), "mase", result.baselines))
         err.print(f"wrote {folder}/report.html", markup=False)
 
 

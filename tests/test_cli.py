@@ -295,6 +295,7 @@ def test_backtest_writes_the_report_and_prints_the_leaderboard(tmp_path):
     metrics = pd.read_csv(folder / "metrics.csv")
     best = metrics.loc[metrics.mase.idxmin(), "model"]
     assert result.stdout.splitlines()[1].split()[:2] == ["1", best]  # the printed leaderboard
+    assert f"{best}, a statistical baseline, won: mase" in result.stdout  # and who won
     manifest = (folder / "manifest.json").read_text()
     assert "tsrnn backtest air_passengers" in manifest
 

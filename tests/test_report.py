@@ -12,7 +12,13 @@ import pytest
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.models.stats.naive import Naive, SeasonalNaive
 from tsrnn.report import plots
-from tsrnn.report.backtest_report import FILES, default_reference, format_number, write_report
+from tsrnn.report.backtest_report import (
+    FILES,
+    default_reference,
+    format_number,
+    verdict,
+    write_report,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 METRICS = ["mae", "rmse", "smape", "mase"]
@@ -157,6 +163,39 @@ def test_numbers_shown_equal_metrics_csv(result, tmp_path):
         assert [row[0] for row in board[1:]] == ["1", "2"]
     assert md_board[1][1] == "SeasonalNaive"  # the better model leads
     assert "**SeasonalNaive**" in markdown  # and is bold
+
+
+def test_the_report_opens_with_who_won_and_by_how_much(neural, tmp_path):
+    result, _ = neural
+    out = write_report(result, tmp_path / "r")
+    scores = pd.read_csv(out / "metrics.csv").set_index("model")["mase"]
+    markdown = (out / "report.md").read_text()
+    first = markdown.split("## ")[1]
+    assert first.startswith("Verdict")
+    winner = scores.idxmin()
+    assert f"{winner}" in first.splitlines()[2].split(" won")[0]
+    assert f"{winner}" in (out / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "values, baselines, expected",
+    [
+        # a network won: against the best baseline
+        ([0.4, 0.5, 0.8], ["B", "C"], "A won: mase 0.4, 20% lower than the best baseline, B"),
+        # a baseline won: said so, against the best other model
+        (
+            [0.6, 0.5, 0.8],
+            ["B", "C"],
+            "B, a statistical baseline, won: mase 0.5, 17% lower than the best other model, A",
+        ),
+        # only baselines (or only networks): against the runner-up
+        ([0.6, 0.5, 0.8], ["A", "B", "C"], "B, a statistical baseline, won: mase 0.5, 17% lower "),
+        ([0.5, 0.5, 0.8], ["B", "C"], "A tied with B: mase 0.5 both."),
+    ],
+)
+def test_verdict_names_the_winner_the_side_and_the_margin(values, baselines, expected):
+    scores = pd.DataFrame({"model": ["A", "B", "C"], "mase": values})
+    assert verdict(scores, "mase", baselines).startswith(expected)
 
 
 def test_format_number_keeps_four_significant_digits_without_exponents():

@@ -131,6 +131,44 @@ def default_reference(scores: pd.DataFrame, metric: str, baselines: Sequence[str
     return None if rows.empty else str(rows["model"].iloc[0])
 
 
+def verdict(scores: pd.DataFrame, metric: str, baselines: Sequence[str]) -> str:
+    """One plain sentence: which model won on ``metric`` (lower is better) and by how much,
+    against the best of the other side (the best baseline when a network or an ensemble won,
+    the best other model when a baseline won), else against the runner-up.
+
+    >>> scores = pd.DataFrame({"model": ["LSTM", "Naive2"], "mase": [0.62, 0.48]})
+    >>> verdict(scores, "mase", ["Naive2"])  # doctest: +NORMALIZE_WHITESPACE
+    'Naive2, a statistical baseline, won: mase 0.48, 23% lower than the best other model,
+    LSTM (0.62).'
+    >>> verdict(scores.assign(mase=[0.5, 0.503]), "mase", ["Naive2"])
+    'LSTM won: mase 0.5, 0.6% lower than the best baseline, Naive2 (0.503).'
+    """
+    rows = scores.dropna(subset=[metric]).sort_values(metric, kind="stable")
+    if rows.empty:
+        return f"No model has a {metric} here: no verdict."
+    best = rows.iloc[0]
+    name, value = str(best["model"]), float(best[metric])
+    if len(rows) == 1:
+        return f"{name} is the only model scored: {metric} {format_number(value)}."
+    is_base = rows["model"].isin(list(baselines))
+    won_base = bool(is_base.iloc[0])
+    others = rows[~is_base] if won_base else rows[is_base]
+    label = "the best other model" if won_base else "the best baseline"
+    if others.empty:
+        others, label = rows.iloc[1:], "the runner-up"
+    other = others.iloc[0]
+    runner, against = str(other["model"]), float(other[metric])
+    who = f"{name}, a statistical baseline," if won_base else name
+    if against == value:
+        return f"{who} tied with {runner}: {metric} {format_number(value)} both."
+    gap = (against - value) / abs(against) if against else float("nan")
+    share = f"{gap:.0%}" if gap >= 0.095 else f"{gap:.1%}"
+    return (
+        f"{who} won: {metric} {format_number(value)}, {share} lower than {label}, "
+        f"{runner} ({format_number(against)})."
+    )
+
+
 def check_report_folder(folder: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Raise now, before a backtest runs, if a report could not replace ``folder``.
 
@@ -397,6 +435,7 @@ def _sections(
         for _, r in result.timings.iterrows()
     ]
     body = [
+        ("Verdict", [("p", verdict(scores, metric, result.baselines))]),
         ("Summary", _summary(result, data_report)),
         ("Leaderboard", board_blocks),
         ("Metrics", metric_blocks),
