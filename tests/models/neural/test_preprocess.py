@@ -100,3 +100,25 @@ def test_window_normalization_reads_its_columns_by_name_not_position(method):
     assert torch.equal(got[0], expect[0][..., order])
     for a, b in zip(got[1:], expect[1:], strict=True):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("scaler", ["standard", "meanabs"])
+def test_a_series_at_ten_and_one_at_ten_million_weigh_alike_in_training(air, scaler):
+    """Issue 27: training is scale-free. Multiplying one series by 10^7 leaves every other
+    series' forecast unchanged and multiplies its own by 10^7: the loss sees each series in
+    its own units, as MASE and sMAPE judge them."""
+    from tsrnn.models.neural import LSTMForecaster
+
+    other = air.assign(unique_id="B", y=air.y.to_numpy()[::-1] * 0.5 + 30)
+
+    def forecasts(factor):
+        data = pd.concat([air, other.assign(y=other.y * factor)], ignore_index=True)
+        model = LSTMForecaster(
+            horizon=6, max_steps=20, hidden_size=8, num_layers=1, scaler=scaler, random_state=0
+        )
+        out = model.fit(data).predict()
+        return [out.loc[out.unique_id == s, "LSTM"].to_numpy() for s in ("AirPassengers", "B")]
+
+    (a1, b1), (a2, b2) = forecasts(1.0), forecasts(1e7)
+    np.testing.assert_allclose(a2, a1, rtol=1e-9)
+    np.testing.assert_allclose(b2, b1 * 1e7, rtol=1e-9)

@@ -151,7 +151,10 @@ class NeuralForecaster(Forecaster):
     **Data**
 
     scaler : {"standard", "robust", "minmax", "meanabs", "none"}, default "standard"
-        Per-series scaling of every target, fitted on the training span.
+        Per-series scaling of every target, fitted on the training span. With any of them
+        but ``"none"`` training is scale-free: multiplying a series by 10^7 multiplies its
+        forecasts by 10^7 and changes no other series' (a series at 10 and one at 10
+        million weigh alike in the loss, as MASE and sMAPE weigh them).
     window_norm : {"standard", "meanabs", None}, default "standard"
         Also normalize each input window by its own observed values (and its targets alike).
     impute : {"ffill", "linear", "seasonal", "kalman", "zero", "none"}, default "ffill"
