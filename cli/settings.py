@@ -60,6 +60,11 @@ class Settings:
             if key in fit and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise DataError(f"{path}: [fit] {key} = {value!r} must be a whole number >= 1")
         fit.update({k: v for k, v in flags.items() if v is not None})
+        if ensemble and model_key == "model":
+            raise DataError(
+                f"{path}: [ensemble] is for tsrnn backtest (models = \"ensemble,...\"); "
+                "tsrnn fit trains one network: drop the table"
+            )
         unknown = sorted(set(ensemble) - set(ENSEMBLE))
         if unknown:
             raise DataError(
@@ -103,6 +108,11 @@ class Settings:
             chosen[model.name] = model
         if not chosen:
             raise DataError("--models is empty; name at least one model, e.g. lstm,snaive")
+        if self.ensemble and "Ensemble" not in chosen:
+            raise DataError(
+                f"{self.source}: [ensemble] sets the ensemble's members, but ensemble is not "
+                "among the models; add it (models = \"ensemble,snaive\") or drop the table"
+            )
         if all(registry.is_baseline(m) for m in chosen.values()):
             unused = sorted(self.params) + [k for k in NEURAL_OPTIONS if k in self.options]
             if unused:

@@ -169,6 +169,13 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path):
             "'max_steps'] set network parameters, but no network is among the models",
         ),
         ("backtest", '[fit]\nmodels = "lstm"\ncovariates = "TEMP"\n', "['TEMP'] are not"),
+        (
+            "backtest",
+            '[fit]\nmodels = "lstm"\n[ensemble]\nhow = "mean"\n',
+            "but ensemble is not among the models",
+        ),
+        ("backtest", '[ensemble]\nweights = [1, 2]\n', "[ensemble] key(s) ['weights']"),
+        ("fit", '[ensemble]\nhow = "mean"\n', "[ensemble] is for tsrnn backtest"),
     ],
 )
 def test_config_keys_are_used_or_refused_by_fit_and_backtest_alike(
