@@ -62,7 +62,7 @@ class Settings:
         fit.update({k: v for k, v in flags.items() if v is not None})
         if ensemble and model_key == "model":
             raise DataError(
-                f"{path}: [ensemble] is for tsrnn backtest (models = \"ensemble,...\"); "
+                f'{path}: [ensemble] is for tsrnn backtest (models = "ensemble,..."); '
                 "tsrnn fit trains one network: drop the table"
             )
         unknown = sorted(set(ensemble) - set(ENSEMBLE))
@@ -111,7 +111,7 @@ class Settings:
         if self.ensemble and "Ensemble" not in chosen:
             raise DataError(
                 f"{self.source}: [ensemble] sets the ensemble's members, but ensemble is not "
-                "among the models; add it (models = \"ensemble,snaive\") or drop the table"
+                'among the models; add it (models = "ensemble,snaive") or drop the table'
             )
         if all(registry.is_baseline(m) for m in chosen.values()):
             unused = sorted(self.params) + [k for k in NEURAL_OPTIONS if k in self.options]

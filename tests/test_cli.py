@@ -174,7 +174,7 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path):
             '[fit]\nmodels = "lstm"\n[ensemble]\nhow = "mean"\n',
             "but ensemble is not among the models",
         ),
-        ("backtest", '[ensemble]\nweights = [1, 2]\n', "[ensemble] key(s) ['weights']"),
+        ("backtest", "[ensemble]\nweights = [1, 2]\n", "[ensemble] key(s) ['weights']"),
         ("fit", '[ensemble]\nhow = "mean"\n', "[ensemble] is for tsrnn backtest"),
     ],
 )
