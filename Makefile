@@ -31,6 +31,11 @@ demo: $(STAMP)
 
 demo-example: $(STAMP)
 	$(BIN)/tsrnn $(DEMO) --report-dir reports/demo
+	@if command -v chromium >/dev/null 2>&1; then \
+		chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
+			--screenshot=reports/.demo-report.png "file://$(CURDIR)/reports/demo/report.html" \
+			>/dev/null 2>&1 && mv reports/.demo-report.png reports/demo-report.png; \
+	else echo "chromium not installed: reports/demo-report.png not updated"; fi
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow"
