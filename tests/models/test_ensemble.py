@@ -68,3 +68,15 @@ def test_bad_members_or_combination_are_refused_before_fitting(air, given, messa
 def test_an_ensemble_of_baselines_is_a_baseline_one_with_a_network_is_not():
     assert registry.is_baseline(Ensemble(members()))
     assert not registry.is_baseline(Ensemble([LSTMForecaster(horizon=6), SeasonalNaive()]))
+
+
+def test_a_member_reads_the_covariates_of_the_frame_it_is_given(beijing):
+    """A network member with past covariates finds them in the data the ensemble fits on."""
+    two = beijing[beijing.unique_id.isin(beijing.unique_id.unique()[:2])]
+    data = two.groupby("unique_id").tail(300)
+    net = LSTMForecaster(
+        horizon=24, max_steps=3, hidden_size=4, num_layers=1, past_covariates=["TEMP"]
+    )
+    model = Ensemble([net, SeasonalNaive()]).fit(data)
+    assert "TEMP" in model.models_[0].feature_names_
+    assert model.predict().shape == (48, 3)
