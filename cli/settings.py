@@ -138,7 +138,7 @@ class Settings:
     def _ensemble(self, neural: dict[str, Any], season: int) -> Any:
         """The ensemble model: ``[ensemble]``'s members (default :data:`ENSEMBLE`), each
         built as it would be alone."""
-        from tsrnn.models.ensemble import Ensemble
+        from tsrnn.models.ensemble import HOWS, Ensemble
 
         spec = {**ENSEMBLE, **self.ensemble}
         names = spec["models"]
@@ -148,8 +148,8 @@ class Settings:
                 'model names, e.g. ["lstm", "ets", "theta"]'
             )
         how = spec["how"]
-        if how not in ("median", "mean"):
-            raise DataError(f'{self.source}: [ensemble] how = {how!r}; use "median" or "mean"')
+        if how not in HOWS:
+            raise DataError(f"{self.source}: [ensemble] how = {how!r}; use one of {list(HOWS)}")
         members = [self._one(str(n).strip().lower(), neural, season) for n in names]
         return Ensemble(members, how=how)
 

@@ -132,15 +132,18 @@ class Ensemble(Forecaster):
         row."""
         keys = [ID, "window", TIME]
         frames = [m._predict_windows(panel, ends, starts, h, levels) for m in self.models_]
-        base = frames[0][keys].reset_index(drop=True)
-        out = base.copy()
-        for q in [None, *levels]:
-            values = []
-            for m, frame in zip(self.models_, frames, strict=True):
-                name = m.name if q is None else quantile_column(m.name, q)
-                aligned = base.merge(frame[[*keys, name]], on=keys, how="left")[name]
-                values.append(aligned.to_numpy(np.float64))
-            out[self.name if q is None else quantile_column(self.name, q)] = self._combine(values)
+        out = frames[0][keys].reset_index(drop=True)
+        # Each member's columns in the first member's row order, aligned once.
+        aligned = []
+        for m, frame in zip(self.models_, frames, strict=True):
+            columns = {
+                m.name if q is None else quantile_column(m.name, q): q for q in [None, *levels]
+            }
+            rows = out.merge(frame[[*keys, *columns]], on=keys, how="left")
+            aligned.append(rows[list(columns)].to_numpy(np.float64))  # (rows, 1 + levels)
+        combined = self._combine(aligned)
+        for j, q in enumerate([None, *levels]):
+            out[self.name if q is None else quantile_column(self.name, q)] = combined[:, j]
         fell = [f.attrs["fallbacks"] for f in frames if "fallbacks" in f.attrs]
         if fell:
             out.attrs["fallbacks"] = pd.concat(fell, ignore_index=True)
