@@ -18,3 +18,14 @@ def make_panel(series, freq=1):
         starts=pd.Index(np.zeros(len(rows), dtype=np.int64)),
         freq=freq,
     )
+
+
+def ragged_air():
+    """Two ragged monthly series, one with a gap: air passengers and a shorter, later copy
+    (the models' contract data, and the conformal wrapper's)."""
+    from tsrnn import datasets
+
+    air = datasets.load("air_passengers")
+    tail = air.iloc[60:].assign(unique_id="Later", y=lambda d: d.y * 0.5 + 10)
+    tail.loc[tail.index[20:23], "y"] = np.nan
+    return pd.concat([air, tail], ignore_index=True)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from panels import ragged_air
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -42,10 +43,7 @@ def covered(forecast: pd.DataFrame, actual: np.ndarray, name: str, level: int) -
 @pytest.fixture(scope="module")
 def data():
     """The contract's data: air passengers and a shorter, later copy with a gap."""
-    air = datasets.load("air_passengers")
-    tail = air.iloc[60:].assign(unique_id="Later", y=lambda d: d.y * 0.5 + 10)
-    tail.loc[tail.index[20:23], "y"] = np.nan
-    return pd.concat([air, tail], ignore_index=True)
+    return ragged_air()
 
 
 # ---------------------------------------------------------------------- coverage

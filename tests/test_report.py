@@ -168,13 +168,13 @@ def test_numbers_shown_equal_metrics_csv(result, tmp_path):
 def test_the_report_opens_with_who_won_and_by_how_much(neural, tmp_path):
     result, _ = neural
     out = write_report(result, tmp_path / "r")
-    scores = pd.read_csv(out / "metrics.csv").set_index("model")["mase"]
-    markdown = (out / "report.md").read_text()
-    first = markdown.split("## ")[1]
-    assert first.startswith("Verdict")
-    winner = scores.idxmin()
-    assert f"{winner}" in first.splitlines()[2].split(" won")[0]
-    assert f"{winner}" in (out / "report.html").read_text()
+    scores = pd.read_csv(out / "metrics.csv")
+    sentence = verdict(scores, "mase", result.baselines)
+    winner = scores.set_index("model")["mase"].idxmin()
+    assert sentence.startswith(winner) and " won: mase " in sentence and "% lower than" in sentence
+    first = (out / "report.md").read_text().split("## ")[1]
+    assert first.splitlines()[:3] == ["Verdict", "", sentence]  # the first section
+    assert sentence in (out / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

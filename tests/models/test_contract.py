@@ -5,6 +5,7 @@ import inspect
 import numpy as np
 import pandas as pd
 import pytest
+from panels import ragged_air
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -71,10 +72,7 @@ def test_the_suite_covers_every_registered_model():
 @pytest.fixture(scope="module")
 def data():
     """Two ragged monthly series, one with a gap: air passengers and a shorter, later copy."""
-    air = datasets.load("air_passengers")
-    tail = air.iloc[60:].assign(unique_id="Later", y=lambda d: d.y * 0.5 + 10)
-    tail.loc[tail.index[20:23], "y"] = np.nan
-    return pd.concat([air, tail], ignore_index=True)
+    return ragged_air()
 
 
 @pytest.mark.parametrize("model", FORECASTERS, ids=IDS)
