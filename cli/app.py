@@ -6,9 +6,11 @@ fix it; the traceback only with ``--verbose``), 1 internal error.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -92,12 +94,57 @@ def _errors(kept: str | None = None) -> Iterator[None]:
             f"interrupted (Ctrl-C){where}" + (f"; {kept} left as it was" if kept else ""),
         )
     except (DataError, *PATH_ERRORS) as exc:
-        _fail(2, f"error: {exc}")
+        _fail(2, f"error: {in_cli_words(str(exc), _flags())}")
     except Exception as exc:
         _fail(
             1,
             f"internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)",
         )
+
+
+# Library parameters the CLI spells another way, and those it sets only in a --config file.
+_ALIASES = {"n_windows": "windows"}
+_ASSIGNMENT = re.compile(r"\b([a-z][a-z_]*)=('[^']*'|\"[^\"]*\"|[^\s,;:)\]]*)")
+
+
+@functools.cache
+def _flags() -> dict[str, str]:
+    """Every command's options: Python name -> long flag (``time_col`` -> ``--time-col``); a
+    name means the same option in every command that has it."""
+    flags: dict[str, str] = {}
+    for command in typer.main.get_command(app).commands.values():
+        for p in command.params:
+            long = [o for o in p.opts if o.startswith("--")]
+            if p.param_type_name == "option" and p.name and long:
+                flags.setdefault(p.name, long[0])
+    return flags
+
+
+def in_cli_words(message: str, flags: dict[str, str]) -> str:
+    """A library message as a CLI user reads it: ``pass time_col=`` becomes ``pass
+    --time-col``, ``horizon=48`` becomes ``--horizon 48``, and a model parameter with no flag
+    (``val_size=``) is written as in the ``[model]`` table of a ``--config`` file.
+
+    >>> in_cli_words("pass time_col= (one of them); lower horizon=48", {"time_col": "--time-col",
+    ...     "horizon": "--horizon"})
+    'pass --time-col (one of them); lower --horizon 48'
+    >>> in_cli_words("lower val_size= or lr=0.01", {})
+    'lower [model] val_size (in --config) or [model] lr = 0.01'
+    """
+    from tsrnn.models.neural.params import PARAMETERS
+
+    def spell(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2).strip("'\"")
+        flag = flags.get(_ALIASES.get(name, name))
+        if flag is not None:
+            return f"{flag} {value}" if value else flag
+        if name in PARAMETERS:
+            return (
+                f"[model] {name} = {match.group(2)}" if value else f"[model] {name} (in --config)"
+            )
+        return match.group(0)
+
+    return _ASSIGNMENT.sub(spell, message)
 
 
 def _fail(code: int, line: str) -> None:
@@ -341,6 +388,22 @@ def fit(
         err.print(summary, markup=False)
 
 
+def _refuse_swapped(model: Path, data: str) -> None:
+    """``tsrnn predict DATA MODEL``: say the two are swapped, not that the data is no model."""
+    from tsrnn.models.persistence import looks_like_text, read_model
+
+    if not looks_like_text(model) or not Path(data).is_file():
+        return
+    try:
+        read_model(data)
+    except (DataError, OSError):
+        return
+    raise DataError(
+        f"{model} is data and {data} a model file: the model comes first, "
+        f"tsrnn predict {data} {model}"
+    )
+
+
 def _refuse_to_replace(out: Path, data: str) -> None:
     """``--out`` may replace an earlier model file, never the data or another file of the
     user's (checked before the data is read)."""
@@ -419,6 +482,7 @@ def predict(
             _refuse_an_input("--out", out, "forecasts", DATA=data, MODEL=str(model))
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
+        _refuse_swapped(model, data)
         estimator = tsrnn.load(model)
         levels = None
         if quantiles:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tsrnn_cli.app import app
+from tsrnn_cli.app import _flags, app, in_cli_words
 from typer.testing import CliRunner
 
 import tsrnn
@@ -38,7 +38,7 @@ def one_line(result) -> str:
         (["fit", "air_passengers", "--input-size", "0"], "--input-size 0: must be"),
         (
             ["fit", "air_passengers", "--input-size", "1000000000"],
-            "input_size=1000000000 is longer than the longest series (144 points)",
+            "--input-size 1000000000 is longer than the longest series (144 points)",
         ),
         (["backtest", "air_passengers", "--horizon", "0"], "--horizon 0: must be"),
         (["backtest", "air_passengers", "--horizon", "1000000000"], "leaves no training window"),
@@ -299,3 +299,81 @@ def test_ctrl_c_during_backtest_leaves_the_previous_report(tmp_path):
     after = {p.name: p.read_bytes() for p in (tmp_path / "report").iterdir() if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "report"]  # no temp left
+
+
+# ---------------------------------------------------------------------- messages that point at the problem
+def test_library_words_become_the_flags_a_cli_user_types():
+    flags = _flags()
+    assert in_cli_words("pass time_col= (one of them)", flags) == "pass --time-col (one of them)"
+    assert (
+        in_cli_words("lower horizon=48 or n_windows=", flags) == "lower --horizon 48 or --windows"
+    )
+    assert in_cli_words("pass freq='h' to keep them", flags) == "pass --freq h to keep them"
+    assert (
+        in_cli_words("lower val_size=, or use head='recursive'", flags)
+        == "lower [model] val_size (in --config), or use [model] head = 'recursive'"
+    )
+    assert in_cli_words("cell 'a=b' in column x=", flags) == "cell 'a=b' in column x="  # unknown
+
+
+def crafted_pickle(path: Path, marker: Path) -> None:
+    """A file whose unpickling would create ``marker``: the code a model file must never run."""
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path.write_bytes(pickle.dumps(Exploit(), protocol=4))
+
+
+def test_the_installed_command_says_what_a_misplaced_or_odd_file_is(tmp_path):
+    """Compressed or UTF-16 files are read; a model given as data, swapped arguments, a crafted
+    model file, a one-row file, dates past 2262 and Python argument names each get one line
+    naming the file and the fix (exit 2), with nothing of torch's or pandas' own words."""
+    import gzip
+
+    rows = "".join(f"s,2024-01-{d:02d},{d}\n" for d in range(1, 29))
+    (tmp_path / "packed.csv").write_bytes(gzip.compress(("unique_id,ds,y\n" + rows).encode()))
+    (tmp_path / "excel.csv").write_bytes(("unique_id,ds,y\n" + rows).encode("utf-16"))
+    (tmp_path / "one.csv").write_text("unique_id,ds,y\ns,2024-01-01,3\n")
+    late = [f"{2259 + (3 + k) // 12}-{(3 + k) % 12 + 1:02d}-01" for k in range(36)]
+    (tmp_path / "late.csv").write_text(
+        "unique_id,ds,y\n" + "".join(f"a,{t},{k % 5 + 1}\n" for k, t in enumerate(late))
+    )
+    (tmp_path / "when.csv").write_text("a,b,y\n2024-01-01,2024-01-01,1\n2024-01-02,2024-01-02,2\n")
+    model = tmp_path / "model.tsrnn"  # an LSTM fitted on monthly data
+    shutil.copy(Path(__file__).parent / "data" / "models" / "lstm-format2.tsrnn", model)
+    crafted_pickle(tmp_path / "crafted.tsrnn", tmp_path / "PWNED")
+
+    for name, shown in (("packed.csv", "utf-8, gzip-compressed"), ("excel.csv", "utf-16")):
+        done = subprocess.run([EXE, "info", name], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0 and shown in done.stdout, done.stderr
+        assert "| s | 2024-01-01 | 2024-01-28 | 28 |" in done.stdout
+    cases = [
+        (["info", "one.csv"], "one.csv: the file has one data row (line 2)"),
+        (["info", "model.tsrnn"], "model.tsrnn: a model file (tsrnn saves models with torch)"),
+        (["backtest", "model.tsrnn"], "to forecast with it: tsrnn predict model.tsrnn DATA"),
+        (
+            ["predict", "late.csv", "model.tsrnn"],
+            "late.csv is data and model.tsrnn a model file: the model comes first, "
+            "tsrnn predict model.tsrnn late.csv",
+        ),
+        (
+            ["predict", "crafted.tsrnn", "late.csv"],
+            "error: crafted.tsrnn: not a tsrnn model file, or written by an unknown version; "
+            "nothing in it was run",
+        ),
+        (
+            ["predict", "model.tsrnn", "late.csv"],
+            "series 'a' ends at 2262-03-01 00:00:00: 6 steps after it pass 2262-04-11, the last "
+            "date pandas can hold; the last forecast date that fits is 2262-04-01",
+        ),
+        (["info", "when.csv"], "['a', 'b'] all qualify; pass --time-col (one of them)"),
+    ]
+    for args, message in cases:
+        done = subprocess.run([EXE, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 2 and done.stdout == "", (args, done.stderr)
+        assert done.stderr.count("\n") == 1 and message in done.stderr, (args, done.stderr)
+        assert "weights_only" not in done.stderr and "Warning" not in done.stderr
+    assert not (tmp_path / "PWNED").exists()

@@ -609,7 +609,7 @@ def test_one_daily_series_among_hourly_ones_is_named_unless_freq_says(tmp_path):
     message = str(caught.value)
     assert str(path) in message and "['daily'] (1 of 3) are on a 'D' grid" in message
     assert "the others on 'h'" in message and "96% missing" in message
-    assert "pass freq='h' (--freq h)" in message
+    assert "pass freq='h' to keep them on it" in message
     panel, _ = read_csv(path, freq="h")
     assert panel.freq == "h" and panel.lengths.tolist() == [48, 48, 169]
 

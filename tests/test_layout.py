@@ -1,7 +1,10 @@
 """How a file is told apart (tsrnn.data.layout), seen through read_csv: dates read one way for
 all rows or refused with the line and the fix, never silently misread."""
 
+import bz2
 import gzip
+import lzma
+import zipfile
 
 import pandas as pd
 import pytest
@@ -96,17 +99,51 @@ def test_a_date_past_2262_names_the_line_and_the_range(tmp_path):
     assert "2262-04-11" in str(err.value)
 
 
-def test_compressed_bytes_under_a_csv_name_say_what_they_are(tmp_path):
-    path = tmp_path / "sales.csv"
-    path.write_bytes(gzip.compress(b"ds,y\n2024-01-01,1\n2024-01-02,2\n"))
-    with pytest.raises(DataError, match="sales.csv: the file is gzip-compressed.*sales.csv.gz"):
-        tsrnn.read_csv(path)
-    renamed = path.rename(tmp_path / "sales.csv.gz")
-    assert tsrnn.read_csv(renamed)[0].lengths.tolist() == [2]
+@pytest.mark.parametrize(
+    ("compress", "name"),
+    [(gzip.compress, "gzip"), (bz2.compress, "bz2"), (lzma.compress, "xz")],
+)
+def test_compressed_bytes_are_read_by_content_whatever_the_name(tmp_path, compress, name):
+    path = tmp_path / "sales.csv"  # compressed, under a plain CSV name
+    path.write_bytes(compress(b"ds,y\n2024-01-01,1\n2024-01-02,2\n"))
+    panel, report = tsrnn.read_csv(path)
+    assert panel.values.tolist() == [1.0, 2.0]
+    assert report.compression == name and f"utf-8, {name}-compressed" in report.to_markdown()
+    plain = write(tmp_path, "ds,y\n2024-01-01,1\n2024-01-02,2\n", name="plain.csv.gz")  # text
+    assert tsrnn.read_csv(plain)[1].compression is None
+
+
+def test_a_zip_of_one_csv_is_read_and_a_workbook_is_refused(tmp_path):
+    archive = tmp_path / "export.csv"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sales.csv", "ds,y\n2024-01-01,1\n2024-01-02,2\n")
+    assert tsrnn.read_csv(archive)[0].values.tolist() == [1.0, 2.0]
     workbook = tmp_path / "book.csv"
-    workbook.write_bytes(b"PK\x03\x04" + bytes(60))
-    with pytest.raises(DataError, match="zip archive .or an Excel workbook.*export it as CSV"):
+    with zipfile.ZipFile(workbook, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(DataError, match="book.csv: the file is an Excel workbook.*export the"):
         tsrnn.read_csv(workbook)
+    several = tmp_path / "two.zip"
+    with zipfile.ZipFile(several, "w") as z:
+        z.writestr("a.csv", "ds,y\n")
+        z.writestr("b.csv", "ds,y\n")
+    with pytest.raises(
+        DataError, match=r"two.zip: the file is a zip archive of 2 file\(s\) \(a.csv"
+    ):
+        tsrnn.read_csv(several)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_read_with_or_without_its_byte_order_mark(tmp_path, encoding):
+    # Excel's "Unicode text" export writes UTF-16 with a byte-order mark.
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        "station,ds,y\nM\xfcnchen,2024-01-01,1\nM\xfcnchen,2024-01-02,2\n".encode(encoding)
+    )
+    panel, report = tsrnn.read_csv(path)
+    assert list(panel.ids) == ["M\xfcnchen"] and panel.values.tolist() == [1.0, 2.0]
+    assert report.encoding == encoding and encoding in report.to_markdown()
 
 
 def test_a_repeated_column_name_is_refused(tmp_path):

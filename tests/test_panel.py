@@ -244,3 +244,27 @@ def test_state_of_an_earlier_float32_panel_loads_as_float64_unchanged():
     np.testing.assert_array_equal(back.covariates, panel.covariates)
     again = Panel.from_state(panel.to_state())
     np.testing.assert_array_equal(again.values, panel.values)
+
+
+@pytest.mark.parametrize(
+    ("freq", "end", "fits"),
+    [
+        ("MS", "2262-03-01", "2262-04-01 00:00:00 (horizon 1)"),
+        ("h", "2262-04-11 20:00", "2262-04-11 23:00:00 (horizon 3)"),
+    ],
+)
+def test_forecast_dates_past_2262_name_the_series_and_the_last_date_that_fits(freq, end, fits):
+    times = pd.date_range(end=end, periods=30, freq=freq)
+    early = pd.date_range("2024-01-01", periods=30, freq=freq)
+    frame = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "early", "ds": early, "y": 1.0}),
+            pd.DataFrame({"unique_id": "late", "ds": times, "y": 1.0}),
+        ]
+    )
+    panel = as_panel(frame)
+    assert len(panel.future_times(1)) == 2
+    with pytest.raises(DataError) as caught:
+        panel.future_times(6)
+    assert str(caught.value).startswith(f"series 'late' ends at {pd.Timestamp(end)}: 6 steps")
+    assert f"the last forecast date that fits is {fits}" in str(caught.value)

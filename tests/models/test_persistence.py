@@ -3,6 +3,8 @@ earlier tsrnn versions still loading with the forecasts they gave."""
 
 import json
 import logging
+import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +110,24 @@ def test_loading_never_unpickles_code(tmp_path):
     torch.save({"meta": "{}", "tensors": {}, "payload": logging.getLogger}, path)
     with pytest.raises(DataError, match="not a tsrnn model file"):
         tsrnn.load(path)
+
+
+def test_a_foreign_file_gets_our_one_line_not_torchs_advice(tmp_path):
+    """A raw pickle (torch warns about its protocol) and a CSV: one DataError, no warning,
+    and never torch's advice to load with weights_only=False, which would run the file."""
+    pickled = tmp_path / "foreign.tsrnn"
+    pickled.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}, protocol=4))
+    text = tmp_path / "data.csv"
+    text.write_text("unique_id,ds,y\na,2024-01-01,1\n")
+    for path, start in ((pickled, ""), (text, "a text file (data?), ")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning fails the test
+            with pytest.raises(DataError) as caught:
+                tsrnn.load(path)
+        assert str(caught.value) == (
+            f"{path}: {start}not a tsrnn model file, or written by an unknown version; "
+            "nothing in it was run"
+        )
 
 
 def rewrite(path, edit) -> None:

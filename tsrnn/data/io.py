@@ -149,6 +149,11 @@ def read_csv(
         sample, kinds, id_col, time_col, target_col, covariates, fmt.decimal, fmt.source
     )
     table = _read(fmt, roles, kinds, dayfirst)
+    if len(table.lines) == 1 and freq is None:
+        raise DataError(
+            f"{fmt.source}: the file has one data row (line {table.lines[0]}): a series needs "
+            "at least two points to have a frequency, and many more to forecast; add its history"
+        )
     freq = _check_freq(freq, table.times, fmt.source)
     coerced = _coerced_cells(table, roles)
     try:
@@ -166,6 +171,7 @@ def read_csv(
         delimiter=fmt.sep,
         decimal=fmt.decimal,
         encoding=fmt.encoding,
+        compression=fmt.compression,
         id_col=roles.id if roles.layout == "long" else None,
         time_col=roles.time,
         target_col=roles.target,

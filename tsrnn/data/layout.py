@@ -19,6 +19,7 @@ import lzma
 import os
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,6 @@ _ROW_NUMBER_NAMES = frozenset({"", "index", "no", "row", "#"})
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 1 << 16  # enough lines to settle the delimiter and the decimal mark
 _SAMPLE_ROWS = 2000  # rows that decide each column's kind (number, integer, date, text)
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 # ---------------------------------------------------------------------- the file's format
@@ -61,6 +61,7 @@ class Format:
     sep: str
     decimal: str
     encoding: str
+    compression: str | None = None  # "gzip", "bz2", "xz" or "zip", told by content
 
     def read(self, **options: Any) -> Any:
         """``pandas.read_csv`` in this format, blank lines kept: row ``i`` is line ``i + 2``."""
@@ -68,6 +69,7 @@ class Format:
             self.file,
             sep=self.sep,
             encoding=self.encoding,
+            compression=self.compression,
             keep_default_na=False,
             skip_blank_lines=False,
             skipinitialspace=True,
@@ -88,36 +90,57 @@ def sniff_format(path: str | os.PathLike[str]) -> Format:
         raise DataError(
             f"{source}: the file {where}; check the path (working directory: {Path.cwd()})"
         )
-    _refuse_compressed(file, source)
-    head, encoding = _head(file)
+    compression = _compression(file, source)
+    head, encoding = _head(file, compression)
     if not head.strip():
         raise _empty(source)
     sep, decimal = _sniff(head, source)
     _refuse_duplicate_names(head, sep, source)
-    return Format(file, source, sep, decimal, encoding)
+    return Format(file, source, sep, decimal, encoding, compression)
 
 
-# Leading bytes of archives and compressed files, and the name that makes read_csv open them.
+# Leading bytes of compressed files, and pandas' name of the compression. The content decides,
+# whatever the file's name says: a gzip file named .csv is read as gzip.
 _MAGIC = (
-    (b"\x1f\x8b", "gzip-compressed", ".gz"),
-    (b"BZh", "bzip2-compressed", ".bz2"),
-    (b"\xfd7zXZ\x00", "xz-compressed", ".xz"),
-    (b"PK\x03\x04", "a zip archive (or an Excel workbook)", None),
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
 )
+_OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+# Files a zip archive may hold for it to be read as one CSV (an Excel workbook holds XML parts).
+_ZIPPED_TEXT = (".csv", ".txt", ".tsv", ".dat")
 
 
-def _refuse_compressed(file: Path, source: str) -> None:
-    """A compressed file whose name does not say so would be read as garbled text."""
-    suffix = file.suffix.lower()
+def _compression(file: Path, source: str) -> str | None:
+    """The file's compression, told by its first bytes; a zip archive is read only when it
+    holds one text file (an Excel workbook is a zip archive too)."""
     with open(file, "rb") as f:
         start = f.read(8)
-    for magic, what, fix in _MAGIC:
-        if start.startswith(magic) and suffix != fix:
-            if fix is None:
-                todo = "export it as CSV (a spreadsheet: File > Save As > CSV) or unzip it"
-            else:
-                todo = f"rename it to {file.name}{fix} (read directly) or decompress it"
-            raise DataError(f"{source}: the file is {what}, not CSV text; {todo}")
+    kind = next((name for magic, name in _MAGIC if start.startswith(magic)), None)
+    if kind == "zip":
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = [n for n in archive.namelist() if not n.endswith("/")]
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.endswith("/data.pkl") for n in names):
+            raise DataError(
+                f"{source}: a model file (tsrnn saves models with torch), not CSV data; to "
+                f"forecast with it: tsrnn predict {source} DATA"
+            )
+        if any(n.startswith("xl/") for n in names):
+            raise DataError(
+                f"{source}: the file is an Excel workbook, not CSV text; export the sheet as "
+                "CSV (File > Save As > CSV UTF-8)"
+            )
+        if len(names) != 1 or not names[0].lower().endswith(_ZIPPED_TEXT):
+            raise DataError(
+                f"{source}: the file is a zip archive of {len(names)} file(s) "
+                f"({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}), not one CSV; "
+                "unzip it and pass the CSV file"
+            )
+    return kind
 
 
 def _refuse_duplicate_names(head: str, sep: str, source: str) -> None:
@@ -133,10 +156,18 @@ def _refuse_duplicate_names(head: str, sep: str, source: str) -> None:
         seen[name] = position
 
 
-def _head(file: Path) -> tuple[str, str]:
+def _head(file: Path, compression: str | None) -> tuple[str, str]:
     """The first bytes of the file as text, and the encoding to read it with."""
-    with _OPENERS.get(file.suffix.lower(), open)(file, "rb") as f:
-        raw = f.read(_SNIFF_BYTES)
+    if compression == "zip":
+        with zipfile.ZipFile(file) as archive, archive.open(archive.namelist()[0]) as f:
+            raw = f.read(_SNIFF_BYTES)
+    else:
+        with _OPENERS.get(compression or "", open)(file, "rb") as f:
+            raw = f.read(_SNIFF_BYTES)
+    encoding = _utf16(raw)
+    if encoding is not None:  # Excel's "Unicode text", a Windows editor's "Unicode"
+        size = len(raw) - len(raw) % 2
+        return raw[:size].decode(encoding).lstrip("\ufeff"), encoding
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as err:
@@ -146,6 +177,21 @@ def _head(file: Path) -> tuple[str, str]:
     # byte for byte (numbers and ASCII names come out right whatever the real code page).
     log.warning("%s is not UTF-8; reading it as latin-1", file)
     return raw.decode("latin-1"), "latin-1"
+
+
+def _utf16(raw: bytes) -> str | None:
+    """``"utf-16"`` for text with a UTF-16 byte-order mark, ``"utf-16-le"``/``"-be"`` for text
+    without one whose every other byte is 0 (ASCII written in UTF-16); else None."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = raw[: 2 * 512]
+    if len(sample) >= 8 and b"\x00" in sample:
+        odd, even = sample[1::2], sample[0::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
 
 
 def _sniff(head: str, source: str) -> tuple[str, str]:

@@ -187,6 +187,8 @@ class Panel:
             raise ValueError(f"horizon must be >= 1, got {h}")
         lengths = self.lengths
         steps = np.tile(np.arange(h, dtype=np.int64), self.n_series) + np.repeat(lengths, h)
+        if self.is_datetime:
+            self._check_representable(h)
         if not self.is_datetime:
             return pd.Index(np.repeat(self.starts.to_numpy(), h) + steps * int(self.freq))
         if self._fixed_steps:
@@ -201,6 +203,45 @@ class Panel:
             ),
             self.starts.tz,
         )
+
+    def _check_representable(self, h: int) -> None:
+        """DataError naming the first series whose ``h`` steps after its end pass the last
+        timestamp pandas holds (2262-04-11), with the latest forecast date that fits."""
+        limit = pd.Timestamp.max.tz_localize(self.starts.tz) if self.starts.tz else pd.Timestamp.max
+        offset = pd.tseries.frequencies.to_offset(self.freq)
+
+        def room(end: pd.Timestamp) -> int:  # steps after ``end`` that stay representable
+            k, t = 0, end
+            while k < h:
+                try:
+                    t = t + offset
+                except (OverflowError, pd.errors.OutOfBoundsDatetime):
+                    break
+                if t > limit:
+                    break
+                k += 1
+            return k
+
+        if self._fixed_steps:
+            left = (limit.value - self.starts.asi8.astype(float)) / step_nanos(str(self.freq))
+            late = np.flatnonzero(left - (self.lengths - 1) < h + 1)
+        else:
+            # Candidates by the step's nominal length (a month: 31 days), checked exactly below.
+            base = pd.Timestamp("2000-01-01")
+            step_days = ((base + offset) - base) / pd.Timedelta(days=1)
+            days_left = (limit.value - self.starts.asi8.astype(float)) / 86_400e9
+            need = (self.lengths - 1 + h) * step_days * 1.1 + 31
+            late = np.flatnonzero(need >= days_left)
+        for i in late:
+            end = self.time_index(int(i))[-1]
+            fits = room(end)
+            if fits < h:
+                last = f"{end + fits * offset} (horizon {fits})" if fits else "none"
+                raise DataError(
+                    f"series {self.ids[i]!r} ends at {end}: {h} steps after it pass "
+                    f"{limit.date()}, the last date pandas can hold; the last forecast date "
+                    f"that fits is {last}: lower the horizon, or shift the series' dates"
+                )
 
     def point_index(self) -> tuple[np.ndarray, np.ndarray]:
         """Series number and position within its series of every value, each ``(N,) int64``."""
@@ -720,7 +761,7 @@ def _refuse_sparse_grid(
             f"{source}: series {coarse[:5]} ({len(coarse)} of {len(known)}) are on a "
             f"{theirs!r} grid, the others on {grid!r}: on one {grid!r} grid they would be up to "
             f"{share:.0f}% missing; forecast them in a file of their own, or pass "
-            f"freq={grid!r} (--freq {grid}) to keep them on it with the gaps"
+            f"freq={grid!r} to keep them on it with the gaps"
         )
     fine = [k for k, v in known.items() if steps[v] / steps[grid] < _SPARSE_RATIO]
     usual = pd.Series([str(v) for v in known.values()]).mode()[0]
@@ -728,7 +769,7 @@ def _refuse_sparse_grid(
     raise DataError(
         f"{source}: series {fine[:5]} ({len(fine)} of {len(known)}) are on a {grid!r} grid, the "
         f"others mostly on {usual!r}: one grid for all would leave most series {share:.0f}% "
-        f"missing; drop or resample those series, or pass freq={usual!r} (--freq {usual}) if "
+        f"missing; drop or resample those series, or pass freq={usual!r} if "
         "their timestamps fit it"
     )
 

@@ -60,7 +60,7 @@ class DataReport:
     layout: str  # "long" (id, time, value rows), "wide" (a column per series) or "single"
     delimiter: str
     decimal: str
-    encoding: str  # "utf-8", or "latin-1" for files that are not UTF-8
+    encoding: str  # "utf-8", "utf-16" (by its byte-order mark), or "latin-1" for other files
     id_col: str | None  # None unless long
     time_col: str
     target_col: str | None  # None for wide: each series column is its own target
@@ -86,6 +86,7 @@ class DataReport:
     time_note: str = ""  # how the time column was read, when that was a decision (day-first
     # dates, differing UTC offsets); empty when the reading was plain
     nonnegative: bool = False  # every observed target value is >= 0
+    compression: str | None = None  # "gzip", "bz2", "xz" or "zip": told by content, not name
 
     # ------------------------------------------------------------------ derived figures
     @property
@@ -163,9 +164,10 @@ class DataReport:
             for s in self.series
             for t in (s.start, s.end)
         )
+        packed = f", {self.compression}-compressed" if self.compression else ""
         rows = [
             ("layout", f"{self.layout}: {columns}"),
-            ("format", f"{delim}-delimited, {decimal}, {self.encoding}"),
+            ("format", f"{delim}-delimited, {decimal}, {self.encoding}{packed}"),
             ("rows", f"{self.rows:,} read, {self.blank_lines:,} blank lines skipped"),
             (
                 "series",

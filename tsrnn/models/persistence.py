@@ -17,10 +17,12 @@ the state contract: the neural forecaster's attributes laid out by hand) are rea
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
 import platform
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -70,21 +72,29 @@ def save_model(
         torch.save({"meta": text, "tensors": tensors}, tmp)
 
 
+# What a file that is no model file gets: never torch's own advice, which for a crafted file
+# would be to load it with weights_only=False, that is to run what it holds.
+NOT_A_MODEL = "not a tsrnn model file, or written by an unknown version; nothing in it was run"
+
+
 def read_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read what :func:`save_model` wrote (or an older tsrnn's model file)."""
+    if os.path.isdir(path):
+        raise DataError(f"{path}: a folder, not a tsrnn model file")
+    if looks_like_text(path):
+        raise DataError(f"{path}: a text file (data?), {NOT_A_MODEL}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's warnings about a foreign pickle: ours says it
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
         meta = json.loads(payload["meta"])
         tensors = payload["tensors"]
     except FileNotFoundError:
         raise
-    except IsADirectoryError:
-        raise DataError(f"{path}: a folder, not a tsrnn model file") from None
-    except Exception as exc:
-        raise DataError(f"{path}: not a tsrnn model file ({type(exc).__name__}: {exc})") from None
+    except Exception:
+        raise DataError(f"{path}: {NOT_A_MODEL}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        got = meta.get("format") if isinstance(meta, dict) else None
-        raise DataError(f"{path}: not a tsrnn model file (format {got!r})")
+        raise DataError(f"{path}: {NOT_A_MODEL}")
     written = meta.get("format_version", 0)
     if written > FORMAT_VERSION:
         raise DataError(
@@ -113,6 +123,23 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
         _join(meta["state"], tensors),
         versions,
     )
+
+
+def looks_like_text(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts as text (a CSV, say), which no model file does: model files
+    are zip archives (or, before torch 1.6, pickles), whose first bytes are not printable."""
+    with open(path, "rb") as f:
+        start = f.read(512)
+    if not start or start.startswith((b"PK", b"\x80")):
+        return False
+    try:  # an incremental decoder: a character cut at the end of the sample is no error
+        text = codecs.getincrementaldecoder("utf-8")().decode(start)
+    except UnicodeDecodeError:
+        try:
+            text = start.decode("utf-16")
+        except UnicodeDecodeError:
+            return False
+    return all(c.isprintable() or c in "\r\n\t\ufeff" for c in text)
 
 
 def tsrnn_version() -> str:
