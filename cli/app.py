@@ -492,6 +492,12 @@ def predict(
                 raise DataError(
                     f"--quantiles {quantiles!r}: use numbers between 0 and 1, e.g. 0.1,0.9"
                 ) from None
+            if levels and all(1 < q < 100 for q in levels):  # percentiles
+                fractions = ",".join(f"{q / 100:g}" for q in levels)
+                raise DataError(
+                    f"--quantiles {quantiles}: quantile levels are fractions between 0 and 1; "
+                    f"for these percentiles write --quantiles {fractions}"
+                )
         panel, _ = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         try:
             forecasts = estimator.predict(horizon, quantiles=levels, y=panel)

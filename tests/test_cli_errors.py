@@ -370,6 +370,11 @@ def test_the_installed_command_says_what_a_misplaced_or_odd_file_is(tmp_path):
             "date pandas can hold; the last forecast date that fits is 2262-04-01",
         ),
         (["info", "when.csv"], "['a', 'b'] all qualify; pass --time-col (one of them)"),
+        (
+            ["predict", "model.tsrnn", "packed.csv", "--quantiles", "10,90"],
+            "quantile levels are fractions between 0 and 1; for these percentiles write "
+            "--quantiles 0.1,0.9",
+        ),
     ]
     for args, message in cases:
         done = subprocess.run([EXE, *args], cwd=tmp_path, capture_output=True, text=True)

@@ -87,8 +87,13 @@ def test_naive_and_offset_timestamps_in_one_column_are_refused_by_line(tmp_path)
     path = write(
         tmp_path, "ds,y\n2024-01-01 00:00,1\n2024-01-01 01:00+01:00,2\n2024-01-01 02:00,3\n"
     )
-    with pytest.raises(DataError, match=r"line 3, column 'ds': '2024-01-01 01:00\+01:00' has a "):
+    with pytest.raises(DataError) as caught:
         tsrnn.read_csv(path)
+    assert str(caught.value) == (
+        f"{path}, line 3, column 'ds': the column mixes time zones: '2024-01-01 01:00+01:00' has "
+        "a UTC offset but '2024-01-01 00:00' (line 2) has none, and the two cannot be ordered "
+        "on one clock; write every timestamp with its offset, or none with one"
+    )
 
 
 def test_a_date_past_2262_names_the_line_and_the_range(tmp_path):
@@ -152,3 +157,38 @@ def test_a_repeated_column_name_is_refused(tmp_path):
         DataError, match=r"line 1: column name 'y' appears twice \(columns 2 and 3\)"
     ):
         tsrnn.read_csv(path)
+
+
+def test_excels_sep_line_names_the_delimiter_and_lines_keep_their_numbers(tmp_path):
+    path = write(tmp_path, "sep=;\nds;y\n2024-01-01;1,5\n2024-01-02;2,5\n2024-01-03;3,5\n")
+    panel, report = tsrnn.read_csv(path)
+    assert panel.values.tolist() == [1.5, 2.5, 3.5] and report.delimiter == ";"
+    broken = write(tmp_path, "sep=;\nds;y\n2024-01-01;1,5\n2024-01-02;x\n", name="b.csv")
+    with pytest.raises(DataError, match=r"b.csv, line 4, column 'y': 'x' is not a number"):
+        tsrnn.read_csv(broken)
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b'[{"ds": "2024-01-01", "y": 1}, {"ds": "2024-01-02", "y": 2}]', "JSON"),
+        (b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00", "a Parquet file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(40), "an Excel 97-2003 workbook"),
+    ],
+)
+def test_other_file_formats_are_named_with_a_way_to_convert_them(tmp_path, content, what):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=f"data.csv: the file is {what}.*not CSV text.*to_csv"):
+        tsrnn.read_csv(path)
+
+
+def test_a_title_above_the_header_and_a_header_short_of_the_rows_are_named(tmp_path):
+    title = write(tmp_path, "Sales report 2024\nds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    with pytest.raises(DataError, match=r"line 1: 'Sales report 2024' is one field.*a title"):
+        tsrnn.read_csv(title)
+    # Every row one field longer than the header: pandas would read the first as the index
+    # and every column shifted by one.
+    short = write(tmp_path, "ds,y\n2024-01-01,1,9\n2024-01-02,2,9\n2024-01-03,3,9\n", name="s.csv")
+    with pytest.raises(DataError, match=r"line 1: the header names 2 columns but the lines below"):
+        tsrnn.read_csv(short)

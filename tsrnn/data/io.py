@@ -264,7 +264,8 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
     del id_parts, id_table
     numbers = {c: np.concatenate(number_parts.pop(c)) for c in numeric}
     rows = len(time_cat)
-    lines: pd.Index = pd.RangeIndex(2, rows + 2)  # line 1 is the header
+    first = 2 + fmt.skip  # the header is line 1, or 2 after Excel's "sep=;" line
+    lines: pd.Index = pd.RangeIndex(first, rows + first)
 
     # A blank line is a row with nothing in it; anything else must be complete.
     no_time = _is_empty(time_cat)
@@ -290,7 +291,11 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
         parsed = parse_times(time_cat.categories, steps, dayfirst)
     except TimeError as err:
         k = int(np.flatnonzero(time_cat.codes == err.position)[0])
-        raise DataError(f"{source}, line {lines[k]}, column {roles.time!r}: {err}") from None
+        message = str(err)
+        if err.other is not None:  # the line of the second example the message shows
+            other = lines[int(np.flatnonzero(time_cat.codes == err.other)[0])]
+            message = message.replace("{other}", str(other))
+        raise DataError(f"{source}, line {lines[k]}, column {roles.time!r}: {message}") from None
     times, bad = parsed.index, parsed.bad
     if len(bad):
         k = int(np.flatnonzero(np.isin(time_cat.codes, bad))[0])

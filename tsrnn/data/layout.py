@@ -62,14 +62,17 @@ class Format:
     decimal: str
     encoding: str
     compression: str | None = None  # "gzip", "bz2", "xz" or "zip", told by content
+    skip: int = 0  # lines before the header: Excel's "sep=;" line
 
     def read(self, **options: Any) -> Any:
-        """``pandas.read_csv`` in this format, blank lines kept: row ``i`` is line ``i + 2``."""
+        """``pandas.read_csv`` in this format, blank lines kept: row ``i`` is line
+        ``i + 2 + skip``."""
         return pd.read_csv(
             self.file,
             sep=self.sep,
             encoding=self.encoding,
             compression=self.compression,
+            skiprows=self.skip or None,
             keep_default_na=False,
             skip_blank_lines=False,
             skipinitialspace=True,
@@ -94,9 +97,35 @@ def sniff_format(path: str | os.PathLike[str]) -> Format:
     head, encoding = _head(file, compression)
     if not head.strip():
         raise _empty(source)
+    _refuse_other_formats(head, source)
+    skip, sep_line = 0, _SEP_LINE.match(head)
+    if sep_line:  # Excel's "sep=;" line names the delimiter; the header follows it
+        skip, head = 1, head[sep_line.end() :]
     sep, decimal = _sniff(head, source)
-    _refuse_duplicate_names(head, sep, source)
-    return Format(file, source, sep, decimal, encoding, compression)
+    if sep_line:
+        sep = sep_line.group(1)
+    _refuse_duplicate_names(head, sep, source, skip)
+    return Format(file, source, sep, decimal, encoding, compression, skip)
+
+
+_SEP_LINE = re.compile(r"\A\s*sep=([,;\t|])[ \t]*\r?\n")
+
+
+def _refuse_other_formats(head: str, source: str) -> None:
+    """JSON, Parquet or an old Excel file: say what it is and how to make a CSV of it."""
+    start = head.lstrip("\ufeff \t\r\n")
+    what = None
+    if start.startswith(("PAR1",)):
+        what, reader = "a Parquet file", "read_parquet"
+    elif start.startswith("\xd0\xcf\x11\xe0"):
+        what, reader = "an Excel 97-2003 workbook (.xls)", "read_excel"
+    elif start[:1] in "[{" and start[:1] and re.match(r"[\[{]\s*[\"{\[\]]", start):
+        what, reader = "JSON", "read_json"
+    if what is not None:
+        raise DataError(
+            f"{source}: the file is {what}, not CSV text; tsrnn reads CSV: convert it, e.g. "
+            f"pandas.{reader}(path).to_csv('data.csv', index=False)"
+        )
 
 
 # Leading bytes of compressed files, and pandas' name of the compression. The content decides,
@@ -143,14 +172,14 @@ def _compression(file: Path, source: str) -> str | None:
     return kind
 
 
-def _refuse_duplicate_names(head: str, sep: str, source: str) -> None:
+def _refuse_duplicate_names(head: str, sep: str, source: str, skip: int = 0) -> None:
     """Two columns of one name: pandas would rename the second (``y.1``) and read it silently."""
     header = next(csv.reader(head.splitlines()[:1], delimiter=sep), [])
     seen: dict[str, int] = {}
     for position, name in enumerate((c.strip() for c in header), start=1):
         if name in seen:
             raise DataError(
-                f"{source}, line 1: column name {name!r} appears twice (columns {seen[name]} "
+                f"{source}, line {1 + skip}: column name {name!r} appears twice (columns {seen[name]} "
                 f"and {position}); give every column its own name"
             )
         seen[name] = position
@@ -207,9 +236,23 @@ def _sniff(head: str, source: str) -> tuple[str, str]:
         if widths[0] > 1 and score > best_score:
             best, best_score = sep, score
     if best is None:
+        below = {sep: _usual_width(lines[1:], sep) for sep in _DELIMITERS}
+        if max(below.values()) > 1:  # a title above the header
+            raise DataError(
+                f"{source}, line 1: {lines[0][:60]!r} is one field, the lines below hold "
+                f"{max(below.values())}: if it is a title, delete it (and any line above the "
+                "header), so that the file starts with the column names"
+            )
         raise DataError(
             f"{source}: found a single column (tried the delimiters , ; tab |); a CSV needs a "
             "time column and at least one column of values, separated by one of those"
+        )
+    header = len(next(csv.reader(lines[:1], delimiter=best)))
+    if _usual_width(lines[1:], best) > header:  # pandas would make the first column the index
+        raise DataError(
+            f"{source}, line 1: the header names {header} columns but the lines below hold "
+            f"{_usual_width(lines[1:], best)} (the first: {lines[1][:60]!r}); name every column in "
+            "the header"
         )
     decimal = "."
     if best != ",":
@@ -218,6 +261,16 @@ def _sniff(head: str, source: str) -> tuple[str, str]:
         points = sum(bool(re.fullmatch(r"[+-]?\d*\.\d+", c)) for c in cells)
         decimal = "," if commas > points else "."
     return best, decimal
+
+
+def _usual_width(lines: list[str], sep: str) -> int:
+    """How many fields 90 % of ``lines`` split into (0 for fewer than 2 lines, or no such
+    majority)."""
+    if len(lines) < 2:
+        return 0
+    widths = pd.Series([len(row) for row in csv.reader(lines, delimiter=sep)])
+    top = widths.value_counts()
+    return int(top.index[0]) if top.iloc[0] >= 0.9 * len(widths) else 0
 
 
 def read_sample(fmt: Format) -> pd.DataFrame:
@@ -233,6 +286,8 @@ def read_sample(fmt: Format) -> pd.DataFrame:
             f"{fmt.source}: has a header ({', '.join(sample.columns)}) but no data rows; "
             "add rows below the header"
         )
+    if fmt.skip:  # row i is line i + 2 in every message: count the lines before the header
+        sample.index = sample.index + fmt.skip
     return sample
 
 
@@ -302,7 +357,7 @@ def locate_bad_number(fmt: Format, roles: Roles, err: Exception, chunk_rows: int
                 if roles.auto_covariates and c in roles.past:
                     hint = ", or leave the column out with covariates="
                 return DataError(
-                    f"{fmt.source}, line {chunk.index[k] + 2}, column {c!r}: "
+                    f"{fmt.source}, line {chunk.index[k] + 2 + fmt.skip}, column {c!r}: "
                     f"{chunk[c].iloc[k]!r} is not a number{mark}; clean that cell: write a "
                     f"number, or leave it empty (or NA) for a missing value{hint}"
                 )
@@ -312,9 +367,10 @@ def locate_bad_number(fmt: Format, roles: Roles, err: Exception, chunk_rows: int
 class TimeError(ValueError):
     """A time column that cannot be read as one; ``position`` indexes the distinct strings."""
 
-    def __init__(self, message: str, position: int) -> None:
+    def __init__(self, message: str, position: int, other: int | None = None) -> None:
         super().__init__(message)
         self.position = position
+        self.other = other  # a second string the message is about, whose line it names too
 
 
 @dataclass(frozen=True)
@@ -389,9 +445,11 @@ def _refuse_mixed_offsets(texts: pd.Index) -> None:
     if offset.any() and not offset.all():
         with_, without = int(np.argmax(offset)), int(np.argmax(~offset))
         raise TimeError(
-            f"{texts[with_]!r} has a UTC offset but {texts[without]!r} has none: the two cannot "
-            "be ordered on one clock; write every timestamp with its offset, or none with one",
+            f"the column mixes time zones: {texts[with_]!r} has a UTC offset but "
+            f"{texts[without]!r} (line {{other}}) has none, and the two cannot be ordered on one "
+            "clock; write every timestamp with its offset, or none with one",
             with_,
+            without,
         )
 
 
