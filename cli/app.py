@@ -239,6 +239,10 @@ def info(
         Path | None, typer.Option(help="Also write the data report to this Markdown file.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --report even if tsrnn did not write it."),
+    ] = False,
 ) -> None:
     """Read DATA and print its data report: series, lengths, frequency, gaps, missing values.
 
@@ -248,6 +252,8 @@ def info(
         if report is not None:
             check_target(report, example="report.md")
             _refuse_an_input("--report", report, "report", DATA=data)
+            if not force:
+                _refuse_foreign("--report", report, REPORT_START, "a data report")
         _, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         text = data_report.to_markdown()
         if report is not None:
@@ -421,6 +427,25 @@ def _refuse_to_replace(out: Path, data: str) -> None:
         ) from None
 
 
+# How the files tsrnn writes begin: an existing file that begins otherwise is the user's.
+REPORT_START = b"# Data report: "
+FORECASTS_START = b"unique_id,ds,"
+
+
+def _refuse_foreign(flag: str, out: Path, start: bytes, written: str) -> None:
+    """``flag``'s file may replace an earlier one tsrnn wrote, never another file of the
+    user's (unless ``--force``)."""
+    if not out.is_file():
+        return
+    with open(out, "rb") as f:
+        if f.read(len(start)) == start:
+            return
+    raise DataError(
+        f"{out} exists and is not {written} tsrnn wrote; writing {flag} there would replace it: "
+        f"choose another {flag} (or pass --force to replace it)"
+    )
+
+
 def _same_file(a: Path, b: str) -> bool:
     try:
         return a.samefile(b)  # links and other spellings of one file included
@@ -470,6 +495,10 @@ def predict(
     target_col: TargetCol = None,
     freq: FreqOpt = None,
     dayfirst: DayFirst = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --out even if tsrnn did not write it."),
+    ] = False,
 ) -> None:
     """Forecast the series of DATA (their histories up to now) with a saved model.
 
@@ -480,6 +509,8 @@ def predict(
         if out is not None:
             check_target(out, example="forecasts.csv")
             _refuse_an_input("--out", out, "forecasts", DATA=data, MODEL=str(model))
+            if not force:
+                _refuse_foreign("--out", out, FORECASTS_START, "forecasts")
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
         _refuse_swapped(model, data)
@@ -508,7 +539,8 @@ def predict(
             print(text, end="")
         else:
             write_text_atomic(out, text)
-            err.print(f"wrote {out}: {len(forecasts)} rows", markup=False)
+            rows = f"{len(forecasts)} row" + ("s" if len(forecasts) != 1 else "")
+            err.print(f"wrote {out}: {rows}", markup=False)
 
 
 def _command_line(ctx: typer.Context) -> str:

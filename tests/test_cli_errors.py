@@ -175,6 +175,33 @@ def test_fit_never_replaces_the_data_or_a_file_that_is_not_a_model(tmp_path):
     assert data.read_bytes() == before
 
 
+def test_predict_and_info_replace_only_what_tsrnn_wrote_unless_force(tmp_path):
+    model = tmp_path / "m.tsrnn"
+    shutil.copy(Path(__file__).parent / "data" / "models" / "lstm-format2.tsrnn", model)
+    notes_csv, notes_md = tmp_path / "notes.csv", tmp_path / "notes.md"
+    notes_csv.write_text("mine")
+    notes_md.write_text("mine")
+    predict = ["predict", str(model), "air_passengers", "--horizon", "1", "--out"]
+    info = ["info", "air_passengers", "--report"]
+    for args, out, what in (
+        (predict, notes_csv, "not forecasts tsrnn wrote"),
+        (info, notes_md, "not a data report tsrnn wrote"),
+    ):
+        refused = runner.invoke(app, [*args, str(out)])
+        assert refused.exit_code == 2 and f"{out} exists and is {what}" in one_line(refused)
+        assert "--force" in one_line(refused) and out.read_text() == "mine"
+    ours_csv, ours_md = tmp_path / "fc.csv", tmp_path / "r.md"
+    for _ in range(2):  # what tsrnn wrote is replaced: that is what rerunning asks
+        done = runner.invoke(app, [*predict, str(ours_csv)])
+        assert done.exit_code == 0 and "wrote" in done.stderr and "1 row" in done.stderr
+        assert runner.invoke(app, [*info, str(ours_md)]).exit_code == 0
+    assert ours_csv.read_text().startswith("unique_id,ds,LSTM\nAirPassengers,1961-01-01,")
+    assert runner.invoke(app, [*predict, str(notes_csv), "--force"]).exit_code == 0
+    assert runner.invoke(app, [*info, str(notes_md), "--force"]).exit_code == 0
+    assert notes_csv.read_text() == ours_csv.read_text()
+    assert notes_md.read_text().startswith("# Data report: air_passengers")
+
+
 def test_a_file_added_to_a_report_is_kept_unless_force(tmp_path):
     folder = tmp_path / "report"
     args = ["backtest", "air_passengers", "--models", "snaive", "--report-dir", str(folder), "-q"]
