@@ -11,7 +11,9 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +41,7 @@ PATH_ERRORS = (
     PermissionError,
 )
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+TERMINATED = 143  # 128 + SIGTERM: `kill`, `timeout`, a job scheduler
 BROKEN_PIPE = 141  # 128 + SIGPIPE, as `yes | head -1` ends
 
 app = typer.Typer(
@@ -53,6 +56,26 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 class _State:
     verbose = False
+    terminated = False  # a SIGTERM, handled as Ctrl-C is
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM stops the command as Ctrl-C does (outputs left as they were, worker processes
+    stopped, temporary files removed), and the exit status says which signal it was."""
+    _State.terminated = True
+    raise KeyboardInterrupt
+
+
+def _stopped() -> tuple[int, str]:
+    """The exit status and words of an interruption: Ctrl-C, or a SIGTERM."""
+    return (
+        (TERMINATED, "terminated (SIGTERM)")
+        if _State.terminated
+        else (
+            INTERRUPTED,
+            "interrupted (Ctrl-C)",
+        )
+    )
 
 
 def _version(value: bool) -> None:
@@ -72,6 +95,8 @@ def _main(
     ] = False,
 ) -> None:
     _State.verbose = verbose
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
@@ -89,10 +114,8 @@ def _errors(kept: str | None = None) -> Iterator[None]:
         raise typer.Exit(BROKEN_PIPE) from None
     except KeyboardInterrupt as exc:
         where = f": {exc}" if str(exc) else ""
-        _fail(
-            INTERRUPTED,
-            f"interrupted (Ctrl-C){where}" + (f"; {kept} left as it was" if kept else ""),
-        )
+        code, words = _stopped()
+        _fail(code, f"{words}{where}" + (f"; {kept} left as it was" if kept else ""))
     except (DataError, *PATH_ERRORS) as exc:
         _fail(2, f"error: {in_cli_words(str(exc), _flags())}")
     except Exception as exc:
@@ -466,7 +489,8 @@ def _refuse_an_input(flag: str, out: Path, written: str, **inputs: str) -> None:
 def _interrupted_fit(estimator, out: Path, keep: bool) -> None:
     """Ctrl-C stopped training: save only if asked, say what was kept where, exit 130."""
     steps = estimator.budget_["steps"]
-    done = f"interrupted (Ctrl-C) after {estimator.steps_} of {steps} steps"
+    code, words = _stopped()
+    done = f"{words} after {estimator.steps_} of {steps} steps"
     if keep:
         estimator.save(out)
         line = f"{done}; saved the best weights so far (step {estimator.best_step_}) to {out}"
@@ -474,7 +498,7 @@ def _interrupted_fit(estimator, out: Path, keep: bool) -> None:
         state = "left as it was" if out.exists() else "not written"
         line = f"{done}; {out} {state} (pass --keep-interrupted to save the weights so far)"
     err.print(line, markup=False)
-    raise typer.Exit(INTERRUPTED)
+    raise typer.Exit(code)
 
 
 @app.command()

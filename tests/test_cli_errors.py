@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -270,8 +271,11 @@ def test_a_closed_pipe_ends_quietly():
 
 
 # ---------------------------------------------------------------------- Ctrl-C
-def interrupt_training(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run the installed ``tsrnn -v ARGS``, press Ctrl-C once training has reported a step."""
+def interrupt_training(
+    args: list[str], cwd: Path, signum: int = signal.SIGINT
+) -> subprocess.CompletedProcess:
+    """Run the installed ``tsrnn -v ARGS``, press Ctrl-C (or send ``signum``) once training
+    has reported a step."""
     proc = subprocess.Popen(
         [EXE, "-v", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
     )
@@ -279,7 +283,7 @@ def interrupt_training(args: list[str], cwd: Path) -> subprocess.CompletedProces
     for line in proc.stderr:
         lines.append(line)
         if " step " in line:  # the network's training log: training is under way
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             break
     out, rest = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(args, proc.returncode, out, "".join(lines) + rest)
@@ -326,6 +330,37 @@ def test_ctrl_c_during_backtest_leaves_the_previous_report(tmp_path):
     after = {p.name: p.read_bytes() for p in (tmp_path / "report").iterdir() if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "report"]  # no temp left
+
+
+def test_sigterm_stops_fit_and_backtest_as_ctrl_c_does_with_exit_143(tmp_path):
+    """`kill` or `timeout` (SIGTERM): outputs left as they were, the statistical models'
+    worker processes stopped, exit 143."""
+    (tmp_path / "c.toml").write_text(NO_WAITING)
+    model = tmp_path / "model.tsrnn"
+    earlier = (Path(__file__).parent / "data" / "models" / "lstm-format2.tsrnn").read_bytes()
+    model.write_bytes(earlier)
+    args = ["fit", "air_passengers", "--max-steps", "1000000", "--config", "c.toml", "-q"]
+    done = interrupt_training(args, tmp_path, signal.SIGTERM)
+    assert done.returncode == 143, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("terminated (SIGTERM) after") and "model.tsrnn left as it was" in last
+    assert model.read_bytes() == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "model.tsrnn"]
+
+    proc = subprocess.Popen(
+        [EXE, "backtest", "beijing_pm25", "--models", "ets", "--report-dir", "r", "-q"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # reading the data, then fitting ETS in two worker processes
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert (
+        err.strip().splitlines()[-1] == "terminated (SIGTERM); the report folder r left as it was"
+    )
+    assert not (tmp_path / "r").exists()
 
 
 # ---------------------------------------------------------------------- messages that point at the problem
