@@ -192,3 +192,34 @@ def test_a_title_above_the_header_and_a_header_short_of_the_rows_are_named(tmp_p
     short = write(tmp_path, "ds,y\n2024-01-01,1,9\n2024-01-02,2,9\n2024-01-03,3,9\n", name="s.csv")
     with pytest.raises(DataError, match=r"line 1: the header names 2 columns but the lines below"):
         tsrnn.read_csv(short)
+
+
+def test_trailing_delimiters_make_unnamed_empty_columns_that_are_ignored_and_reported(tmp_path):
+    path = write(tmp_path, "ds,y,,\n2024-01-01,1,,\n2024-01-02,2,,\n2024-01-03,3,,\n")
+    panel, report = tsrnn.read_csv(path)
+    assert panel.values.tolist() == [1.0, 2.0, 3.0] and panel.covariate_names == ()
+    assert report.ignored_columns == {
+        "Unnamed: 2": "no name, no values",
+        "Unnamed: 3": "no name, no values",
+    }
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ('"1,234"', "'1,234' is not a number (a thousands separator? write 1234)"),
+        ("12%", "'12%' is not a number (a percentage? write 12 or 0.12, without %)"),
+        ("$5.50", "'$5.50' is not a number (a currency sign? write 5.50 alone)"),
+    ],
+)
+def test_a_number_in_a_display_format_says_what_to_write(tmp_path, cell, hint):
+    path = write(tmp_path, f"ds,y\n2024-01-01,1\n2024-01-02,{cell}\n2024-01-03,3\n")
+    with pytest.raises(DataError, match=r"line 3, column 'y': ") as caught:
+        tsrnn.read_csv(path)
+    assert hint in str(caught.value)
+
+
+def test_a_time_zone_name_says_to_write_an_offset(tmp_path):
+    path = write(tmp_path, "ds,y\n2024-01-01 00:00 CET,1\n2024-01-01 01:00 CET,2\n")
+    with pytest.raises(DataError, match="the time-zone name CET is not read: write a UTC offset"):
+        tsrnn.read_csv(path)

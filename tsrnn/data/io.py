@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -300,6 +301,12 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
     if len(bad):
         k = int(np.flatnonzero(np.isin(time_cat.codes, bad))[0])
         what = "an integer time step" if steps else "a timestamp"
+        zone = re.search(r"\s([A-Z]{2,5})$", str(time_cat[k]).strip())
+        if zone and zone.group(1) not in ("AM", "PM"):
+            what += (
+                f" (the time-zone name {zone.group(1)} is not read: write a UTC offset such as "
+                "+01:00, or none)"
+            )
         raise DataError(
             f"{source}, line {lines[k]}, column {roles.time!r}: cannot read "
             f"{time_cat[k]!r} as {what}; write every timestamp in one format "

@@ -177,7 +177,7 @@ def _refuse_duplicate_names(head: str, sep: str, source: str, skip: int = 0) -> 
     header = next(csv.reader(head.splitlines()[:1], delimiter=sep), [])
     seen: dict[str, int] = {}
     for position, name in enumerate((c.strip() for c in header), start=1):
-        if name in seen:
+        if name in seen and name:  # unnamed columns (trailing delimiters) are told apart below
             raise DataError(
                 f"{source}, line {1 + skip}: column name {name!r} appears twice (columns {seen[name]} "
                 f"and {position}); give every column its own name"
@@ -340,6 +340,33 @@ def _kind(values: pd.Series, decimal: str) -> str:
 
 
 # ---------------------------------------------------------------------- cells, read in full
+def _number_hint(cell: str) -> str:
+    """Why a cell that looks like a number is not one: a thousands separator, a percent or a
+    currency sign (each written by spreadsheets' display formats).
+
+    >>> _number_hint("1,234"), _number_hint("12%"), _number_hint("$5")
+    (' (a thousands separator? write 1234)', ' (a percentage? write 12 or 0.12, without %)', ' (a currency sign? write 5 alone)')
+    """
+    text = cell.strip()
+    if re.fullmatch(r"[+-]?\d{1,3}([,.' \u00a0\u202f]\d{3})+([.,]\d+)?", text):
+        digits = re.sub(r"[,.' \u00a0\u202f](?=\d{3}(\D|$))", "", text)
+        return f" (a thousands separator? write {digits})"
+    if re.fullmatch(r"[+-]?\d+([.,]\d+)?\s*%", text):
+        return f" (a percentage? write {text.rstrip('% ')} or {_percent(text)}, without %)"
+    money = re.fullmatch(
+        r"[$\u20ac\u00a3\u00a5]\s*([+-]?\d+([.,]\d+)?)|([+-]?\d+([.,]\d+)?)\s*[$\u20ac\u00a3\u00a5]",
+        text,
+    )
+    if money:
+        return f" (a currency sign? write {money.group(1) or money.group(3)} alone)"
+    return ""
+
+
+def _percent(text: str) -> str:
+    value = float(text.rstrip("% ").replace(",", "."))
+    return f"{value / 100:g}"
+
+
 def locate_bad_number(fmt: Format, roles: Roles, err: Exception, chunk_rows: int) -> DataError:
     """Find the first cell of a numeric column that is neither a number nor an NA marker."""
     columns = roles.numeric
@@ -356,10 +383,11 @@ def locate_bad_number(fmt: Format, roles: Roles, err: Exception, chunk_rows: int
                 hint = ""
                 if roles.auto_covariates and c in roles.past:
                     hint = ", or leave the column out with covariates="
+                cell = chunk[c].iloc[k]
                 return DataError(
                     f"{fmt.source}, line {chunk.index[k] + 2 + fmt.skip}, column {c!r}: "
-                    f"{chunk[c].iloc[k]!r} is not a number{mark}; clean that cell: write a "
-                    f"number, or leave it empty (or NA) for a missing value{hint}"
+                    f"{cell!r} is not a number{mark}{_number_hint(cell)}; clean that cell: "
+                    f"write a number, or leave it empty (or NA) for a missing value{hint}"
                 )
     return DataError(f"{fmt.source}: a column read as numbers ({columns}) holds text: {err}")
 
@@ -630,6 +658,14 @@ def infer_roles(
         for c in columns
         if c not in chosen and _is_row_number(c, sample[c], kinds[c])
     }
+    # Trailing delimiters (Excel's "a,b,,"): columns with no name and no values in the sample.
+    ignored.update(
+        {
+            c: "no name, no values"
+            for c in columns
+            if c not in chosen and c.startswith("Unnamed:") and kinds[c] == "empty"
+        }
+    )
     free = [c for c in columns if c not in ignored and c not in chosen]
 
     time = time_col or _pick_time(free, kinds, columns, source)
