@@ -444,3 +444,13 @@ def test_the_installed_command_says_what_a_misplaced_or_odd_file_is(tmp_path):
         assert done.stderr.count("\n") == 1 and message in done.stderr, (args, done.stderr)
         assert "weights_only" not in done.stderr and "Warning" not in done.stderr
     assert not (tmp_path / "PWNED").exists()
+    (tmp_path / "two.csv").write_text("unique_id,ds,y\nnew,1960-01-01,100\nnew,1960-02-01,110\n")
+    done = subprocess.run(
+        [EXE, "predict", "model.tsrnn", "two.csv"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.count("\nnew,") == 6  # the model's horizon
+    assert done.stderr == (
+        "LSTM reads the last 24 points of each series (its input size); 1 of 1 series have "
+        "fewer observed points (shortest: 'new', 2 points): the network reads padding for the "
+        "rest, so their forecasts rest on little history\n"
+    )

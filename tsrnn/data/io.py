@@ -317,7 +317,7 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
         if len(infinite):
             raise DataError(
                 f"{source}, line {lines[infinite[0]]}, column {c!r}: infinite value (inf, or a "
-                f"number beyond float64's range, about 1.8e308; {len(infinite)} such cells); "
+                f"number beyond float64's range, about 1.8e308; {len(infinite)} such cell{'s' if len(infinite) != 1 else ''}); "
                 "replace it with a finite number, or leave the cell empty for a missing value"
             )
     codes = np.asarray(time_cat.codes)

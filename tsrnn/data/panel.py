@@ -811,7 +811,7 @@ def _positions(
         k = bad[0]
         raise DataError(
             f"{source}: series {ids[codes[k]]!r} at {_fmt_time(t[k], is_dt, tz)} ({row_name} "
-            f"{label(k)}) is off its {grid!r} grid ({len(bad)} such rows); fix those timestamps "
+            f"{label(k)}) is off its {grid!r} grid ({len(bad)} such row{'s' if len(bad) != 1 else ''}); fix those timestamps "
             "or pass the right freq="
         )
     return pos.astype(np.int64)

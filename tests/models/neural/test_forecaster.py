@@ -378,7 +378,9 @@ def test_forecasting_from_less_history_than_the_input_window_warns(air, caplog):
     two = air.iloc[-2:].assign(unique_id="stub")
     out = model.predict(6, y=pd.concat([air, two]))
     assert out.LSTM.notna().all()
-    assert "1 of 2 series have fewer observed points than input_size=48" in caplog.text
+    assert "reads the last 48 points of each series (its input size); 1 of 2 series have fewer" in (
+        caplog.text
+    )
     assert "'stub', 2 points" in caplog.text
 
 

@@ -660,13 +660,13 @@ class NeuralForecaster(Forecaster):
         if len(short):
             k = short[np.argmin(seen[short])]
             log.warning(
-                "%s: %d of %d series have fewer observed points than input_size=%d (shortest: "
-                "%r, %d points); the network reads padding for the rest, so their forecasts "
-                "rest on little history",
+                "%s reads the last %d points of each series (its input size); %d of %d series "
+                "have fewer observed points (shortest: %r, %d points): the network reads padding "
+                "for the rest, so their forecasts rest on little history",
                 self.name,
+                L,
                 len(short),
                 panel.n_series,
-                L,
                 str(panel.ids[k]),
                 int(seen[k]),
             )
