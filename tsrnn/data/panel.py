@@ -70,6 +70,11 @@ class Panel:
     covariates: np.ndarray = field(default=None)  # type: ignore[assignment]
     covariate_names: tuple[str, ...] = ()
     future_covariates: tuple[str, ...] = ()
+    # What the user's columns were, so that frames handed back match them (``merge`` on
+    # ``unique_id``/``ds`` works): the id column's dtype by name ("int64", "category", ...;
+    # None: text) and the datetime resolution ("s", "ms", "us", "ns"; None: ns or integer steps).
+    id_dtype: str | None = None
+    time_unit: str | None = None
 
     def __post_init__(self) -> None:
         # float64 whatever arrives (a float32 array from a model file of an earlier version
@@ -299,6 +304,8 @@ class Panel:
             "freq": self.freq,
             "covariate_names": list(self.covariate_names),
             "future_covariates": list(self.future_covariates),
+            "id_dtype": self.id_dtype,
+            "time_unit": self.time_unit,
         }
 
     @classmethod
@@ -314,6 +321,8 @@ class Panel:
             covariates=np.asarray(state["covariates"]),
             covariate_names=tuple(state["covariate_names"]),
             future_covariates=tuple(state["future_covariates"]),
+            id_dtype=state.get("id_dtype"),  # model files before it: text ids
+            time_unit=state.get("time_unit"),
         )
 
     def select(self, series: np.ndarray | list[int]) -> Panel:
@@ -382,9 +391,12 @@ class Panel:
         ``freq`` is inferred when not given. Identical duplicated rows are merged (and logged);
         duplicates with different values raise :class:`~tsrnn.DataError`.
         """
-        return build_panel(
+        panel = build_panel(
             df, id_col, time_col, target_col, freq, past_covariates, future_covariates
         )[0]
+        times = df[time_col]
+        unit = pd.DatetimeIndex(times[:1]).unit if times.dtype.kind == "M" else None
+        return panel.replace(id_dtype=id_dtype_of(df[id_col]), time_unit=unit)
 
     @classmethod
     def from_wide(cls, df: pd.DataFrame, freq: Freq | None = None) -> Panel:
@@ -397,7 +409,9 @@ class Panel:
         long = long[long[TARGET].notna()]
         if long.empty:
             raise DataError("wide DataFrame: no column has an observed value")
-        return build_panel(long, ID, TIME, TARGET, freq)[0]
+        panel = build_panel(long, ID, TIME, TARGET, freq)[0]
+        unit = pd.DatetimeIndex(df.index[:1]).unit if df.index.dtype.kind == "M" else None
+        return panel.replace(id_dtype=id_dtype_of(long[ID]), time_unit=unit)
 
     @classmethod
     def from_series(cls, series: pd.Series, freq: Freq | None = None) -> Panel:
@@ -478,10 +492,26 @@ class Panel:
             covariates=np.concatenate([p.covariates for p in panels]),
             covariate_names=first.covariate_names,
             future_covariates=first.future_covariates,
+            id_dtype=first.id_dtype,
+            time_unit=first.time_unit,
         )
 
+    def as_given(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (text ids, nanosecond times: how tsrnn works) with its ``unique_id`` and
+        ``ds`` columns in the dtypes the user's data had: int ids stay ints, a ``datetime64[s]``
+        column stays in seconds."""
+        frame = frame.copy()
+        if ID in frame and self.id_dtype is not None:
+            frame[ID] = ids_as(frame[ID], self.id_dtype)
+        if TIME in frame and self.time_unit not in (None, "ns"):
+            times = frame[TIME]
+            if pd.api.types.is_datetime64_any_dtype(times):
+                frame[TIME] = times.dt.as_unit(self.time_unit)
+        return frame
+
     def to_long(self, dropna: bool = False, observed_only: bool = False) -> pd.DataFrame:
-        """Long DataFrame (``unique_id``, ``ds``, ``y`` plus covariates).
+        """Long DataFrame (``unique_id``, ``ds``, ``y`` plus covariates), with text ids and
+        nanosecond times (:meth:`as_given` turns them back into the user's dtypes).
 
         ``observed_only`` keeps only observed points: the exact inverse of :meth:`from_long` for
         input without duplicates; ``dropna`` drops rows whose value is ``NaN`` (imputed values are
@@ -664,6 +694,30 @@ def build_panel(
     )
     stats = BuildStats(rows=np.diff(bounds), duplicates_merged=merged, series_freqs=series_freqs)
     return panel, stats
+
+
+def id_dtype_of(column: pd.Series) -> str | None:
+    """The id dtype :meth:`Panel.as_given` restores: integers, floats and categories by name;
+    None for text (tsrnn's own form) and anything else."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        return str(dtype)
+    return None
+
+
+def ids_as(ids: pd.Series, name: str) -> pd.Series:
+    """Text ids back in the dtype called ``name`` (left as text if they do not convert: ids
+    of another frame given to ``predict(y=...)``, say)."""
+    try:
+        if name == "category":
+            return ids.astype("category")
+        return ids.astype(name) if "int" not in name.lower() else ids.astype(np.int64).astype(name)
+    except (TypeError, ValueError):
+        return ids
 
 
 def _id_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel
+from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel, id_dtype_of, ids_as
 from tsrnn.errors import DataError, Interrupted
 from tsrnn.files import atomic_folder
 
@@ -153,6 +153,7 @@ class BacktestResult:
                 "horizon": self.horizon,
                 "config": {k: v if k != "freq" else str(v) for k, v in self.config.items()},
                 "time": _time_kind(self.forecasts[TIME]),
+                "id_dtype": id_dtype_of(self.forecasts[ID]),
                 "model_info": self.model_info,
             }
             (tmp / "result.json").write_text(json.dumps(meta, indent=2, default=str))
@@ -172,6 +173,9 @@ class BacktestResult:
         for name in ("forecasts", "train"):
             tables[name] = _parse_times(tables[name], meta["time"])
         tables["skipped"] = tables["skipped"].astype({ID: str})
+        if meta.get("id_dtype"):  # int ids come back as ints (results before it: text)
+            for name in ("forecasts", "train", "skipped"):
+                tables[name][ID] = ids_as(tables[name][ID], meta["id_dtype"])
         # results saved before the threads column read with it empty
         timings = tables["timings"].reindex(columns=list(TIMINGS))
         tables["timings"] = timings.astype({"threads": "Int64"})
@@ -383,12 +387,13 @@ def backtest(
         "season": season,
     }
     return BacktestResult(
-        forecasts=forecasts,
+        # ids and times as the user's data had them (int ids stay ints: merges work)
+        forecasts=panel.as_given(forecasts),
         models=list(named),
         horizon=h,
         timings=pd.DataFrame(timings, columns=list(TIMINGS)).astype({"threads": "Int64"}),
-        skipped=skipped,
-        train=train,
+        skipped=panel.as_given(skipped),
+        train=panel.as_given(train),
         config=config,
         fallbacks=_fallback_frame(fallbacks),
         histories=histories,

@@ -131,7 +131,8 @@ class Forecaster(BaseEstimator):
         check_is_fitted(self)
         h, levels = self._check_request(h, quantiles)
         model = self if y is None else self.update(y)
-        return forecast_frame(model.index_, h, model._forecast(h, levels, X_future))
+        frame = forecast_frame(model.index_, h, model._forecast(h, levels, X_future))
+        return model.index_.as_given(frame)
 
     def update(self, y: Any) -> Forecaster:
         """This model forecasting from the histories in ``y`` (the same series, observed for
@@ -355,8 +356,10 @@ def forecast_frame(
 
 
 def last_points(panel: Panel) -> Panel:
-    """Each series reduced to its last point: where forecasts go, without keeping the data."""
-    return points_at(panel.ids, panel.times()[panel.offsets[1:] - 1], panel.freq)
+    """Each series reduced to its last point: where forecasts go, without keeping the data
+    (nor forgetting the dtypes the user's columns had)."""
+    index = points_at(panel.ids, panel.times()[panel.offsets[1:] - 1], panel.freq)
+    return index.replace(id_dtype=panel.id_dtype, time_unit=panel.time_unit)
 
 
 def points_at(ids: np.ndarray, times: pd.Index, freq: Any) -> Panel:
