@@ -12,3 +12,28 @@ def test_library_never_imports_typer_and_import_tsrnn_stays_light():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "False"]
+
+
+def test_the_public_names_come_from_the_top_and_load_lazily():
+    code = (
+        "import sys, tsrnn\n"
+        "before = {'torch', 'statsmodels'} & set(sys.modules)\n"
+        "from tsrnn import (LSTMForecaster, GRUForecaster, RNNForecaster, ETS, ARIMA, Theta,\n"
+        "    SeasonalNaive, Naive2, Ensemble, backtest, write_report, read_csv, load)\n"
+        "from tsrnn.models.neural import LSTMForecaster as L\n"
+        "from tsrnn.evaluate.backtest import backtest as b\n"
+        "assert LSTMForecaster is L and backtest is b\n"
+        "assert all(getattr(tsrnn, name) is not None for name in tsrnn.__all__)\n"
+        "assert 'LSTMForecaster' in dir(tsrnn)\n"
+        "try:\n"
+        "    tsrnn.LSTMForecast\n"
+        "except AttributeError as err:\n"
+        "    print(err)\n"
+        "print(sorted(before), 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "module 'tsrnn' has no attribute 'LSTMForecast'",
+        "[] True",
+    ]

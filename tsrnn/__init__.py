@@ -16,8 +16,76 @@ from tsrnn.data.io import DataReport, read_csv
 from tsrnn.data.panel import Panel, as_panel
 from tsrnn.errors import DataError
 
-if TYPE_CHECKING:  # the models import torch: only for the annotation
+if TYPE_CHECKING:  # the models import torch (or statsmodels): for annotations and checkers
+    from tsrnn.evaluate.backtest import BacktestResult, backtest
+    from tsrnn.evaluate.conformal import ConformalForecaster
+    from tsrnn.evaluate.metrics import evaluate
     from tsrnn.models.base import Forecaster
+    from tsrnn.models.ensemble import Ensemble
+    from tsrnn.models.neural import GRUForecaster, LSTMForecaster, RNNForecaster
+    from tsrnn.models.stats import (
+        ARIMA,
+        ETS,
+        SES,
+        Comb,
+        Damped,
+        Drift,
+        HistoricAverage,
+        Holt,
+        Naive,
+        Naive2,
+        SeasonalNaive,
+        Theta,
+        WindowAverage,
+    )
+    from tsrnn.report.backtest_report import write_report
+
+# The public names, imported on first use (PEP 562): ``import tsrnn`` stays light, and
+# ``from tsrnn import LSTMForecaster`` imports torch only then.
+_LAZY = {
+    **dict.fromkeys(("LSTMForecaster", "GRUForecaster", "RNNForecaster"), "tsrnn.models.neural"),
+    **dict.fromkeys(
+        (
+            "ARIMA",
+            "ETS",
+            "SES",
+            "Comb",
+            "Damped",
+            "Drift",
+            "HistoricAverage",
+            "Holt",
+            "Naive",
+            "Naive2",
+            "SeasonalNaive",
+            "Theta",
+            "WindowAverage",
+        ),
+        "tsrnn.models.stats",
+    ),
+    "Ensemble": "tsrnn.models.ensemble",
+    "Forecaster": "tsrnn.models.base",
+    "ConformalForecaster": "tsrnn.evaluate.conformal",
+    "backtest": "tsrnn.evaluate.backtest",
+    "BacktestResult": "tsrnn.evaluate.backtest",
+    "evaluate": "tsrnn.evaluate.metrics",
+    "write_report": "tsrnn.report.backtest_report",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 # A library logs, the application decides what is shown (the CLI configures logging).
 logging.getLogger("tsrnn").addHandler(logging.NullHandler())
@@ -44,4 +112,35 @@ def load(path: str | os.PathLike[str], device: str | None = None) -> Forecaster:
     return load_model(path, device=device)
 
 
-__all__ = ["DataError", "DataReport", "Panel", "__version__", "as_panel", "load", "read_csv"]
+__all__ = [
+    "ARIMA",
+    "ETS",
+    "SES",
+    "BacktestResult",
+    "Comb",
+    "ConformalForecaster",
+    "DataError",
+    "DataReport",
+    "Damped",
+    "Drift",
+    "Ensemble",
+    "Forecaster",
+    "GRUForecaster",
+    "HistoricAverage",
+    "Holt",
+    "LSTMForecaster",
+    "Naive",
+    "Naive2",
+    "Panel",
+    "RNNForecaster",
+    "SeasonalNaive",
+    "Theta",
+    "WindowAverage",
+    "__version__",
+    "as_panel",
+    "backtest",
+    "evaluate",
+    "load",
+    "read_csv",
+    "write_report",
+]
