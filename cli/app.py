@@ -187,6 +187,35 @@ def _silence_stdout() -> None:
         pass
 
 
+LevelOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated prediction-interval levels in percent, e.g. 80,95: adds "
+        "<model>-lo-80 / <model>-hi-80 columns (and coverage-80 to backtest metrics)."
+    ),
+]
+
+
+def _levels(text: str | None) -> list[float] | None:
+    """``--level 80,95`` as numbers (checked by the library: percentages, 1 to 99.9)."""
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise DataError(f"--level {text!r}: use percentages, e.g. 80,95") from None
+    if values and all(0 < v < 1 for v in values):
+        percents = ",".join(f"{v * 100:g}" for v in values)
+        raise DataError(f"--level {text}: levels are percentages; write --level {percents}")
+    from tsrnn.models.base import interval_quantiles
+
+    try:
+        interval_quantiles(values)
+    except ValueError as exc:
+        raise DataError(f"--level {text}: {exc}") from None
+    return values
+
+
 def _steps(flag: str, value: int | None) -> int | None:
     """A count of steps or windows from the command line: None or a whole number >= 1."""
     if value is not None and value < 1:
@@ -519,6 +548,7 @@ def predict(
     target_col: TargetCol = None,
     freq: FreqOpt = None,
     dayfirst: DayFirst = None,
+    level: LevelOpt = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Replace --out even if tsrnn did not write it."),
@@ -538,6 +568,7 @@ def predict(
         if not model.exists():
             raise DataError(f"{model}: no such model file; train one with `tsrnn fit`")
         _refuse_swapped(model, data)
+        intervals = _levels(level)
         estimator = tsrnn.load(model)
         levels = None
         if quantiles:
@@ -555,7 +586,7 @@ def predict(
                 )
         panel, _ = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
         try:
-            forecasts = estimator.predict(horizon, quantiles=levels, y=panel)
+            forecasts = estimator.predict(horizon, quantiles=levels, y=panel, level=intervals)
         except ValueError as exc:  # the data, a horizon or a quantile: the user's input
             raise DataError(f"{data}: {exc}") from None
         text = forecasts.to_csv(index=False)
@@ -620,6 +651,7 @@ def backtest(
     target_col: TargetCol = None,
     freq: FreqOpt = None,
     dayfirst: DayFirst = None,
+    level: LevelOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     force: Annotated[
         bool,
@@ -644,6 +676,7 @@ def backtest(
 
         _steps("--windows", windows)
         _steps("--step", step)
+        intervals = _levels(level)
         flags = {
             "models": models,
             "horizon": _steps("--horizon", horizon),
@@ -669,7 +702,9 @@ def backtest(
             for model in chosen.values():  # neural fits show their training progress
                 if "callback" in model.get_params():
                     model.set_params(callback=callback, verbose=_State.verbose)
-            result = run_backtest(chosen, panel, h, n_windows=windows, step=step, refit=refit)
+            result = run_backtest(
+                chosen, panel, h, n_windows=windows, step=step, refit=refit, level=intervals
+            )
         write_report(
             result,
             folder,

@@ -36,6 +36,7 @@ from sklearn.base import clone
 from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel, id_dtype_of, ids_as
 from tsrnn.errors import DataError, Interrupted
 from tsrnn.files import atomic_folder
+from tsrnn.models.base import interval_columns, interval_quantiles
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +131,13 @@ class BacktestResult:
         if season is None:
             season = self.season
         frame = self.forecasts.drop(columns=["window"])
-        return evaluate(
+        table = evaluate(
             frame, train=self.train, models=self.models, metrics=metrics, season=season, by=by
         )
+        for value in self.config.get("level") or ():  # the coverage of each interval asked for
+            covered = evaluate(frame, models=self.models, metrics=["coverage"], by=by, level=value)
+            table[f"coverage-{value:g}"] = covered["coverage"].to_numpy()
+        return table
 
     def to_frame(self) -> pd.DataFrame:
         """The forecasts as a long DataFrame (a copy): ``unique_id``, ``window``, ``cutoff``,
@@ -240,6 +245,7 @@ def backtest(
     quantiles: Sequence[float] | None = None,
     warm_start: int | None = None,
     season: int | None = None,
+    level: Sequence[float] | None = None,
 ) -> BacktestResult:
     """Forecast ``horizon`` steps from ``n_windows`` rolling cutoffs with every model.
 
@@ -274,6 +280,10 @@ def backtest(
         Season of the scaled metrics (MASE's seasonal naive) in ``metrics`` and the report;
         default: the season of the data's frequency (set it for integer time steps, e.g. 24
         for M4 Hourly).
+    level : sequence of float, optional
+        Central prediction intervals in percent (``[80, 95]``): the forecasts get
+        ``<model>-lo-80`` / ``<model>-hi-80`` columns (beside the quantile columns that
+        bound them) and :meth:`BacktestResult.metrics` a ``coverage-80`` column.
 
     Returns
     -------
@@ -312,6 +322,10 @@ def backtest(
         window_size = _positive(window_size, "window_size")
     if season is not None:
         season = _positive(season, "season")
+    pairs = interval_quantiles(level)
+    if pairs:  # the quantiles that bound each interval, beside those asked for
+        bounds = {q for pair in pairs.values() for q in pair}
+        quantiles = sorted(set(quantiles or ()) | bounds)
     if warm_start is not None:
         warm_start = _positive(warm_start, "warm_start")
         cold = [name for name, m in named.items() if "warm_start" not in m.get_params()]
@@ -382,13 +396,14 @@ def backtest(
         "window_size": window_size,
         "min_train": min_train,
         "quantiles": None if quantiles is None else list(quantiles),
+        "level": None if not pairs else list(pairs),
         "warm_start": warm_start,
         "freq": panel.freq,
         "season": season,
     }
     return BacktestResult(
         # ids and times as the user's data had them (int ids stay ints: merges work)
-        forecasts=panel.as_given(forecasts),
+        forecasts=panel.as_given(interval_columns(forecasts, pairs, keep=quantiles or ())),
         models=list(named),
         horizon=h,
         timings=pd.DataFrame(timings, columns=list(TIMINGS)).astype({"threads": "Int64"}),

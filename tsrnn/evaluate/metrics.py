@@ -411,6 +411,8 @@ def evaluate(
             for c in frame.columns
             if c not in (id_col, time_col, target_col, "cutoff")
             and "-q" not in c
+            and "-lo-" not in c
+            and "-hi-" not in c
             and pd.api.types.is_numeric_dtype(frame[c])
         ]
     scaled = {"mase", "rmsse", "msis"} & set(metrics)

@@ -41,6 +41,46 @@ def quantile_column(model: str, q: float) -> str:
     return f"{model}-q{q:g}"
 
 
+def interval_quantiles(level: Sequence[float] | None) -> dict[float, tuple[float, float]]:
+    """Each central interval level (percent, as Nixtla writes them: 80, 95) and the quantiles
+    that bound it.
+
+    >>> interval_quantiles([80, 95])
+    {80.0: (0.1, 0.9), 95.0: (0.025, 0.975)}
+    """
+    if level is None:
+        return {}
+    if isinstance(level, (int, float)):
+        level = [level]
+    pairs = {}
+    for value in level:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value < 100:
+            raise ValueError(
+                f"level={list(level)}: interval levels are percentages from 1 to 99.9, e.g. "
+                "[80, 95] for the 80 % and 95 % intervals"
+            )
+        pairs[float(value)] = (round(0.5 - value / 200, 10), round(0.5 + value / 200, 10))
+    return pairs
+
+
+def interval_columns(
+    frame: pd.DataFrame, pairs: dict[float, tuple[float, float]], keep: Sequence[float] = ()
+) -> pd.DataFrame:
+    """``<column>-lo-<level>`` and ``<column>-hi-<level>`` beside the forecast columns, from
+    their quantile columns; quantile columns that are not in ``keep`` are then dropped."""
+    if not pairs:
+        return frame
+    made = {q for pair in pairs.values() for q in pair}
+    points = [c for c in frame.columns if quantile_column(c, next(iter(made))) in frame.columns]
+    new = {}
+    for column in points:
+        for value, (lo, hi) in pairs.items():
+            new[f"{column}-lo-{value:g}"] = frame[quantile_column(column, lo)]
+            new[f"{column}-hi-{value:g}"] = frame[quantile_column(column, hi)]
+    dropped = [quantile_column(c, q) for c in points for q in made if q not in set(keep)]
+    return pd.concat([frame.drop(columns=dropped), pd.DataFrame(new, index=frame.index)], axis=1)
+
+
 def check_horizon(h: Any, what: str) -> int:
     """``h`` as an ``int`` when it is a positive whole number; else ``ValueError`` naming
     ``what`` (``"LSTM: h"``)."""
@@ -106,6 +146,7 @@ class Forecaster(BaseEstimator):
         X_future: Any = None,
         quantiles: Sequence[float] | None = None,
         y: Any = None,
+        level: Sequence[float] | None = None,
     ) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of every fitted series, in long format.
 
@@ -121,6 +162,10 @@ class Forecaster(BaseEstimator):
         y : optional
             Histories to forecast from instead of the fitted ones (any input ``fit`` takes):
             :meth:`update` on them, then this.
+        level : list of float, optional
+            Central prediction intervals in percent, as Nixtla's libraries take them: ``[80,
+            95]`` adds ``<model>-lo-80``, ``<model>-hi-80``, ``<model>-lo-95`` and
+            ``<model>-hi-95`` (the 10 %/90 % and 2.5 %/97.5 % quantiles).
 
         Returns
         -------
@@ -129,10 +174,15 @@ class Forecaster(BaseEstimator):
             for a network's extra targets), and one ``<model>-q<level>`` column per quantile.
         """
         check_is_fitted(self)
-        h, levels = self._check_request(h, quantiles)
+        pairs = interval_quantiles(level)
+        if pairs and not self.supports_quantiles:
+            raise ValueError(f"{self.name} makes point forecasts only; drop level=")
+        keep = self._default_levels() if quantiles is None else list(quantiles)
+        wanted = sorted({*keep, *(q for pair in pairs.values() for q in pair)})
+        h, levels = self._check_request(h, wanted if pairs else quantiles)
         model = self if y is None else self.update(y)
         frame = forecast_frame(model.index_, h, model._forecast(h, levels, X_future))
-        return model.index_.as_given(frame)
+        return model.index_.as_given(interval_columns(frame, pairs, keep))
 
     def update(self, y: Any) -> Forecaster:
         """This model forecasting from the histories in ``y`` (the same series, observed for
