@@ -162,7 +162,7 @@ def test_fit_returns_self_and_predicts_contract_columns(data):
     assert all(not k.startswith("_") for k in vars(est))
     learned = [k for k in vars(est) if k not in est.get_params()]
     fitted = ["calibration_", "ids_", "index_", "lengths_", "model_", "scale_", "scores_"]
-    fitted = sorted(fitted + ["freq_", "season_"])  # what the fit template records for all
+    fitted = sorted(fitted + ["columns_", "freq_", "season_"])  # what the fit template records
     assert sorted(learned) == fitted
     out = est.predict(H, quantiles=[0.9, 0.1, 0.5])
     assert list(out.columns) == [

@@ -540,17 +540,72 @@ class Panel:
         return wide[list(self.ids)]
 
 
-def as_panel(data: Any, freq: Freq | None = None) -> Panel:
+def standard_columns(
+    data: Any,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target_col: str | None = None,
+) -> Any:
+    """A long DataFrame with its id, time and target columns renamed ``unique_id``, ``ds`` and
+    ``y``: those named here, else the one column whose name says it (``id``, ``series``,
+    ``store``...; ``time``, ``date``, ``timestamp``...; ``value``, ``target``), as
+    :func:`tsrnn.read_csv` recognises them. Anything else passes unchanged."""
+    given = {ID: id_col, TIME: time_col, TARGET: target_col}
+    if not isinstance(data, pd.DataFrame):
+        if any(v is not None for v in given.values()):
+            raise DataError(
+                f"id_col=, time_col= and target_col= name columns of a long DataFrame; got a "
+                f"{type(data).__name__}"
+            )
+        return data
+    from tsrnn.data.layout import ID_NAMES, TARGET_NAMES, TIME_NAMES
+
+    columns = list(data.columns)
+    for role, name in given.items():
+        if name is not None and name not in columns:
+            argument = {ID: "id_col", TIME: "time_col", TARGET: "target_col"}[role]
+            raise DataError(f"no column {name!r} ({argument}=); the columns are {columns}")
+    if all(v is None for v in given.values()) and {ID, TIME, TARGET} <= set(columns):
+        return data
+    names = {ID: ID_NAMES, TIME: TIME_NAMES, TARGET: TARGET_NAMES}
+    rename = {}
+    for role, name in given.items():
+        if name is None and role not in columns:
+            found = [c for c in columns if str(c).strip().lower().replace(" ", "_") in names[role]]
+            name = found[0] if len(found) == 1 else None
+        if name is not None and name != role:
+            rename[name] = role
+    if not rename:
+        return data
+    frame = data.rename(columns=rename)
+    if not {TIME, TARGET} <= set(frame.columns):  # not long after all: leave it to the caller
+        return data
+    return frame
+
+
+def as_panel(
+    data: Any,
+    freq: Freq | None = None,
+    *,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target_col: str | None = None,
+) -> Panel:
     """Turn whatever a user passed (Panel, long or wide DataFrame, Series, array) into a Panel.
 
-    A DataFrame with ``unique_id``, ``ds`` and ``y`` columns is long format; its other numeric
-    columns become past-observed covariates. Any other DataFrame is wide (index = time).
+    A DataFrame with ``unique_id``, ``ds`` and ``y`` columns is long format (other names: pass
+    ``id_col=``, ``time_col=``, ``target_col=``, or use names like ``id``, ``time``, ``value``
+    that say the role, see :func:`standard_columns`); its other numeric columns become
+    past-observed covariates. Any other DataFrame is wide (index = time).
     """
     if isinstance(data, Panel):
         return data
+    data = standard_columns(data, id_col, time_col, target_col)
     if isinstance(data, pd.Series):
         return Panel.from_series(data, freq=freq)
     if isinstance(data, pd.DataFrame):
+        if {TIME, TARGET} <= set(data.columns) and ID not in data.columns:
+            data = data.assign(**{ID: TARGET})  # one series, long: its id is "y"
         if {ID, TIME, TARGET} <= set(data.columns):
             extra = [
                 c
@@ -558,6 +613,14 @@ def as_panel(data: Any, freq: Freq | None = None) -> Panel:
                 if c not in (ID, TIME, TARGET) and pd.api.types.is_numeric_dtype(data[c])
             ]
             return Panel.from_long(data, freq=freq, past_covariates=extra)
+        text = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
+        if text:  # a wide frame holds numbers only: this is long data with other names
+            raise DataError(
+                f"the DataFrame has no {ID}, {TIME} and {TARGET} columns, and column "
+                f"{text[0]!r} is not numeric, so it is not wide (one column per series) either: "
+                f"name the long format's columns with id_col=, time_col= and target_col= "
+                f"(columns: {list(data.columns)})"
+            )
         return Panel.from_wide(data, freq=freq)
     if isinstance(data, np.ndarray | list):
         arrays = [data] if np.ndim(data) == 1 else data  # a 1-D array is one series

@@ -31,7 +31,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.frequency import season_length
-from tsrnn.data.panel import ID, TIME, Panel, as_panel
+from tsrnn.data.panel import ID, TIME, Panel, as_panel, standard_columns
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +119,26 @@ class Forecaster(BaseEstimator):
         return type(self).__name__.removesuffix("Forecaster")
 
     # ------------------------------------------------------------------ the template
-    def fit(self, y: Any, X: Any = None) -> Forecaster:
+    def fit(
+        self,
+        y: Any,
+        X: Any = None,
+        *,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        target_col: str | None = None,
+    ) -> Forecaster:
         """Learn from ``y``: a long or wide DataFrame, a ``pd.Series``, an array or a Panel.
 
         ``X`` is accepted for a uniform signature; covariates travel as Panel columns.
+        ``id_col``, ``time_col`` and ``target_col`` name a long frame's columns when they are
+        not ``unique_id``, ``ds`` and ``y`` (names like ``id``, ``time``, ``value`` are
+        recognised unasked); ``update`` and ``predict(y=...)`` read the same names.
         """
+        columns = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
+        y = standard_columns(y, **columns)
         panel = self._as_panel(y, X)
+        self.columns_ = {k: v for k, v in columns.items() if v is not None}
         self.freq_ = panel.freq
         self.season_ = self._season(panel)
         self.ids_ = panel.ids.copy()
@@ -189,6 +203,7 @@ class Forecaster(BaseEstimator):
         longer, or new ones): the forecast origin moves to the end of ``y``, nothing is
         refitted that the model can keep."""
         check_is_fitted(self)
+        y = standard_columns(y, **getattr(self, "columns_", {}))
         return self._update(self._as_panel(y, None, fitted=True))
 
     def predict_windows(

@@ -53,10 +53,19 @@ def read_panel(
                 f"{model}: covariate columns {missing} are not in the data (columns: "
                 f"{list(frame.columns)}); {fix}"
             )
-        ignored = [c for c in frame.columns if c not in (ID, TIME, TARGET) and c not in wanted]
-        if ignored:
-            log.info(
-                "%s ignores columns %s (name them in past_covariates= to use them)", model, ignored
+        ignored = [
+            c
+            for c in frame.columns
+            if c not in (ID, TIME, TARGET)
+            and c not in wanted
+            and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+        if ignored and not fitted:  # said once, when fitting
+            log.warning(
+                "%s ignores the numeric columns %s: name them in past_covariates= (or "
+                "future_covariates=) to use them",
+                model,
+                ignored,
             )
         return Panel.from_long(frame, freq=freq, past_covariates=past, future_covariates=future)
     if wanted and not isinstance(y, Panel):
