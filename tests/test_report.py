@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
+import tsrnn
 from tsrnn.evaluate.backtest import backtest
 from tsrnn.models.stats.naive import Naive, SeasonalNaive
 from tsrnn.report import plots
@@ -283,3 +284,28 @@ def test_refuses_to_replace_a_folder_that_is_not_a_report(result, tmp_path):
         write_report(result, folder)
     assert _files(folder) == ["thesis.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]
+
+
+def test_a_report_written_from_python_records_the_call_the_seed_and_the_datas_hash(tmp_path):
+    from tsrnn import LSTMForecaster, datasets, write_report
+
+    air = datasets.load("air_passengers")
+    models = {
+        "SN": SeasonalNaive(),
+        "LSTM": LSTMForecaster(horizon=12, max_steps=3, hidden_size=8, random_state=7),
+    }
+    result = backtest(models, air, 12, n_windows=2, level=[80])
+    manifest = json.loads((write_report(result, tmp_path / "r") / "manifest.json").read_text())
+    assert manifest["command"] == (
+        "tsrnn.backtest({'SN': SeasonalNaive(), 'LSTM': LSTMForecaster(hidden_size=8, "
+        "horizon=12, max_steps=3, random_state=7)}, data, horizon=12, n_windows=2, step=12, "
+        "level=[80.0])"
+    )
+    assert manifest["seed"] == 7
+    digest = manifest["input"]["data_sha256"]
+    assert len(digest) == 64 and digest == tsrnn.as_panel(air).sha256()
+    assert digest != tsrnn.as_panel(air.assign(y=air.y + 1)).sha256()
+    lstm = manifest["model_params"]["LSTM"]
+    assert lstm["class"] == "LSTMForecaster" and lstm["params"]["hidden_size"] == 8
+    assert set(lstm["params"]) == set(models["LSTM"].get_params()) - {"callback"}
+    assert "tsrnn.backtest({'SN'" in (tmp_path / "r" / "report.md").read_text()

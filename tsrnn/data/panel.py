@@ -496,6 +496,19 @@ class Panel:
             time_unit=first.time_unit,
         )
 
+    def sha256(self) -> str:
+        """A SHA-256 of the data as read: ids, grid, start times, values, observed flags and
+        covariates (what a report records when there is no input file to hash)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        digest.update("\x1f".join(map(str, self.ids)).encode())
+        digest.update(f"{self.freq}|{list(self.covariate_names)}".encode())
+        starts = self.starts.asi8 if self.is_datetime else self.starts.to_numpy(np.int64)
+        for array in (starts, self.offsets, self.values, self.observed, self.covariates):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
     def as_given(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` (text ids, nanosecond times: how tsrnn works) with its ``unique_id`` and
         ``ds`` columns in the dtypes the user's data had: int ids stay ints, a ``datetime64[s]``

@@ -323,6 +323,7 @@ def backtest(
     if season is not None:
         season = _positive(season, "season")
     pairs = interval_quantiles(level)
+    asked = quantiles
     if pairs:  # the quantiles that bound each interval, beside those asked for
         bounds = {q for pair in pairs.values() for q in pair}
         quantiles = sorted(set(quantiles or ()) | bounds)
@@ -396,10 +397,12 @@ def backtest(
         "window_size": window_size,
         "min_train": min_train,
         "quantiles": None if quantiles is None else list(quantiles),
-        "level": None if not pairs else list(pairs),
         "warm_start": warm_start,
         "freq": panel.freq,
         "season": season,
+        "level": None if not pairs else list(pairs),
+        "data_sha256": panel.sha256(),
+        "call": _call(named, h, n_windows, step, refit, window, window_size, asked, pairs),
     }
     return BacktestResult(
         # ids and times as the user's data had them (int ids stay ints: merges work)
@@ -458,6 +461,32 @@ def _block_forecasts(
             fallbacks = mine[[ID, "fallback", "reason"]]
         out.append((int(k), part.drop(columns="window").reset_index(drop=True), fallbacks))
     return out
+
+
+def _call(
+    named: dict[str, Any],
+    h: int,
+    n_windows: int,
+    step: int,
+    refit: Any,
+    window: str,
+    window_size: int | None,
+    quantiles: Any,
+    pairs: dict,
+) -> str:
+    """The Python call that ran the backtest, as a report records it (the models as
+    scikit-learn prints them: the parameters that differ from the defaults)."""
+    models = ", ".join(f"{name!r}: {model!r}" for name, model in named.items())
+    args = [f"{{{models}}}", "data", f"horizon={h}", f"n_windows={n_windows}", f"step={step}"]
+    if refit is not True:
+        args.append(f"refit={refit!r}")
+    if window != "expanding":
+        args += [f"window={window!r}", f"window_size={window_size}"]
+    if quantiles:
+        args.append(f"quantiles={list(quantiles)}")
+    if pairs:
+        args.append(f"level={[float(v) for v in pairs]}")
+    return f"tsrnn.backtest({', '.join(args)})"
 
 
 def _model_info(model: Any) -> dict[str, Any]:

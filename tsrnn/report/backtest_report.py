@@ -259,6 +259,17 @@ def _build(
     seed: int | None,
     title: str,
 ) -> None:
+    # From Python (no command line, no file): the call the backtest recorded, the models'
+    # seeds and the data's own hash, so that the report can be repeated and checked.
+    if command is None:
+        command = result.config.get("call")
+    if seed is None:
+        seeds = {
+            name: info["params"]["random_state"]
+            for name, info in result.model_info.items()
+            if "random_state" in info.get("params", {})
+        }
+        seed = next(iter(set(seeds.values()))) if len(set(seeds.values())) == 1 else seeds or None
     names = list(METRICS) + ([metric] if metric not in METRICS else [])
     scores = result.metrics(names, by=None)
     if reference is None:
@@ -295,6 +306,7 @@ def _build(
         "input": {
             "path": None if data_path is None else str(data_path),
             "sha256": None if data_path is None else _sha256(Path(data_path)),
+            "data_sha256": result.config.get("data_sha256"),  # the data as read
         },
         "versions": {
             "tsrnn": _version("tsrnn"),
