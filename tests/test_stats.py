@@ -291,7 +291,44 @@ def test_dm_test_rejects_frames_without_the_columns():
     fc = backtest_frame()
     with pytest.raises(DataError, match=r"no column\(s\) \['Other'\]"):
         dm_test(fc, "M", "Other")
-    with pytest.raises(ValueError, match="loss must be"):
-        dm_test(fc, "M", "R", loss="smape")
+    with pytest.raises(ValueError, match="no per-row loss for metric 'pinball'"):
+        dm_test(fc, "M", "R", loss="pinball")
+    with pytest.raises(ValueError, match="mase needs the in-sample data: pass train="):
+        dm_test(fc, "M", "R", loss="mase")
     with pytest.raises(ValueError, match="by must be"):
         dm_test(fc, "M", "R", by="cutoff")
+
+
+def test_the_leaderboard_tests_the_ranking_metric_and_not_with_too_few_windows():
+    """On a mixed-scale panel the test compares scaled errors, as MASE ranks: raw absolute
+    errors would let the largest series decide. With fewer than 10 windows: no p-value."""
+    from tsrnn.evaluate.backtest import MIN_DM_WINDOWS, backtest
+    from tsrnn.models.stats.naive import Naive, SeasonalNaive
+
+    rng = np.random.default_rng(1)
+    t = pd.date_range("2020-01-01", periods=96, freq="MS")
+    season = 10 + 3 * np.sin(np.arange(96) * 2 * np.pi / 12)
+    frames = [
+        # small seasonal series, where SeasonalNaive wins clearly; one huge random walk, where
+        # Naive wins by absolute errors that dwarf every small series' errors
+        pd.DataFrame({"unique_id": f"s{i}", "ds": t, "y": season + rng.normal(0, 0.2, 96)})
+        for i in range(6)
+    ] + [pd.DataFrame({"unique_id": "big", "ds": t, "y": 1e7 + rng.normal(0, 1e5, 96).cumsum()})]
+    result = backtest([SeasonalNaive(), Naive()], pd.concat(frames), 12, n_windows=2)
+    board = result.leaderboard("mase", reference="Naive").set_index("model")
+    scaled = dm_test(
+        result.forecasts,
+        "SeasonalNaive",
+        "Naive",
+        loss="mase",
+        alternative="less",
+        train=result.train,
+        season=12,
+    )
+    raw = dm_test(result.forecasts, "SeasonalNaive", "Naive", loss="mae", alternative="less")
+    assert board.loc["SeasonalNaive", "p_value"] == pytest.approx(scaled.p_value)
+    assert scaled.p_value < 0.01 and raw.p_value > 0.5  # raw errors: the big series decides
+    few = backtest([SeasonalNaive(), Naive()], pd.concat(frames[:2]), 12, n_windows=2)
+    assert few.n_windows_scored() == 4 < MIN_DM_WINDOWS
+    assert np.isnan(few.leaderboard("mase", reference="Naive")["p_value"]).all()
+    assert few.dm_note().startswith("no significance test: 4 forecast windows")

@@ -41,6 +41,10 @@ from tsrnn.models.base import interval_columns, interval_quantiles
 log = logging.getLogger(__name__)
 
 CUTOFF = "cutoff"
+# The Diebold-Mariano test of the leaderboard: the ranking metrics it compares in their own
+# units, and the fewest forecast windows (its independent units) it runs on.
+DM_LOSSES = ("mae", "mse", "rmse", "mase", "rmsse", "smape", "mape")
+MIN_DM_WINDOWS = 10
 _TABLES = ("forecasts", "train", "skipped", "timings", "fallbacks")
 TIMINGS = ("model", "fits", "fit_s", "predict_s", "threads")
 
@@ -195,13 +199,33 @@ class BacktestResult:
             **tables,
         )
 
+    def n_windows_scored(self) -> int:
+        """Forecast windows (series times cutoffs) with at least one actual: the independent
+        units of the Diebold-Mariano test."""
+        scored = self.forecasts[self.forecasts[TARGET].notna()]
+        return int(scored[[ID, CUTOFF]].drop_duplicates().shape[0])
+
+    def dm_note(self) -> str:
+        """Why the leaderboard has no p-values, in words, or ``""`` when it has them."""
+        n = self.n_windows_scored()
+        if n >= MIN_DM_WINDOWS:
+            return ""
+        return (
+            f"no significance test: {n} forecast window{'s' if n != 1 else ''} (series times "
+            f"cutoffs), fewer than the {MIN_DM_WINDOWS} a Diebold-Mariano test needs to mean "
+            "anything; add series or windows"
+        )
+
     def leaderboard(
         self, metric: str = "mase", reference: str | None = None, season: int | None = None
     ) -> pd.DataFrame:
         """Models ranked by ``metric`` (lower is better). With a ``reference`` model: the skill
         ``1 - metric / metric_reference`` and the p-value of a Diebold-Mariano test (HLN
         correction) that the model's loss is lower than the reference's, on the mean loss of
-        each forecast window (squared errors for ``mse``/``rmse``, absolute errors otherwise).
+        each forecast window in the ranking metric's units (scaled errors for ``mase``, so
+        that a series at 10 million does not outweigh one at 10). With fewer than
+        ``MIN_DM_WINDOWS`` forecast windows (series times cutoffs) there is no p-value: the
+        test would mean nothing (:meth:`dm_note` says so in words).
         """
         from tsrnn.evaluate.stats import dm_test
 
@@ -212,20 +236,35 @@ class BacktestResult:
                 raise ValueError(f"leaderboard: reference {reference!r} is not among {self.models}")
             base = float(scores.loc[scores.model == reference, metric].iloc[0])
             scores["skill"] = 1.0 - scores[metric] / base
-            loss = "mse" if metric in ("mse", "rmse") else "mae"
+            loss = metric if metric in DM_LOSSES else "mae"
             frame = self.forecasts.drop(columns=["window"])
+            few = self.n_windows_scored() < MIN_DM_WINDOWS
+            season = self.season if season is None else season
             scores["p_value"] = [
-                np.nan if model == reference else _dm_p(dm_test, frame, model, reference, loss)
+                np.nan
+                if model == reference or few
+                else _dm_p(dm_test, frame, model, reference, loss, self.train, season)
                 for model in scores.model
             ]
         scores.insert(0, "rank", np.arange(1, len(scores) + 1))
         return scores
 
 
-def _dm_p(dm_test: Any, frame: pd.DataFrame, model: str, reference: str, loss: str) -> float:
+def _dm_p(
+    dm_test: Any,
+    frame: pd.DataFrame,
+    model: str,
+    reference: str,
+    loss: str,
+    train: pd.DataFrame,
+    season: int,
+) -> float:
     """One-sided DM p-value (model better than reference); NaN with too few windows."""
     try:
-        return float(dm_test(frame, model, reference, loss=loss, alternative="less").p_value)
+        result = dm_test(
+            frame, model, reference, loss=loss, alternative="less", train=train, season=season
+        )
+        return float(result.p_value)
     except ValueError as exc:
         log.info("leaderboard: no DM test for %s against %s (%s)", model, reference, exc)
         return float("nan")

@@ -310,6 +310,35 @@ def _step_losses(
     raise ValueError(name)  # pragma: no cover - names are checked by evaluate
 
 
+def row_losses(
+    frame: pd.DataFrame,
+    column: str,
+    metric: str,
+    train: pd.DataFrame | None = None,
+    season: int = 1,
+) -> np.ndarray:
+    """The loss of each row of forecast ``column`` (against ``y``) that ``metric`` averages:
+    absolute errors for ``mae``, squared ones for ``mse``/``rmse``, each divided by its
+    series' in-sample seasonal-naive error (from ``train``) for ``mase``/``rmsse``, and so on:
+    the units a test of the ranking by ``metric`` must compare."""
+    name = {"rmse": "mse", "rmsse": "msse"}.get(metric, metric)
+    if name not in ("mae", "mse", "mape", "smape", "mase", "msse"):
+        raise ValueError(f"row_losses: no per-row loss for metric {metric!r}")
+    y = frame["y"].to_numpy(dtype=np.float64)
+    yhat = frame[column].to_numpy(dtype=np.float64)
+    scale1 = scale2 = None
+    if name in ("mase", "msse"):
+        if train is None:
+            raise ValueError(f"row_losses: {metric} needs the in-sample data: pass train=")
+        ordered = train.sort_values(["unique_id", "ds"], kind="stable")
+        grouped = ordered.groupby("unique_id", sort=False)["y"]
+        power = 1 if name == "mase" else 2
+        per_series = grouped.apply(lambda s: naive_scale(s.to_numpy(), season, power))
+        scale = frame["unique_id"].map(per_series).to_numpy(dtype=np.float64)
+        scale1, scale2 = scale, scale
+    return _step_losses(name, y, yhat, scale1, scale2)
+
+
 def _interval_losses(
     name: str,
     y: np.ndarray,

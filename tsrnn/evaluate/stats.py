@@ -177,11 +177,16 @@ def dm_test(
     by: str | None = None,
     alternative: str = "two-sided",
     variance: str = "acf",
+    train: pd.DataFrame | None = None,
+    season: int = 1,
 ) -> DMResult | pd.DataFrame:
     """Diebold-Mariano test of ``model`` against ``reference`` on a long forecast frame.
 
     Per-row losses of both forecast columns against ``y`` (``loss="mse"``: squared error,
-    ``"mae"``: absolute error); a row with a missing actual or forecast has no usable pair.
+    ``"mae"``: absolute error; any point metric of :func:`~tsrnn.evaluate.metrics.row_losses`,
+    so that a test of a ranking by ``"mase"`` compares scaled errors, each series divided by
+    its in-sample seasonal-naive error from ``train``); a row with a missing actual or forecast
+    has no usable pair.
 
     Pooled (``by=None``): the loss differential is averaged per forecast window, ``(unique_id,
     cutoff)`` (per series without a ``cutoff`` column), and the test runs on those window means
@@ -219,9 +224,9 @@ def dm_test(
     >>> res.n, res.mean_difference, round(res.p_value, 4)
     (3, -1.5, 0.0296)
     """
+    from tsrnn.evaluate.metrics import row_losses
+
     _check(1 if h is None else h, alternative, variance)
-    if loss not in ("mse", "mae"):
-        raise ValueError(f"dm_test: loss must be 'mse' or 'mae', got {loss!r}")
     if by not in (None, ID):
         raise ValueError(f"dm_test: by must be None or {ID!r}, got {by!r}")
     needed = [ID, TIME, TARGET, model, reference]
@@ -232,10 +237,11 @@ def dm_test(
             f"(and optionally {CUTOFF!r})"
         )
     keys, order = ([ID, CUTOFF], [CUTOFF, ID]) if CUTOFF in frame.columns else ([ID], [ID])
-    y = frame[TARGET].to_numpy(dtype=np.float64)
-    power = 2 if loss == "mse" else 1
-    la = np.abs(frame[model].to_numpy(dtype=np.float64) - y) ** power
-    lb = np.abs(frame[reference].to_numpy(dtype=np.float64) - y) ** power
+    try:
+        la = row_losses(frame, model, loss, train, season)
+        lb = row_losses(frame, reference, loss, train, season)
+    except ValueError as exc:
+        raise ValueError(f"dm_test: {exc}") from None
     usable = ~(np.isnan(la) | np.isnan(lb))
     losses = frame[[*keys, TIME]].assign(
         _a=np.where(usable, la, np.nan), _b=np.where(usable, lb, np.nan)

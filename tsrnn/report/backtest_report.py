@@ -395,8 +395,11 @@ def _sections(
                 else "the reference"
             )
             + " (higher is better). DM p-value: one-sided Diebold-Mariano test (HLN correction, on the mean "
-            f"loss of each window) that the model beats {reference}; small means it does."
+            f"{metric} loss of each window) that the model beats {reference}; small means it does."
         )
+        note = result.dm_note()
+        if note:
+            text += f" This backtest has {note[0].lower()}{note[1:]}."
     rows = [
         [str(r["rank"]), str(r["model"]), f(r[metric]), _skill(r, reference), _p(r.get("p_value"))]
         for _, r in board.iterrows()
