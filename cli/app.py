@@ -717,7 +717,7 @@ def backtest(
         )
         board = result.leaderboard("mase", reference=None)
         print(board.to_string(index=False))
-        print(verdict(result.metrics(["mase"], by=None), "mase", result.baselines))
+        print(verdict(result.metrics(["mase"], by=None, targets=False), "mase", result.baselines))
         err.print(f"wrote {folder}/report.html", markup=False)
 
 

@@ -271,3 +271,33 @@ def test_windows_older_than_the_longest_series_are_refused_not_allocated():
     ):
         backtest(Naive(), air, horizon=12, n_windows=1_000_000_000)
     assert backtest(Naive(), air, horizon=12, n_windows=11).forecasts.window.nunique() == 11
+
+
+def test_extra_targets_are_scored_against_their_own_actuals(tmp_path):
+    from tsrnn.report.backtest_report import write_report
+
+    df = datasets.load("beijing_pm25")
+    df = df[df.unique_id.isin(df.unique_id.unique()[:2])].groupby("unique_id").tail(400)
+    network = LSTMForecaster(
+        horizon=24, max_steps=4, hidden_size=8, past_covariates=["TEMP"], targets=["TEMP"]
+    )
+    result = backtest([network, SeasonalNaive()], df, 24, n_windows=2)
+    frame = result.forecasts
+    assert {"TEMP", "LSTM:TEMP"} <= set(frame.columns)
+    truth = df.set_index(["unique_id", "ds"])["TEMP"]
+    keys = pd.MultiIndex.from_frame(frame[["unique_id", "ds"]])
+    np.testing.assert_array_equal(frame["TEMP"].to_numpy(), truth.reindex(keys).to_numpy())
+    scores = result.metrics(["mae", "mase"]).set_index("model")
+    expected = (
+        (frame["LSTM:TEMP"] - frame["TEMP"])
+        .abs()
+        .groupby([frame["unique_id"], frame["window"]])
+        .mean()
+        .mean()
+    )
+    assert scores.loc["LSTM:TEMP", "mae"] == pytest.approx(expected)
+    assert scores.loc["LSTM:TEMP", "mase"] != scores.loc["LSTM", "mase"]
+    assert "LSTM:TEMP" not in result.leaderboard("mase")["model"].tolist()
+    report = write_report(result, tmp_path / "r")
+    assert "| LSTM:TEMP |" in (report / "report.md").read_text()
+    assert "LSTM:TEMP" in pd.read_csv(report / "metrics.csv")["model"].tolist()

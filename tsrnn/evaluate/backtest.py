@@ -123,14 +123,17 @@ class BacktestResult:
         metrics: Sequence[str] = ("mae", "rmse", "smape", "mase"),
         by: str | None = None,
         season: int | None = None,
+        targets: bool = True,
     ) -> pd.DataFrame:
         """Scores of every model, by :func:`tsrnn.evaluate.metrics.evaluate`.
 
         ``by=None``: one row per model, the mean over series and windows; ``"series"``: per
         series and window; ``"horizon"``: per step ahead. ``season`` (for ``mase``) defaults
-        to the backtest's ``season``, else the season of the data's frequency.
+        to the backtest's ``season``, else the season of the data's frequency. With
+        ``targets``, each extra target a network forecast (``targets=``) is scored too: rows
+        ``<model>:<target>`` against that column's actuals, scaled by its own history.
         """
-        from tsrnn.evaluate.metrics import evaluate
+        from tsrnn.evaluate.metrics import INTERVAL_METRICS, evaluate
 
         if season is None:
             season = self.season
@@ -141,7 +144,25 @@ class BacktestResult:
         for value in self.config.get("level") or ():  # the coverage of each interval asked for
             covered = evaluate(frame, models=self.models, metrics=["coverage"], by=by, level=value)
             table[f"coverage-{value:g}"] = covered["coverage"].to_numpy()
-        return table
+        if not targets:
+            return table
+        extra = []  # each extra target's forecasts against its own actuals and history
+        for target in self.config.get("targets") or ():
+            columns = [f"{m}:{target}" for m in self.models if f"{m}:{target}" in frame]
+            if not columns:
+                continue
+            point = [m for m in metrics if m not in INTERVAL_METRICS]
+            extra.append(
+                evaluate(
+                    frame.assign(y=frame[target]),
+                    train=self.train.assign(y=self.train[target]).dropna(subset=["y"]),
+                    models=columns,
+                    metrics=point,
+                    season=season,
+                    by=by,
+                )
+            )
+        return pd.concat([table, *extra], ignore_index=True) if extra else table
 
     def to_frame(self) -> pd.DataFrame:
         """The forecasts as a long DataFrame (a copy): ``unique_id``, ``window``, ``cutoff``,
@@ -229,7 +250,7 @@ class BacktestResult:
         """
         from tsrnn.evaluate.stats import dm_test
 
-        scores = self.metrics([metric], by=None, season=season)[["model", metric]]
+        scores = self.metrics([metric], by=None, season=season, targets=False)[["model", metric]]
         scores = scores.sort_values(metric, kind="stable").reset_index(drop=True)
         if reference is not None:
             if reference not in self.models:
@@ -425,8 +446,14 @@ def backtest(
         if getattr(fitted, "history_", None) is not None:
             histories[name] = fitted.history_
 
-    forecasts = _assemble(rows, panel, ends, list(named))
-    train = _first_history(panel, usable, starts, ends)
+    # Extra targets a network forecasts beside y (``targets=``): their actuals and histories
+    # travel with y's, so that each is scored (``LSTM:TEMP`` against ``TEMP``).
+    targets = sorted(
+        {t for m in named.values() for t in (m.get_params().get("targets") or ())}
+        & set(panel.covariate_names)
+    )
+    forecasts = _assemble(rows, panel, ends, list(named), targets)
+    train = _first_history(panel, usable, starts, ends, targets)
     config = {
         "horizon": h,
         "n_windows": n_windows,
@@ -441,6 +468,7 @@ def backtest(
         "season": season,
         "level": None if not pairs else list(pairs),
         "data_sha256": panel.sha256(),
+        "targets": targets,
         "call": _call(named, h, n_windows, step, refit, window, window_size, asked, pairs),
     }
     return BacktestResult(
@@ -677,7 +705,11 @@ def _skipped(panel: Panel, usable: np.ndarray, ends: np.ndarray, min_train: int)
 
 
 def _assemble(
-    rows: list[tuple[str, int, pd.DataFrame]], panel: Panel, ends: np.ndarray, names: list[str]
+    rows: list[tuple[str, int, pd.DataFrame]],
+    panel: Panel,
+    ends: np.ndarray,
+    names: list[str],
+    targets: list[str] = (),  # type: ignore[assignment]
 ) -> pd.DataFrame:
     """One frame: keys, cutoff and actuals, then every model's columns side by side."""
     merged: pd.DataFrame | None = None
@@ -689,7 +721,7 @@ def _assemble(
         else:
             merged = merged.merge(block, on=[ID, TIME, "window"], how="outer")
     assert merged is not None
-    actual = panel.to_long()[[ID, TIME, TARGET]]
+    actual = panel.to_long()[[ID, TIME, TARGET, *targets]]
     actual[TARGET] = np.where(panel.observed, panel.values, np.nan)
     merged = merged.merge(actual, on=[ID, TIME], how="left", validate="many_to_one")
     # The cutoff: the last time each series was seen by the window's fits.
@@ -698,7 +730,7 @@ def _assemble(
     index = merged[ID].map(position).to_numpy()
     last = panel.offsets[:-1][index] + ends[merged["window"].to_numpy(), index] - 1
     merged.insert(2, CUTOFF, times[last])
-    columns = [ID, "window", CUTOFF, TIME, TARGET]
+    columns = [ID, "window", CUTOFF, TIME, TARGET, *targets]
     rest = [c for c in merged.columns if c not in columns]
     return (
         merged[columns + rest]
@@ -708,11 +740,16 @@ def _assemble(
 
 
 def _first_history(
-    panel: Panel, usable: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    panel: Panel,
+    usable: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    targets: list[str] = (),  # type: ignore[assignment]
 ) -> pd.DataFrame:
-    """Each series' observed points before its first usable cutoff (long format)."""
+    """Each series' observed points before its first usable cutoff (long format), with the
+    extra targets' values at them."""
     first = np.argmax(usable, axis=0)  # window index of each series' first usable window
     take = usable.any(axis=0)
     series = np.flatnonzero(take)
     history = panel.span(series, starts[first[series], series], ends[first[series], series])
-    return history.to_long(observed_only=True)[[ID, TIME, TARGET]]
+    return history.to_long(observed_only=True)[[ID, TIME, TARGET, *targets]]

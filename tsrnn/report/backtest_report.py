@@ -383,6 +383,7 @@ def _sections(
 ) -> list[tuple[str, list[Block]]]:
     """The report's sections; the figures they show are added to ``images`` (file -> PNG)."""
     f, order = format_number, list(board["model"])
+    ranked = scores[scores["model"].isin(order)]  # y's forecasts: extra targets are not ranked
     text = f"Models ranked by their mean {metric} over series and windows (lower is better)"
     if reference is None:
         text += "; no baseline to measure skill against."
@@ -410,7 +411,10 @@ def _sections(
     names = [c for c in scores.columns if c not in ("model", "n_series", "n_undefined")]
     rows = [
         [str(r["model"]), *(f(r[n]) for n in names), str(r["n_series"]), str(r["n_undefined"])]
-        for _, r in scores.set_index("model").loc[order].reset_index().iterrows()
+        for _, r in scores.set_index("model")
+        .loc[order + [m for m in scores["model"] if m not in order]]  # then extra targets
+        .reset_index()
+        .iterrows()
     ]
     text = (
         "Means over every series and window; sMAPE in percent. n: series-windows scored; "
@@ -450,7 +454,7 @@ def _sections(
         for _, r in result.timings.iterrows()
     ]
     body = [
-        ("Verdict", [("p", verdict(scores, metric, result.baselines))]),
+        ("Verdict", [("p", verdict(ranked, metric, result.baselines))]),
         ("Summary", _summary(result, data_report)),
         ("Leaderboard", board_blocks),
         ("Metrics", metric_blocks),
