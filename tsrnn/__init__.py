@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the models import torch (or statsmodels): for annotations a
     from tsrnn.evaluate.backtest import BacktestResult, backtest
     from tsrnn.evaluate.conformal import ConformalForecaster
     from tsrnn.evaluate.metrics import evaluate
+    from tsrnn.evaluate.tuning import ForecastingGridSearch
     from tsrnn.models.base import Forecaster
     from tsrnn.models.ensemble import Ensemble
     from tsrnn.models.neural import GRUForecaster, LSTMForecaster, RNNForecaster
@@ -68,6 +69,7 @@ _LAZY = {
     "backtest": "tsrnn.evaluate.backtest",
     "BacktestResult": "tsrnn.evaluate.backtest",
     "evaluate": "tsrnn.evaluate.metrics",
+    "ForecastingGridSearch": "tsrnn.evaluate.tuning",
     "write_report": "tsrnn.report.backtest_report",
 }
 
@@ -125,6 +127,7 @@ __all__ = [
     "Drift",
     "Ensemble",
     "Forecaster",
+    "ForecastingGridSearch",
     "GRUForecaster",
     "HistoricAverage",
     "Holt",
