@@ -68,14 +68,9 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def _stopped() -> tuple[int, str]:
     """The exit status and words of an interruption: Ctrl-C, or a SIGTERM."""
-    return (
-        (TERMINATED, "terminated (SIGTERM)")
-        if _State.terminated
-        else (
-            INTERRUPTED,
-            "interrupted (Ctrl-C)",
-        )
-    )
+    if _State.terminated:
+        return TERMINATED, "terminated (SIGTERM)"
+    return INTERRUPTED, "interrupted (Ctrl-C)"
 
 
 def _version(value: bool) -> None:

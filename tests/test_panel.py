@@ -254,6 +254,11 @@ def test_state_of_an_earlier_float32_panel_loads_as_float64_unchanged():
     ],
 )
 def test_forecast_dates_past_2262_name_the_series_and_the_last_date_that_fits(freq, end, fits):
+    # Any time zone forecasts as before: the check's limit is UTC's, on the data's clock.
+    for tz in ("America/New_York", "Asia/Tokyo"):
+        west = pd.date_range("2024-01-01", periods=30, freq=freq, tz=tz)
+        frame = pd.DataFrame({"unique_id": "a", "ds": west, "y": 1.0})
+        assert len(as_panel(frame).future_times(6)) == 6
     times = pd.date_range(end=end, periods=30, freq=freq)
     early = pd.date_range("2024-01-01", periods=30, freq=freq)
     frame = pd.concat(

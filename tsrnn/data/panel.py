@@ -194,7 +194,7 @@ class Panel:
         steps = np.tile(np.arange(h, dtype=np.int64), self.n_series) + np.repeat(lengths, h)
         if self.is_datetime:
             self._check_representable(h)
-        if not self.is_datetime:
+        else:
             return pd.Index(np.repeat(self.starts.to_numpy(), h) + steps * int(self.freq))
         if self._fixed_steps:
             ns = np.repeat(self.starts.asi8, h) + steps * step_nanos(str(self.freq))
@@ -212,29 +212,28 @@ class Panel:
     def _check_representable(self, h: int) -> None:
         """DataError naming the first series whose ``h`` steps after its end pass the last
         timestamp pandas holds (2262-04-11), with the latest forecast date that fits."""
-        limit = pd.Timestamp.max.tz_localize(self.starts.tz) if self.starts.tz else pd.Timestamp.max
+        limit = pd.Timestamp.max.value  # the last instant pandas holds, in UTC nanoseconds
         offset = pd.tseries.frequencies.to_offset(self.freq)
 
         def room(end: pd.Timestamp) -> int:  # steps after ``end`` that stay representable
             k, t = 0, end
             while k < h:
-                try:
+                try:  # pandas raises past the limit (in UTC, whatever the time zone)
                     t = t + offset
-                except (OverflowError, pd.errors.OutOfBoundsDatetime):
-                    break
-                if t > limit:
+                    t.as_unit("ns")
+                except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
                     break
                 k += 1
             return k
 
         if self._fixed_steps:
-            left = (limit.value - self.starts.asi8.astype(float)) / step_nanos(str(self.freq))
+            left = (limit - self.starts.asi8.astype(float)) / step_nanos(str(self.freq))
             late = np.flatnonzero(left - (self.lengths - 1) < h + 1)
         else:
             # Candidates by the step's nominal length (a month: 31 days), checked exactly below.
             base = pd.Timestamp("2000-01-01")
             step_days = ((base + offset) - base) / pd.Timedelta(days=1)
-            days_left = (limit.value - self.starts.asi8.astype(float)) / 86_400e9
+            days_left = (limit - self.starts.asi8.astype(float)) / 86_400e9
             need = (self.lengths - 1 + h) * step_days * 1.1 + 31
             late = np.flatnonzero(need >= days_left)
         for i in late:
@@ -244,7 +243,7 @@ class Panel:
                 last = f"{end + fits * offset} (horizon {fits})" if fits else "none"
                 raise DataError(
                     f"series {self.ids[i]!r} ends at {end}: {h} steps after it pass "
-                    f"{limit.date()}, the last date pandas can hold; the last forecast date "
+                    f"{pd.Timestamp.max.date()}, the last date pandas can hold; the last forecast date "
                     f"that fits is {last}: lower the horizon, or shift the series' dates"
                 )
 
