@@ -32,9 +32,10 @@ def hourly(ids, unit: str = "us") -> pd.DataFrame:
         (np.array([3, 17], dtype=np.int32), "s"),
         (np.array([1.5, 2.0]), "ns"),
         (pd.Categorical(["north", "south"]), "ms"),
+        (pd.Categorical([3, 17]), "us"),
         (np.array(["north", "south"], dtype=object), "us"),
     ],
-    ids=["int64", "int32", "float", "category", "text"],
+    ids=["int64", "int32", "float", "category", "int-category", "text"],
 )
 def test_forecasts_keep_the_id_dtype_and_the_time_resolution(ids, unit):
     df = hourly(ids, unit)

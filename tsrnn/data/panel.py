@@ -775,8 +775,10 @@ def id_dtype_of(column: pd.Series) -> str | None:
     """The id dtype :meth:`Panel.as_given` restores: integers, floats and categories by name;
     None for text (tsrnn's own form) and anything else."""
     dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "category"
+    if isinstance(dtype, pd.CategoricalDtype):  # categories of numbers stay numbers
+        inner = dtype.categories.dtype
+        numeric = pd.api.types.is_integer_dtype(inner) or pd.api.types.is_float_dtype(inner)
+        return f"category[{inner}]" if numeric else "category"
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
@@ -790,6 +792,8 @@ def ids_as(ids: pd.Series, name: str) -> pd.Series:
     try:
         if name == "category":
             return ids.astype("category")
+        if name.startswith("category["):
+            return ids_as(ids, name[len("category[") : -1]).astype("category")
         return ids.astype(name) if "int" not in name.lower() else ids.astype(np.int64).astype(name)
     except (TypeError, ValueError):
         return ids
