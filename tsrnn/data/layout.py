@@ -112,20 +112,18 @@ _SEP_LINE = re.compile(r"\A\s*sep=([,;\t|])[ \t]*\r?\n")
 
 
 def _refuse_other_formats(head: str, source: str) -> None:
-    """JSON, Parquet or an old Excel file: say what it is and how to make a CSV of it."""
+    """JSON: say what it is and how to make a CSV of it (binary formats are named by
+    :func:`_compression`, from their first bytes)."""
     start = head.lstrip("\ufeff \t\r\n")
-    what = None
-    if start.startswith(("PAR1",)):
-        what, reader = "a Parquet file", "read_parquet"
-    elif start.startswith("\xd0\xcf\x11\xe0"):
-        what, reader = "an Excel 97-2003 workbook (.xls)", "read_excel"
-    elif start[:1] in "[{" and start[:1] and re.match(r"[\[{]\s*[\"{\[\]]", start):
-        what, reader = "JSON", "read_json"
-    if what is not None:
-        raise DataError(
-            f"{source}: the file is {what}, not CSV text; tsrnn reads CSV: convert it, e.g. "
-            f"pandas.{reader}(path).to_csv('data.csv', index=False)"
-        )
+    if start[:1] in "[{" and start[:1] and re.match(r"[\[{]\s*[\"{\[\]]", start):
+        raise _other_format(source, "JSON", "read_json")
+
+
+def _other_format(source: str, what: str, reader: str) -> DataError:
+    return DataError(
+        f"{source}: the file is {what}, not CSV text; tsrnn reads CSV: convert it, e.g. "
+        f"pandas.{reader}(path).to_csv('data.csv', index=False)"
+    )
 
 
 # Leading bytes of compressed files, and pandas' name of the compression. The content decides,
@@ -146,6 +144,11 @@ def _compression(file: Path, source: str) -> str | None:
     holds one text file (an Excel workbook is a zip archive too)."""
     with open(file, "rb") as f:
         start = f.read(8)
+    # Binary formats, named before any bytes are decoded as text
+    if start.startswith(b"PAR1"):
+        raise _other_format(source, "a Parquet file", "read_parquet")
+    if start.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _other_format(source, "an Excel 97-2003 workbook (.xls)", "read_excel")
     kind = next((name for magic, name in _MAGIC if start.startswith(magic)), None)
     if kind == "zip":
         try:
@@ -188,8 +191,10 @@ def _refuse_duplicate_names(head: str, sep: str, source: str, skip: int = 0) -> 
 def _head(file: Path, compression: str | None) -> tuple[str, str]:
     """The first bytes of the file as text, and the encoding to read it with."""
     if compression == "zip":
-        with zipfile.ZipFile(file) as archive, archive.open(archive.namelist()[0]) as f:
-            raw = f.read(_SNIFF_BYTES)
+        with zipfile.ZipFile(file) as archive:
+            name = next(n for n in archive.namelist() if not n.endswith("/"))
+            with archive.open(name) as f:
+                raw = f.read(_SNIFF_BYTES)
     else:
         with _OPENERS.get(compression or "", open)(file, "rb") as f:
             raw = f.read(_SNIFF_BYTES)

@@ -469,7 +469,22 @@ def backtest(
         "level": None if not pairs else list(pairs),
         "data_sha256": panel.sha256(),
         "targets": targets,
-        "call": _call(named, h, n_windows, step, refit, window, window_size, asked, pairs),
+        "call": _call(
+            named,
+            h,
+            n_windows,
+            step,
+            refit,
+            window,
+            window_size,
+            asked,
+            pairs,
+            {
+                "min_train": (min_train, 2),
+                "warm_start": (warm_start, None),
+                "season": (season, None),
+            },
+        ),
     }
     return BacktestResult(
         # ids and times as the user's data had them (int ids stay ints: merges work)
@@ -540,6 +555,7 @@ def _call(
     window_size: int | None,
     quantiles: Any,
     pairs: dict,
+    others: dict[str, tuple[Any, Any]],
 ) -> str:
     """The Python call that ran the backtest, as a report records it (the models as
     scikit-learn prints them: the parameters that differ from the defaults)."""
@@ -553,6 +569,7 @@ def _call(
         args.append(f"quantiles={list(quantiles)}")
     if pairs:
         args.append(f"level={[float(v) for v in pairs]}")
+    args += [f"{k}={v!r}" for k, (v, default) in others.items() if v != default]
     return f"tsrnn.backtest({', '.join(args)})"
 
 
