@@ -623,7 +623,8 @@ class Roles:
         return [*values, *self.past, *self.future]
 
 
-def _norm(name: str) -> str:
+def column_key(name: str) -> str:
+    """A column name as the role lists spell it: lower case, spaces and dashes as ``_``."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
@@ -679,7 +680,7 @@ def infer_roles(
     free = [c for c in free if c != id_]
     # A column named like a target is the target even if its first rows hold stray text:
     # reading it then names the bad cell, which helps more than "no numeric column".
-    named = [c for c in free if _norm(c) in TARGET_NAMES and c not in past + future]
+    named = [c for c in free if column_key(c) in TARGET_NAMES and c not in past + future]
     numeric = [c for c in free if kinds[c] in ("integer", "number", "empty") or c in named]
     for c in free:
         if c not in numeric:
@@ -743,14 +744,16 @@ def _covariate_lists(covariates: Any) -> tuple[list[str], list[str]]:
 
 def _is_row_number(name: str, values: pd.Series, kind: str) -> bool:
     """An index column a DataFrame was saved with: unnamed or "No"/"index", counting by one."""
-    if kind != "integer" or not (name.startswith("Unnamed:") or _norm(name) in _ROW_NUMBER_NAMES):
+    if kind != "integer" or not (
+        name.startswith("Unnamed:") or column_key(name) in _ROW_NUMBER_NAMES
+    ):
         return False
     present = values[values.str.strip() != ""]  # blank lines
     return bool(np.all(np.diff(present.astype(np.int64).to_numpy()) == 1))
 
 
 def _pick_time(free: list[str], kinds: dict[str, str], columns: list[str], source: str) -> str:
-    named = [c for c in free if _norm(c) in TIME_NAMES]
+    named = [c for c in free if column_key(c) in TIME_NAMES]
     if len(named) > 1:
         raise _ambiguous(source, "time", named, "time_col")
     dated = named or [c for c in free if kinds[c] == "datetime"]
@@ -765,7 +768,7 @@ def _pick_time(free: list[str], kinds: dict[str, str], columns: list[str], sourc
 
 
 def _pick_id(free: list[str], kinds: dict[str, str], times: pd.Series, source: str) -> str | None:
-    named = [c for c in free if _norm(c) in ID_NAMES or _norm(c).endswith("_id")]
+    named = [c for c in free if column_key(c) in ID_NAMES or column_key(c).endswith("_id")]
     if len(named) > 1:
         raise DataError(
             f"{source}: cannot tell which column identifies the series: {named} all qualify; "
@@ -773,7 +776,7 @@ def _pick_id(free: list[str], kinds: dict[str, str], times: pd.Series, source: s
         )
     if named:
         return named[0]
-    text = [c for c in free if kinds[c] == "text" and _norm(c) not in TARGET_NAMES]
+    text = [c for c in free if kinds[c] == "text" and column_key(c) not in TARGET_NAMES]
     stamps = times[times.str.strip() != ""]  # blank lines repeat nothing
     if len(text) == 1 and stamps.duplicated().any():  # repeated timestamps: several series
         return text[0]

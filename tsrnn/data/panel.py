@@ -393,9 +393,7 @@ class Panel:
         panel = build_panel(
             df, id_col, time_col, target_col, freq, past_covariates, future_covariates
         )[0]
-        times = df[time_col]
-        unit = pd.DatetimeIndex(times[:1]).unit if times.dtype.kind == "M" else None
-        return panel.replace(id_dtype=id_dtype_of(df[id_col]), time_unit=unit)
+        return panel.replace(id_dtype=id_dtype_of(df[id_col]), time_unit=_time_unit(df[time_col]))
 
     @classmethod
     def from_wide(cls, df: pd.DataFrame, freq: Freq | None = None) -> Panel:
@@ -409,8 +407,7 @@ class Panel:
         if long.empty:
             raise DataError("wide DataFrame: no column has an observed value")
         panel = build_panel(long, ID, TIME, TARGET, freq)[0]
-        unit = pd.DatetimeIndex(df.index[:1]).unit if df.index.dtype.kind == "M" else None
-        return panel.replace(id_dtype=id_dtype_of(long[ID]), time_unit=unit)
+        return panel.replace(id_dtype=id_dtype_of(long[ID]), time_unit=_time_unit(df.index))
 
     @classmethod
     def from_series(cls, series: pd.Series, freq: Freq | None = None) -> Panel:
@@ -570,7 +567,7 @@ def standard_columns(
                 f"{type(data).__name__}"
             )
         return data
-    from tsrnn.data.layout import ID_NAMES, TARGET_NAMES, TIME_NAMES
+    from tsrnn.data.layout import ID_NAMES, TARGET_NAMES, TIME_NAMES, column_key
 
     columns = list(data.columns)
     for role, name in given.items():
@@ -583,7 +580,7 @@ def standard_columns(
     rename = {}
     for role, name in given.items():
         if name is None and role not in columns:
-            found = [c for c in columns if str(c).strip().lower().replace(" ", "_") in names[role]]
+            found = [c for c in columns if column_key(str(c)) in names[role]]
             name = found[0] if len(found) == 1 else None
         if name is not None and name != role:
             rename[name] = role
@@ -784,6 +781,11 @@ def id_dtype_of(column: pd.Series) -> str | None:
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
         return str(dtype)
     return None
+
+
+def _time_unit(times: Any) -> str | None:
+    """The resolution of a datetime column or index ("s", "us", ...); None for integer steps."""
+    return pd.DatetimeIndex(times[:1]).unit if times.dtype.kind == "M" else None
 
 
 def ids_as(ids: pd.Series, name: str) -> pd.Series:

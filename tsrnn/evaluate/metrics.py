@@ -326,17 +326,30 @@ def row_losses(
         raise ValueError(f"row_losses: no per-row loss for metric {metric!r}")
     y = frame["y"].to_numpy(dtype=np.float64)
     yhat = frame[column].to_numpy(dtype=np.float64)
-    scale1 = scale2 = None
+    scale = None
     if name in ("mase", "msse"):
         if train is None:
             raise ValueError(f"row_losses: {metric} needs the in-sample data: pass train=")
-        ordered = train.sort_values(["unique_id", "ds"], kind="stable")
-        grouped = ordered.groupby("unique_id", sort=False)["y"]
         power = 1 if name == "mase" else 2
-        per_series = grouped.apply(lambda s: naive_scale(s.to_numpy(), season, power))
-        scale = frame["unique_id"].map(per_series).to_numpy(dtype=np.float64)
-        scale1, scale2 = scale, scale
-    return _step_losses(name, y, yhat, scale1, scale2)
+        scale = series_scale(frame["unique_id"], train, season, power)
+    return _step_losses(name, y, yhat, scale, scale)
+
+
+def series_scale(
+    ids: pd.Series,
+    train: pd.DataFrame,
+    season: int,
+    power: int,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+) -> np.ndarray:
+    """For each row's series (``ids``), the in-sample seasonal-naive error of ``train`` (mean
+    absolute with ``power=1``, mean squared with 2): what MASE, RMSSE and MSIS divide by."""
+    ordered = train.sort_values([id_col, time_col], kind="stable")
+    grouped = ordered.groupby(id_col, sort=False)[target_col]
+    per_series = grouped.apply(lambda s: naive_scale(s.to_numpy(), season, power))
+    return ids.map(per_series).to_numpy(dtype=np.float64)
 
 
 def _interval_losses(
@@ -456,14 +469,9 @@ def evaluate(
     observed = ~np.isnan(y)
     scale1 = scale2 = np.full(len(frame), np.nan)
     if train is not None:
-        ordered = train.sort_values([id_col, time_col], kind="stable")
-        grouped = ordered.groupby(id_col, sort=False)[target_col]
-        per_series = {
-            p: grouped.apply(lambda s, p=p: naive_scale(s.to_numpy(), season, p)) for p in (1, 2)
-        }
-        ids = frame[id_col]
-        scale1 = ids.map(per_series[1]).to_numpy(dtype=np.float64)
-        scale2 = ids.map(per_series[2]).to_numpy(dtype=np.float64)
+        columns = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
+        scale1 = series_scale(frame[id_col], train, season, 1, **columns)
+        scale2 = series_scale(frame[id_col], train, season, 2, **columns)
 
     group_keys = keys if by in ("series", None) else ["step"]
     parts = []
