@@ -328,6 +328,37 @@ def test_calendar_table_and_per_point_rows_agree() -> None:
     torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("with_future", [False, True])
+def test_static_attributes_are_the_last_columns_of_every_step_and_horizon_step(
+    with_future: bool,
+) -> None:
+    panel = random_panel(13, aligned=False)
+    if not with_future:
+        panel = panel.replace(future_covariates=())
+    static = np.arange(panel.n_series * 2, dtype=np.float64).reshape(-1, 2) + 0.5
+    plain = Windows(panel, 6, 3)
+    windows = Windows(panel, 6, 3, static=static, static_names=("static:a", "static:b=x"))
+    assert windows.feature_names == (*plain.feature_names, "static:a", "static:b=x")
+    assert windows.future_names == (*plain.future_names, "static:a", "static:b=x")
+    origins = windows.origins()  # left padding included: it carries the attributes too
+    index = np.arange(len(origins))
+    series, _ = origins.take(index)
+    batch, reference = windows.gather(*origins.take(index)), plain.gather(*origins.take(index))
+    expected = torch.as_tensor(static[series], dtype=torch.float32)[:, None, :]
+    torch.testing.assert_close(batch.x[:, :, -2:], expected.expand(-1, 6, -1))
+    torch.testing.assert_close(batch.x_future[:, :, -2:], expected.expand(-1, 3, -1))
+    # Everything else is what the windows without attributes gather.
+    torch.testing.assert_close(batch.x[:, :, :-2], reference.x, equal_nan=True)
+    torch.testing.assert_close(batch.x_future[:, :, :-2], reference.x_future, equal_nan=True)
+    ahead = next(windows.batches(windows.forecast_origins(), batch_size=64))
+    torch.testing.assert_close(
+        ahead.x_future[:, :, -2:],
+        torch.as_tensor(static, dtype=torch.float32)[:, None, :].expand(-1, 3, -1),
+    )
+    with pytest.raises(ValueError, match="static must have shape"):
+        Windows(panel, 6, 3, static=static[:1], static_names=("static:a", "static:b=x"))
+
+
 def test_calendar_can_be_switched_off() -> None:
     panel = random_panel(12, covariates=False)
     windows = Windows(panel, 4, 2, calendar=False)

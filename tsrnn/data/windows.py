@@ -160,6 +160,12 @@ class Windows:
         Known-future covariates for the ``H`` steps after each series' end, shape
         ``(n_series, H, n_future_covariates)``, read by :meth:`forecast_origins` windows.
         Without them those steps read ``NaN``, so a model can refuse to forecast blind.
+    static : numpy.ndarray, optional
+        Attributes of each series, ``(n_series, len(static_names))``, already encoded as
+        numbers (:class:`~tsrnn.data.static.StaticFeatures`): the last input columns of every
+        step (padding included) and of every horizon step.
+    static_names : tuple of str
+        Their feature names.
     targets : tuple of str
         Past covariates gathered as targets too (forecast jointly with the value): ``Batch.y``
         and ``Batch.y_mask`` then have shape ``(B, H, 1 + len(targets))``, a covariate's
@@ -195,6 +201,8 @@ class Windows:
         *,
         calendar: bool = True,
         future_values: np.ndarray | None = None,
+        static: np.ndarray | None = None,
+        static_names: tuple[str, ...] = (),
         targets: tuple[str, ...] = (),
     ) -> None:
         if input_size < 1 or horizon < 1:
@@ -215,9 +223,19 @@ class Windows:
             + flags
             + cal
             + panel.future_covariates
+            + tuple(static_names)
         )
-        self.future_names: tuple[str, ...] = cal + panel.future_covariates
+        self.future_names: tuple[str, ...] = cal + panel.future_covariates + tuple(static_names)
         F, Ff, K = len(self.feature_names), len(self.future_names), len(cal)
+        n_static = len(static_names)
+        if n_static:
+            with _float32_rows("the static attributes"):
+                static = np.asarray(static, dtype=np.float32)
+            if static.shape != (panel.n_series, n_static):
+                raise ValueError(
+                    f"Windows: static must have shape {(panel.n_series, n_static)} (series, "
+                    f"static features), got {None if static is None else static.shape}"
+                )
         unknown = [t for t in targets if t not in panel.past_covariates]
         if unknown:
             raise ValueError(
@@ -244,7 +262,7 @@ class Windows:
         # With the calendar as the only future feature and one grid for all series, a table
         # indexed by grid ordinal serves every series (unless the series are spread so thinly
         # in time that it would outgrow per-point rows).
-        ordinals = grid_ordinals(panel) if K and not future else None
+        ordinals = grid_ordinals(panel) if K and not future and not n_static else None
         table = int((ordinals + lengths).max()) + H if ordinals is not None else R + 1
 
         xs = np.zeros((R, F), dtype=np.float32)  # input rows, columns as in feature_names
@@ -255,9 +273,10 @@ class Windows:
         c_past, c_flags, c_cal, c_fut = (
             slice(3, 3 + len(past)),
             slice(3 + len(past), 3 + len(past) + len(flags)),
-            slice(3 + len(past) + len(flags), F - len(future)),
-            slice(F - len(future), F),
+            slice(3 + len(past) + len(flags), F - len(future) - n_static),
+            slice(F - len(future) - n_static, F - n_static),
         )
+        c_static, f_fut = slice(F - n_static, F), slice(K, Ff - n_static)
         # Whole series at a time, about _CHUNK rows per pass, so temporaries stay small. The
         # rows are float32, the network's precision: the panel's float64 numbers are cast here.
         with _float32_rows("the panel's values or covariates"):
@@ -280,14 +299,21 @@ class Windows:
                     ys[rows, 1:] = np.nan_to_num(raw, nan=0.0)
                     ms[rows, 1:] = ~np.isnan(raw)
                     xs[rows, c_flags] = ~np.isnan(raw)
-                if K:  # calendar of padding and data: positions -L .. len - 1
+                if K or n_static:  # padding and data: positions -L .. len - 1
                     series, pos = _spans(lo, hi, -L, lengths)
-                    xs[self._row0[series] + pos, c_cal] = calendar_features(panel, series, pos)
-                if fs is not None:  # future rows: positions 0 .. len + H - 1
-                    fs[rows, K:] = covs[:, future]
                     if K:
+                        xs[self._row0[series] + pos, c_cal] = calendar_features(panel, series, pos)
+                    if n_static:
+                        xs[self._row0[series] + pos, c_static] = static[series]
+                if fs is not None:  # future rows: positions 0 .. len + H - 1
+                    fs[rows, f_fut] = covs[:, future]
+                    if K or n_static:
                         series, pos = _spans(lo, hi, 0, lengths + H)
-                        fs[self._row0[series] + pos, :K] = calendar_features(panel, series, pos)
+                        at = self._row0[series] + pos
+                        if K:
+                            fs[at, :K] = calendar_features(panel, series, pos)
+                        if n_static:
+                            fs[at, Ff - n_static :] = static[series]
         if fs is None:
             anchor = int(np.argmin(ordinals))
             fs = calendar_features(panel, anchor, np.arange(table, dtype=np.int64))
@@ -295,7 +321,7 @@ class Windows:
         else:
             self._frow0 = self._row0
             after = (self._row0 + lengths)[:, None] + np.arange(H)  # (S, H) rows past the end
-            fs[after, K:] = np.nan if future_values is None else future_values
+            fs[after, f_fut] = np.nan if future_values is None else future_values
 
         # For the origin filters: rows whose value was observed (inputs), rows with any
         # observed target (targets).

@@ -306,6 +306,7 @@ def backtest(
     warm_start: int | None = None,
     season: int | None = None,
     level: Sequence[float] | None = None,
+    static_df: pd.DataFrame | None = None,
 ) -> BacktestResult:
     """Forecast ``horizon`` steps from ``n_windows`` rolling cutoffs with every model.
 
@@ -344,6 +345,9 @@ def backtest(
         Central prediction intervals in percent (``[80, 95]``): the forecasts get
         ``<model>-lo-80`` / ``<model>-hi-80`` columns (beside the quantile columns that
         bound them) and :meth:`BacktestResult.metrics` a ``coverage-80`` column.
+    static_df : DataFrame, optional
+        Attributes of each series (one row per ``unique_id``), given to every fit of the
+        models that read them (the networks); the report records a SHA-256 of it.
 
     Returns
     -------
@@ -393,6 +397,11 @@ def backtest(
         if cold:
             raise ValueError(f"backtest: {cold} cannot warm-start; drop warm_start=")
 
+    readers = {name for name, m in named.items() if getattr(m, "supports_static", False)}
+    if static_df is not None and not readers:
+        log.warning("backtest: none of the models reads static attributes; static_df ignored")
+    static = {} if static_df is None else {"static_df": static_df}
+
     starts, ends, usable = cutoffs(panel, h, n_windows, step, window, window_size, min_train)
     skipped = _skipped(panel, usable, ends, min_train)
 
@@ -410,9 +419,9 @@ def backtest(
             if fitted is not None and warm_start is not None:
                 # Fine-tune the previous weights for a few steps instead of starting over.
                 fitted.set_params(warm_start=True, max_steps=warm_start, max_epochs=None)
-                fitted.fit(history)
+                fitted.fit(history, **(static if name in readers else {}))
             else:
-                fitted = clone(model).fit(history)
+                fitted = clone(model).fit(history, **(static if name in readers else {}))
             if getattr(fitted, "stop_reason_", None) == "interrupted":
                 # Training keeps its best weights on Ctrl-C; scoring them would rank a model
                 # cut short beside finished ones.
@@ -468,6 +477,7 @@ def backtest(
         "season": season,
         "level": None if not pairs else list(pairs),
         "data_sha256": panel.sha256(),
+        "static_sha256": None if static_df is None else _frame_sha256(static_df),
         "targets": targets,
         "call": _call(
             named,
@@ -483,6 +493,7 @@ def backtest(
                 "min_train": (min_train, 2),
                 "warm_start": (warm_start, None),
                 "season": (season, None),
+                "static_df": ("static_df" if static else None, None),
             },
         ),
     }
@@ -569,8 +580,19 @@ def _call(
         args.append(f"quantiles={list(quantiles)}")
     if pairs:
         args.append(f"level={[float(v) for v in pairs]}")
-    args += [f"{k}={v!r}" for k, (v, default) in others.items() if v != default]
+    args += [
+        f"{k}={v if k == 'static_df' else repr(v)}"
+        for k, (v, default) in others.items()
+        if v != default
+    ]
     return f"tsrnn.backtest({', '.join(args)})"
+
+
+def _frame_sha256(frame: pd.DataFrame) -> str:
+    """A SHA-256 of a small frame's columns and values, as written to CSV."""
+    import hashlib
+
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
 def _model_info(model: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ The statistical models' shared template, one model per series, is
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Sequence
@@ -106,12 +107,14 @@ class Forecaster(BaseEstimator):
 
     Capability flags (class attributes): ``supports_missing`` (the method reads ``NaN`` natively;
     otherwise gaps are imputed for it), ``supports_quantiles`` (``predict(quantiles=...)``
-    works), ``is_global`` (one model across all series).
+    works), ``is_global`` (one model across all series), ``supports_static`` (it reads static
+    attributes, ``static_df``; the others say they ignore them).
     """
 
     supports_missing: ClassVar[bool] = False
     supports_quantiles: ClassVar[bool] = True
     is_global: ClassVar[bool] = False
+    supports_static: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -124,6 +127,7 @@ class Forecaster(BaseEstimator):
         y: Any,
         X: Any = None,
         *,
+        static_df: pd.DataFrame | None = None,
         id_col: str | None = None,
         time_col: str | None = None,
         target_col: str | None = None,
@@ -131,6 +135,9 @@ class Forecaster(BaseEstimator):
         """Learn from ``y``: a long or wide DataFrame, a ``pd.Series``, an array or a Panel.
 
         ``X`` is accepted for a uniform signature; covariates travel as Panel columns.
+        ``static_df``: attributes of each series, one row per ``unique_id`` and one column per
+        attribute (numbers, strings or categories), for a model that reads them
+        (``supports_static``: the networks); the others log that they ignore it.
         ``id_col``, ``time_col`` and ``target_col`` name a long frame's columns when they are
         not ``unique_id``, ``ds`` and ``y`` (names like ``id``, ``time``, ``value`` are
         recognised unasked); ``update`` and ``predict(y=...)`` read the same names.
@@ -138,6 +145,7 @@ class Forecaster(BaseEstimator):
         columns = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
         y = standard_columns(y, **columns)
         panel = self._as_panel(y, X)
+        static = self._learn_static(static_df, panel)
         self.columns_ = {k: v for k, v in columns.items() if v is not None}
         self.freq_ = panel.freq
         self.season_ = self._season(panel)
@@ -145,6 +153,8 @@ class Forecaster(BaseEstimator):
         self.lengths_ = panel.lengths.copy()
         # Where predict's forecasts go: future_times of each series' last point.
         self.index_ = last_points(panel)
+        if self.supports_static:
+            self.static_ = static
         try:
             self._fit(panel)
         except BaseException:
@@ -161,6 +171,7 @@ class Forecaster(BaseEstimator):
         quantiles: Sequence[float] | None = None,
         y: Any = None,
         level: Sequence[float] | None = None,
+        static_df: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of every fitted series, in long format.
 
@@ -180,6 +191,10 @@ class Forecaster(BaseEstimator):
             Central prediction intervals in percent, as Nixtla's libraries take them: ``[80,
             95]`` adds ``<model>-lo-80``, ``<model>-hi-80``, ``<model>-lo-95`` and
             ``<model>-hi-95`` (the 10 %/90 % and 2.5 %/97.5 % quantiles).
+        static_df : DataFrame, optional
+            Attributes of the series forecast (as in :meth:`fit`), for a model fitted with
+            them: needed for series of ``y`` whose attributes it was never given; rows given
+            replace the ones it knew.
 
         Returns
         -------
@@ -194,17 +209,22 @@ class Forecaster(BaseEstimator):
         keep = self._default_levels() if quantiles is None else list(quantiles)
         wanted = sorted({*keep, *(q for pair in pairs.values() for q in pair)})
         h, levels = self._check_request(h, wanted if pairs else quantiles)
-        model = self if y is None else self.update(y)
+        if y is not None:
+            model = self.update(y, static_df=static_df)
+        else:
+            model = self if static_df is None else self._with_static(static_df, self.ids_)
         frame = forecast_frame(model.index_, h, model._forecast(h, levels, X_future))
         return model.index_.as_given(interval_columns(frame, pairs, keep))
 
-    def update(self, y: Any) -> Forecaster:
+    def update(self, y: Any, static_df: pd.DataFrame | None = None) -> Forecaster:
         """This model forecasting from the histories in ``y`` (the same series, observed for
         longer, or new ones): the forecast origin moves to the end of ``y``, nothing is
-        refitted that the model can keep."""
+        refitted that the model can keep. ``static_df`` gives the attributes of series it
+        has none of (a model fitted with static attributes needs them for every series)."""
         check_is_fitted(self)
         y = standard_columns(y, **getattr(self, "columns_", {}))
-        return self._update(self._as_panel(y, None, fitted=True))
+        panel = self._as_panel(y, None, fitted=True)
+        return self._with_static(static_df, panel.ids)._update(panel)
 
     def predict_windows(
         self,
@@ -307,6 +327,33 @@ class Forecaster(BaseEstimator):
             and np.array_equal(self.lengths_, panel.lengths)
             and self.index_.starts.equals(last_points(panel).starts)
         )
+
+    def _learn_static(self, static_df: Any, panel: Panel) -> Any:
+        """``fit``'s encoding of ``static_df`` (None without one, or for a model that reads
+        no attributes: it says so)."""
+        if static_df is None:
+            return None
+        if not self.supports_static:
+            log.warning("%s reads no static attributes; static_df ignored", self.name)
+            return None
+        from tsrnn.data.static import StaticFeatures
+
+        return StaticFeatures.fit(static_df, panel.ids, self.name)
+
+    def _with_static(self, static_df: Any, ids: np.ndarray) -> Forecaster:
+        """A shallow copy knowing the attributes in ``static_df`` (``self`` when there is
+        nothing to add), checked to cover every series in ``ids`` when the model reads any."""
+        static = getattr(self, "static_", None) if self.supports_static else None
+        if static is None:
+            if static_df is not None:
+                log.warning("%s was fitted without static attributes; static_df ignored", self.name)
+            return self
+        if static_df is not None:
+            static = static.with_rows(static_df, self.name)
+        static.values(ids, self.name)  # every series described, or a DataError naming one
+        new = copy.copy(self)
+        new.static_ = static
+        return new
 
     def _fitted(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}

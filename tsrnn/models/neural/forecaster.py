@@ -42,6 +42,7 @@ import torch
 
 from tsrnn.data.panel import ID, TIME, Panel
 from tsrnn.data.scale import Scaler
+from tsrnn.data.static import StaticFeatures
 from tsrnn.data.windows import Batch, Windows
 from tsrnn.errors import DataError
 from tsrnn.models.base import (
@@ -69,7 +70,13 @@ from tsrnn.models.neural.training import Progress, choose_threads, train
 log = logging.getLogger(__name__)
 
 _STATE_VERSION = 3  # of get_state's layout (1-2: model files before the state contract)
-_OWN_STATE = ("net_", "config_", "plan_", "preprocessor_")  # not plain data: encoded here
+_OWN_STATE = (
+    "net_",
+    "config_",
+    "plan_",
+    "preprocessor_",
+    "static_",
+)  # not plain data: encoded here
 
 
 class NeuralForecaster(Forecaster):
@@ -95,7 +102,10 @@ class NeuralForecaster(Forecaster):
         Dropout between stacked recurrent layers.
     embedding_size : int, default 0
         Width of a learned series-id embedding (0: none). Series unseen in ``fit`` get the
-        mean embedding.
+        mean embedding. To describe series by what is known of them (a store's region, a
+        sensor's type), seen or not, pass their attributes instead: ``fit(df, static_df=...)``
+        (:class:`~tsrnn.data.static.StaticFeatures`), and ``predict(y=new, static_df=...)``
+        for new series.
     head : {"direct", "recursive"}, default "direct"
         All ``horizon`` steps at once, or a decoder stepping through them.
     scheduled_sampling : float, default 0.0
@@ -281,6 +291,7 @@ class NeuralForecaster(Forecaster):
     supports_missing = True
     supports_quantiles = True
     is_global = True
+    supports_static = True
 
     def __init__(
         self,
@@ -438,7 +449,14 @@ class NeuralForecaster(Forecaster):
         if self.loss == "negbin":
             inputs.check_counts(panel, plan.targets, self.name)
         prepared = pre.prepare(panel, end=train_end, filled=filled)
-        windows = Windows(prepared.panel, L, H, calendar=self.calendar, targets=plan.targets)
+        windows = Windows(
+            prepared.panel,
+            L,
+            H,
+            calendar=self.calendar,
+            targets=plan.targets,
+            **self._static_inputs(panel),
+        )
         train_origins = windows.origins(end=train_end, min_observed=self.min_observed)
         val_origins = windows.origins(start=train_end) if V else inputs.no_origins(panel.n_series)
         if len(train_origins) == 0:
@@ -579,6 +597,7 @@ class NeuralForecaster(Forecaster):
                 calendar=self.calendar,
                 future_values=future,
                 targets=plan.targets,  # the inputs carry their observed flags
+                **self._static_inputs(context.panel),
             ).to(device)
             spread = torch.as_tensor(context.spread, device=device)
             rows = self._rows(context.panel)
@@ -613,7 +632,12 @@ class NeuralForecaster(Forecaster):
         device = torch.device(plan.device)
         with _torch_session(plan.seed, self._threads(device), device):
             windows = Windows(
-                prepared.panel, plan.input_size, h, calendar=self.calendar, targets=plan.targets
+                prepared.panel,
+                plan.input_size,
+                h,
+                calendar=self.calendar,
+                targets=plan.targets,
+                **self._static_inputs(panel),
             ).to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             point, qs = self._decoder().forecast(
@@ -670,6 +694,14 @@ class NeuralForecaster(Forecaster):
                 str(panel.ids[k]),
                 int(seen[k]),
             )
+
+    def _static_inputs(self, panel: Panel) -> dict[str, Any]:
+        """The encoded static attributes of ``panel``'s series for :class:`Windows` (none
+        when the model was fitted without them)."""
+        static = getattr(self, "static_", None)
+        if static is None:
+            return {}
+        return {"static": static.values(panel.ids, self.name), "static_names": static.names}
 
     def _rows(self, panel: Panel) -> np.ndarray:
         """Each series' row among the fitted ones (-1: never seen), for the embedding."""
@@ -740,6 +772,7 @@ class NeuralForecaster(Forecaster):
             "config": to_state(self.config_.to_dict()),
             "plan": to_state(asdict(self.plan_)),
             "preprocessor": to_state(self.preprocessor_.get_state()),
+            "static": None if self.static_ is None else to_state(self.static_.to_state()),
             **{k: to_state(v, k) for k, v in rest.items()},
         }
 
@@ -750,10 +783,12 @@ class NeuralForecaster(Forecaster):
             from tsrnn.models.legacy import neural_state
 
             state = neural_state(**state["legacy"])
-        own = ("version", "net", "config", "plan", "preprocessor")
+        own = ("version", "net", "config", "plan", "preprocessor", "static")
         super()._set_state({k: v for k, v in state.items() if k not in own})
         self.plan_ = Plan(**from_state(state["plan"]))
         self.config_ = NetConfig(**from_state(state["config"]))
+        static = state.get("static")  # model files before static attributes have none
+        self.static_ = None if static is None else StaticFeatures.from_state(from_state(static))
         net = RecurrentNet(self.config_)
         net.load_state_dict(state["net"])
         self.net_ = net.eval()

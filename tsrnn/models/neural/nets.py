@@ -28,7 +28,9 @@ Cho et al. (2014). (The article tsrnn started from writes the LSTM without a cel
 RNN with a sigmoid; neither is what anyone trains.)
 
 An optional learned embedding of the series id is appended to every input step of a global
-model; a series the network never saw gets the mean of the learned embeddings.
+model; a series the network never saw gets the mean of the learned embeddings. Static
+attributes of the series arrive as the last input columns of every step and of every horizon
+step (:class:`~tsrnn.data.windows.Windows`), so the network needs nothing of its own for them.
 """
 
 from __future__ import annotations
