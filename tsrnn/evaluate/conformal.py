@@ -161,6 +161,15 @@ class ConformalForecaster(Forecaster):
     def _default_steps(self) -> int:
         return len(self.scores_)
 
+    def _sample_levels(self) -> list[float]:
+        """The levels whose intervals the calibration scores support (with ``n`` scores a
+        step, coverage up to ``n / (n + 1)``): ``sample`` cuts the tails there."""
+        n = min(len(s) for s in self.scores_)
+        widest = n / (n + 1) - 1e-9
+        inside = [q for q in super()._sample_levels() if abs(1.0 - 2.0 * q) <= widest]
+        edge = round((1.0 - widest) / 2.0, 9)
+        return sorted({edge, round(1.0 - edge, 9), *inside})
+
     def _check_steps(self, h: int) -> None:
         if h > len(self.scores_):
             raise ValueError(

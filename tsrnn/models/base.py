@@ -209,12 +209,70 @@ class Forecaster(BaseEstimator):
         keep = self._default_levels() if quantiles is None else list(quantiles)
         wanted = sorted({*keep, *(q for pair in pairs.values() for q in pair)})
         h, levels = self._check_request(h, wanted if pairs else quantiles)
-        if y is not None:
-            model = self.update(y, static_df=static_df)
-        else:
-            model = self if static_df is None else self._with_static(static_df, self.ids_)
+        model = self._origin(y, static_df)
         frame = forecast_frame(model.index_, h, model._forecast(h, levels, X_future))
         return model.index_.as_given(interval_columns(frame, pairs, keep))
+
+    def sample(
+        self,
+        h: int | None = None,
+        n: int = 100,
+        *,
+        X_future: Any = None,
+        y: Any = None,
+        static_df: pd.DataFrame | None = None,
+        random_state: int | None = 0,
+    ) -> pd.DataFrame:
+        """``n`` sample paths of the next ``h`` steps of every series, in long format.
+
+        A network with a distribution loss and the recursive head draws DeepAR-style paths,
+        each step's draw fed to the next. Every other model (point losses through their
+        validation errors, the baselines through their residuals' normal intervals, the
+        quantile loss, conformal intervals) samples its own forecast distribution: each
+        step's value is its quantile at ``u = Phi(z)``, where ``z`` follows a Gaussian random
+        walk scaled to unit variance (``z_t = (e_1 + ... + e_t) / sqrt(t)``), so consecutive
+        steps err together as accumulated errors do, and each step's marginal is the model's,
+        read at 200 levels (0.25 % to 99.75 %; the tails beyond are cut there; a quantile
+        loss's trained levels bound it). Count models (``loss="negbin"``) give integers.
+
+        Parameters
+        ----------
+        h : int, optional
+            Steps (default as :meth:`predict`).
+        n : int, default 100
+            Paths per series.
+        X_future, y, static_df
+            As in :meth:`predict`.
+        random_state : int or None, default 0
+            Seed of the draws: the same seed gives the same paths (None: fresh each call).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``unique_id``, ``ds``, ``sample`` (0 to ``n - 1``) and one column per output (the
+            model's name; ``<model>:<target>`` for extra targets), path after path.
+        """
+        check_is_fitted(self)
+        if not self.supports_quantiles:
+            raise ValueError(f"{self.name} makes point forecasts only: it has no paths to draw")
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"{self.name}: sample n must be a positive integer, got {n!r}")
+        h, _ = self._check_request(h, None)
+        model = self._origin(y, static_df)
+        paths = model._sample_paths(h, int(n), X_future, np.random.default_rng(random_state))
+        index = model.index_
+        S = index.n_series
+        times = np.asarray(index.future_times(h)).reshape(S, 1, h)
+        frame = pd.DataFrame(
+            {
+                ID: np.repeat(index.ids.astype(str), n * h),
+                TIME: np.broadcast_to(times, (S, n, h)).ravel(),
+                "sample": np.tile(np.repeat(np.arange(n), h), S),
+            }
+        )
+        for name, values in paths.items():
+            frame[name] = values.reshape(-1)
+        return index.as_given(frame)
 
     def update(self, y: Any, static_df: pd.DataFrame | None = None) -> Forecaster:
         """This model forecasting from the histories in ``y`` (the same series, observed for
@@ -327,6 +385,37 @@ class Forecaster(BaseEstimator):
             and np.array_equal(self.lengths_, panel.lengths)
             and self.index_.starts.equals(last_points(panel).starts)
         )
+
+    def _origin(self, y: Any, static_df: Any) -> Forecaster:
+        """The model forecasting from ``y`` (default: the fitted series) with ``static_df``'s
+        attributes known."""
+        if y is not None:
+            return self.update(y, static_df=static_df)
+        return self if static_df is None else self._with_static(static_df, self.ids_)
+
+    def _sample_paths(
+        self, h: int, n: int, X_future: Any, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """Paths ``(n_series, n, h)`` per output column, from the forecast quantiles joined
+        by a Gaussian random walk (see :meth:`sample`)."""
+        levels = self._sample_levels()
+        self._check_levels(levels)
+        columns = self._forecast(h, levels, X_future)
+        steps = np.sqrt(np.arange(1, h + 1))
+        paths = {}
+        for name, (point, quantiles) in columns.items():
+            table = np.sort(np.stack([quantiles[q] for q in levels], axis=-1), axis=-1)
+            walk = np.cumsum(rng.standard_normal((len(point), n, h)), axis=-1) / steps
+            paths[name] = inverse_cdf(table, np.asarray(levels), norm.cdf(walk), self._counts())
+        return paths
+
+    def _sample_levels(self) -> list[float]:
+        """The levels :meth:`sample` reads each step's distribution at."""
+        return SAMPLE_LEVELS
+
+    def _counts(self) -> bool:
+        """Whether forecasts are counts (sample paths are then whole numbers)."""
+        return False
 
     def _learn_static(self, static_df: Any, panel: Panel) -> Any:
         """``fit``'s encoding of ``static_df`` (None without one, or for a model that reads
@@ -448,6 +537,35 @@ class Forecaster(BaseEstimator):
         if isinstance(season, bool) or not isinstance(season, int | np.integer) or season < 1:
             raise ValueError(f"{self.name}: season must be a positive integer, got {season!r}")
         return int(season)
+
+
+SAMPLE_LEVELS = [round((k + 0.5) / 200, 6) for k in range(200)]  # 0.0025 .. 0.9975
+
+
+def inverse_cdf(
+    table: np.ndarray, levels: np.ndarray, u: np.ndarray, counts: bool = False
+) -> np.ndarray:
+    """Each step's quantile function at ``u``: ``table`` ``(S, h, G)`` holds the quantiles at
+    ``levels`` ``(G,)``, ascending; ``u`` is ``(S, n, h)``; returns ``(S, n, h)``. Linear
+    between levels, constant beyond the first and last; for ``counts``, the smallest
+    tabulated quantile at or above ``u`` (a step function: whole numbers stay whole).
+
+    >>> table = np.array([[[0.0, 10.0, 20.0]]])
+    >>> inverse_cdf(table, np.array([0.25, 0.5, 0.75]), np.array([[[0.1, 0.375, 0.9]]]))
+    array([[[ 0.,  5., 20.]]])
+    """
+    G = len(levels)
+    above = np.searchsorted(levels, u)  # first level >= u
+    grid = np.broadcast_to(table[:, None], (*u.shape, G))
+    hi = np.clip(above, 0, G - 1)
+    upper = np.take_along_axis(grid, hi[..., None], axis=-1)[..., 0]
+    if counts:
+        return upper
+    lo = np.clip(above - 1, 0, G - 1)
+    lower = np.take_along_axis(grid, lo[..., None], axis=-1)[..., 0]
+    gap = levels[hi] - levels[lo]
+    w = np.where(gap > 0, (u - levels[lo]) / np.where(gap > 0, gap, 1.0), 0.0)
+    return lower + w * (upper - lower)
 
 
 def forecast_frame(

@@ -90,6 +90,44 @@ class Decoder:
                     qs[lo:hi] = (q.cpu().double() * scale.unsqueeze(-1) + loc.unsqueeze(-1)).numpy()
         return point, qs
 
+    def paths(
+        self,
+        windows: Windows,
+        scalers: list[Scaler],
+        rows: np.ndarray,
+        spread: torch.Tensor,
+        n: int,
+    ) -> np.ndarray:
+        """``n`` DeepAR-style sample paths from each series' end (a recursive head with a
+        distribution loss), ``(n_series, n, h, T)`` ``float64`` in the scalers' units."""
+        ends = windows.forecast_origins()
+        count = len(ends)
+        h, T = windows.horizon, self.net.config.n_targets
+        out = np.empty((count, n, h, T), dtype=np.float64)
+        device = windows.device
+        series_scale = series_scales(scalers, device)
+        chunk = max(PREDICT_CHUNK // n, 1)  # windows per pass: n paths each
+        self.net.eval()
+        with torch.no_grad():
+            for lo in range(0, count, chunk):
+                hi = min(lo + chunk, count)
+                which = np.arange(lo, hi)
+                batch = windows.gather(which, ends.pos[lo:hi].astype(np.int64))
+                x, _, _, loc, scale = self.norm(batch, spread)
+                if loc is None:
+                    loc = torch.zeros(hi - lo, 1, T, device=device)
+                    scale = torch.ones(hi - lo, 1, T, device=device)
+                ids = torch.as_tensor(rows[which], device=device)
+                counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
+                _, state, emb = self.net.encode(x, ids)
+                start, seen = self.net.last_inputs(x)
+                drawn = self._draw_paths(
+                    state, emb, start, seen, batch.x_future, n, scale * counts
+                )  # (B, n, h, T)
+                loc, scale = loc.cpu().double().unsqueeze(1), scale.cpu().double().unsqueeze(1)
+                out[lo:hi] = (drawn.cpu().double() * scale + loc).numpy()
+        return out
+
     def _outputs(
         self,
         x: torch.Tensor,
@@ -142,7 +180,24 @@ class Decoder:
         mean = point_of(loss, net.unroll(state, start, seen, x_future, emb, feed_mean))
         if not levels:
             return mean, mean.new_zeros(*mean.shape, 0)
-        S = self.num_samples
+        paths = self._draw_paths(state, emb, start, seen, x_future, self.num_samples, total_scale)
+        q = torch.tensor(levels, dtype=paths.dtype, device=paths.device)
+        qs = torch.quantile(paths, q, dim=1).permute(1, 2, 3, 0)  # (B, h, T, Q)
+        return mean, qs
+
+    def _draw_paths(
+        self,
+        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+        emb: torch.Tensor | None,
+        start: torch.Tensor,  # (B, T)
+        seen: torch.Tensor,  # (B, T)
+        x_future: torch.Tensor,  # (B, h, Ff)
+        S: int,
+        total_scale: torch.Tensor,  # (B, 1, T): negbin counts = normalized values * this
+    ) -> torch.Tensor:
+        """``S`` sample paths per window, each step's draw fed to the next, ``(B, S, h, T)``
+        in normalized units."""
+        net, loss = self.net, self.net.config.loss
         rep = lambda t: t.repeat_interleave(S, dim=0)  # noqa: E731 - (B, ...) -> (B*S, ...)
         rep_state = lambda t: t.repeat_interleave(S, dim=1)  # noqa: E731 - (layers, B, hidden)
         state_s = (
@@ -160,10 +215,7 @@ class Decoder:
             return draw, torch.ones_like(draw)
 
         net.unroll(state_s, rep(start), rep(seen), rep(x_future), emb_s, feed_sample)
-        paths = torch.stack(draws, dim=1).view(len(x), S, len(draws), -1)  # (B, S, h, T)
-        q = torch.tensor(levels, dtype=paths.dtype, device=paths.device)
-        qs = torch.quantile(paths, q, dim=1).permute(1, 2, 3, 0)  # (B, h, T, Q)
-        return mean, qs
+        return torch.stack(draws, dim=1).view(len(start), S, len(draws), -1)
 
 
 def residual_std(

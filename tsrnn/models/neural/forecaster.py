@@ -54,7 +54,7 @@ from tsrnn.models.base import (
 )
 from tsrnn.models.neural import inputs
 from tsrnn.models.neural.decode import Decoder, residual_std, series_scales
-from tsrnn.models.neural.losses import POINT, compute_loss
+from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss
 from tsrnn.models.neural.nets import NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
     Plan,
@@ -605,6 +605,55 @@ class NeuralForecaster(Forecaster):
         n = context.panel.n_series
         return self._columns(point, qs, context.scalers, np.arange(n), levels)
 
+    def _sample_paths(
+        self, h: int, n: int, X_future: Any, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """A recursive head with a distribution loss draws DeepAR-style paths; every other
+        network samples its forecast distribution as the base class does."""
+        if not (self.loss in DISTRIBUTIONS and self.config_.head == "recursive"):
+            return super()._sample_paths(h, n, X_future, rng)
+        plan = self.plan_
+        pre = self.preprocessor_
+        context = pre.context
+        future = pre.future_values(X_future, self.index_, h, plan.future, self.name)
+        device = torch.device(plan.device)
+        seed = int(rng.integers(2**31 - 1))
+        with _torch_session(seed, self._threads(device), device):
+            windows = Windows(
+                context.panel,
+                plan.input_size,
+                h,
+                calendar=self.calendar,
+                future_values=future,
+                targets=plan.targets,
+                **self._static_inputs(context.panel),
+            ).to(device)
+            spread = torch.as_tensor(context.spread, device=device)
+            rows = self._rows(context.panel)
+            drawn = self._decoder().paths(windows, context.scalers, rows, spread, n)
+        series = np.arange(context.panel.n_series)
+        names = [self.name] + [f"{self.name}:{t}" for t in plan.targets]
+        keep = getattr(self, "nonnegative_", ())
+        paths = {}
+        for j, (name, scaler) in enumerate(zip(names, context.scalers, strict=True)):
+            # (S, n, h) -> (S, h, n): the scaler maps rows of series, trailing axes alike
+            values = scaler.inverse_transform_array(drawn[..., j].transpose(0, 2, 1), series)
+            values = values.transpose(0, 2, 1)
+            if j < len(keep) and keep[j]:
+                values = np.maximum(values, 0.0)
+            paths[name] = np.round(values) if self._counts() else values
+        return paths
+
+    def _sample_levels(self) -> list[float]:
+        """The quantile loss gives levels within its trained ones only."""
+        if self.loss != "quantile":
+            return super()._sample_levels()
+        low, high = self.plan_.quantiles[0], self.plan_.quantiles[-1]
+        return sorted({low, high, *(q for q in super()._sample_levels() if low <= q <= high)})
+
+    def _counts(self) -> bool:
+        return self.loss == "negbin"
+
     def _predict_windows(
         self, panel: Panel, ends: np.ndarray, starts: np.ndarray, h: int, levels: list[float]
     ) -> pd.DataFrame:
@@ -758,6 +807,8 @@ class NeuralForecaster(Forecaster):
             }
             if j < len(keep) and keep[j]:  # clipping keeps the quantiles in order
                 p, q = np.maximum(p, 0.0), {lv: np.maximum(v, 0.0) for lv, v in q.items()}
+            if self._counts():  # a count distribution's quantiles are whole numbers
+                q = {lv: np.round(v) for lv, v in q.items()}
             columns[name] = (p, q)
         return columns
 
