@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the models import torch (or statsmodels): for annotations a
     from tsrnn.evaluate.backtest import BacktestResult, backtest
     from tsrnn.evaluate.conformal import ConformalForecaster
     from tsrnn.evaluate.metrics import evaluate
-    from tsrnn.evaluate.tuning import ForecastingGridSearch
+    from tsrnn.evaluate.tuning import ForecastingGridSearch, ForecastingOptunaSearch
     from tsrnn.models.base import Forecaster
     from tsrnn.models.ensemble import Ensemble
     from tsrnn.models.neural import GRUForecaster, LSTMForecaster, RNNForecaster
@@ -70,6 +70,7 @@ _LAZY = {
     "BacktestResult": "tsrnn.evaluate.backtest",
     "evaluate": "tsrnn.evaluate.metrics",
     "ForecastingGridSearch": "tsrnn.evaluate.tuning",
+    "ForecastingOptunaSearch": "tsrnn.evaluate.tuning",
     "write_report": "tsrnn.report.backtest_report",
 }
 
@@ -128,6 +129,7 @@ __all__ = [
     "Ensemble",
     "Forecaster",
     "ForecastingGridSearch",
+    "ForecastingOptunaSearch",
     "GRUForecaster",
     "HistoricAverage",
     "Holt",
