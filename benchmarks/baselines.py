@@ -101,7 +101,7 @@ def merge_results(results: Sequence[BacktestResult], config: dict | None = None)
         )
         if not same:
             raise ValueError(f"merge_results: {other.models} ran over other windows or series")
-        if config is None and other.config != first.config:
+        if config is None and _settings(other.config) != _settings(first.config):
             raise ValueError(f"merge_results: {other.models} ran with another config; pass one")
     models = [m for r in results for m in r.models]
     if len(set(models)) < len(models):
@@ -116,10 +116,25 @@ def merge_results(results: Sequence[BacktestResult], config: dict | None = None)
         timings=pd.concat([r.timings for r in results], ignore_index=True),
         skipped=first.skipped,
         train=first.train,
-        config=dict(first.config if config is None else config),
+        config=_merged_config(results, config),
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else first.fallbacks,
         histories={name: h for r in results for name, h in r.histories.items()},
     )
+
+
+def _settings(config: dict) -> dict:
+    """A backtest's config without its recorded call (each run names its own models)."""
+    return {k: v for k, v in config.items() if k != "call"}
+
+
+def _merged_config(results: Sequence[BacktestResult], config: dict | None) -> dict:
+    """The merged result's config: the one given, else the runs' shared settings, with every
+    run's call recorded (one per line, in order)."""
+    merged = dict(results[0].config if config is None else config)
+    calls = [r.config["call"] for r in results if r.config.get("call")]
+    if calls:
+        merged["call"] = "\n".join(dict.fromkeys(calls))
+    return merged
 
 
 def benchmark_note(command: str, wall: float, table: str) -> dict[str, str]:
