@@ -1,6 +1,9 @@
 # make demo / make test work on a fresh machine: they create .venv when it is missing.
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
+# Where pip looks for torch (empty: PyPI, whose Linux wheels are CUDA builds, several GB);
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu gets the CPU build on an ordinary machine.
+TORCH_INDEX ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -14,7 +17,7 @@ $(BIN)/python:
 # torch first, with the pin (a CPU build lies on disk here; anything else pulls a CUDA build),
 # then the package and its dev tools; reinstalled when pyproject.toml changes.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
@@ -40,12 +43,16 @@ demo-example: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# Chromium for the report's browser test (Debian's package), when apt can install it; the test
-# skips, saying why, when it cannot.
+# Chromium for the report's browser test (Debian's package), when apt can install it (as root;
+# one line says so); without apt, or not as root, nothing is tried and the test skips, saying
+# why.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 \
-		&& [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		chromium >/dev/null 2>&1; } || echo "chromium not installed: tests/test_report_browser.py will skip"
+	@if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+		&& [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium with apt-get (root), for the report's browser test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+			|| echo "apt-get could not install chromium: tests/test_report_browser.py will skip"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
