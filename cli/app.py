@@ -647,6 +647,13 @@ def backtest(
     freq: FreqOpt = None,
     dayfirst: DayFirst = None,
     level: LevelOpt = None,
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="What ranks the leaderboard and decides the verdict (lower is better): mase, "
+            "mae, rmse, smape, mape, rmsse, mse."
+        ),
+    ] = "mase",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     force: Annotated[
         bool,
@@ -667,11 +674,12 @@ def backtest(
     with _errors(kept=f"the report folder {folder}"):
         from tsrnn.evaluate.backtest import backtest as run_backtest
         from tsrnn.evaluate.backtest import cutoffs
-        from tsrnn.report.backtest_report import check_report_folder, verdict, write_report
+        from tsrnn.report.backtest_report import check_report_folder, headline, write_report
 
         _steps("--windows", windows)
         _steps("--step", step)
         intervals = _levels(level)
+        _ranking(metric)
         flags = {
             "models": models,
             "horizon": _steps("--horizon", horizon),
@@ -708,12 +716,22 @@ def backtest(
             command=_command_line(ctx),
             histories=result.histories,
             seed=settings.params.get("random_state", 0),
+            metric=metric,
             force=force,
         )
-        board = result.leaderboard("mase", reference=None)
+        board = result.leaderboard(metric, reference=None)
         print(board.to_string(index=False))
-        print(verdict(result.metrics(["mase"], by=None, targets=False), "mase", result.baselines))
+        print(headline(result, metric))
         err.print(f"wrote {folder}/report.html", markup=False)
+
+
+def _ranking(metric: str) -> None:
+    """``--metric`` names a point metric that ranks (bias does not: lower is not better)."""
+    from tsrnn.evaluate.metrics import POINT_METRICS
+
+    ranks = [m for m in POINT_METRICS if m != "bias"]
+    if metric not in ranks:
+        raise DataError(f"--metric {metric}: choose one of {', '.join(ranks)}")
 
 
 @app.command("datasets")

@@ -302,7 +302,8 @@ def test_backtest_writes_the_report_and_prints_the_leaderboard(tmp_path):
     metrics = pd.read_csv(folder / "metrics.csv")
     best = metrics.loc[metrics.mase.idxmin(), "model"]
     assert result.stdout.splitlines()[1].split()[:2] == ["1", best]  # the printed leaderboard
-    assert f"{best}, a statistical baseline, won: mase" in result.stdout  # and who won
+    assert f"{best}, a statistical baseline, beat " in result.stdout  # and who won
+    assert " on mase (" in result.stdout
     manifest = (folder / "manifest.json").read_text()
     assert "tsrnn backtest air_passengers" in manifest
 
@@ -420,3 +421,19 @@ def test_wheel_install_ships_library_cli_and_data(tmp_path):
         timeout=120,
     )
     assert script.returncode == 0 and "beijing_pm25" in script.stdout
+
+
+def test_backtest_ranks_by_the_metric_asked_for(tmp_path):
+    folder = tmp_path / "air"
+    args = ["backtest", "air_passengers", "--models", "snaive,naive", "--horizon", "12"]
+    args += ["--windows", "2", "--report-dir", str(folder), "--quiet", "--metric", "mape"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split()
+    assert header[:3] == ["rank", "model", "mape"]
+    assert " on mape (" in result.stdout
+    assert json.loads((folder / "manifest.json").read_text())["metric"] == "mape"
+    assert "| rank | model | mape |" in (folder / "report.md").read_text()
+    bad = runner.invoke(app, [*args[:-1], "bias"])
+    assert bad.exit_code == 2
+    assert "--metric bias: choose one of mae, mse, rmse, mape, smape, mase, rmsse" in bad.output

@@ -6,6 +6,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,12 +18,13 @@ from tsrnn.report.backtest_report import (
     FILES,
     default_reference,
     format_number,
+    headline,
     verdict,
     write_report,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
-METRICS = ["mae", "rmse", "smape", "mase"]
+METRICS = ["mae", "rmse", "smape", "mape", "mase"]
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +146,8 @@ def test_html_is_one_self_contained_file_with_png_plots(result, tmp_path):
 def test_numbers_shown_equal_metrics_csv(result, tmp_path):
     out = write_report(result, tmp_path / "r")
     scores = pd.read_csv(out / "metrics.csv")
-    assert list(scores.columns[:5]) == ["model", *METRICS]
+    k = len(METRICS) + 1
+    assert list(scores.columns[:k]) == ["model", *METRICS]
     expected = {
         r.model: [format_number(getattr(r, m)) for m in METRICS] for r in scores.itertuples()
     }
@@ -156,11 +159,12 @@ def test_numbers_shown_equal_metrics_csv(result, tmp_path):
     md_metrics = _md_table(markdown, "Metrics", "model")
     md_board = _md_table(markdown, "Leaderboard", "rank")
     for table in (md_metrics, html_metrics):
-        assert table[0][:5] == ["model", *METRICS]
-        assert {row[0]: row[1:5] for row in table[1:]} == expected
+        assert table[0][:k] == ["model", *METRICS]
+        assert {row[0]: row[1:k] for row in table[1:]} == expected
     for board in (md_board, html_board):
         shown = {row[1]: row[2] for row in board[1:]}
-        assert shown == {model: values[3] for model, values in expected.items()}
+        mase = METRICS.index("mase")
+        assert shown == {model: values[mase] for model, values in expected.items()}
         assert [row[0] for row in board[1:]] == ["1", "2"]
     assert md_board[1][1] == "SeasonalNaive"  # the better model leads
     assert "**SeasonalNaive**" in markdown  # and is bold
@@ -170,9 +174,16 @@ def test_the_report_opens_with_who_won_and_by_how_much(neural, tmp_path):
     result, _ = neural
     out = write_report(result, tmp_path / "r")
     scores = pd.read_csv(out / "metrics.csv")
-    sentence = verdict(scores, "mase", result.baselines)
+    sentence = headline(result, "mase")
     winner = scores.set_index("model")["mase"].idxmin()
-    assert sentence.startswith(winner) and " won: mase " in sentence and "% lower than" in sentence
+    assert sentence.startswith(winner) and "% on mase (" in sentence
+    n = result.n_windows_scored()
+    assert f" over {n} series-windows; " in sentence
+    if n < 10:
+        assert f"too few windows for a significance test ({n}, fewer than 10)" in sentence
+    else:
+        assert "Diebold-Mariano p = " in sentence
+    assert f"{winner} took " in sentence and "(fits and forecasts)." in sentence
     first = (out / "report.md").read_text().split("## ")[1]
     assert first.splitlines()[:3] == ["Verdict", "", sentence]  # the first section
     assert sentence in (out / "report.html").read_text()
@@ -309,3 +320,49 @@ def test_a_report_written_from_python_records_the_call_the_seed_and_the_datas_ha
     assert lstm["class"] == "LSTMForecaster" and lstm["params"]["hidden_size"] == 8
     assert set(lstm["params"]) == set(models["LSTM"].get_params()) - {"callback"}
     assert "tsrnn.backtest({'SN'" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_mape_says_how_many_steps_it_leaves_out_where_the_actual_is_0(tmp_path):
+    from tsrnn import SeasonalNaive, backtest
+
+    rng = np.random.default_rng(0)
+    counts = pd.DataFrame(
+        {
+            "unique_id": "shop",
+            "ds": pd.date_range("2024-01-01", periods=120, freq="D"),
+            "y": rng.poisson(2.0, 120).astype(float),
+        }
+    )
+    result = backtest(SeasonalNaive(), counts, horizon=7, n_windows=2)
+    scores = result.metrics(["mape", "mae"])
+    actual = result.forecasts.y
+    assert scores.n_zero_actuals.iloc[0] == int((actual == 0).sum()) > 0
+    kept = actual != 0
+    f = result.forecasts[kept]
+    expected = (100 * (f.SeasonalNaive - f.y).abs() / f.y).groupby(f.window).mean().mean()
+    assert scores.mape.iloc[0] == pytest.approx(expected)
+    zeros = int((actual == 0).sum())
+    out = write_report(result, tmp_path / "r")
+    assert (
+        f"MAPE is undefined where the actual is 0: {zeros} steps of each model"
+        in (out / "report.md").read_text()
+    )
+
+
+def test_the_headline_tests_the_winner_against_its_rival_when_windows_allow():
+    from tsrnn import Naive, SeasonalNaive, backtest
+
+    rng = np.random.default_rng(1)
+    hours = pd.date_range("2024-01-01", periods=24 * 20, freq="h")
+    day = 10 * np.sin(2 * np.pi * np.arange(len(hours)) / 24)
+    frames = [
+        pd.DataFrame(
+            {"unique_id": f"s{i}", "ds": hours, "y": 50 + day + rng.normal(0, 1, len(hours))}
+        )
+        for i in range(6)
+    ]
+    result = backtest([Naive(), SeasonalNaive()], pd.concat(frames), horizon=24, n_windows=2)
+    sentence = headline(result)
+    assert sentence.startswith("SeasonalNaive, a statistical baseline, beat Naive by ")
+    assert " over 12 series-windows; significant (one-sided Diebold-Mariano p = " in sentence
+    assert sentence.endswith("(fits and forecasts).")

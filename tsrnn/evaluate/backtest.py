@@ -120,7 +120,7 @@ class BacktestResult:
 
     def metrics(
         self,
-        metrics: Sequence[str] = ("mae", "rmse", "smape", "mase"),
+        metrics: Sequence[str] = ("mae", "rmse", "smape", "mape", "mase"),
         by: str | None = None,
         season: int | None = None,
         targets: bool = True,
@@ -132,6 +132,8 @@ class BacktestResult:
         to the backtest's ``season``, else the season of the data's frequency. With
         ``targets``, each extra target a network forecast (``targets=``) is scored too: rows
         ``<model>:<target>`` against that column's actuals, scaled by its own history.
+        MAPE is undefined where the actual is 0: those steps are left out of it, and with
+        ``by=None`` the ``n_zero_actuals`` column counts them.
         """
         from tsrnn.evaluate.metrics import INTERVAL_METRICS, evaluate
 
@@ -269,6 +271,17 @@ class BacktestResult:
             ]
         scores.insert(0, "rank", np.arange(1, len(scores) + 1))
         return scores
+
+
+def dm_loss(result: BacktestResult, model: str, other: str, metric: str) -> float:
+    """One-sided Diebold-Mariano p-value that ``model`` beats ``other`` on ``metric``'s
+    per-window losses, as the leaderboard tests against its reference (NaN when the test
+    cannot run)."""
+    from tsrnn.evaluate.stats import dm_test
+
+    loss = metric if metric in DM_LOSSES else "mae"
+    frame = result.forecasts.drop(columns=["window"])
+    return _dm_p(dm_test, frame, model, other, loss, result.train, result.season)
 
 
 def _dm_p(

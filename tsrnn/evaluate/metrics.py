@@ -499,6 +499,8 @@ def evaluate(
             defined = table[list(metrics)]
             row = {"model": model, **defined.mean().to_dict(), "n_series": len(table)}
             row["n_undefined"] = int(defined.isna().any(axis=1).sum())
+            if "mape" in metrics:  # MAPE is undefined where the actual is 0: say how often
+                row["n_zero_actuals"] = int(np.sum(observed & (y == 0)))
             parts.append(pd.DataFrame([row]))
         else:
             table.insert(0, "model", model)

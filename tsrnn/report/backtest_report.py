@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tsrnn.data.report import DataReport
     from tsrnn.evaluate.backtest import BacktestResult
 
-METRICS = ("mae", "rmse", "smape", "mase")
+METRICS = ("mae", "rmse", "smape", "mape", "mase")
 FILES = ("report.html", "report.md", "metrics.csv", "forecasts.csv", "manifest.json")
 _DIGITS = 4  # significant digits of every metric shown
 _LISTED = 20  # rows of fallbacks / skipped series listed before eliding
@@ -143,6 +143,72 @@ def verdict(scores: pd.DataFrame, metric: str, baselines: Sequence[str]) -> str:
     >>> verdict(scores.assign(mase=[0.5, 0.503]), "mase", ["Naive2"])
     'LSTM won: mase 0.5, 0.6% lower than the best baseline, Naive2 (0.503).'
     """
+    pair = _contest(scores, metric, baselines)
+    if isinstance(pair, str):
+        return pair
+    name, value, runner, against, label, who = pair
+    if against == value:
+        return f"{who} tied with {runner}: {metric} {format_number(value)} both."
+    return (
+        f"{who} won: {metric} {format_number(value)}, {_gap(value, against)} lower than "
+        f"{label}, {runner} ({format_number(against)})."
+    )
+
+
+def headline(result: BacktestResult, metric: str = "mase") -> str:
+    """The report's first sentence: who won on ``metric``, by how much, over how many
+    series-windows, whether a Diebold-Mariano test finds it significant, and how long each
+    of the two took.
+
+    >>> from tsrnn import SeasonalNaive, Naive, backtest, datasets
+    >>> result = backtest([Naive(), SeasonalNaive()], datasets.load("air_passengers"), 12)
+    >>> first, rest = headline(result).split("; ")
+    >>> first
+    'SeasonalNaive, a statistical baseline, beat Naive by 51% on mase (1.175 against 2.395) over 3 series-windows'
+    >>> rest.split(". ")[0]
+    'too few windows for a significance test (3, fewer than 10)'
+    """
+    from tsrnn.evaluate.backtest import MIN_DM_WINDOWS, dm_loss
+
+    scores = result.metrics([metric], by=None, targets=False)
+    pair = _contest(scores, metric, result.baselines)
+    if isinstance(pair, str):
+        return pair
+    name, value, runner, against, _, who = pair
+    n = result.n_windows_scored()
+    over = f"over {_count(n, 'series-window')}"
+    if against == value:
+        text = f"{who} tied with {runner} on {metric} ({format_number(value)}) {over}"
+    else:
+        text = (
+            f"{who} beat {runner} by {_gap(value, against)} on {metric} "
+            f"({format_number(value)} against {format_number(against)}) {over}"
+        )
+    if n < MIN_DM_WINDOWS:
+        text += f"; too few windows for a significance test ({n}, fewer than {MIN_DM_WINDOWS})."
+    else:
+        p = dm_loss(result, name, runner, metric)
+        if p != p:  # NaN: the test could not run (identical losses, say)
+            text += "; no significance test could be run on these losses."
+        else:
+            verdict_p = "significant" if p < 0.05 else "not significant at 5 %"
+            text += f"; {verdict_p} (one-sided Diebold-Mariano p = {_p(p)})."
+    seconds = result.timings.assign(total=result.timings.fit_s + result.timings.predict_s)
+    took = seconds.set_index("model")["total"]
+    if name in took and runner in took:
+        text += (
+            f" {name} took {_seconds(took[name])}, {runner} {_seconds(took[runner])} (fits and "
+            "forecasts)."
+        )
+    return text
+
+
+def _contest(
+    scores: pd.DataFrame, metric: str, baselines: Sequence[str]
+) -> tuple[str, float, str, float, str, str] | str:
+    """The winner and whom it is measured against: the best of the other side (the best
+    baseline when a network or an ensemble won, the best other model when a baseline won),
+    else the runner-up; a sentence instead when there is no contest."""
     rows = scores.dropna(subset=[metric]).sort_values(metric, kind="stable")
     if rows.empty:
         return f"No model has a {metric} here: no verdict."
@@ -157,16 +223,17 @@ def verdict(scores: pd.DataFrame, metric: str, baselines: Sequence[str]) -> str:
     if others.empty:
         others, label = rows.iloc[1:], "the runner-up"
     other = others.iloc[0]
-    runner, against = str(other["model"]), float(other[metric])
     who = f"{name}, a statistical baseline," if won_base else name
-    if against == value:
-        return f"{who} tied with {runner}: {metric} {format_number(value)} both."
+    return name, value, str(other["model"]), float(other[metric]), label, who
+
+
+def _gap(value: float, against: float) -> str:
     gap = (against - value) / abs(against) if against else float("nan")
-    share = f"{gap:.0%}" if gap >= 0.095 else f"{gap:.1%}"
-    return (
-        f"{who} won: {metric} {format_number(value)}, {share} lower than {label}, "
-        f"{runner} ({format_number(against)})."
-    )
+    return f"{gap:.0%}" if gap >= 0.095 else f"{gap:.1%}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value >= 0.05 else "under 0.1 s"
 
 
 def check_report_folder(folder: str | os.PathLike[str], *, force: bool = False) -> Path:
@@ -383,7 +450,6 @@ def _sections(
 ) -> list[tuple[str, list[Block]]]:
     """The report's sections; the figures they show are added to ``images`` (file -> PNG)."""
     f, order = format_number, list(board["model"])
-    ranked = scores[scores["model"].isin(order)]  # y's forecasts: extra targets are not ranked
     text = f"Models ranked by their mean {metric} over series and windows (lower is better)"
     if reference is None:
         text += "; no baseline to measure skill against."
@@ -408,7 +474,8 @@ def _sections(
     header = ["rank", "model", metric, f"skill vs {reference or '-'}", "DM p-value"]
     board_blocks = [("p", text), ("table", header, rows, {0, 2, 3, 4}, 0)]
 
-    names = [c for c in scores.columns if c not in ("model", "n_series", "n_undefined")]
+    counts = ("model", "n_series", "n_undefined", "n_zero_actuals")
+    names = [c for c in scores.columns if c not in counts]
     rows = [
         [str(r["model"]), *(f(r[n]) for n in names), str(r["n_series"]), str(r["n_undefined"])]
         for _, r in scores.set_index("model")
@@ -417,9 +484,15 @@ def _sections(
         .iterrows()
     ]
     text = (
-        "Means over every series and window; sMAPE in percent. n: series-windows scored; "
-        "undefined: those where a metric could not be computed (left out of its mean)."
+        "Means over every series and window; sMAPE and MAPE in percent. n: series-windows "
+        "scored; undefined: those where a metric could not be computed (left out of its mean)."
     )
+    zeros = int(scores["n_zero_actuals"].max()) if "n_zero_actuals" in scores else 0
+    if zeros:
+        text += (
+            f" MAPE is undefined where the actual is 0: {_count(zeros, 'step')} of each "
+            "model's forecasts are left out of it."
+        )
     metric_blocks = [("p", text), _table(["model", *names, "n", "undefined"], rows, bold=0)]
 
     per_series = result.metrics([metric], by="series").set_index("model").loc[order].reset_index()
@@ -454,7 +527,7 @@ def _sections(
         for _, r in result.timings.iterrows()
     ]
     body = [
-        ("Verdict", [("p", verdict(ranked, metric, result.baselines))]),
+        ("Verdict", [("p", headline(result, metric))]),
         ("Summary", _summary(result, data_report)),
         ("Leaderboard", board_blocks),
         ("Metrics", metric_blocks),
@@ -609,3 +682,13 @@ __all__ = [
     "format_number",
     "write_report",
 ]
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun in the number it takes: ``1 step``, ``2 steps``, ``1,024 series``.
+
+    >>> _count(1, "window"), _count(3, "window"), _count(1200, "series")
+    ('1 window', '3 windows', '1,200 series')
+    """
+    plural = noun if noun.endswith("s") else f"{noun}s"
+    return f"{n:,} {noun if n == 1 else plural}"
