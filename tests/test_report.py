@@ -366,3 +366,33 @@ def test_the_headline_tests_the_winner_against_its_rival_when_windows_allow():
     assert sentence.startswith("SeasonalNaive, a statistical baseline, beat Naive by ")
     assert " over 12 series-windows; significant (one-sided Diebold-Mariano p = " in sentence
     assert sentence.endswith("(fits and forecasts).")
+
+
+def test_the_plots_emphasize_the_leader_the_reference_and_the_best_network(neural, tmp_path):
+    from tsrnn.report.backtest_report import _roles
+
+    result, _ = neural
+    board = result.leaderboard("mase")
+    order = list(board.model)
+    roles = _roles(result, order, "Naive")
+    assert roles[order[0]] == "best"
+    assert roles.get("Naive") == "reference" or order[0] == "Naive"
+    assert "LSTM" in roles  # the only network: the best one, or the leader itself
+    styles = plots.styles(order, roles)
+    strong = {plots.ROLES[r][0] for r in roles.values()}
+    assert {styles[m]["color"] for m in roles} == strong
+    # a palette while the others are few, grey past it; the leader drawn thickest
+    many = [f"m{k}" for k in range(12)]
+    few_styles = plots.styles(many[:5], {"m0": "best"})
+    assert len({few_styles[m]["color"] for m in many[1:5]}) == 4
+    assert {s["color"] for m, s in plots.styles(many, {"m0": "best"}).items() if m != "m0"} == {
+        "#9a9a9a"
+    }
+    assert few_styles["m0"]["linewidth"] > few_styles["m1"]["linewidth"]
+    text = (write_report(result, tmp_path / "r", reference="Naive") / "report.md").read_text()
+    forecasts = text.split("## Forecasts")[1]
+    leader = order[0]
+    assert forecasts.lstrip().startswith(f"{leader}, the leader, on the only series with its 80%")
+    others = [m for m in roles if m != leader]
+    for model in others:
+        assert model in forecasts.split("\n\n")[1]

@@ -508,13 +508,17 @@ def _sections(
     ]
 
     per_h = result.metrics([metric], by="horizon").set_index("model").loc[order].reset_index()
-    images["horizon.png"] = plots.plot_horizon_errors(per_h, metric)
+    roles = _roles(result, order, reference)
+    images["horizon.png"] = plots.plot_horizon_errors(per_h, metric, roles)
     wide = per_h.pivot(index="step", columns="model", values=metric)[order]
-    # At most 12 rows in the table, so it stays readable in a terminal; the plot has them all.
-    steps = np.unique(np.linspace(1, len(wide), min(12, len(wide))).round().astype(int))
-    rows = [[str(s), *(f(wide.loc[s, m]) for m in order)] for s in steps]
+    # One row per model as in the other tables, and at most 8 steps (the first, the last and
+    # evenly between), so the table fits the page at any number of models; the plot has them
+    # all.
+    steps = np.unique(np.linspace(1, len(wide), min(8, len(wide))).round().astype(int))
+    rows = [[m, *(f(wide.loc[s, m]) for s in steps)] for m in order]
     alt = f"{metric} against the step ahead, one line per model"
-    horizon_blocks = [("img", "horizon.png", alt), _table(["step", *order], rows)]
+    header = ["model", *(f"step {s}" for s in steps)]
+    horizon_blocks = [("img", "horizon.png", alt), _table(header, rows)]
 
     rows = [
         [
@@ -533,14 +537,16 @@ def _sections(
         ("Metrics", metric_blocks),
         (f"Distribution of {metric}", spread_blocks),
         ("Error by horizon step", horizon_blocks),
-        ("Forecasts", _forecasts(result, per_series, order[0], metric, images)),
+        ("Forecasts", _forecasts(result, per_series, roles, metric, images)),
     ]
     if histories:
         body.append(("Training curves", _training(histories, images)))
-    timings = _table(["model", "fits", "fit (s)", "predict (s)", "threads"], rows)
+    timings = _table(["model", "fits", "fit (s)", "forecast (s)", "threads"], rows)
     note = (
-        "Wall-clock seconds, all windows together; threads: the CPU threads a network's last "
-        "fit trained on."
+        "Wall-clock seconds, all windows together. fit: training, once per refit; forecast: "
+        "every window's forecasts, including carrying a fitted model to the later cutoffs "
+        "between refits (filtering the new data, not refitting). threads: the CPU threads a "
+        "network's last fit trained on."
     )
     body.append(("Timings", [("p", note), timings]))
     return body
@@ -548,14 +554,31 @@ def _sections(
 
 def _summary(result: BacktestResult, data_report: DataReport | None) -> list[Block]:
     c = result.config
+    n_windows, step = int(c.get("n_windows") or 0), c.get("step")
+    windows = f"{_count(n_windows, 'window')} of {_count(result.horizon, 'step')}"
+    if n_windows > 1:
+        windows += f", {_count(int(step), 'step')} apart"
+    history = (
+        "all history before each cutoff"
+        if c.get("window") != "sliding"
+        else (f"the last {_count(int(c.get('window_size') or 0), 'point')} before each cutoff")
+    )
+    refit = c.get("refit")
+    refits = {True: "at every window", False: "once, before the first window"}.get(
+        refit, f"every {_count(int(refit), 'window')}"
+    )
+    skipped = len(result.skipped)
     facts = [
         ["models", ", ".join(result.models)],
-        ["series forecast", str(result.forecasts["unique_id"].nunique())],
-        ["horizon", str(result.horizon)],
-        ["windows", f"{c.get('n_windows')} ({c.get('window')}, step {c.get('step')})"],
-        ["refit", str(c.get("refit"))],
+        ["series", f"{result.forecasts['unique_id'].nunique():,}"],
+        ["windows", windows],
+        ["trained on", history],
+        ["refit", refits],
         ["frequency", str(c.get("freq"))],
-        ["skipped", f"{len(result.skipped)} series-windows with too little history"],
+        [
+            "skipped",
+            "none" if not skipped else f"{_count(skipped, 'series-window')} (too little history)",
+        ],
     ]
     blocks: list[Block] = [_table(["backtest", ""], facts, numeric=2)]
     if data_report is not None:
@@ -586,17 +609,45 @@ def _summary(result: BacktestResult, data_report: DataReport | None) -> list[Blo
             rows = [[str(v) for v in r] for r in frame.head(_LISTED).itertuples(index=False)]
             if len(frame) > _LISTED:
                 rows.append([f"... {len(frame) - _LISTED} more"] + [""] * (frame.shape[1] - 1))
-            text = f"{len(frame)} series-windows {what}:"
+            text = f"{_count(len(frame), 'series-window')} {what}:"
             blocks += [("p", text), _table(list(frame.columns), rows, numeric=frame.shape[1])]
         elif frame is result.fallbacks:
             blocks.append(("p", "No model fell back to a naive forecast."))
     return blocks
 
 
+def _roles(result: BacktestResult, order: list[str], reference: str | None) -> dict[str, str]:
+    """The models a reader looks for: the leader (``"best"``), the reference baseline, the
+    best network (``"neural"``), each once, in that order."""
+    roles = {order[0]: "best"}
+    if reference is not None and reference not in roles:
+        roles[reference] = "reference"
+    neural = [m for m in order if _is_network(result, m)]
+    if neural and neural[0] not in roles:
+        roles[neural[0]] = "neural"
+    return roles
+
+
+def _is_network(result: BacktestResult, model: str) -> bool:
+    info = result.model_info.get(model, {})
+    return info.get("class") in (
+        "NeuralForecaster",
+        "LSTMForecaster",
+        "GRUForecaster",
+        "RNNForecaster",
+    )
+
+
 def _forecasts(
-    result: BacktestResult, per_series: pd.DataFrame, model: str, metric: str, images: dict
+    result: BacktestResult,
+    per_series: pd.DataFrame,
+    roles: dict[str, str],
+    metric: str,
+    images: dict,
 ) -> list[Block]:
-    """The leading model on its best, median and worst series, with its interval if any."""
+    """The leader on its best, median and worst series, beside the reference baseline and
+    the best network, with the leader's interval if any."""
+    model = next(iter(roles))
     scores = per_series[per_series["model"] == model].groupby("unique_id")[metric].mean()
     scores = scores.dropna().sort_values(kind="stable")
     if scores.empty:
@@ -604,9 +655,25 @@ def _forecasts(
     picks = list(dict.fromkeys([scores.index[0], scores.index[len(scores) // 2], scores.index[-1]]))
     labels = {1: ["the only series"], 2: ["best", "worst"], 3: ["best", "median", "worst"]}
     interval = _interval(result.forecasts.columns, model)
-    text = f"{model}, the leader, on its {', '.join(labels[len(picks)])} series by {metric}"
-    text += (f" with its {interval[2]}% interval" if interval else "") + "; a grey line marks "
-    blocks: list[Block] = [("p", text + "each forecast origin.")]
+    if len(picks) == 1:
+        text = f"{model}, the leader, on the only series"
+    else:
+        which = ", ".join(labels[len(picks)][:-1]) + " and " + labels[len(picks)][-1]
+        text = f"{model}, the leader, on its {which} series by {metric}"
+    text += f" with its {interval[2]}% interval" if interval else ""
+    beside = [
+        f"{m} ({'the reference baseline' if role == 'reference' else 'the best network'})"
+        for m, role in roles.items()
+        if role != "best"
+    ]
+    if beside:
+        text += ", beside " + " and ".join(beside)
+    blocks: list[Block] = [
+        (
+            "p",
+            text + "; the actual values (history and outcome) in dark grey, a line at each cutoff.",
+        )
+    ]
     for i, (sid, label) in enumerate(zip(picks, labels[len(picks)], strict=True)):
         rows = result.forecasts[result.forecasts["unique_id"] == sid]
         train = result.train.loc[result.train["unique_id"] == sid, ["ds", "y"]]
@@ -616,7 +683,7 @@ def _forecasts(
         actual = actual.iloc[max(0, first - 3 * result.horizon) :]
         name = f"forecast-{i + 1}.png"
         title = f"{label}: {sid} ({metric} {format_number(scores[sid])})"
-        images[name] = plots.plot_forecast(actual, rows, model, interval, title)
+        images[name] = plots.plot_forecast(actual, rows, roles, interval, title)
         alt = f"Forecasts of {model} for series {sid} ({label}) against the actual values"
         blocks.append(("img", name, alt))
     return blocks

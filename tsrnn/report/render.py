@@ -67,7 +67,7 @@ table{border-collapse:collapse;font-size:.9rem;font-variant-numeric:tabular-nums
 th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.n,th.n{text-align:right;white-space:nowrap}tr.best td{font-weight:700;background:#eef6ee}
 img{display:block;width:100%;max-width:880px;height:auto;margin:.75rem 0}
-pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.85rem}
+pre{background:#f6f8fa;padding:.6rem;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
 @media (max-width:600px){body{font-size:15px}main{padding:.6rem}th,td{padding:.25rem .4rem}}
 """
 
