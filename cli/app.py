@@ -57,6 +57,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 class _State:
     verbose = False
     terminated = False  # a SIGTERM, handled as Ctrl-C is
+    from_config: frozenset[str] = frozenset()  # network parameters a config file's [model] set
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -100,6 +101,7 @@ def _errors(kept: str | None = None) -> Iterator[None]:
     """Bad input -> one line and exit 2; Ctrl-C -> one line and exit 130; anything else ->
     exit 1. ``--verbose`` adds the traceback and keeps the exit status. ``kept`` names what
     an interrupted command leaves as it was, for the Ctrl-C line."""
+    _State.from_config = frozenset()  # until this command reads its config
     try:
         yield
     except (typer.Exit, typer.Abort):
@@ -112,7 +114,9 @@ def _errors(kept: str | None = None) -> Iterator[None]:
         code, words = _stopped()
         _fail(code, f"{words}{where}" + (f"; {kept} left as it was" if kept else ""))
     except (DataError, *PATH_ERRORS) as exc:
-        _fail(2, f"error: {in_cli_words(str(exc), _flags())}")
+        # A parameter the config file's [model] table set is named as written there.
+        flags = {k: v for k, v in _flags().items() if k not in _State.from_config}
+        _fail(2, f"error: {in_cli_words(str(exc), flags)}")
     except Exception as exc:
         _fail(
             1,
@@ -121,7 +125,7 @@ def _errors(kept: str | None = None) -> Iterator[None]:
 
 
 # Library parameters the CLI spells another way, and those it sets only in a --config file.
-_ALIASES = {"n_windows": "windows"}
+_ALIASES = {"n_windows": "windows", "random_state": "seed", "num_threads": "threads"}
 _ASSIGNMENT = re.compile(r"\b([a-z][a-z_]*)=('[^']*'|\"[^\"]*\"|[^\s,;:)\]]*)")
 
 
@@ -211,6 +215,13 @@ def _levels(text: str | None) -> list[float] | None:
     return values
 
 
+def _seed(value: int | None) -> int | None:
+    """``--seed``: None or a whole number >= 0."""
+    if value is not None and value < 0:
+        raise DataError(f"--seed {value}: must be a whole number >= 0")
+    return value
+
+
 def _steps(flag: str, value: int | None) -> int | None:
     """A count of steps or windows from the command line: None or a whole number >= 1."""
     if value is not None and value < 1:
@@ -263,6 +274,22 @@ ThreadsOpt = Annotated[
         help="torch threads for the networks (default: one per core that other work leaves "
         "idle, at least 1)."
     ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(help="The networks' seed: the same seed gives the same numbers on the CPU (0)."),
+]
+LossOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="The networks' loss: mae (default), mse, huber, quantile, normal, studentt, negbin."
+    ),
+]
+HiddenOpt = Annotated[
+    int | None, typer.Option(help="Width of the networks' recurrent state (default 64).")
+]
+InputSizeOpt = Annotated[
+    int | None, typer.Option(help="Steps of history per window (default: from the season).")
 ]
 DayFirst = Annotated[
     bool | None,
@@ -361,10 +388,11 @@ def fit(
         int | None,
         typer.Option(help="Steps to forecast (default: one season of the frequency, else 8)."),
     ] = None,
-    input_size: Annotated[
-        int | None, typer.Option(help="Steps of history per window (default: from the season).")
-    ] = None,
+    input_size: InputSizeOpt = None,
     max_steps: Annotated[int | None, typer.Option(help="Training steps at most.")] = None,
+    hidden_size: HiddenOpt = None,
+    loss: LossOpt = None,
+    seed: SeedOpt = None,
     threads: ThreadsOpt = None,
     covariates: Annotated[
         str | None, typer.Option(help="Comma-separated past-observed covariate columns to use.")
@@ -404,6 +432,9 @@ def fit(
             "horizon": _steps("--horizon", horizon),
             "input_size": _steps("--input-size", input_size),
             "max_steps": _steps("--max-steps", max_steps),
+            "hidden_size": _steps("--hidden-size", hidden_size),
+            "loss": loss,
+            "seed": _seed(seed),
             "threads": _steps("--threads", threads),
             "covariates": covariates,
         }
@@ -411,6 +442,7 @@ def fit(
         if not force:
             _refuse_to_replace(out, data)
         settings = Settings.read(config, flags, "model")
+        _State.from_config = settings.from_config()
         name = str(settings.options.get("model", "lstm")).lower()
         if name not in MODELS:
             raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
@@ -633,6 +665,10 @@ def backtest(
         bool, typer.Option("--refit/--no-refit", help="Refit at every window, or fit once.")
     ] = True,
     max_steps: Annotated[int | None, typer.Option(help="Neural training steps at most.")] = None,
+    input_size: InputSizeOpt = None,
+    hidden_size: HiddenOpt = None,
+    loss: LossOpt = None,
+    seed: SeedOpt = None,
     threads: ThreadsOpt = None,
     config: Annotated[
         Path | None,
@@ -684,9 +720,14 @@ def backtest(
             "models": models,
             "horizon": _steps("--horizon", horizon),
             "max_steps": _steps("--max-steps", max_steps),
+            "input_size": _steps("--input-size", input_size),
+            "hidden_size": _steps("--hidden-size", hidden_size),
+            "loss": loss,
+            "seed": _seed(seed),
             "threads": _steps("--threads", threads),
         }
         settings = Settings.read(config, flags, "models")
+        _State.from_config = settings.from_config()
         check_report_folder(folder, force=force)
         path = _resolve(data)
         panel, data_report = _read(path, id_col, time_col, target_col, freq, dayfirst)
@@ -715,7 +756,7 @@ def backtest(
             data_path=path,
             command=_command_line(ctx),
             histories=result.histories,
-            seed=settings.params.get("random_state", 0),
+            seed=settings.neural_params(h).get("random_state", 0),
             metric=metric,
             force=force,
         )

@@ -1,7 +1,8 @@
 """TOML config files and command-line flags, turned into models: one place for every command.
 
 A config file has up to three tables: ``[fit]`` holds the options a command also takes as
-flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, and ``model``
+flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, ``seed``,
+``loss``, ``hidden_size``, and ``model``
 for ``tsrnn fit`` or ``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
 networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
 ``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how = "median"``). Flags win
@@ -20,10 +21,28 @@ from typing import Any
 from tsrnn import registry
 from tsrnn.errors import DataError
 
-# [fit] options every model-building command takes; each command adds its own model key.
-SHARED = ("horizon", "input_size", "max_steps", "threads", "covariates")
-NEURAL_OPTIONS = ("input_size", "max_steps", "threads", "covariates")  # used by networks only
-PARAMETER_OF = {"input_size": "input_size", "max_steps": "max_steps", "threads": "num_threads"}
+# [fit] options every model-building command takes (each also a flag); each command adds its
+# own model key.
+SHARED = (
+    "horizon",
+    "input_size",
+    "max_steps",
+    "threads",
+    "covariates",
+    "seed",
+    "loss",
+    "hidden_size",
+)
+NEURAL_OPTIONS = SHARED[1:]  # used by networks only
+PARAMETER_OF = {
+    "input_size": "input_size",
+    "max_steps": "max_steps",
+    "threads": "num_threads",
+    "seed": "random_state",
+    "loss": "loss",
+    "hidden_size": "hidden_size",
+}
+COUNTS = ("horizon", "input_size", "max_steps", "threads", "hidden_size")  # whole numbers >= 1
 # The ensemble model's members and combination when no [ensemble] table names them: the
 # default network beside the two strongest statistical methods of the defaults table.
 ENSEMBLE = {"models": ["lstm", "ets", "theta"], "how": "median"}
@@ -55,10 +74,16 @@ class Settings:
                 f"{path}: [fit] option(s) {unknown} are not used here{hint}; this command "
                 f"takes {sorted(allowed)}"
             )
-        for key in ("horizon", *PARAMETER_OF):
-            value = fit.get(key)
-            if key in fit and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise DataError(f"{path}: [fit] {key} = {value!r} must be a whole number >= 1")
+        for key in (*COUNTS, "seed"):
+            value, least = fit.get(key), 0 if key == "seed" else 1
+            if key in fit and (
+                isinstance(value, bool) or not isinstance(value, int) or value < least
+            ):
+                raise DataError(
+                    f"{path}: [fit] {key} = {value!r} must be a whole number >= {least}"
+                )
+        if "loss" in fit and not isinstance(fit["loss"], str):
+            raise DataError(f'{path}: [fit] loss = {fit["loss"]!r} must be a name, e.g. "mae"')
         fit.update({k: v for k, v in flags.items() if v is not None})
         if ensemble and model_key == "model":
             raise DataError(
@@ -72,6 +97,13 @@ class Settings:
                 'of model names, e.g. ["lstm", "ets", "theta"]) and how ("median" or "mean")'
             )
         return cls(str(path) if path else "the options", fit, params, ensemble)
+
+    def from_config(self) -> frozenset[str]:
+        """The flags' names of the network parameters ``[model]`` set that no option
+        overrides (so a message about one names the table, not a flag)."""
+        overridden = {PARAMETER_OF[k] for k in self.options if k in PARAMETER_OF}
+        flag_of = {param: key for key, param in PARAMETER_OF.items()}
+        return frozenset(flag_of.get(p, p) for p in self.params if p not in overridden)
 
     def horizon(self, default: int) -> int:
         return self.options.get("horizon", default)

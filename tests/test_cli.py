@@ -437,3 +437,46 @@ def test_backtest_ranks_by_the_metric_asked_for(tmp_path):
     bad = runner.invoke(app, [*args[:-1], "bias"])
     assert bad.exit_code == 2
     assert "--metric bias: choose one of mae, mse, rmse, mape, smape, mase, rmsse" in bad.output
+
+
+def test_the_options_users_reach_for_are_flags(tmp_path):
+    out = tmp_path / "m.tsrnn"
+    args = ["fit", "air_passengers", "--horizon", "6", "--max-steps", "4", "--hidden-size", "8"]
+    args += ["--loss", "mse", "--seed", "3", "--input-size", "24", "--out", str(out), "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    params = tsrnn.load(out).get_params()
+    assert (params["hidden_size"], params["loss"], params["random_state"]) == (8, "mse", 3)
+    assert (params["input_size"], params["max_steps"]) == (24, 4)
+    folder = tmp_path / "bt"
+    args = ["backtest", "air_passengers", "--models", "lstm,snaive", "--horizon", "6"]
+    args += ["--windows", "1", "--max-steps", "3", "--hidden-size", "8", "--seed", "5"]
+    args += ["--input-size", "12", "--report-dir", str(folder), "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 5
+    lstm = manifest["model_params"]["LSTM"]["params"]
+    assert (lstm["hidden_size"], lstm["random_state"], lstm["input_size"]) == (8, 5, 12)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--loss", "bogus"], "--loss"),
+        (["--seed", "-1"], "--seed -1: must be a whole number >= 0"),
+        (["--hidden-size", "0"], "--hidden-size 0: must be a whole number >= 1"),
+    ],
+)
+def test_bad_network_flags_are_refused_in_one_line(extra, message):
+    args = ["fit", "air_passengers", "--horizon", "6", "--max-steps", "2", *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_network_flags_without_a_network_are_refused(tmp_path):
+    args = ["backtest", "air_passengers", "--models", "snaive", "--horizon", "6", "--seed", "1"]
+    result = runner.invoke(app, [*args, "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "['seed'] set network parameters, but no network is among the models" in result.output
