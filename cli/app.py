@@ -14,11 +14,12 @@ import re
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -351,31 +352,110 @@ def _default_horizon(freq: str | int) -> int:
     return season if season > 1 else 8
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator:
-    """A rich progress bar fed by the training callback; nothing when disabled."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+class _Reporter:
+    """Progress on stderr: on a terminal, rich bars (the current fit, named by model and
+    window, and for a backtest an overall bar whose estimate counts the fits done and the
+    current one's training steps); elsewhere (a log, CI) a plain line every
+    :attr:`EVERY` seconds; nothing with ``--quiet``.
 
-    with Progress(
-        TextColumn("training"),
-        BarColumn(),
-        TextColumn("step {task.completed}/{task.total}"),
-        TextColumn("{task.fields[status]}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("fit", total=None, status="")
+    ``step`` takes the backtest's :class:`~tsrnn.evaluate.backtest.BacktestStep` events,
+    ``train`` a network's training :class:`~tsrnn.models.neural.training.Progress`.
+    """
 
-        def update(p) -> None:
-            val = "" if p.val_loss is None else f" val {p.val_loss:.4g}"
-            status = f"loss {p.loss:.4g}{val} {p.windows_per_s:,.0f} windows/s"
-            bar.update(task, completed=p.step, total=p.max_steps, status=status)
+    EVERY = 5.0  # seconds between plain lines
 
-        yield update
+    def __init__(self, mode: str, model: str | None = None) -> None:
+        self.mode = mode  # "bar", "lines" or "off"
+        self.model, self.window, self.n_windows = model, 0, 0
+        self.done, self.n_fits = 0, 0  # n_fits 0: one fit (tsrnn fit), no overall bar
+        self.fraction = 0.0  # of the current fit, from its training steps
+        self.status = ""
+        self.start = time.monotonic()
+        self.last = float("-inf")
+
+    @contextmanager
+    def running(self) -> Iterator[_Reporter]:
+        if self.mode != "bar":
+            yield self
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as self.bar:
+            self.current = self.bar.add_task(self._what(), total=None, status="")
+            self.overall = None
+            yield self
+
+    def _what(self) -> str:
+        if self.n_windows > 1:
+            return f"{self.model} window {self.window}/{self.n_windows}"
+        return f"{self.model or 'training'}"
+
+    def step(self, event: Any) -> None:
+        """A backtest event: a fit starting or its forecasts done."""
+        self.model, self.window, self.n_windows = event.model, event.window, event.n_windows
+        self.done, self.n_fits = event.done, event.n_fits
+        self.fraction, self.status = 0.0, "fitting" if event.phase == "fit" else ""
+        self._show(force=event.phase == "fit" and event.done == 0)
+
+    def train(self, progress: Any) -> None:
+        """A network's training progress: the current fit's share of its steps."""
+        val = "" if progress.val_loss is None else f" val {progress.val_loss:.4g}"
+        self.status = (
+            f"step {progress.step}/{progress.max_steps} loss {progress.loss:.4g}{val} "
+            f"{progress.windows_per_s:,.0f} windows/s"
+        )
+        self.fraction = progress.step / max(progress.max_steps, 1)
+        self._show()
+
+    def _show(self, force: bool = False) -> None:
+        if self.mode == "bar":
+            if self.n_fits and self.overall is None:
+                self.overall = self.bar.add_task("backtest", total=self.n_fits, status="")
+            if self.overall is not None:
+                fits = f"{self.done}/{self.n_fits} fits"
+                self.bar.update(self.overall, completed=self.done + self.fraction, status=fits)
+            total = 1.0 if self.n_fits else None
+            self.bar.update(
+                self.current,
+                description=self._what(),
+                completed=self.fraction if self.n_fits else self.fraction * 100,
+                total=total if self.n_fits else 100,
+                status=self.status,
+            )
+            return
+        now = time.monotonic()
+        if self.mode != "lines" or (now - self.last < self.EVERY and not force):
+            return
+        self.last = now
+        line = f"{self._what()}: {self.status or 'running'}"
+        if self.n_fits:
+            share = (self.done + self.fraction) / self.n_fits
+            line += f"; backtest {share:.0%} ({self.done}/{self.n_fits} fits)"
+            elapsed = now - self.start
+            if share > 0.02:  # an estimate from the share done so far
+                line += f", about {_duration(elapsed / share - elapsed)} left"
+        err.print(line, markup=False)
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a person says it: 40 s, 3 min, 1.5 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _report_mode(quiet: bool) -> str:
+    return "off" if quiet else "bar" if err.is_terminal else "lines"
 
 
 @app.command()
@@ -452,8 +532,8 @@ def fit(
         check({name: estimator}, panel, settings.source)
         if not quiet:
             print(data_report.to_markdown())
-        with _progress(not quiet and err.is_terminal) as callback:
-            estimator.set_params(callback=callback, verbose=_State.verbose)
+        with _Reporter(_report_mode(quiet), estimator.name).running() as reporter:
+            estimator.set_params(callback=reporter.train, verbose=_State.verbose)
             estimator.fit(panel)
         estimator.set_params(callback=None)
         if estimator.stop_reason_ == "interrupted":
@@ -742,12 +822,19 @@ def backtest(
                 f"windows of {h} steps",
                 markup=False,
             )
-        with _progress(not quiet and err.is_terminal) as callback:
+        with _Reporter(_report_mode(quiet)).running() as reporter:
             for model in chosen.values():  # neural fits show their training progress
                 if "callback" in model.get_params():
-                    model.set_params(callback=callback, verbose=_State.verbose)
+                    model.set_params(callback=reporter.train, verbose=_State.verbose)
             result = run_backtest(
-                chosen, panel, h, n_windows=windows, step=step, refit=refit, level=intervals
+                chosen,
+                panel,
+                h,
+                n_windows=windows,
+                step=step,
+                refit=refit,
+                level=intervals,
+                progress=reporter.step,
             )
         write_report(
             result,
@@ -760,10 +847,29 @@ def backtest(
             metric=metric,
             force=force,
         )
-        board = result.leaderboard(metric, reference=None)
-        print(board.to_string(index=False))
+        print(_board_text(result, metric))
         print(headline(result, metric))
-        err.print(f"wrote {folder}/report.html", markup=False)
+        err.print(f"wrote {folder}/report.md and {folder}/report.html", markup=False)
+
+
+def _board_text(result: Any, metric: str) -> str:
+    """The leaderboard as the report shows it: rank, model, the metric, skill against the
+    best baseline and the Diebold-Mariano p-value (blank where there is none)."""
+    from tsrnn.report.backtest_report import default_reference
+
+    scores = result.metrics([metric], by=None, targets=False)
+    reference = default_reference(scores, metric, result.baselines)
+    board = result.leaderboard(metric, reference=reference)
+    if reference is None:
+        return board.to_string(index=False)
+    shown = board.assign(
+        skill=[
+            "reference" if m == reference else f"{v:.1%}"
+            for m, v in zip(board.model, board.skill, strict=True)
+        ],
+        p_value=["" if v != v else f"{v:.3f}" for v in board.p_value],
+    ).rename(columns={"skill": f"skill vs {reference}", "p_value": "DM p-value"})
+    return shown.to_string(index=False)
 
 
 def _ranking(metric: str) -> None:

@@ -347,7 +347,9 @@ def test_installed_backtest_runs_as_a_subprocess(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "report.html").exists() and "wrote out/report.html" in done.stderr
+    assert (
+        tmp_path / "out" / "report.html"
+    ).exists() and "wrote out/report.md and out/report.html" in done.stderr
 
 
 def test_a_column_that_is_not_there_exits_2_naming_it(tmp_path):
@@ -480,3 +482,42 @@ def test_network_flags_without_a_network_are_refused(tmp_path):
     result = runner.invoke(app, [*args, "--report-dir", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "['seed'] set network parameters, but no network is among the models" in result.output
+
+
+def test_backtest_progress_names_model_window_and_the_whole(tmp_path, monkeypatch):
+    from tsrnn_cli import app as cli
+
+    monkeypatch.setattr(cli._Reporter, "EVERY", 0.0)  # a line at every event: testable
+    args = ["backtest", "air_passengers", "--models", "lstm,snaive", "--horizon", "12"]
+    args += ["--windows", "2", "--max-steps", "60", "--report-dir", str(tmp_path / "r")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert "LSTM window 1/2: fitting; backtest 0% (0/4 fits)" in lines
+    assert any(line.startswith("LSTM window 1/2: step ") and " left" in line for line in lines)
+    wanted = "SeasonalNaive window 2/2: fitting; backtest 75% (3/4 fits), about "
+    assert any(line.startswith(wanted) for line in lines)
+    assert lines[-1] == f"wrote {tmp_path / 'r'}/report.md and {tmp_path / 'r'}/report.html"
+    header = result.stdout.splitlines()[0]
+    assert header.split()[:4] == ["rank", "model", "mase", "skill"] and "DM p-value" in header
+    quiet = runner.invoke(app, [*args[:-1], str(tmp_path / "q"), "--quiet"])
+    assert quiet.exit_code == 0 and "fits)" not in quiet.stderr
+
+
+def test_the_library_reports_each_fit_of_a_backtest():
+    from tsrnn import Naive, SeasonalNaive, backtest, datasets
+
+    events = []
+    air = datasets.load("air_passengers")
+    backtest([Naive(), SeasonalNaive()], air, 12, n_windows=3, refit=2, progress=events.append)
+    seen = [(e.model, e.window, e.done, e.n_fits, e.phase) for e in events]
+    assert seen == [
+        ("Naive", 1, 0, 4, "fit"),
+        ("Naive", 1, 1, 4, "done"),
+        ("Naive", 3, 1, 4, "fit"),
+        ("Naive", 3, 2, 4, "done"),
+        ("SeasonalNaive", 1, 2, 4, "fit"),
+        ("SeasonalNaive", 1, 3, 4, "done"),
+        ("SeasonalNaive", 3, 3, 4, "fit"),
+        ("SeasonalNaive", 3, 4, 4, "done"),
+    ]

@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,6 +304,20 @@ def _dm_p(
         return float("nan")
 
 
+@dataclass(frozen=True)
+class BacktestStep:
+    """Where a backtest is: ``model`` is fitting (``phase="fit"``) or has forecast
+    (``"done"``) the windows from ``window`` (1-based) of ``n_windows``; ``done`` of
+    ``n_fits`` fits are finished."""
+
+    model: str
+    window: int
+    n_windows: int
+    done: int
+    n_fits: int
+    phase: str
+
+
 def backtest(
     models: Any,
     data: Any,
@@ -320,6 +334,7 @@ def backtest(
     season: int | None = None,
     level: Sequence[float] | None = None,
     static_df: pd.DataFrame | None = None,
+    progress: Callable[[BacktestStep], None] | None = None,
 ) -> BacktestResult:
     """Forecast ``horizon`` steps from ``n_windows`` rolling cutoffs with every model.
 
@@ -361,6 +376,9 @@ def backtest(
     static_df : DataFrame, optional
         Attributes of each series (one row per ``unique_id``), given to every fit of the
         models that read them (the networks); the report records a SHA-256 of it.
+    progress : callable, optional
+        Called with a :class:`BacktestStep` as each fit starts and as its forecasts are
+        done: which model, which window, how many fits of all: what a progress bar needs.
 
     Returns
     -------
@@ -419,13 +437,18 @@ def backtest(
     skipped = _skipped(panel, usable, ends, min_train)
 
     rows, timings, fallbacks, histories = [], [], [], {}
+    blocks = [
+        block
+        for k0 in range(0, n_windows, refit_every)
+        if (block := [k for k in range(k0, min(k0 + refit_every, n_windows)) if usable[k].any()])
+    ]
+    n_fits, done = len(blocks) * len(named), 0
     for name, model in named.items():
         fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
-        for k0 in range(0, n_windows, refit_every):
-            block = [k for k in range(k0, min(k0 + refit_every, n_windows)) if usable[k].any()]
-            if not block:
-                continue
+        for block in blocks:
             k_fit = block[0]
+            if progress is not None:
+                progress(BacktestStep(name, k_fit + 1, n_windows, done, n_fits, "fit"))
             series = np.flatnonzero(usable[k_fit])
             history = panel.span(series, starts[k_fit, series], ends[k_fit, series])
             t0 = time.perf_counter()
@@ -456,6 +479,9 @@ def backtest(
                 rows.append((name, k, forecast))
             predict_s += time.perf_counter() - t1
             fit_s += t1 - t0
+            done += 1
+            if progress is not None:
+                progress(BacktestStep(name, k_fit + 1, n_windows, done, n_fits, "done"))
         timings.append(
             {
                 "model": name,
