@@ -354,9 +354,11 @@ def _default_horizon(freq: str | int) -> int:
 
 class _Reporter:
     """Progress on stderr: on a terminal, rich bars (the current fit, named by model and
-    window, and for a backtest an overall bar whose estimate counts the fits done and the
-    current one's training steps); elsewhere (a log, CI) a plain line every
-    :attr:`EVERY` seconds; nothing with ``--quiet``.
+    window, and for a backtest an overall bar); elsewhere (a log, CI) a plain line every
+    :attr:`EVERY` seconds; nothing with ``--quiet``. The estimate of the time left is the
+    current model's: the rest of its fit at the rate its training steps go, and its further
+    fits at the time its fits took; models not yet run are counted, not guessed (a network
+    takes minutes where a baseline takes a second).
 
     ``step`` takes the backtest's :class:`~tsrnn.evaluate.backtest.BacktestStep` events,
     ``train`` a network's training :class:`~tsrnn.models.neural.training.Progress`.
@@ -370,7 +372,9 @@ class _Reporter:
         self.done, self.n_fits = 0, 0  # n_fits 0: one fit (tsrnn fit), no overall bar
         self.fraction = 0.0  # of the current fit, from its training steps
         self.status = ""
-        self.start = time.monotonic()
+        self.fit, self.fits = 1, 1  # the current model's fit, of its fits
+        self.fit_start = time.monotonic()
+        self.per_fit: dict[str, float] = {}  # seconds a fit of each model took
         self.last = float("-inf")
 
     @contextmanager
@@ -378,14 +382,13 @@ class _Reporter:
         if self.mode != "bar":
             yield self
             return
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, TextColumn
 
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.percentage:>3.0f}%"),
             TextColumn("{task.fields[status]}"),
-            TimeRemainingColumn(),
             console=err,
             transient=True,
         ) as self.bar:
@@ -402,8 +405,33 @@ class _Reporter:
         """A backtest event: a fit starting or its forecasts done."""
         self.model, self.window, self.n_windows = event.model, event.window, event.n_windows
         self.done, self.n_fits = event.done, event.n_fits
-        self.fraction, self.status = 0.0, "fitting" if event.phase == "fit" else ""
+        self.fit, self.fits = event.fit, event.fits
+        now = time.monotonic()
+        if event.phase == "fit":
+            self.fit_start, self.fraction, self.status = now, 0.0, "fitting"
+        else:
+            self.per_fit[event.model] = now - self.fit_start
+            self.fraction, self.status = 1.0, "forecasts done"
         self._show(force=event.phase == "fit" and event.done == 0)
+
+    def _left(self) -> str:
+        """The estimate of the time left, in words ("" before there is one)."""
+        if not self.n_fits:
+            return ""
+        now = time.monotonic()
+        if 0.05 <= self.fraction < 1.0:
+            per_fit = (now - self.fit_start) / self.fraction
+        elif self.model in self.per_fit:
+            per_fit = self.per_fit[self.model]
+        else:
+            return ""
+        left = (1.0 - self.fraction) * per_fit + (self.fits - self.fit) * per_fit
+        text = f"{self.model} about {_duration(left)} more"
+        current = self.fits - self.fit + (0 if self.fraction >= 1.0 else 1)
+        others = (self.n_fits - self.done - current) // max(self.fits, 1)
+        if others > 0:
+            text += f", then {others} other model{'s' if others > 1 else ''}"
+        return text
 
     def train(self, progress: Any) -> None:
         """A network's training progress: the current fit's share of its steps."""
@@ -420,7 +448,8 @@ class _Reporter:
             if self.n_fits and self.overall is None:
                 self.overall = self.bar.add_task("backtest", total=self.n_fits, status="")
             if self.overall is not None:
-                fits = f"{self.done}/{self.n_fits} fits"
+                left = self._left()
+                fits = f"{self.done}/{self.n_fits} fits" + (f"; {left}" if left else "")
                 self.bar.update(self.overall, completed=self.done + self.fraction, status=fits)
             total = 1.0 if self.n_fits else None
             self.bar.update(
@@ -437,11 +466,10 @@ class _Reporter:
         self.last = now
         line = f"{self._what()}: {self.status or 'running'}"
         if self.n_fits:
-            share = (self.done + self.fraction) / self.n_fits
-            line += f"; backtest {share:.0%} ({self.done}/{self.n_fits} fits)"
-            elapsed = now - self.start
-            if share > 0.02:  # an estimate from the share done so far
-                line += f", about {_duration(elapsed / share - elapsed)} left"
+            line += f"; backtest {self.done}/{self.n_fits} fits"
+            left = self._left()
+            if left:
+                line += f"; {left}"
         err.print(line, markup=False)
 
 

@@ -493,10 +493,15 @@ def test_backtest_progress_names_model_window_and_the_whole(tmp_path, monkeypatc
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
-    assert "LSTM window 1/2: fitting; backtest 0% (0/4 fits)" in lines
-    assert any(line.startswith("LSTM window 1/2: step ") and " left" in line for line in lines)
-    wanted = "SeasonalNaive window 2/2: fitting; backtest 75% (3/4 fits), about "
-    assert any(line.startswith(wanted) for line in lines)
+    assert "LSTM window 1/2: fitting; backtest 0/4 fits" in lines  # no estimate yet
+    # the estimate: the rest of this model's fits at its own pace; the others counted
+    assert any(
+        line.startswith("LSTM window 1/2: step ") and " more, then 1 other model" in line
+        for line in lines
+    )
+    assert "LSTM window 2/2: fitting; backtest 1/4 fits" in " ".join(lines)
+    wanted = "SeasonalNaive window 2/2: fitting; backtest 3/4 fits; SeasonalNaive about "
+    assert any(line.startswith(wanted) and line.endswith(" s more") for line in lines)
     assert lines[-1] == f"wrote {tmp_path / 'r'}/report.md and {tmp_path / 'r'}/report.html"
     header = result.stdout.splitlines()[0]
     assert header.split()[:4] == ["rank", "model", "mase", "skill"] and "DM p-value" in header
@@ -510,14 +515,14 @@ def test_the_library_reports_each_fit_of_a_backtest():
     events = []
     air = datasets.load("air_passengers")
     backtest([Naive(), SeasonalNaive()], air, 12, n_windows=3, refit=2, progress=events.append)
-    seen = [(e.model, e.window, e.done, e.n_fits, e.phase) for e in events]
+    seen = [(e.model, e.window, e.done, e.n_fits, e.phase, e.fit, e.fits) for e in events]
     assert seen == [
-        ("Naive", 1, 0, 4, "fit"),
-        ("Naive", 1, 1, 4, "done"),
-        ("Naive", 3, 1, 4, "fit"),
-        ("Naive", 3, 2, 4, "done"),
-        ("SeasonalNaive", 1, 2, 4, "fit"),
-        ("SeasonalNaive", 1, 3, 4, "done"),
-        ("SeasonalNaive", 3, 3, 4, "fit"),
-        ("SeasonalNaive", 3, 4, 4, "done"),
+        ("Naive", 1, 0, 4, "fit", 1, 2),
+        ("Naive", 1, 1, 4, "done", 1, 2),
+        ("Naive", 3, 1, 4, "fit", 2, 2),
+        ("Naive", 3, 2, 4, "done", 2, 2),
+        ("SeasonalNaive", 1, 2, 4, "fit", 1, 2),
+        ("SeasonalNaive", 1, 3, 4, "done", 1, 2),
+        ("SeasonalNaive", 3, 3, 4, "fit", 2, 2),
+        ("SeasonalNaive", 3, 4, 4, "done", 2, 2),
     ]

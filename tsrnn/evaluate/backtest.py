@@ -307,8 +307,8 @@ def _dm_p(
 @dataclass(frozen=True)
 class BacktestStep:
     """Where a backtest is: ``model`` is fitting (``phase="fit"``) or has forecast
-    (``"done"``) the windows from ``window`` (1-based) of ``n_windows``; ``done`` of
-    ``n_fits`` fits are finished."""
+    (``"done"``) the windows from ``window`` (1-based) of ``n_windows``, its fit ``fit`` of
+    ``fits``; ``done`` of ``n_fits`` fits of all models are finished."""
 
     model: str
     window: int
@@ -316,6 +316,8 @@ class BacktestStep:
     done: int
     n_fits: int
     phase: str
+    fit: int = 1
+    fits: int = 1
 
 
 def backtest(
@@ -445,10 +447,11 @@ def backtest(
     n_fits, done = len(blocks) * len(named), 0
     for name, model in named.items():
         fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
-        for block in blocks:
+        for i, block in enumerate(blocks, start=1):
             k_fit = block[0]
+            where = (name, k_fit + 1, n_windows)
             if progress is not None:
-                progress(BacktestStep(name, k_fit + 1, n_windows, done, n_fits, "fit"))
+                progress(BacktestStep(*where, done, n_fits, "fit", i, len(blocks)))
             series = np.flatnonzero(usable[k_fit])
             history = panel.span(series, starts[k_fit, series], ends[k_fit, series])
             t0 = time.perf_counter()
@@ -481,7 +484,7 @@ def backtest(
             fit_s += t1 - t0
             done += 1
             if progress is not None:
-                progress(BacktestStep(name, k_fit + 1, n_windows, done, n_fits, "done"))
+                progress(BacktestStep(*where, done, n_fits, "done", i, len(blocks)))
         timings.append(
             {
                 "model": name,

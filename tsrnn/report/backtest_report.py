@@ -192,7 +192,8 @@ def headline(result: BacktestResult, metric: str = "mase") -> str:
             text += "; no significance test could be run on these losses."
         else:
             verdict_p = "significant" if p < 0.05 else "not significant at 5 %"
-            text += f"; {verdict_p} (one-sided Diebold-Mariano p = {_p(p)})."
+            shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+            text += f"; {verdict_p} (one-sided Diebold-Mariano {shown})."
     seconds = result.timings.assign(total=result.timings.fit_s + result.timings.predict_s)
     took = seconds.set_index("model")["total"]
     if name in took and runner in took:

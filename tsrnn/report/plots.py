@@ -74,7 +74,10 @@ def plot_metric_distribution(per_series: pd.DataFrame, metric: str) -> bytes:
         jitter = np.linspace(-0.12, 0.12, len(v)) if len(v) > 1 else np.zeros(len(v))
         ax.scatter(v, i + jitter, s=10, alpha=0.5, color="tab:blue", zorder=3)
     ax.invert_yaxis()  # the leaderboard order, best on top
-    ax.set_xlabel(f"{metric} per series and window (lower is better)")
+    scale = _log_if_wide(np.concatenate(values) if values else np.zeros(0))
+    if scale:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"{metric} per series and window (lower is better{scale})")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 
@@ -108,10 +111,24 @@ def plot_horizon_errors(
             **style[str(model)],
         )
     ax.set_xlabel("step ahead")
-    ax.set_ylabel(metric)
+    scale = _log_if_wide(per_horizon[metric].to_numpy(dtype=float))
+    if scale:
+        ax.set_yscale("log")
+    ax.set_ylabel(metric + scale)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _png(fig)
+
+
+def _log_if_wide(values: np.ndarray) -> str:
+    """``", log scale"`` when positive values span more than a factor of 20 between their
+    1st and 99th percentiles (a linear axis would flatten the good models against 0), else
+    ``""``."""
+    values = values[np.isfinite(values)]
+    if len(values) == 0 or values.min() <= 0:
+        return ""
+    low, high = np.percentile(values, [1, 99])
+    return ", log scale" if high > 20 * low else ""
 
 
 def plot_forecast(
