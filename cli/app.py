@@ -416,9 +416,12 @@ class _Reporter:
 
     def _left(self) -> str:
         """The estimate of the time left, in words ("" before there is one)."""
-        if not self.n_fits:
-            return ""
         now = time.monotonic()
+        if not self.n_fits:  # one fit (tsrnn fit): the rest of it at its pace so far
+            if not 0.05 <= self.fraction < 1.0:
+                return ""
+            spent = now - self.fit_start
+            return f"about {_duration(spent / self.fraction - spent)} left"
         if 0.05 <= self.fraction < 1.0:
             per_fit = (now - self.fit_start) / self.fraction
         elif self.model in self.per_fit:
@@ -451,13 +454,15 @@ class _Reporter:
                 left = self._left()
                 fits = f"{self.done}/{self.n_fits} fits" + (f"; {left}" if left else "")
                 self.bar.update(self.overall, completed=self.done + self.fraction, status=fits)
-            total = 1.0 if self.n_fits else None
+            status = self.status
+            if not self.n_fits and self._left():
+                status += f"; {self._left()}"
             self.bar.update(
                 self.current,
                 description=self._what(),
-                completed=self.fraction if self.n_fits else self.fraction * 100,
-                total=total if self.n_fits else 100,
-                status=self.status,
+                completed=self.fraction,
+                total=1.0,
+                status=status,
             )
             return
         now = time.monotonic()
@@ -467,9 +472,9 @@ class _Reporter:
         line = f"{self._what()}: {self.status or 'running'}"
         if self.n_fits:
             line += f"; backtest {self.done}/{self.n_fits} fits"
-            left = self._left()
-            if left:
-                line += f"; {left}"
+        left = self._left()
+        if left:
+            line += f"; {left}"
         err.print(line, markup=False)
 
 

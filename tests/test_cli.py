@@ -526,3 +526,15 @@ def test_the_library_reports_each_fit_of_a_backtest():
         ("SeasonalNaive", 3, 3, 4, "fit", 2, 2),
         ("SeasonalNaive", 3, 4, 4, "done", 2, 2),
     ]
+
+
+def test_fit_progress_in_a_log_says_the_step_and_the_time_left(tmp_path, monkeypatch):
+    from tsrnn_cli import app as cli
+
+    monkeypatch.setattr(cli._Reporter, "EVERY", 0.0)
+    args = ["fit", "air_passengers", "--horizon", "6", "--max-steps", "40", "--seed", "0"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m.tsrnn")])
+    assert result.exit_code == 0, result.output
+    steps = [line for line in result.stderr.splitlines() if line.startswith("LSTM: step ")]
+    assert steps and all("/40 loss " in line for line in steps)
+    assert any(line.endswith(" left") and "; about " in line for line in steps)

@@ -70,13 +70,8 @@ from tsrnn.models.neural.training import Progress, choose_threads, train
 log = logging.getLogger(__name__)
 
 _STATE_VERSION = 3  # of get_state's layout (1-2: model files before the state contract)
-_OWN_STATE = (
-    "net_",
-    "config_",
-    "plan_",
-    "preprocessor_",
-    "static_",
-)  # not plain data: encoded here
+# Fitted attributes that are not plain data: get_state encodes them itself.
+_OWN_STATE = ("net_", "config_", "plan_", "preprocessor_", "static_")
 
 
 class NeuralForecaster(Forecaster):
