@@ -73,13 +73,9 @@ class Decoder:
             for lo in range(0, n, PREDICT_CHUNK):
                 hi = min(lo + PREDICT_CHUNK, n)
                 which = series_of[lo:hi]
-                batch = windows.gather(which, pos_of[lo:hi])
-                x, _, _, loc, scale = self.norm(batch, spread)
-                if loc is None:
-                    loc = torch.zeros(hi - lo, 1, T, device=device)
-                    scale = torch.ones(hi - lo, 1, T, device=device)
-                ids = torch.as_tensor(rows[which], device=device)
-                counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
+                batch, x, loc, scale, ids, counts = self._inputs(
+                    windows, which, pos_of[lo:hi], rows, spread, series_scale
+                )
                 p, q = self._outputs(x, batch.x_future, ids, levels, scale, counts)
                 # Out of the network's float32 (onto the host: not every accelerator has
                 # float64) before any location is added: the window's here, each series'
@@ -112,13 +108,9 @@ class Decoder:
             for lo in range(0, count, chunk):
                 hi = min(lo + chunk, count)
                 which = np.arange(lo, hi)
-                batch = windows.gather(which, ends.pos[lo:hi].astype(np.int64))
-                x, _, _, loc, scale = self.norm(batch, spread)
-                if loc is None:
-                    loc = torch.zeros(hi - lo, 1, T, device=device)
-                    scale = torch.ones(hi - lo, 1, T, device=device)
-                ids = torch.as_tensor(rows[which], device=device)
-                counts = series_scale[torch.as_tensor(which, device=device)].unsqueeze(1)
+                batch, x, loc, scale, ids, counts = self._inputs(
+                    windows, which, ends.pos[lo:hi].astype(np.int64), rows, spread, series_scale
+                )
                 _, state, emb = self.net.encode(x, ids)
                 start, seen = self.net.last_inputs(x)
                 drawn = self._draw_paths(
@@ -127,6 +119,28 @@ class Decoder:
                 loc, scale = loc.cpu().double().unsqueeze(1), scale.cpu().double().unsqueeze(1)
                 out[lo:hi] = (drawn.cpu().double() * scale + loc).numpy()
         return out
+
+    def _inputs(
+        self,
+        windows: Windows,
+        which: np.ndarray,
+        pos: np.ndarray,
+        rows: np.ndarray,
+        spread: torch.Tensor,
+        series_scale: torch.Tensor,
+    ) -> tuple:
+        """One chunk's windows, normalized: the batch, its inputs, the window location and
+        scale (0 and 1 without window normalization), each series' embedding row and its
+        count scale (B, 1, T)."""
+        batch = windows.gather(which, pos)
+        x, _, _, loc, scale = self.norm(batch, spread)
+        if loc is None:
+            shape = (len(which), 1, self.net.config.n_targets)
+            loc = torch.zeros(shape, device=windows.device)
+            scale = torch.ones(shape, device=windows.device)
+        ids = torch.as_tensor(rows[which], device=windows.device)
+        counts = series_scale[torch.as_tensor(which, device=windows.device)].unsqueeze(1)
+        return batch, x, loc, scale, ids, counts
 
     def _outputs(
         self,
