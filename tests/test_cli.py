@@ -538,3 +538,17 @@ def test_fit_progress_in_a_log_says_the_step_and_the_time_left(tmp_path, monkeyp
     steps = [line for line in result.stderr.splitlines() if line.startswith("LSTM: step ")]
     assert steps and all("/40 loss " in line for line in steps)
     assert any(line.endswith(" left") and "; about " in line for line in steps)
+
+
+def test_the_new_flags_are_fit_keys_of_a_config_too(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[fit]\nseed = 2\nloss = "mse"\nhidden_size = 8\nmax_steps = 3\n')
+    out = tmp_path / "m.tsrnn"
+    args = ["fit", "air_passengers", "--horizon", "6", "--config", str(config)]
+    result = runner.invoke(app, [*args, "--out", str(out), "--quiet", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    params = tsrnn.load(out).get_params()
+    assert (params["random_state"], params["loss"], params["hidden_size"]) == (4, "mse", 8)
+    config.write_text("[fit]\nseed = -1\n")
+    bad = runner.invoke(app, [*args, "--out", str(out)])
+    assert bad.exit_code == 2 and "[fit] seed = -1 must be a whole number >= 0" in bad.output
