@@ -216,17 +216,11 @@ def _levels(text: str | None) -> list[float] | None:
     return values
 
 
-def _seed(value: int | None) -> int | None:
-    """``--seed``: None or a whole number >= 0."""
-    if value is not None and value < 0:
-        raise DataError(f"--seed {value}: must be a whole number >= 0")
-    return value
-
-
-def _steps(flag: str, value: int | None) -> int | None:
-    """A count of steps or windows from the command line: None or a whole number >= 1."""
-    if value is not None and value < 1:
-        raise DataError(f"{flag} {value}: must be a whole number >= 1")
+def _steps(flag: str, value: int | None, least: int = 1) -> int | None:
+    """A count (steps, windows, ...) or a seed (``least=0``) from the command line: None or a
+    whole number >= ``least``."""
+    if value is not None and value < least:
+        raise DataError(f"{flag} {value}: must be a whole number >= {least}")
     return value
 
 
@@ -547,7 +541,7 @@ def fit(
             "max_steps": _steps("--max-steps", max_steps),
             "hidden_size": _steps("--hidden-size", hidden_size),
             "loss": loss,
-            "seed": _seed(seed),
+            "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
             "covariates": covariates,
         }
@@ -836,7 +830,7 @@ def backtest(
             "input_size": _steps("--input-size", input_size),
             "hidden_size": _steps("--hidden-size", hidden_size),
             "loss": loss,
-            "seed": _seed(seed),
+            "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
         }
         settings = Settings.read(config, flags, "models")
@@ -886,23 +880,16 @@ def backtest(
 
 
 def _board_text(result: Any, metric: str) -> str:
-    """The leaderboard as the report shows it: rank, model, the metric, skill against the
-    best baseline and the Diebold-Mariano p-value (blank where there is none)."""
-    from tsrnn.report.backtest_report import default_reference
+    """The leaderboard as the report shows it (``board_table``): rank, model, the metric,
+    skill against the best baseline and the Diebold-Mariano p-value."""
+    import pandas as pd
+
+    from tsrnn.report.backtest_report import board_table, default_reference
 
     scores = result.metrics([metric], by=None, targets=False)
     reference = default_reference(scores, metric, result.baselines)
-    board = result.leaderboard(metric, reference=reference)
-    if reference is None:
-        return board.to_string(index=False)
-    shown = board.assign(
-        skill=[
-            "reference" if m == reference else f"{v:.1%}"
-            for m, v in zip(board.model, board.skill, strict=True)
-        ],
-        p_value=["" if v != v else f"{v:.3f}" for v in board.p_value],
-    ).rename(columns={"skill": f"skill vs {reference}", "p_value": "DM p-value"})
-    return shown.to_string(index=False)
+    header, rows = board_table(result.leaderboard(metric, reference=reference), metric, reference)
+    return pd.DataFrame(rows, columns=header).to_string(index=False)
 
 
 def _ranking(metric: str) -> None:

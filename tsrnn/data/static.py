@@ -75,7 +75,7 @@ class StaticFeatures:
                 f"{model}: static_df has no attribute columns besides {ID!r}; give one column "
                 "per attribute (numbers, or strings/categories)"
             )
-        rows = _rows_of(frame, ids, model, "fitted")
+        rows = _rows_of(frame, ids, model)
         numeric, categorical, levels = [], [], []
         for c in columns:
             column = frame[c]
@@ -218,13 +218,13 @@ def _checked(static_df: Any, model: str) -> pd.DataFrame:
     return frame
 
 
-def _rows_of(frame: pd.DataFrame, ids: Sequence[Any], model: str, what: str) -> np.ndarray:
+def _rows_of(frame: pd.DataFrame, ids: Sequence[Any], model: str) -> np.ndarray:
     """Row of each of ``ids`` in ``frame``; a series without one is a DataError."""
     rows = pd.Index(frame[ID].astype(str)).get_indexer([str(i) for i in ids])
     if np.any(rows < 0):
         lacking = [str(i) for i, r in zip(ids, rows, strict=True) if r < 0]
         raise DataError(
-            f"{model}: static_df has no row for {len(lacking)} of the {len(ids)} {what} series "
+            f"{model}: static_df has no row for {len(lacking)} of the {len(ids)} fitted series "
             f"(first: {lacking[0]!r}); give one row per series"
         )
     return rows

@@ -204,6 +204,24 @@ def headline(result: BacktestResult, metric: str = "mase") -> str:
     return text
 
 
+def board_table(
+    board: pd.DataFrame, metric: str, reference: str | None
+) -> tuple[list[str], list[list[str]]]:
+    """A leaderboard as the report shows it (and the CLI prints it): the header and one row
+    of text per model: rank, model, the metric, skill against ``reference``, the DM p-value."""
+    rows = [
+        [
+            str(r["rank"]),
+            str(r["model"]),
+            format_number(r[metric]),
+            _skill(r, reference),
+            _p(r.get("p_value")),
+        ]
+        for _, r in board.iterrows()
+    ]
+    return ["rank", "model", metric, f"skill vs {reference or '-'}", "DM p-value"], rows
+
+
 def _contest(
     scores: pd.DataFrame, metric: str, baselines: Sequence[str]
 ) -> tuple[str, float, str, float, str, str] | str:
@@ -468,11 +486,7 @@ def _sections(
         note = result.dm_note()
         if note:
             text += f" This backtest has {note[0].lower()}{note[1:]}."
-    rows = [
-        [str(r["rank"]), str(r["model"]), f(r[metric]), _skill(r, reference), _p(r.get("p_value"))]
-        for _, r in board.iterrows()
-    ]
-    header = ["rank", "model", metric, f"skill vs {reference or '-'}", "DM p-value"]
+    header, rows = board_table(board, metric, reference)
     board_blocks = [("p", text), ("table", header, rows, {0, 2, 3, 4}, 0)]
 
     counts = ("model", "n_series", "n_undefined", "n_zero_actuals")
