@@ -27,6 +27,7 @@ from rich.console import Console
 import tsrnn
 from tsrnn import datasets, registry
 from tsrnn.data.frequency import season_length
+from tsrnn.data.parquet import is_parquet
 from tsrnn.errors import DataError
 from tsrnn.files import check_target, write_text_atomic
 
@@ -232,8 +233,10 @@ def _read(
     freq: str | None,
     dayfirst: bool | None,
 ):
-    """``tsrnn.read_csv`` with the reading options every command takes."""
-    return tsrnn.read_csv(
+    """``tsrnn.read_csv``, or ``tsrnn.read_parquet`` for a Parquet file or a folder of Parquet
+    parts, with the reading options every command takes."""
+    read = tsrnn.read_parquet if is_parquet(path) else tsrnn.read_csv
+    return read(
         path,
         id_col=id_col,
         time_col=time_col,
@@ -256,7 +259,12 @@ def _resolve(data: str) -> Path:
     )
 
 
-DataArg = Annotated[str, typer.Argument(help="A CSV file, or a bundled data set's name.")]
+DataArg = Annotated[
+    str,
+    typer.Argument(
+        help="A CSV or Parquet file, a folder of Parquet parts, or a bundled data set's name."
+    ),
+]
 IdCol = Annotated[str | None, typer.Option(help="Series id column (long format).")]
 TimeCol = Annotated[str | None, typer.Option(help="Time column.")]
 TargetCol = Annotated[str | None, typer.Option(help="Target column.")]

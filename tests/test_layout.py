@@ -172,7 +172,6 @@ def test_excels_sep_line_names_the_delimiter_and_lines_keep_their_numbers(tmp_pa
     ("content", "what"),
     [
         (b'[{"ds": "2024-01-01", "y": 1}, {"ds": "2024-01-02", "y": 2}]', "JSON"),
-        (b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00", "a Parquet file"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(40), "an Excel 97-2003 workbook"),
     ],
 )
@@ -180,6 +179,15 @@ def test_other_file_formats_are_named_with_a_way_to_convert_them(tmp_path, conte
     path = tmp_path / "data.csv"
     path.write_bytes(content)
     with pytest.raises(DataError, match=f"data.csv: the file is {what}.*not CSV text.*to_csv"):
+        tsrnn.read_csv(path)
+
+
+def test_a_parquet_file_is_named_and_sent_to_read_parquet(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00")
+    with pytest.raises(
+        DataError, match=r"data.csv: the file is a Parquet file.*tsrnn.read_parquet"
+    ):
         tsrnn.read_csv(path)
 
 

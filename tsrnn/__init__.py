@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tsrnn.data.io import DataReport, read_csv
 from tsrnn.data.panel import Panel, as_panel
+from tsrnn.data.parquet import read_parquet
 from tsrnn.errors import DataError
 
 if TYPE_CHECKING:  # the models import torch (or statsmodels): for annotations and checkers
@@ -147,5 +148,6 @@ __all__ = [
     "evaluate",
     "load",
     "read_csv",
+    "read_parquet",
     "write_report",
 ]

@@ -203,6 +203,7 @@ class _Table:
     rows: int  # data lines in the file, blank ones included
     blank: int  # blank lines skipped
     time_note: str = ""  # how the time column was read, when that was a decision
+    row_name: str = "line"  # how errors number the rows: a CSV file's lines, a Parquet file's rows
 
     def release(self) -> None:
         """Drop the row arrays, keeping the counts, once nothing needs the rows any more."""
@@ -480,7 +481,7 @@ def _build_batch(
         roles.past,
         roles.future,
         source=source,
-        row_name="line",
+        row_name=table.row_name,
     )
 
 

@@ -146,7 +146,10 @@ def _compression(file: Path, source: str) -> str | None:
         start = f.read(8)
     # Binary formats, named before any bytes are decoded as text
     if start.startswith(b"PAR1"):
-        raise _other_format(source, "a Parquet file", "read_parquet")
+        raise DataError(
+            f"{source}: the file is a Parquet file, not CSV text; read it with "
+            "tsrnn.read_parquet (the CLI reads it as Parquet by its content)"
+        )
     if start.startswith(b"\xd0\xcf\x11\xe0"):
         raise _other_format(source, "an Excel 97-2003 workbook (.xls)", "read_excel")
     kind = next((name for magic, name in _MAGIC if start.startswith(magic)), None)

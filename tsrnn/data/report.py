@@ -87,6 +87,9 @@ class DataReport:
     # dates, differing UTC offsets); empty when the reading was plain
     nonnegative: bool = False  # every observed target value is >= 0
     compression: str | None = None  # "gzip", "bz2", "xz" or "zip": told by content, not name
+    # (Parquet: the codec of its first column, "snappy", "zstd", ...)
+    file_format: str = "csv"  # "csv" or "parquet"
+    parts: int = 1  # files read: a folder of Parquet parts has several
 
     # ------------------------------------------------------------------ derived figures
     @property
@@ -152,8 +155,18 @@ class DataReport:
             columns = f"time `{self.time_col}`, series {shown}" + (
                 f" (+{more})" if more > 0 else ""
             )
-        delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[self.delimiter]
-        decimal = "decimal comma" if self.decimal == "," else "decimal point"
+        packed = f", {self.compression}-compressed" if self.compression else ""
+        if self.file_format == "parquet":
+            parts = f", {self.parts:,} files" if self.parts > 1 else ""
+            form = f"Parquet{packed}{parts}"
+            markers = "nulls and NA markers"
+            read = f"{self.rows:,} read"
+        else:
+            delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[self.delimiter]
+            decimal = "decimal comma" if self.decimal == "," else "decimal point"
+            form = f"{delim}-delimited, {decimal}, {self.encoding}{packed}"
+            read = f"{self.rows:,} read, {self.blank_lines:,} blank lines skipped"
+            markers = "NA markers"
         freqs = ""
         if self.series_freqs:
             counts = pd.Series([str(v) for v in self.series_freqs.values()]).value_counts()
@@ -164,11 +177,10 @@ class DataReport:
             for s in self.series
             for t in (s.start, s.end)
         )
-        packed = f", {self.compression}-compressed" if self.compression else ""
         rows = [
             ("layout", f"{self.layout}: {columns}"),
-            ("format", f"{delim}-delimited, {decimal}, {self.encoding}{packed}"),
-            ("rows", f"{self.rows:,} read, {self.blank_lines:,} blank lines skipped"),
+            ("format", form),
+            ("rows", read),
             (
                 "series",
                 f"{self.n_series:,}; length {self.length_min:,} / {self.length_median:,.0f} / "
@@ -181,7 +193,7 @@ class DataReport:
             ("gaps inserted", f"{self.gaps_inserted:,} missing timestamps added as NaN"),
             ("missing target", f"{self.missing_target_pct:.2f}% of grid points"),
             ("duplicates merged", f"{self.duplicates_merged:,} identical rows"),
-            ("coerced cells", f"{coerced:,} NA markers read as NaN" + _per(self.coerced_cells)),
+            ("coerced cells", f"{coerced:,} {markers} read as NaN" + _per(self.coerced_cells)),
             ("past covariates", _names(self.past_covariates)),
             ("future covariates", _names(self.future_covariates)),
             (

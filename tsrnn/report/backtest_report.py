@@ -424,10 +424,16 @@ def _version(package: str) -> str | None:
 
 
 def _sha256(path: Path) -> str:
+    """The file's SHA-256; a folder's (Parquet parts): of each file's relative path and bytes,
+    in name order."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with file.open("rb") as f:
+            for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
