@@ -127,7 +127,12 @@ def _errors(kept: str | None = None) -> Iterator[None]:
 
 
 # Library parameters the CLI spells another way, and those it sets only in a --config file.
-_ALIASES = {"n_windows": "windows", "random_state": "seed", "num_threads": "threads"}
+_ALIASES = {
+    "n_windows": "windows",
+    "random_state": "seed",
+    "num_threads": "threads",
+    "n_jobs": "jobs",
+}
 _ASSIGNMENT = re.compile(r"\b([a-z][a-z_]*)=('[^']*'|\"[^\"]*\"|[^\s,;:)\]]*)")
 
 
@@ -276,6 +281,13 @@ ThreadsOpt = Annotated[
     typer.Option(
         help="torch threads for the networks (default: one per core that other work leaves "
         "idle, at least 1)."
+    ),
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Worker processes for the models fitted one series at a time (ets, theta, arima, "
+        "...), one thread each (default: one per core)."
     ),
 ]
 SeedOpt = Annotated[
@@ -785,6 +797,7 @@ def backtest(
     loss: LossOpt = None,
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,
+    jobs: JobsOpt = None,
     config: Annotated[
         Path | None,
         typer.Option(help="TOML file: \\[fit] options and \\[model] parameters; flags win."),
@@ -840,6 +853,7 @@ def backtest(
             "loss": loss,
             "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
+            "jobs": _steps("--jobs", jobs),
         }
         settings = Settings.read(config, flags, "models")
         _State.from_config = settings.from_config()
@@ -851,10 +865,15 @@ def backtest(
         chosen = settings.build(names, h, season_length(panel.freq))
         check(chosen, panel, settings.source)
         cutoffs(panel, h, windows, step)
+        warning = settings.oversubscribed()
+        if warning:
+            err.print(f"warning: {warning}", markup=False)
         if not quiet:
+            per_series = [n for n, m in chosen.items() if "n_jobs" in _member_params(m)]
+            workers = f"; {settings.jobs()} worker process(es) for {', '.join(per_series)}"
             err.print(
                 f"backtesting {', '.join(chosen)} on {panel.n_series} series: {windows} "
-                f"windows of {h} steps",
+                f"windows of {h} steps" + (workers if per_series else ""),
                 markup=False,
             )
         with _Reporter(_report_mode(quiet)).running() as reporter:
@@ -885,6 +904,14 @@ def backtest(
         print(_board_text(result, metric))
         print(headline(result, metric))
         err.print(f"wrote {folder}/report.md and {folder}/report.html", markup=False)
+
+
+def _member_params(model: Any) -> dict[str, Any]:
+    """A model's parameters, an ensemble's members' together."""
+    params = dict(model.get_params())
+    for member in getattr(model, "models", None) or []:
+        params.update(member.get_params())
+    return params
 
 
 def _board_text(result: Any, metric: str) -> str:

@@ -2,8 +2,8 @@
 
 A config file has up to three tables: ``[fit]`` holds the options a command also takes as
 flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, ``seed``,
-``loss``, ``hidden_size``, and ``model``
-for ``tsrnn fit`` or ``models`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
+``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models`` and ``jobs`` for
+``tsrnn backtest``), ``[model]`` holds parameters of the
 networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
 ``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how = "median"``). Flags win
 over the file. A key a command would not use is
@@ -20,6 +20,7 @@ from typing import Any
 
 from tsrnn import registry
 from tsrnn.errors import DataError
+from tsrnn.machine import available_cores, default_jobs
 
 # [fit] options every model-building command takes (each also a flag); each command adds its
 # own model key.
@@ -42,13 +43,13 @@ PARAMETER_OF = {
     "loss": "loss",
     "hidden_size": "hidden_size",
 }
-COUNTS = ("horizon", "input_size", "max_steps", "threads", "hidden_size")  # whole numbers >= 1
+# [fit] options of one command only, beside its model key
+OWN = {"model": (), "models": ("jobs",)}
+# whole numbers >= 1
+COUNTS = ("horizon", "input_size", "max_steps", "threads", "hidden_size", "jobs")
 # The ensemble model's members and combination when no [ensemble] table names them: the
 # default network beside the two strongest statistical methods of the defaults table.
 ENSEMBLE = {"models": ["lstm", "ets", "theta"], "how": "median"}
-# The CLI's choice for the models that fit one series at a time (the library's default is
-# one process): two worker processes, for the 2-core machines the CLI is measured on.
-PER_SERIES = {"n_jobs": 2}
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Settings:
         """``path``'s tables with ``flags`` on top (those not None); ``model_key`` is the
         command's ``"model"`` or ``"models"``."""
         fit, params, ensemble = _tables(path)
-        allowed = (model_key, *SHARED)
+        allowed = (model_key, *OWN[model_key], *SHARED)
         unknown = sorted(set(fit) - set(allowed))
         if unknown:
             other = {"model": "models", "models": "model"}[model_key]
@@ -104,6 +105,27 @@ class Settings:
         overridden = {PARAMETER_OF[k] for k in self.options if k in PARAMETER_OF}
         flag_of = {param: key for key, param in PARAMETER_OF.items()}
         return frozenset(flag_of.get(p, p) for p in self.params if p not in overridden)
+
+    def jobs(self) -> int:
+        """Worker processes for the models fitted one series at a time (``--jobs``): each
+        runs one BLAS thread (faster than several, measured in ``LocalForecaster``), so by
+        default one per core this process may use, never more. The networks train in the
+        command's own process with ``--threads`` threads, one model after another, so the two
+        never share the cores."""
+        return self.options.get("jobs") or default_jobs(1)
+
+    def oversubscribed(self) -> str | None:
+        """A warning when ``--jobs`` or ``--threads`` asks for more than the cores."""
+        cores = available_cores()
+        asked = {k: self.options[k] for k in ("jobs", "threads") if self.options.get(k)}
+        over = {k: v for k, v in asked.items() if v > cores}
+        if not over:
+            return None
+        said = " and ".join(f"--{k} {v}" for k, v in over.items())
+        return (
+            f"{said} on {cores} core(s): the workers will take turns on the cores, which is "
+            "slower than one per core; the default fills the cores"
+        )
 
     def horizon(self, default: int) -> int:
         return self.options.get("horizon", default)
@@ -161,7 +183,7 @@ class Settings:
         if not entry.cli or name == "ensemble":
             raise DataError(f"unknown model {name!r}; choose from {offered()}")
         if entry.baseline:
-            return registry.build(name, season=season, **PER_SERIES)
+            return registry.build(name, season=season, n_jobs=self.jobs())
         try:
             return registry.build(name, neural)
         except DataError as exc:

@@ -176,6 +176,8 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path):
         ),
         ("backtest", "[ensemble]\nweights = [1, 2]\n", "[ensemble] key(s) ['weights']"),
         ("fit", '[ensemble]\nhow = "mean"\n', "[ensemble] is for tsrnn backtest"),
+        ("fit", "[fit]\njobs = 2\n", "['jobs'] are not used here"),
+        ("backtest", "[fit]\njobs = 0\n", "[fit] jobs = 0 must be a whole number >= 1"),
     ],
 )
 def test_config_keys_are_used_or_refused_by_fit_and_backtest_alike(
@@ -552,3 +554,37 @@ def test_the_new_flags_are_fit_keys_of_a_config_too(tmp_path):
     config.write_text("[fit]\nseed = -1\n")
     bad = runner.invoke(app, [*args, "--out", str(out)])
     assert bad.exit_code == 2 and "[fit] seed = -1 must be a whole number >= 0" in bad.output
+
+
+def test_jobs_set_the_per_series_workers_from_flag_config_or_the_cores(tmp_path):
+    from tsrnn.machine import available_cores
+
+    def run(*extra, config=None):
+        folder = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+        args = ["backtest", "air_passengers", "--models", "ensemble,snaive,ets", "--windows", "2"]
+        args += ["--horizon", "12", "--max-steps", "3", "--report-dir", str(folder), *extra]
+        if config:
+            (tmp_path / "c.toml").write_text(config)
+            args += ["--config", str(tmp_path / "c.toml")]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((folder / "manifest.json").read_text())["model_params"]
+        members = manifest["Ensemble"]["params"]["models"]
+        return result, manifest["ETS"]["params"]["n_jobs"], members, folder
+
+    result, jobs, members, default = run()
+    assert jobs == available_cores()  # one process per core, each on one thread
+    assert f"{available_cores()} worker process(es) for Ensemble, ETS" in result.stderr
+    assert "warning" not in result.stderr
+    result, jobs, members, one = run("--jobs", "1", "--quiet")
+    n_jobs = [m["__model__"]["params"].get("n_jobs") for m in members]
+    assert jobs == 1 and n_jobs == [None, 1, 1]  # the ensemble's ETS and Theta too
+    _, jobs, _, _ = run("--quiet", config='[fit]\njobs = 3\nmodels = "ensemble,snaive,ets"\n')
+    assert jobs == 3
+    # the workers change the time, never the numbers
+    forecasts = [pd.read_csv(f / "forecasts.csv") for f in (default, one)]
+    pd.testing.assert_frame_equal(forecasts[0], forecasts[1])
+    many = str(available_cores() + 1)
+    result, jobs, _, _ = run("--jobs", many, "--quiet")
+    assert jobs == int(many)
+    assert f"warning: --jobs {many} on {available_cores()} core(s)" in result.stderr

@@ -12,8 +12,9 @@ import torch
 from typer.testing import CliRunner
 
 from cli.app import app
+from tsrnn.machine import available_cores
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.neural.training import available_cores, choose_threads, idle_cores, threads_for
+from tsrnn.models.neural.training import choose_threads, idle_cores, threads_for
 
 TINY = {"hidden_size": 8, "num_layers": 1, "max_steps": 10, "val_size": 0}
 needs_proc_stat = pytest.mark.skipif(

@@ -39,6 +39,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from tsrnn.machine import available_cores
+
 log = logging.getLogger(__name__)
 
 SCHEDULES = ("onecycle", "cosine", "plateau", "constant")
@@ -283,14 +285,6 @@ def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
     # "constant", and one-cycle over 1-3 steps, where a schedule means nothing
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)  # constant
-
-
-def available_cores() -> int:
-    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def idle_cores(interval: float = 0.2) -> float | None:
