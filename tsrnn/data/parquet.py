@@ -113,6 +113,8 @@ def read_parquet(
     sample = _sample(dataset, source, pa)
     kinds = {c: _kind_of(dataset.schema.field(c).type, sample[c], pa) for c in sample.columns}
     roles = infer_roles(sample, kinds, id_col, time_col, target_col, covariates, ".", source)
+    if roles.layout == "long" and pa.types.is_string(dataset.schema.field(roles.id).type):
+        dataset = _dataset(files, Path(path), source, pa, ds, (roles.id,))
     table = _read(dataset, roles, kinds, dayfirst, source, pa)
     if len(table.lines) == 1 and freq is None:
         raise DataError(
@@ -183,16 +185,21 @@ def _open(path: Any, source: str, pa: Any, ds: Any) -> tuple[Any, list[str]]:
             )
     else:
         files = [str(p)]
+    return _dataset(files, p, source, pa, ds), files
+
+
+def _dataset(files: list[str], path: Path, source: str, pa: Any, ds: Any, text: tuple = ()) -> Any:
+    """The files as one dataset; the ``text`` columns read as dictionaries (codes and the
+    distinct strings, never one string per row)."""
     try:
-        dataset = ds.dataset(
+        return ds.dataset(
             files,
-            format="parquet",
+            format=ds.ParquetFileFormat(read_options={"dictionary_columns": list(text)}),
             partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
-            partition_base_dir=str(p) if p.is_dir() else None,
+            partition_base_dir=str(path) if path.is_dir() else None,
         )
     except (pa.ArrowInvalid, OSError) as err:
         raise _unreadable(source, err) from None
-    return dataset, files
 
 
 def _unreadable(source: str, err: Exception) -> DataError:
@@ -276,16 +283,24 @@ def _read(
         raise _unreadable(source, err) from None
     rows = data.num_rows
     lines: pd.Index = pd.RangeIndex(1, rows + 1)
+
+    def take(name: str) -> Any:
+        """A column, dropped from the table: its memory goes once it is converted."""
+        nonlocal data
+        column = data.column(name)
+        data = data.drop_columns([name])
+        return column
+
     numbers = {}
     for c in roles.numeric:
-        numbers[c] = _numbers(data.column(c), c, source, pa)
+        numbers[c] = _numbers(take(c), c, source, pa)
     if long:
-        id_codes, ids = _ids(data.column(roles.id), roles.id, source, pa)
+        id_codes, ids = _ids(take(roles.id), roles.id, source, pa)
     else:
         id_codes = np.zeros(rows, dtype=np.int8)
         ids = np.asarray([roles.target or ""], dtype=object)
     time_codes, times, note = _times(
-        data.column(roles.time), roles.time, kinds[roles.time], dayfirst, source, pa
+        take(roles.time), roles.time, kinds[roles.time], dayfirst, source, pa
     )
     del data
     return _Table(lines, time_codes, times, id_codes, ids, numbers, rows, 0, note, "row")

@@ -102,6 +102,12 @@ class Adjustment:
     last: np.ndarray  # (m,) the last season's indices, repeated over the forecast horizon
     seasonal: bool
 
+    def for_forecasts(self) -> Adjustment:
+        """What :meth:`reseasonalize` reads, without the in-sample arrays (to keep for many
+        series)."""
+        empty = np.empty(0)
+        return Adjustment(empty, empty, self.last, self.seasonal)
+
     def reseasonalize(self, forecast: np.ndarray) -> np.ndarray:
         """Multiply forecasts (``(h,)`` or ``(h, ...)``) by the continuing seasonal indices."""
         h = len(forecast)
