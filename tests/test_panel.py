@@ -273,3 +273,41 @@ def test_forecast_dates_past_2262_name_the_series_and_the_last_date_that_fits(fr
         panel.future_times(6)
     assert str(caught.value).startswith(f"series 'late' ends at {pd.Timestamp(end)}: 6 steps")
     assert f"the last forecast date that fits is {fits}" in str(caught.value)
+
+
+def test_all_series_grids_at_once_equal_one_series_at_a_time():
+    """The vectorized grid inference of many series (hourly, daily, business days, integer
+    steps, gaps of every density) gives what infer_freq gives each series alone."""
+    from tsrnn.data import panel as P
+    from tsrnn.data.frequency import infer_freq
+
+    rng = np.random.default_rng(1)
+    fast = 0
+    for _ in range(300):
+        kind = rng.choice(["h", "D", "B", "15min", "int", "mixed"])
+        parts = []
+        for _ in range(rng.integers(2, 6)):
+            n = int(rng.integers(2, 40))
+            if kind == "int":
+                x = np.arange(n) * 3
+            else:
+                freq = kind if kind != "mixed" else rng.choice(["h", "D", "2h"])
+                x = pd.date_range("2024-01-01", periods=n, freq=freq).asi8
+            keep = rng.random(n) > rng.choice([0, 0.1, 0.6])
+            keep[:2] = True
+            parts.append(np.unique(x[keep]))
+        ids = np.array([f"s{i}" for i in range(len(parts))], dtype=object)
+        t = np.concatenate(parts).astype(np.int64)
+        bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        is_dt = kind != "int"
+        alone = {
+            ids[i]: infer_freq(
+                P._stamps(t[bounds[i] : bounds[i + 1]], None)
+                if is_dt
+                else t[bounds[i] : bounds[i + 1]]
+            )
+            for i in range(len(ids))
+        }
+        assert P._series_freqs(ids, t, bounds, is_dt, None) == alone
+        fast += P._steady_freqs(ids, t, bounds, is_dt, None) is not None
+    assert fast > 100  # the vectorized path did most of the regular cases

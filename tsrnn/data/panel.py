@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
-from tsrnn.data.frequency import Freq, infer_freq, is_tick, step_nanos
+from tsrnn.data.frequency import _DAY_NS, Freq, infer_freq, is_tick, step_nanos
 from tsrnn.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -838,11 +839,51 @@ def _fmt_time(value: int, is_dt: bool, tz: Any) -> str:
 def _series_freqs(
     ids: np.ndarray, t: np.ndarray, bounds: np.ndarray, is_dt: bool, tz: Any
 ) -> dict[str, Freq | None]:
-    out: dict[str, Freq | None] = {}
+    """Each series' grid (:func:`~tsrnn.data.frequency.infer_freq`), for all series at once
+    where that gives the same answer, else one series at a time."""
+    out = _steady_freqs(ids, t, bounds, is_dt, tz)
+    if out is not None:
+        return out
+    out = {}
     for i in range(len(ids)):
         chunk = t[bounds[i] : bounds[i + 1]]
         out[ids[i]] = infer_freq(_stamps(chunk, tz) if is_dt else chunk)
     return out
+
+
+def _steady_freqs(
+    ids: np.ndarray, t: np.ndarray, bounds: np.ndarray, is_dt: bool, tz: Any
+) -> dict[str, Freq | None] | None:
+    """The common case of many series, vectorized: every step of every series a multiple of
+    one step ``d`` that is most of each series' steps (so it is each one's mode, as
+    ``infer_freq`` takes it), ``d`` an integer step or a fixed duration under a week (calendar
+    frequencies and time zones go one series at a time). None where that does not hold."""
+    n = np.diff(bounds)
+    if len(ids) < 2 or (is_dt and tz is not None) or np.any(n < 2):
+        return None
+    diffs = np.diff(t)
+    inside = np.ones(len(diffs), dtype=bool)
+    inside[bounds[1:-1] - 1] = False  # the step from one series' end to the next one's start
+    steps = diffs[inside]
+    d = int(steps.min())
+    if d <= 0 or np.any(steps % d) or (is_dt and d >= 7 * _DAY_NS):
+        return None
+    series = np.repeat(np.arange(len(ids)), n - 1)
+    at_d = np.bincount(series, weights=steps == d, minlength=len(ids))
+    if np.any(at_d * 2 <= n - 1):  # d is not a clear majority of some series' steps
+        return None
+    if not is_dt:
+        freq: Freq = d
+    elif d == _DAY_NS:
+        # infer_freq's business days: ten or more weekdays, never a weekend, some gap
+        weekday = (t // _DAY_NS + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+        weekend = np.add.reduceat((weekday >= 5).astype(np.int64), bounds[:-1]) > 0
+        gaps = np.bincount(series, weights=steps > d, minlength=len(ids)) > 0
+        business = (n >= 10) & ~weekend & gaps
+        return {ids[i]: "B" if business[i] else "D" for i in range(len(ids))}
+    else:
+        freq = to_offset(pd.Timedelta(d)).freqstr
+    return dict.fromkeys(ids, freq)
 
 
 def common_freq(series_freqs: dict[str, Freq | None], source: str = "the data") -> Freq:
