@@ -66,6 +66,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/windows.py --quick
 	$(BIN)/python benchmarks/read_csv.py --rows 1000000
+	$(BIN)/python benchmarks/scale.py --quick
 	$(BIN)/python benchmarks/baselines.py --quick
 	$(BIN)/python benchmarks/train_throughput.py --quick
 	$(BIN)/python benchmarks/backtest.py --quick
