@@ -802,8 +802,12 @@ def _assemble(
         else:
             merged = merged.merge(block, on=[ID, TIME, "window"], how="outer")
     assert merged is not None
-    actual = panel.to_long()[[ID, TIME, TARGET, *targets]]
-    actual[TARGET] = np.where(panel.observed, panel.values, np.nan)
+    # The actuals from each series' first cutoff on only (every forecast step lies there), not
+    # the whole panel as a long frame: 50M rows of 100,000 series would take gigabytes.
+    first = np.clip(ends.min(axis=0), 0, panel.lengths)
+    tail = panel.span(np.arange(panel.n_series), first, panel.lengths)
+    actual = tail.to_long()[[ID, TIME, TARGET, *targets]]
+    actual[TARGET] = np.where(tail.observed, tail.values, np.nan)
     merged = merged.merge(actual, on=[ID, TIME], how="left", validate="many_to_one")
     # The cutoff: the last time each series was seen by the window's fits.
     times = panel.times()
