@@ -155,10 +155,28 @@ def read_csv(
             f"{fmt.source}: the file has one data row (line {table.lines[0]}): a series needs "
             "at least two points to have a frequency, and many more to forecast; add its history"
         )
-    freq = _check_freq(freq, table.times, fmt.source)
+    return panel_and_report(
+        table,
+        roles,
+        freq,
+        fmt.source,
+        delimiter=fmt.sep,
+        decimal=fmt.decimal,
+        encoding=fmt.encoding,
+        compression=fmt.compression,
+    )
+
+
+def panel_and_report(
+    table: _Table, roles: Roles, freq: Freq | None, source: str, **found: Any
+) -> tuple[Panel, DataReport]:
+    """What every reader does once it has the columns (:class:`_Table`): check ``freq``,
+    regularize the series into a Panel and summarize it; ``found`` is what the reader alone
+    knows of the file (its format)."""
+    freq = _check_freq(freq, table.times, source)
     coerced = _coerced_cells(table, roles)
     try:
-        panel, stats = _build(table, roles, freq, fmt.source)
+        panel, stats = _build(table, roles, freq, source)
     except DataError as err:
         raise _with_id_hint(err, table, roles) from None
     rows, blank, time_note = table.rows, table.blank, table.time_note
@@ -167,12 +185,8 @@ def read_csv(
         panel,
         stats,
         coerced_cells=coerced,
-        path=fmt.source,
+        path=source,
         layout=roles.layout,
-        delimiter=fmt.sep,
-        decimal=fmt.decimal,
-        encoding=fmt.encoding,
-        compression=fmt.compression,
         id_col=roles.id if roles.layout == "long" else None,
         time_col=roles.time,
         target_col=roles.target,
@@ -183,8 +197,9 @@ def read_csv(
         rows=rows,
         blank_lines=blank,
         time_note=time_note,
+        **found,
     )
-    log.info("read %s: %s", fmt.source, panel)
+    log.info("read %s: %s", source, panel)
     return panel, report
 
 

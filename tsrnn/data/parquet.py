@@ -16,7 +16,6 @@ install it.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.data.frequency import Freq
-from tsrnn.data.io import _build, _check_freq, _coerced_cells, _Table, _with_id_hint
+from tsrnn.data.io import _Table, panel_and_report
 from tsrnn.data.layout import (
     NA_MARKERS,
     Roles,
@@ -36,12 +35,11 @@ from tsrnn.data.layout import (
     parse_times,
 )
 from tsrnn.data.panel import Panel
-from tsrnn.data.report import DataReport, make_report
+from tsrnn.data.report import DataReport
 from tsrnn.errors import DataError
 
 __all__ = ["PARQUET_SUFFIXES", "is_parquet", "read_parquet"]
 
-log = logging.getLogger(__name__)
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _SAMPLE_ROWS = 200  # rows whose text tells a text column's kind (as read_csv's sample)
@@ -121,39 +119,18 @@ def read_parquet(
             f"{source}: has one data row: a series needs at least two points to have a "
             "frequency, and many more to forecast; add its history"
         )
-    freq = _check_freq(freq, table.times, source)
-    coerced = _coerced_cells(table, roles)
-    try:
-        panel, stats = _build(table, roles, freq, source)
-    except DataError as err:
-        raise _with_id_hint(err, table, roles) from None
-    rows, time_note = table.rows, table.time_note
-    del table
-    report = make_report(
-        panel,
-        stats,
-        coerced_cells=coerced,
-        path=source,
-        layout=roles.layout,
+    return panel_and_report(
+        table,
+        roles,
+        freq,
+        source,
         delimiter="",
         decimal=".",
         encoding="",
         compression=_compression(files, pa),
         file_format="parquet",
         parts=len(files),
-        id_col=roles.id if roles.layout == "long" else None,
-        time_col=roles.time,
-        target_col=roles.target,
-        series_columns=tuple(roles.series),
-        past_covariates=tuple(roles.past),
-        future_covariates=tuple(roles.future),
-        ignored_columns=roles.ignored,
-        rows=rows,
-        blank_lines=0,
-        time_note=time_note,
     )
-    log.info("read %s: %s", source, panel)
-    return panel, report
 
 
 # ---------------------------------------------------------------------- opening
