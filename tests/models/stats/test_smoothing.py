@@ -137,6 +137,25 @@ def test_thetas_kept_numbers_forecast_as_statsmodels_results_do(seed):
     assert len(pickle.dumps(model.states_[0])) < 8 * n + 2_000
 
 
+def test_theta_point_forecasts_skip_the_interval_variance(air):
+    """The ARIMA fit behind Theta's intervals (four fifths of its time) runs only when
+    intervals are asked for, once; the point forecasts are the same either way."""
+    model = Theta().fit(air)
+    points = model.predict(6)
+    assert [s.sigma2 for s in model.states_] == [None]
+    bounds = model.predict(6, level=[80])
+    assert np.isfinite(model.states_[0].sigma2)
+    pd.testing.assert_series_equal(points["Theta"], bounds["Theta"])
+    assert (bounds["Theta-lo-80"] < bounds["Theta"]).all()
+
+
+def test_workers_get_the_parameters_and_season_not_the_panels_fitted_attributes(air):
+    model = Theta(season=12, n_jobs=2).fit(air)
+    worker = model._worker()
+    assert worker.season_ == 12 and worker.get_params() == model.get_params()
+    assert not any(hasattr(worker, a) for a in ("ids_", "index_", "states_", "lengths_"))
+
+
 # ---------------------------------------------------------------------- automatic ETS
 def test_ets_picks_a_seasonal_multiplicative_model_on_air_passengers(air_ets, air, air_y):
     chosen = air_ets.models_["model"].iloc[0]
@@ -242,7 +261,8 @@ def test_gaps_are_filled_linearly_before_fitting(estimator):
 
 @pytest.mark.parametrize("estimator", [Comb, Theta, ETS])
 def test_two_jobs_forecast_exactly_as_one(estimator):
-    frame = long_frame({f"s{i}": random_walk(10 + i, 72) + 20 for i in range(4)}, freq="h")
+    # 9 series on 2 workers: tasks of 2 series (the model sent once a task), in order
+    frame = long_frame({f"s{i}": random_walk(10 + i, 72) + 20 for i in range(9)}, freq="h")
     one = estimator(n_jobs=1).fit(frame).predict(6, quantiles=[0.1, 0.9])
     two = estimator(n_jobs=2).fit(frame).predict(6, quantiles=[0.1, 0.9])
     pd.testing.assert_frame_equal(one, two)

@@ -59,44 +59,91 @@ class LocalForecaster(Forecaster):
     impute: ClassVar[str] = "linear"  # how gaps are filled for methods that need complete data
 
     def _fit(self, panel: Panel) -> None:
-        from joblib import Parallel, delayed
-
-        n_jobs = getattr(self, "n_jobs", 1)
         histories = self._histories(panel)
-        results = Parallel(n_jobs=n_jobs, prefer="processes")(
-            delayed(_fit_one)(self, y, self.season_) for y in histories
-        )
+        results = map_series(_fit_chunk, self._worker(), histories, getattr(self, "n_jobs", 1))
         self.states_ = [state for state, _ in results]
-        counts: Counter[str] = Counter()
-        for _, caught in results:
-            counts.update(caught)
-        self.warnings_ = dict(counts)
-        if counts:
-            log.info(
-                "%s: %d warning(s) while fitting %d series, e.g. %s",
-                self.name,
-                sum(counts.values()),
-                len(histories),
-                next(iter(counts)),
-            )
+        self.warnings_ = {}
+        self._count_warnings(results, f"fitting {len(histories)} series")
         self._record_fallbacks()
+
+    def _forecast(
+        self, h: int, levels: list[float], X_future: Any
+    ) -> dict[str, tuple[np.ndarray, dict[float, np.ndarray]]]:
+        """Point forecasts alone when no quantile is asked for: what the intervals need
+        beyond them (Theta's ARIMA variance, four fifths of its fit) is then never computed."""
+        if levels:
+            return super()._forecast(h, levels, X_future)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, "blas"):
+            mean, _ = self._predict_each(h, spread=False)
+        return {self.name: (mean, {})}
 
     def _predict(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         from threadpoolctl import threadpool_limits
 
+        self._complete()
         with threadpool_limits(1, "blas"):
             return self._predict_each(h)
 
-    def _predict_each(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+    def _complete(self) -> None:
+        """Finish, in parallel (``n_jobs``), the states whose intervals still need something
+        computed (:meth:`_incomplete`); they keep it for later forecasts."""
+        todo = [
+            i
+            for i, state in enumerate(self.states_)
+            if not isinstance(state, Fallback) and self._incomplete(state)
+        ]
+        if not todo:
+            return
+        states = [self.states_[i] for i in todo]
+        results = map_series(_complete_chunk, self._worker(), states, getattr(self, "n_jobs", 1))
+        for i, (state, _) in zip(todo, results, strict=True):
+            self.states_[i] = state
+        self._count_warnings(results, f"completing the intervals of {len(todo)} series")
+
+    def _count_warnings(self, results: list[tuple[Any, list[str]]], doing: str) -> None:
+        counts: Counter[str] = Counter(getattr(self, "warnings_", {}))
+        caught: Counter[str] = Counter()
+        for _, messages in results:
+            caught.update(messages)
+        counts.update(caught)
+        self.warnings_ = dict(counts)
+        if caught:
+            log.info(
+                "%s: %d warning(s) while %s, e.g. %s",
+                self.name,
+                sum(caught.values()),
+                doing,
+                next(iter(caught)),
+            )
+
+    def _worker(self) -> LocalForecaster:
+        """What a worker process needs to fit a series: the parameters and the season, not the
+        fitted attributes of the whole panel (100,000 ids sent with every task cost the main
+        process a quarter of the workers' time)."""
+        import copy
+
+        worker = copy.copy(self)
+        worker.__dict__ = {
+            k: v for k, v in self.__dict__.items() if not k.endswith("_") or k == "season_"
+        }
+        return worker
+
+    def _predict_each(self, h: int, spread: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Each series' forecast (``spread=False``: the mean only, ``std`` all NaN)."""
         mean = np.empty((len(self.states_), h))
-        std = np.empty((len(self.states_), h))
+        std = np.full((len(self.states_), h), np.nan)
         changed = False
         for i, state in enumerate(self.states_):
             if not isinstance(state, Fallback):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        m, s = self._forecast_series(state, h)
+                        if spread:
+                            m, s = self._forecast_series(state, h)
+                        else:
+                            m, s = self._point_series(state, h), np.nan
                     m, s = np.asarray(m, dtype=np.float64), np.asarray(s, dtype=np.float64)
                     if m.shape != (h,) or not np.isfinite(m).all():
                         raise FloatingPointError("non-finite forecast")
@@ -168,6 +215,18 @@ class LocalForecaster(Forecaster):
     def _forecast_series(self, state: Any, h: int) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def _point_series(self, state: Any, h: int) -> np.ndarray:
+        """The mean forecast alone; by default :meth:`_forecast_series`'s."""
+        return self._forecast_series(state, h)[0]
+
+    def _incomplete(self, state: Any) -> bool:
+        """Whether ``state`` still lacks what its intervals need (by default never)."""
+        return False
+
+    def _complete_series(self, state: Any) -> Any:
+        """``state`` with what its intervals need (for :meth:`_incomplete` states)."""
+        return state  # pragma: no cover - only called for incomplete states
+
     def _history_of(self, state: Any) -> np.ndarray:
         """The series a fitted state was fitted on (for a fallback decided at predict time)."""
         return np.asarray(state.history, dtype=np.float64)
@@ -198,6 +257,48 @@ class LocalForecaster(Forecaster):
                 len(rows),
                 len(self.states_),
             )
+
+
+def map_series(func: Any, worker: LocalForecaster, items: list[Any], n_jobs: Any) -> list[Any]:
+    """``func(worker, chunk)`` over chunks of ``items`` on ``n_jobs`` processes (joblib), the
+    results in the order of ``items``: in this process for one job. Each task takes a chunk of
+    up to ``_CHUNK`` series, so that the model is sent once a chunk, not once a series, and
+    four chunks or more a worker even out series that take longer."""
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    workers = effective_n_jobs(n_jobs)
+    if workers == 1 or len(items) < 2:
+        return list(func(worker, items))
+    size = max(1, min(_CHUNK, -(-len(items) // (4 * workers))))
+    parts = Parallel(n_jobs=workers, prefer="processes")(
+        delayed(func)(worker, items[a : a + size]) for a in range(0, len(items), size)
+    )
+    return [result for part in parts for result in part]
+
+
+_CHUNK = 500  # series a task at most
+
+
+def _fit_chunk(model: LocalForecaster, ys: list[np.ndarray]) -> list[tuple[Any, list[str]]]:
+    return [_fit_one(model, y, model.season_) for y in ys]
+
+
+def _complete_chunk(model: LocalForecaster, states: list[Any]) -> list[tuple[Any, list[str]]]:
+    """Each state completed (:meth:`LocalForecaster._complete_series`), with its warnings; a
+    state that fails keeps its gap (its intervals are then NaN)."""
+    from threadpoolctl import threadpool_limits
+
+    out = []
+    for state in states:
+        with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, "blas"):
+            warnings.simplefilter("always")
+            try:
+                done = model._complete_series(state)
+            except Exception as exc:  # a batch never crashes on one series
+                warnings.warn(f"intervals not computed: {exc}", RuntimeWarning, stacklevel=1)
+                done = state
+        out.append((done, [f"{w.category.__name__}: {w.message}" for w in caught]))
+    return out
 
 
 def _fit_one(model: LocalForecaster, y: np.ndarray, season: int) -> tuple[Any, list[str]]:

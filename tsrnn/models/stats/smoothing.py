@@ -24,6 +24,7 @@ which moves Holt on M4 Hourly by several sMAPE points.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -398,25 +399,44 @@ class _Thetaed:
     (about 280 KB a series, which 100,000 series would not fit in 24 GB; this is a few
     hundred bytes besides the history)."""
 
-    history: np.ndarray  # what a fallback would forecast from
+    history: np.ndarray  # what a fallback would forecast from, and the variance is fitted on
+    season: int  # of the adjustment (1: none)
     adjustment: Adjustment  # its forecast factors only
     alpha: float  # the SES smoothing weight
     b0: float  # the least-squares slope of the adjusted series
     one_step: float  # the SES forecast of the adjusted series
     nobs: int  # points of the adjusted series
-    sigma2: float  # the innovation variance (ARIMA(0,1,1) with drift), for the intervals
+    # The innovation variance (ARIMA(0,1,1) with drift) of the intervals: None until intervals
+    # are asked for, as that maximum-likelihood fit takes four fifths of a series' time.
+    sigma2: float | None = None
 
-    def forecast(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        """statsmodels' formulas (theta = 2): the SES forecast plus half the drift, Hyndman &
-        Billah's ``b0 (h - 1 + 1/alpha - (1 - alpha)^T / alpha) / 2``; the standard deviation
-        ``sigma^2 (1 + (h - 1)(1 + (alpha - 1)^2))``."""
-        steps = np.arange(h, dtype=np.float64)
-        trend = steps.copy()
+    def mean(self, h: int) -> np.ndarray:
+        """statsmodels' formula (theta = 2): the SES forecast plus half the drift, Hyndman &
+        Billah's ``b0 (h - 1 + 1/alpha - (1 - alpha)^T / alpha) / 2``."""
+        trend = np.arange(h, dtype=np.float64)
         if self.alpha > 0:
             trend += 1 / self.alpha - (1 - self.alpha) ** self.nobs / self.alpha
-        mean = 0.5 * self.b0 * trend + self.one_step
-        std = np.sqrt((1 + steps * (1 + (self.alpha - 1) ** 2)) * self.sigma2)
-        return mean, std
+        return 0.5 * self.b0 * trend + self.one_step
+
+    def with_variance(self) -> _Thetaed:
+        """This state with ``sigma2`` fitted as statsmodels' ``ThetaModelResults.sigma2`` is
+        (NaN, with a warning, where that fit gives no finite variance)."""
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        adjusted = deseasonalize(self.history, self.season).adjusted
+        result = SARIMAX(adjusted, order=(0, 1, 1), trend="c").fit(disp=False)
+        sigma2 = float(np.asarray(result.params)[-1])
+        if not np.isfinite(sigma2):
+            warnings.warn("Theta: non-finite innovation variance; intervals are NaN", stacklevel=2)
+            sigma2 = np.nan
+        return dataclasses.replace(self, sigma2=sigma2)
+
+    def forecast(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """The mean and the standard deviation ``sigma^2 (1 + (h - 1)(1 + (alpha - 1)^2))``."""
+        state = self if self.sigma2 is not None else self.with_variance()
+        steps = np.arange(h, dtype=np.float64)
+        std = np.sqrt((1 + steps * (1 + (self.alpha - 1) ** 2)) * state.sigma2)
+        return self.mean(h), std
 
 
 class Theta(LocalForecaster):
@@ -427,7 +447,9 @@ class Theta(LocalForecaster):
     simple exponential smoothing with a drift of half the least-squares slope (theta = 2).
     Prediction intervals are ``ThetaModel.prediction_intervals``: normal, with variance
     ``sigma^2 (1 + (h - 1)(1 + (alpha - 1)^2))`` from an ARIMA(0,1,1) with drift, wider than
-    the ``sigma^2 (1 + (h - 1) alpha^2)`` of that ARIMA model itself; re-seasonalized.
+    the ``sigma^2 (1 + (h - 1) alpha^2)`` of that ARIMA model itself; re-seasonalized. That
+    ARIMA fit is four fifths of a series' time, so it runs (on ``n_jobs`` processes) when
+    intervals are first asked for, not for point forecasts.
 
     Parameters
     ----------
@@ -460,18 +482,24 @@ class Theta(LocalForecaster):
         _check_series(y, 3, "Theta")  # intercept, slope, alpha (+ the variance)
         adjustment = deseasonalize(y, self.season_)
         result = ThetaModel(adjustment.adjusted, deseasonalize=False).fit()
-        sigma2 = float(result.sigma2)  # an ARIMA fit: here, in the worker, not at predict
-        if not np.isfinite(sigma2):
-            raise FloatingPointError("non-finite innovation variance")
         return _Thetaed(
             history=y,
+            season=self.season_,
             adjustment=adjustment.for_forecasts(),
             alpha=float(result.params["alpha"]),
             b0=float(result.params["b0"]),
             one_step=float(np.asarray(result.forecast_components(1)["ses"])[0]),
             nobs=len(adjustment.adjusted),
-            sigma2=sigma2,
         )
+
+    def _incomplete(self, state: _Thetaed) -> bool:
+        return state.sigma2 is None
+
+    def _complete_series(self, state: _Thetaed) -> _Thetaed:
+        return state.with_variance()
+
+    def _point_series(self, state: _Thetaed, h: int) -> np.ndarray:
+        return state.adjustment.reseasonalize(state.mean(h))
 
     def _forecast_series(self, state: _Thetaed, h: int) -> tuple[np.ndarray, np.ndarray]:
         mean, std = state.forecast(h)
