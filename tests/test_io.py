@@ -638,3 +638,14 @@ def test_wide_column_without_any_value(tmp_path):
 
 def test_data_error_is_a_value_error():
     assert issubclass(tsrnn.DataError, ValueError)
+
+
+def test_columns_joined_and_codes_counted_a_slice_at_a_time_match_numpy():
+    from tsrnn.data.io import _join, count_codes
+
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(size=k) for k in (5, 0, 17, 3)]
+    expected = np.concatenate(parts)
+    np.testing.assert_array_equal(_join(list(parts)), expected)
+    codes = rng.integers(0, 40, size=(1 << 22) + 99).astype(np.int16)
+    np.testing.assert_array_equal(count_codes(codes, 45), np.bincount(codes, minlength=45))

@@ -311,3 +311,12 @@ def test_all_series_grids_at_once_equal_one_series_at_a_time():
         assert P._series_freqs(ids, t, bounds, is_dt, None) == alone
         fast += P._steady_freqs(ids, t, bounds, is_dt, None) is not None
     assert fast > 100  # the vectorized path did most of the regular cases
+
+
+def test_counts_per_series_go_past_a_byte():
+    """Observed points are counted as bytes summed into int64: 300 in a series is 300."""
+    from tsrnn.data.panel import per_series_count
+
+    mask = np.r_[np.ones(300, bool), np.zeros(5, bool), [True, False, True]]
+    offsets = np.array([0, 300, 305, 308])
+    assert per_series_count(mask, offsets).tolist() == [300, 0, 2]

@@ -224,6 +224,32 @@ def test_dictionary_ids_stay_codes_and_keep_their_text(tmp_path):
     assert list(panel.ids) == ["007", "010"]  # text ids are never read as numbers
 
 
+def test_row_groups_are_read_one_at_a_time_and_rows_counted_across_them(tmp_path):
+    """A file of many row groups (each with its own id and time dictionaries, as writers
+    store them) reads as the CSV of the same rows; errors count rows across the groups."""
+    rng = np.random.default_rng(3)
+    n, length = 40, 30
+    data = pd.DataFrame(
+        {
+            "store": np.repeat([f"s{i:02d}" for i in rng.permutation(n)], length),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), n),
+            "y": rng.normal(100, 10, n * length).round(3),
+        }
+    )
+    data.loc[rng.choice(len(data), 20, replace=False), "y"] = np.nan
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    table = table.set_column(0, "store", table.column("store").dictionary_encode())
+    pq.write_table(table, tmp_path / "groups.parquet", row_group_size=97)
+    assert pq.ParquetFile(tmp_path / "groups.parquet").metadata.num_row_groups == 13
+    data.to_csv(tmp_path / "groups.csv", index=False)
+    panel, _ = read_parquet(tmp_path / "groups.parquet")
+    same_panels(panel, read_csv(tmp_path / "groups.csv")[0])
+    ids = pa.array([*data["store"][:1000], None, *data["store"][1001:]])
+    pq.write_table(table.set_column(0, "store", ids), tmp_path / "null.parquet", row_group_size=97)
+    with pytest.raises(DataError, match=r"row 1001: no series id in column 'store'"):
+        read_parquet(tmp_path / "null.parquet")
+
+
 # ---------------------------------------------------------------------- the CLI
 def air_parquet(tmp_path):
     data = pd.read_csv(tsrnn.datasets.path("air_passengers"))

@@ -219,7 +219,7 @@ class _Table:
     blank: int  # blank lines skipped
     time_note: str = ""  # how the time column was read, when that was a decision
     row_name: str = "line"  # how errors number the rows: a CSV file's lines, a Parquet file's rows
-    id_dtype: Any = None  # the ids' categorical dtype, made once for all batches
+    id_dtype: Any = None  # the ids' categorical dtype, made once (for all rows at once)
 
     def release(self) -> None:
         """Drop the row arrays, keeping the counts, once nothing needs the rows any more."""
@@ -273,14 +273,14 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
 
     time_cat = time_parts[0] if len(time_parts) == 1 else union_categoricals(time_parts)
     del time_parts
+    numbers = {c: _join(number_parts.pop(c)) for c in numeric}
     if long:
-        id_codes = np.concatenate(id_parts)
+        id_codes = _join(id_parts)
         ids = np.fromiter(id_table, dtype=object, count=len(id_table))
     else:  # one series, named after its column; wide files name series by column instead
         id_codes = np.zeros(len(time_cat), dtype=np.int8)
         ids = np.asarray([roles.target or ""], dtype=object)
     del id_parts, id_table
-    numbers = {c: np.concatenate(number_parts.pop(c)) for c in numeric}
     rows = len(time_cat)
     first = 2 + fmt.skip  # the header is line 1, or 2 after Excel's "sep=;" line
     lines: pd.Index = pd.RangeIndex(first, rows + first)
@@ -476,7 +476,7 @@ def _batches(table: _Table, roles: Roles) -> list[Any]:
         per = max(1, _BATCH_ROWS // len(table.lines))
         batches: list[Any] = [names[i : i + per] for i in range(0, len(names), per)]
     else:
-        counts = np.bincount(table.id_codes, minlength=len(table.ids))
+        counts = count_codes(table.id_codes, len(table.ids))
         order = np.argsort(table.ids, kind="stable")
         order = order[counts[order] > 0]
         batch = (np.cumsum(counts[order]) - counts[order]) // _BATCH_ROWS
@@ -491,16 +491,17 @@ def _batch_rows(table: _Table, batches: list[Any]) -> list[Any]:
     100,000 series quadratic: 19 of its 34 s.)"""
     if batches == [None]:
         return [None]
-    which = np.empty(len(table.ids), dtype=np.int32)
+    which = np.empty(len(table.ids), dtype=np.int16 if len(batches) < 2**15 else np.int32)
     for b, ids in enumerate(batches):
         which[ids] = b
     per_row = which[table.id_codes]
     if len(per_row) < 2 or bool(np.all(per_row[1:] >= per_row[:-1])):
-        ends = np.searchsorted(per_row, np.arange(len(batches)), side="right")
+        # needles of the rows' dtype: other ones would make searchsorted copy all rows to int64
+        ends = np.searchsorted(per_row, np.arange(len(batches), dtype=per_row.dtype), side="right")
         starts = np.concatenate([[0], ends[:-1]])
         return [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
     order = np.argsort(per_row, kind="stable")
-    bounds = np.searchsorted(per_row[order], np.arange(len(batches) + 1))
+    bounds = np.searchsorted(per_row[order], np.arange(len(batches) + 1, dtype=per_row.dtype))
     return [order[bounds[b] : bounds[b + 1]] for b in range(len(batches))]
 
 
@@ -548,12 +549,16 @@ def _long_frame(
             member = np.zeros(len(table.ids), dtype=bool)
             member[batch] = True
             rows = np.flatnonzero(member[table.id_codes])
-    if table.id_dtype is None:  # one dtype for every batch: its categories checked once
-        table.id_dtype = pd.CategoricalDtype(table.ids)
+    if batch is None:
+        if table.id_dtype is None:  # made once: checking 100,000 categories takes time
+            table.id_dtype = pd.CategoricalDtype(table.ids)
+        codes, dtype = table.id_codes[rows], table.id_dtype
+    else:  # the batch's own ids as the categories: build_panel then sorts those only
+        local = np.full(len(table.ids), -1, dtype=np.int32)
+        local[batch] = np.arange(len(batch), dtype=np.int32)
+        codes, dtype = local[table.id_codes[rows]], pd.CategoricalDtype(table.ids[batch])
     columns = {
-        _id_name(roles): pd.Categorical.from_codes(
-            table.id_codes[rows], dtype=table.id_dtype, validate=False
-        ),
+        _id_name(roles): pd.Categorical.from_codes(codes, dtype=dtype, validate=False),
         roles.time: table.times.take(table.time_codes[rows]),
     }
     for c in roles.numeric:
@@ -593,9 +598,34 @@ def _span(values: np.ndarray) -> slice:
     return slice(int(seen[0]), int(seen[-1]) + 1) if len(seen) else slice(0, 0)
 
 
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(parts)``, emptying ``parts`` as it goes: the result's pages are
+    touched only as each part is copied in and let go, so the parts and the whole are never
+    both held in full (a 50M-row column: 400 MB, not 800)."""
+    out = np.empty(sum(len(p) for p in parts), dtype=parts[0].dtype if parts else np.float64)
+    parts.reverse()
+    at = 0
+    while parts:
+        part = parts.pop()
+        out[at : at + len(part)] = part
+        at += len(part)
+        del part
+    return out
+
+
+def count_codes(codes: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(codes, minlength=n)`` a slice at a time: bincount turns small integer
+    codes into int64 first, 400 MB for 50M rows at once."""
+    counts = np.zeros(n, dtype=np.int64)
+    step = 1 << 22
+    for a in range(0, len(codes), step):
+        counts += np.bincount(codes[a : a + step], minlength=n)
+    return counts
+
+
 def _with_id_hint(err: DataError, table: _Table, roles: Roles) -> DataError:
     """Repeated timestamps without an id column usually mean an id column was not recognized."""
-    if roles.layout == "long" or np.bincount(table.time_codes).max() < 2:
+    if roles.layout == "long" or count_codes(table.time_codes, len(table.times)).max() < 2:
         return err
     text = [c for c, why in roles.ignored.items() if why == "not numeric"]
     return DataError(

@@ -17,6 +17,7 @@ install it.
 from __future__ import annotations
 
 import os
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from tsrnn.data.layout import (
 from tsrnn.data.panel import Panel
 from tsrnn.data.report import DataReport
 from tsrnn.errors import DataError
+from tsrnn.machine import available_cores
 
 __all__ = ["PARQUET_SUFFIXES", "is_parquet", "read_parquet"]
 
@@ -260,93 +262,180 @@ def _compression(files: list[str], pa: Any) -> str | None:
 def _read(
     dataset: Any, roles: Roles, kinds: dict[str, str], dayfirst: bool | None, source: str, pa: Any
 ) -> _Table:
-    """The needed columns only, converted one at a time: ids and times as codes, numbers as
-    float64 with NaN where missing."""
+    """The needed columns only, one at a time, each converted piece by piece (as the file's
+    row groups come) into one array: ids and times as codes, numbers as float64 with NaN where
+    missing. Each piece is let go once converted, so arrow holds at most one column."""
     long = roles.layout == "long"
     pool = pa.default_memory_pool()
 
     def take(name: str) -> Any:
-        """One column (Parquet reads each column's pages alone), its dictionaries unified;
-        the buffers arrow kept from the last one handed back to the system first, so that
-        reading holds one column in arrow's memory at a time."""
-        pool.release_unused()
+        """One column's pieces, a row group at a time (Parquet reads each column's pages
+        alone), in the files' order; the next groups are read on other threads meanwhile."""
+        groups = (g for f in dataset.get_fragments() for g in f.split_by_row_group())
+
+        def read(group: Any) -> list[Any]:
+            return group.to_table(columns=[name], schema=dataset.schema).column(name).chunks
+
         try:
-            return dataset.to_table(columns=[name]).unify_dictionaries().column(name)
+            for chunks in _read_ahead(read, groups, available_cores()):
+                yield from chunks
         except (pa.ArrowInvalid, OSError) as err:
             raise _unreadable(source, err) from None
+        pool.release_unused()  # hand back what arrow kept of the column's pages
 
     rows = dataset.count_rows()
     lines: pd.Index = pd.RangeIndex(1, rows + 1)
 
     numbers = {}
     for c in roles.numeric:
-        numbers[c] = _numbers(take(c), c, source, pa)
+        numbers[c] = _numbers(take(c), rows, c, source, pa)
     if long:
-        id_codes, ids = _ids(take(roles.id), roles.id, source, pa)
+        id_codes, ids = _ids(take(roles.id), rows, roles.id, source, pa)
     else:
         id_codes = np.zeros(rows, dtype=np.int8)
         ids = np.asarray([roles.target or ""], dtype=object)
     time_codes, times, note = _times(
-        take(roles.time), roles.time, kinds[roles.time], dayfirst, source, pa
+        take(roles.time),
+        dataset.schema.field(roles.time).type,
+        rows,
+        roles.time,
+        kinds[roles.time],
+        dayfirst,
+        source,
+        pa,
     )
     pool.release_unused()
     return _Table(lines, time_codes, times, id_codes, ids, numbers, rows, 0, note, "row")
 
 
-def _first_row(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0]) + 1
+def _read_ahead(read: Any, items: Any, workers: int) -> Any:
+    """``read(item)`` for each item, in order, with up to ``workers`` reads running at once
+    on threads (arrow lets go of the GIL while it decodes), never more ahead than that."""
+    if workers <= 1:
+        yield from map(read, items)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(threads.submit(read, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
-def _ids(column: Any, name: str, source: str, pa: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (int32) and the distinct ids as text; a null or empty id is refused."""
-    if column.null_count:
-        k = _first_row(np.asarray(column.is_null().to_numpy(zero_copy_only=False)))
+def _pieces(chunks: Any) -> Any:
+    """Each piece with the row it starts at (0-based)."""
+    start = 0
+    for piece in chunks:
+        yield start, piece
+        start += len(piece)
+
+
+def _first_row(mask: np.ndarray, start: int = 0) -> int:
+    """The 1-based row of the first true entry of ``mask``, a piece starting at ``start``."""
+    return start + int(np.flatnonzero(mask)[0]) + 1
+
+
+def _no_nulls(piece: Any, start: int, what: str, name: str, source: str) -> None:
+    """Refuse a null id or timestamp, naming its row."""
+    if piece.null_count:
+        k = _first_row(np.asarray(piece.is_null().to_numpy(zero_copy_only=False)), start)
         raise DataError(
-            f"{source}, row {k}: no series id in column {name!r} ({column.null_count} such "
-            "rows); fill it in or remove the row"
+            f"{source}, row {k}: no {what} in column {name!r}; fill it in or remove the row"
         )
-    if not pa.types.is_dictionary(column.type):
-        column = column.dictionary_encode()
-    chunks = column.chunks
-    if not chunks:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=object)
-    labels = chunks[0].dictionary.to_pandas()
-    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-    ids = np.asarray([str(v) for v in labels], dtype=object)
+
+
+def _encode(
+    chunks: Any, rows: int, keys: Any, pa: Any, refuse_nulls: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of every row into a column's distinct values, and those values (as ``keys``
+    makes them of a piece's dictionary, in order of first appearance). Each piece is
+    dictionary-encoded alone (a stored dictionary is used as it is, once where pieces repeat
+    it); one factorization of the pieces' dictionaries then unifies the codes.
+    ``refuse_nulls(piece, start)`` checks each piece first."""
+    local = np.empty(rows, dtype=np.int32)
+    parts: list[np.ndarray] = []
+    total = base = 0
+    last = None
+    for start, piece in _pieces(chunks):
+        if refuse_nulls is not None:
+            refuse_nulls(piece, start)
+        if not pa.types.is_dictionary(piece.type):
+            piece = piece.dictionary_encode()
+        words = piece.dictionary
+        if last is None or not words.equals(last):
+            parts.append(keys(words))
+            last, base = words, total
+            total += len(words)
+        into = local[start : start + len(piece)]
+        into[:] = piece.indices.to_numpy(zero_copy_only=False)
+        into += base
+    if not parts:
+        return local, np.zeros(0, dtype=object)
+    which, distinct = pd.factorize(np.concatenate(parts), use_na_sentinel=False)
+    which = _compact(which)
+    codes = np.empty(rows, dtype=which.dtype)
+    step = 1 << 22
+    for a in range(0, rows, step):  # the gather in slices: no second full-length int64 array
+        # mode="clip" (the codes are in range): "raise" buffers the output, ten times slower
+        np.take(which, local[a : a + step], out=codes[a : a + step], mode="clip")
+    return codes, np.asarray(distinct)
+
+
+def _ids(chunks: Any, rows: int, name: str, source: str, pa: Any) -> tuple[np.ndarray, Any]:
+    """Codes and the distinct ids as text; a null or empty id is refused."""
+
+    def refuse(piece: Any, start: int) -> None:
+        _no_nulls(piece, start, "series id", name, source)
+
+    codes, distinct = _encode(chunks, rows, lambda w: w.to_numpy(zero_copy_only=False), pa, refuse)
+    ids = np.asarray([str(v) for v in distinct], dtype=object)
     empty = np.flatnonzero(ids == "")
     if len(empty):
-        k = _first_row(np.isin(codes, empty))
         raise DataError(
-            f"{source}, row {k}: no series id in column {name!r} (an empty text); fill it in "
-            "or remove the row"
+            f"{source}, row {_first_row(codes == empty[0])}: no series id in column {name!r} "
+            "(an empty text); fill it in or remove the row"
         )
-    return _compact(codes), ids
+    return codes, ids
 
 
-def _numbers(column: Any, name: str, source: str, pa: Any) -> np.ndarray:
-    """A value column as float64, NaN where null; refuses what is not a number."""
+def _numbers(chunks: Any, rows: int, name: str, source: str, pa: Any) -> np.ndarray:
+    """A value column as float64, NaN where null, piece by piece; refuses what is not a
+    number."""
+    values = np.empty(rows, dtype=np.float64)
+    for start, piece in _pieces(chunks):
+        values[start : start + len(piece)] = _number_piece(piece, start, name, source, pa)
+    return values
+
+
+def _number_piece(piece: Any, start: int, name: str, source: str, pa: Any) -> np.ndarray:
     t = pa.types
-    type_ = column.type.value_type if t.is_dictionary(column.type) else column.type
-    if t.is_dictionary(column.type):
-        column = column.cast(type_)
+    type_ = piece.type.value_type if t.is_dictionary(piece.type) else piece.type
+    if t.is_dictionary(piece.type):
+        piece = piece.cast(type_)
     if t.is_integer(type_):
-        values = column.to_numpy().astype(np.float64) if not column.null_count else None
-        if values is None:
-            values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        values = (
+            piece.to_numpy().astype(np.float64)
+            if not piece.null_count
+            else piece.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        )
         big = np.abs(values) > _EXACT
         if big.any():
             k = _first_row(big)
             raise DataError(
-                f"{source}, row {k}, column {name!r}: the integer {int(values[k - 1])} is beyond "
-                "2**53, past which float64 (the values' type) cannot hold every integer; scale "
-                "the column down (e.g. to thousands) so nothing is rounded"
+                f"{source}, row {start + k}, column {name!r}: the integer {int(values[k - 1])} is "
+                "beyond 2**53, past which float64 (the values' type) cannot hold every integer; "
+                "scale the column down (e.g. to thousands) so nothing is rounded"
             )
     elif t.is_floating(type_) or t.is_decimal(type_):
-        values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        values = piece.cast(pa.float64()).to_numpy(zero_copy_only=False)
     elif t.is_string(type_) or t.is_large_string(type_):
-        values = _text_numbers(column, name, source)
+        values = _text_numbers(piece, start, name, source)
     elif t.is_null(type_):
-        values = np.full(len(column), np.nan)
+        values = np.full(len(piece), np.nan)
     else:
         what = "true/false values" if t.is_boolean(type_) else f"values of type {type_}"
         raise DataError(
@@ -357,21 +446,17 @@ def _numbers(column: Any, name: str, source: str, pa: Any) -> np.ndarray:
     infinite = np.isinf(values)
     if infinite.any():
         raise DataError(
-            f"{source}, row {_first_row(infinite)}, column {name!r}: infinite value "
-            f"({int(infinite.sum())} such cell{'s' if infinite.sum() != 1 else ''}); replace it "
-            "with a finite number, or leave it null for a missing value"
+            f"{source}, row {_first_row(infinite, start)}, column {name!r}: infinite value; "
+            "replace it with a finite number, or leave it null for a missing value"
         )
     return values
 
 
-def _text_numbers(column: Any, name: str, source: str) -> np.ndarray:
+def _text_numbers(piece: Any, start: int, name: str, source: str) -> np.ndarray:
     """Numbers written as text, read as a CSV cell is (NA markers are missing)."""
-    encoded = column.dictionary_encode()
-    chunks = encoded.chunks
-    if not chunks:
-        return np.zeros(0)
-    words = pd.Series(chunks[0].dictionary.to_pandas(), dtype=object)
-    codes = np.concatenate([c.indices.fill_null(-1).to_numpy() for c in chunks])
+    encoded = piece.dictionary_encode()
+    words = pd.Series(encoded.dictionary.to_pandas(), dtype=object)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     stripped = words.str.strip()
     numbers = pd.to_numeric(stripped.where(~stripped.isin(NA_MARKERS)), errors="coerce")
     bad = np.flatnonzero(numbers.isna().to_numpy() & ~stripped.isin(NA_MARKERS).to_numpy())
@@ -379,7 +464,7 @@ def _text_numbers(column: Any, name: str, source: str) -> np.ndarray:
         k = _first_row(np.isin(codes, bad))  # nulls are -1: never among them
         word = words.iloc[codes[k - 1]]
         raise DataError(
-            f"{source}, row {k}, column {name!r}: {word!r} is not a number"
+            f"{source}, row {start + k}, column {name!r}: {word!r} is not a number"
             f"{_number_hint(word)}; write numbers only, or leave the cell null for a missing value"
         )
     table = numbers.to_numpy(dtype=np.float64)
@@ -390,40 +475,45 @@ def _text_numbers(column: Any, name: str, source: str) -> np.ndarray:
 
 
 def _times(
-    column: Any, name: str, kind: str, dayfirst: bool | None, source: str, pa: Any
+    chunks: Any,
+    type_: Any,
+    rows: int,
+    name: str,
+    kind: str,
+    dayfirst: bool | None,
+    source: str,
+    pa: Any,
 ) -> tuple[np.ndarray, pd.Index, str]:
     """Codes into the distinct times (parsed once each), and a note on how they were read."""
     t = pa.types
-    if column.null_count:
-        k = _first_row(np.asarray(column.is_null().to_numpy(zero_copy_only=False)))
-        raise DataError(
-            f"{source}, row {k}: no timestamp in column {name!r} ({column.null_count} such "
-            "rows); fill it in or remove the row"
-        )
-    type_ = column.type.value_type if t.is_dictionary(column.type) else column.type
+
+    def refuse(piece: Any, start: int) -> None:
+        _no_nulls(piece, start, "timestamp", name, source)
+
+    type_ = type_.value_type if t.is_dictionary(type_) else type_
     note = ""
     if t.is_timestamp(type_) and type_.tz is not None:
         note = f"timestamps in time zone {type_.tz} converted to UTC"
-        column = column.cast(pa.timestamp(type_.unit))  # the stored instants, without a zone
-        type_ = column.type
-    if not t.is_dictionary(column.type):
-        column = column.dictionary_encode()
-    chunks = column.chunks
-    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-    distinct = chunks[0].dictionary
     if t.is_timestamp(type_) or t.is_date(type_):
-        try:
-            times = pd.DatetimeIndex(distinct.cast(pa.timestamp("ns")).to_pandas())
-        except (pa.ArrowInvalid, OSError, ValueError) as err:
-            raise DataError(
-                f"{source}, column {name!r}: a timestamp beyond 1677-09-21 to 2262-04-11, the "
-                f"range of nanosecond timestamps ({err}); correct it"
-            ) from None
-        return _compact(codes), times, note
+
+        def nanoseconds(words: Any) -> np.ndarray:
+            """The stored instants (UTC for a zone) as int64 nanoseconds."""
+            try:
+                stamps = words.cast(pa.timestamp("ns", tz=getattr(words.type, "tz", None)))
+            except (pa.ArrowInvalid, OSError, ValueError) as err:
+                raise DataError(
+                    f"{source}, column {name!r}: a timestamp beyond 1677-09-21 to 2262-04-11, "
+                    f"the range of nanosecond timestamps ({err}); correct it"
+                ) from None
+            return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+        codes, distinct = _encode(chunks, rows, nanoseconds, pa, refuse)
+        return codes, pd.DatetimeIndex(distinct.astype(np.int64).view("datetime64[ns]")), note
+    codes, distinct = _encode(chunks, rows, lambda w: w.to_numpy(zero_copy_only=False), pa, refuse)
     if t.is_floating(type_):
-        texts = pd.Index([f"{v:.17g}" for v in distinct.to_pylist()], dtype=object)
+        texts = pd.Index([f"{v:.17g}" for v in distinct], dtype=object)
     else:
-        texts = pd.Index([str(v) for v in distinct.to_pylist()], dtype=object)
+        texts = pd.Index([str(v) for v in distinct], dtype=object)
     steps = kind in ("integer", "number") or t.is_integer(type_) or t.is_floating(type_)
     try:
         parsed = parse_times(texts.astype(str), steps, dayfirst)
@@ -442,7 +532,7 @@ def _times(
             f"{what}; write every timestamp in one format (or store the column as a Parquet "
             "timestamp), or pass time_col= if this is not the time"
         )
-    return _compact(codes), parsed.index, parsed.note or note
+    return codes, parsed.index, parsed.note or note
 
 
 def _compact(codes: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from tsrnn.data.frequency import Freq, is_tick, season_length, step_nanos
-from tsrnn.data.panel import BuildStats, Panel
+from tsrnn.data.panel import BuildStats, Panel, per_series_count
 
 # Up to this many series are listed one by one in the Markdown summary; more are elided.
 _LISTED_SERIES = 12
@@ -245,21 +245,21 @@ def make_report(
     ``stats`` is what :func:`~tsrnn.data.panel.build_panel` did to the rows; every grid point
     that is not one of those rows (duplicates merged) is a gap it inserted.
     """
-    lengths = panel.lengths
     starts_at = panel.offsets[:-1]
-    observed = np.add.reduceat(panel.observed, starts_at)
-    low = np.minimum.reduceat(np.where(panel.observed, panel.values, np.inf), starts_at)
-    high = np.maximum.reduceat(np.where(panel.observed, panel.values, -np.inf), starts_at)
-    ends = _ends(panel)
+    observed = per_series_count(panel.observed, panel.offsets)
+    # a fresh panel's unobserved values are NaN, which fmin/fmax skip: no masked copy
+    low = np.fmin.reduceat(panel.values, starts_at)
+    high = np.fmax.reduceat(panel.values, starts_at)
+    # plain lists first: indexing a DatetimeIndex 100,000 times took a second
     series = tuple(
-        SeriesSummary(
-            id=str(panel.ids[i]),
-            start=_scalar(panel.starts[i]),
-            end=_scalar(ends[i]),
-            length=int(lengths[i]),
-            observed=int(observed[i]),
+        map(
+            SeriesSummary,
+            [str(i) for i in panel.ids],
+            _scalars(panel.starts),
+            _scalars(_ends(panel)),
+            panel.lengths.tolist(),
+            observed.tolist(),
         )
-        for i in range(panel.n_series)
     )
     distinct = {v for v in stats.series_freqs.values() if v is not None}
     m = season_length(panel.freq)
@@ -334,6 +334,13 @@ def _seasonality(panel: Panel, m: int) -> dict[str, Any]:
 
 def _scalar(value: Any) -> pd.Timestamp | int:
     return value if isinstance(value, pd.Timestamp) else int(value)
+
+
+def _scalars(values: Any) -> list[pd.Timestamp | int]:
+    """Timestamps or ints of an index or list, as :func:`_scalar` makes one."""
+    if isinstance(values, pd.DatetimeIndex):
+        return list(values)  # Timestamps, boxed in one pass
+    return [_scalar(v) for v in values]
 
 
 def _plain(value: Any) -> Any:
