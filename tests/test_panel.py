@@ -320,3 +320,18 @@ def test_counts_per_series_go_past_a_byte():
     mask = np.r_[np.ones(300, bool), np.zeros(5, bool), [True, False, True]]
     offsets = np.array([0, 300, 305, 308])
     assert per_series_count(mask, offsets).tolist() == [300, 0, 2]
+    # many series, a slice of them at a time (a series longer than a slice too)
+    from tsrnn.data import panel as panel_module
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 50, size=400)
+    lengths[7] = 300
+    offsets = np.r_[0, np.cumsum(lengths)]
+    mask = rng.random(offsets[-1]) < 0.7
+    expected = [int(mask[a:b].sum()) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    for size in (1 << 22, 64, 1):
+        panel_module._SLICE = size
+        try:
+            assert per_series_count(mask, offsets).tolist() == expected
+        finally:
+            panel_module._SLICE = 1 << 22

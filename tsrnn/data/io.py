@@ -235,9 +235,9 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
     numeric = roles.numeric
     usecols = [roles.time, *([roles.id] if long else []), *numeric]
     time_parts: list[pd.Categorical] = []
-    id_parts: list[np.ndarray] = []
+    id_parts = _Parts(np.int32)
     id_table: dict[str, int] = {}
-    number_parts: dict[str, list[np.ndarray]] = {c: [] for c in numeric}
+    number_parts = {c: _Parts(np.float64) for c in numeric}
     try:
         reader = fmt.read(
             decimal=fmt.decimal,
@@ -273,9 +273,9 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
 
     time_cat = time_parts[0] if len(time_parts) == 1 else union_categoricals(time_parts)
     del time_parts
-    numbers = {c: _join(number_parts.pop(c)) for c in numeric}
+    numbers = {c: number_parts.pop(c).join() for c in numeric}
     if long:
-        id_codes = _join(id_parts)
+        id_codes = id_parts.join()
         ids = np.fromiter(id_table, dtype=object, count=len(id_table))
     else:  # one series, named after its column; wide files name series by column instead
         id_codes = np.zeros(len(time_cat), dtype=np.int8)
@@ -596,6 +596,39 @@ def _span(values: np.ndarray) -> slice:
     """A wide column's rows from its first value to its last (empty without a value)."""
     seen = np.flatnonzero(~np.isnan(values))
     return slice(int(seen[0]), int(seen[-1]) + 1) if len(seen) else slice(0, 0)
+
+
+class _Parts:
+    """A column read a chunk at a time. Chunks are joined into blocks of about ``_BLOCK``
+    bytes as they come: small arrays come and go on the heap, which reuses their room, while
+    a block is a mapping of its own that goes back to the system whole when freed, so that
+    :meth:`join` can let each go as it is copied in."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+        self.blocks: list[np.ndarray] = []
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+
+    def append(self, part: np.ndarray) -> None:
+        self.parts.append(part)
+        self.size += part.nbytes
+        if self.size >= _BLOCK:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self.parts:
+            self.blocks.append(np.concatenate(self.parts))
+            self.parts, self.size = [], 0
+
+    def join(self) -> np.ndarray:
+        self._seal()
+        if not self.blocks:
+            return np.empty(0, dtype=self.dtype)
+        return _join(self.blocks)
+
+
+_BLOCK = 64 << 20
 
 
 def _join(parts: list[np.ndarray]) -> np.ndarray:

@@ -380,8 +380,8 @@ def _encode(
     codes = np.empty(rows, dtype=which.dtype)
     step = 1 << 22
     for a in range(0, rows, step):  # the gather in slices: no second full-length int64 array
-        # mode="clip" (the codes are in range): "raise" buffers the output, ten times slower
-        np.take(which, local[a : a + step], out=codes[a : a + step], mode="clip")
+        # mode="wrap" (the codes are in range): "raise" and "clip" are 5 times slower
+        np.take(which, local[a : a + step], out=codes[a : a + step], mode="wrap")
     return codes, np.asarray(distinct)
 
 
