@@ -10,6 +10,7 @@ size (RSS) of that process and of all its children (the joblib workers) every 0.
     python benchmarks/scale.py --quick            # 10,000 series x 500, no ETS (make bench)
     python benchmarks/scale.py                    # 100,000 series x 500: 50M rows
     python benchmarks/scale.py --series 2000 --parts theta,ets   # 1 process against 2
+    python benchmarks/scale.py --parts theta,theta-dask --jobs-only   # joblib against Dask
 
 Parts:
 
@@ -18,6 +19,10 @@ Parts:
 - ``snaive``, ``theta``, ``ets``: a one-window backtest (horizon 14, refit) of SeasonalNaive,
   Theta and ETS on the Parquet file, with 1 worker process (``n_jobs=1``) and with joblib on
   ``--jobs`` (default 2) processes; ``--jobs-only`` skips the 1-process rows;
+- ``theta-dask``, ``ets-dask``: the same backtests with the per-series fits on a Dask
+  ``LocalCluster`` of ``--jobs`` worker processes, one thread each (``tsrnn[dask]``; the
+  cluster is started before the clock starts); the rows name the largest single worker's
+  peak, which a chunk of series bounds;
 - ``epoch``: the default LSTM (horizon 14) trained for ``--steps`` steps: windows per second,
   and from it the time one pass over every training window would take.
 
@@ -135,14 +140,17 @@ def run_part(part: str, csv: Path, parquet: Path, jobs: int, steps: int) -> dict
             "epoch_s": windows / rate,
             "threads": model.threads_,
         }
+    from tsrnn import parallel_backend
     from tsrnn.evaluate.backtest import backtest
     from tsrnn.models.stats import ETS, SeasonalNaive, Theta
 
-    model = {"snaive": SeasonalNaive, "theta": Theta, "ets": ETS}[part]
-    params = {} if part == "snaive" else {"n_jobs": jobs}
-    t0 = time.perf_counter()
-    result = backtest([model(**params)], panel, HORIZON, n_windows=1)
-    seconds = time.perf_counter() - t0
+    name, _, backend = part.partition("-")  # theta-dask: Theta on a Dask LocalCluster
+    model = {"snaive": SeasonalNaive, "theta": Theta, "ets": ETS}[name]
+    params = {} if name == "snaive" else {"n_jobs": jobs}
+    with parallel_backend(backend or "joblib", n_workers=jobs):  # the cluster's start untimed
+        t0 = time.perf_counter()
+        result = backtest([model(**params)], panel, HORIZON, n_windows=1)
+        seconds = time.perf_counter() - t0
     scored = result.metrics()
     return {
         "seconds": seconds,
@@ -160,18 +168,21 @@ def measure(part: str, csv: Path, parquet: Path, jobs: int, steps: int, limit: f
     command += ["--parquet", str(parquet), "--jobs", str(jobs), "--steps", str(steps)]
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    peak, done = 0, threading.Event()
+    peak, worker_peak, done = 0, 0, threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, worker_peak
         parent = psutil.Process(child.pid)
         while not done.is_set():
             try:
-                procs = [parent, *parent.children(recursive=True)]
                 total = 0
-                for p in procs:
+                with contextlib.suppress(psutil.Error):
+                    total += parent.memory_info().rss
+                for p in parent.children(recursive=True):
                     with contextlib.suppress(psutil.Error):
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        worker_peak = max(worker_peak, rss)  # one worker (or nanny) process
                 peak = max(peak, total)
             except psutil.Error:
                 pass
@@ -196,6 +207,7 @@ def measure(part: str, csv: Path, parquet: Path, jobs: int, steps: int, limit: f
         "jobs": jobs,
         "wall_s": time.perf_counter() - start,
         "peak_mb": peak / MB,
+        "worker_peak_mb": worker_peak / MB,
         **figures,
     }
 
@@ -227,6 +239,9 @@ def table(rows: list[dict], series: int, length: int) -> str:
         else:
             procs = 1 if r["part"] == "snaive" else r["jobs"]
             note = f"{r['series']:,} series, MASE {r['mase']:.3f}, {r['fallbacks']} fallbacks"
+            if r["part"] != "snaive":
+                where = "Dask LocalCluster" if r["part"].endswith("-dask") else "joblib"
+                note += f"; {where}, largest worker {r['worker_peak_mb']:,.0f} MB"
         lines.append(
             f"| {r['part']} | {procs} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | {note} |"
         )
@@ -255,7 +270,7 @@ def main() -> None:
         print(json.dumps(figures))
         return
     series = 10_000 if args.quick else args.series
-    parts = args.parts or "read-csv,read-parquet,snaive,theta" + (
+    parts = args.parts or "read-csv,read-parquet,snaive,theta,theta-dask" + (
         ",epoch" if args.quick else ",ets,epoch"
     )
     jobs_only = args.jobs_only or args.quick
@@ -269,7 +284,7 @@ def main() -> None:
     rows = []
     for part in parts.split(","):
         runs = [1]
-        if part in ("theta", "ets"):
+        if part in ("theta", "ets", "theta-dask", "ets-dask"):
             runs = [args.jobs] if jobs_only else [1, args.jobs]
         if part == "epoch":
             runs = [min(args.jobs, os.cpu_count() or 1)]

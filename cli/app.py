@@ -30,6 +30,7 @@ from tsrnn.data.frequency import season_length
 from tsrnn.data.parquet import is_parquet
 from tsrnn.errors import DataError
 from tsrnn.files import check_target, write_text_atomic
+from tsrnn.parallel import parallel_backend
 
 from .settings import Settings, check
 
@@ -288,6 +289,19 @@ JobsOpt = Annotated[
     typer.Option(
         help="Worker processes for the models fitted one series at a time (ets, theta, arima, "
         "...), one thread each (default: one per core)."
+    ),
+]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Where the per-series models run: joblib (--jobs processes here, the default) or "
+        "dask (the cluster at --scheduler, else a local cluster of --jobs workers)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="A Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (with --backend dask)."
     ),
 ]
 SeedOpt = Annotated[
@@ -798,6 +812,8 @@ def backtest(
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,
     jobs: JobsOpt = None,
+    backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
     config: Annotated[
         Path | None,
         typer.Option(help="TOML file: \\[fit] options and \\[model] parameters; flags win."),
@@ -854,9 +870,16 @@ def backtest(
             "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
             "jobs": _steps("--jobs", jobs),
+            "backend": backend,
+            "scheduler": scheduler,
         }
         settings = Settings.read(config, flags, "models")
         _State.from_config = settings.from_config()
+        where, address = settings.backend()
+        if where == "dask":  # dask logs its cluster's comings and goings at INFO on its own
+            logging.getLogger("distributed").setLevel(
+                logging.INFO if _State.verbose else logging.ERROR
+            )
         check_report_folder(folder, force=force)
         path = _resolve(data)
         panel, data_report = _read(path, id_col, time_col, target_col, freq, dayfirst)
@@ -868,28 +891,36 @@ def backtest(
         warning = settings.oversubscribed()
         if warning:
             err.print(f"warning: {warning}", markup=False)
-        if not quiet:
-            per_series = [n for n, m in chosen.items() if "n_jobs" in _member_params(m)]
-            workers = f"; {settings.jobs()} worker process(es) for {', '.join(per_series)}"
-            err.print(
-                f"backtesting {', '.join(chosen)} on {panel.n_series} series: {windows} "
-                f"windows of {h} steps" + (workers if per_series else ""),
-                markup=False,
-            )
-        with _Reporter(_report_mode(quiet)).running() as reporter:
-            for model in chosen.values():  # neural fits show their training progress
-                if "callback" in model.get_params():
-                    model.set_params(callback=reporter.train, verbose=_State.verbose)
-            result = run_backtest(
-                chosen,
-                panel,
-                h,
-                n_windows=windows,
-                step=step,
-                refit=refit,
-                level=intervals,
-                progress=reporter.step,
-            )
+        per_series = [n for n, m in chosen.items() if "n_jobs" in _member_params(m)]
+        # A Dask scheduler is reached (or a local cluster started) here, before any fit.
+        with parallel_backend(
+            where if per_series else "joblib", scheduler=address, n_workers=settings.jobs()
+        ) as client:
+            if not quiet:
+                if client is not None:
+                    workers = f"; the Dask cluster at {client.scheduler.address} for "
+                else:
+                    workers = f"; {settings.jobs()} worker process(es) for "
+                err.print(
+                    f"backtesting {', '.join(chosen)} on {panel.n_series} series: {windows} "
+                    f"windows of {h} steps"
+                    + (workers + ", ".join(per_series) if per_series else ""),
+                    markup=False,
+                )
+            with _Reporter(_report_mode(quiet)).running() as reporter:
+                for model in chosen.values():  # neural fits show their training progress
+                    if "callback" in model.get_params():
+                        model.set_params(callback=reporter.train, verbose=_State.verbose)
+                result = run_backtest(
+                    chosen,
+                    panel,
+                    h,
+                    n_windows=windows,
+                    step=step,
+                    refit=refit,
+                    level=intervals,
+                    progress=reporter.step,
+                )
         write_report(
             result,
             folder,

@@ -2,8 +2,8 @@
 
 A config file has up to three tables: ``[fit]`` holds the options a command also takes as
 flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, ``seed``,
-``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models`` and ``jobs`` for
-``tsrnn backtest``), ``[model]`` holds parameters of the
+``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models``, ``jobs``,
+``backend`` and ``scheduler`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
 networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
 ``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how = "median"``). Flags win
 over the file. A key a command would not use is
@@ -44,7 +44,7 @@ PARAMETER_OF = {
     "hidden_size": "hidden_size",
 }
 # [fit] options of one command only, beside its model key
-OWN = {"model": (), "models": ("jobs",)}
+OWN = {"model": (), "models": ("jobs", "backend", "scheduler")}
 # whole numbers >= 1
 COUNTS = ("horizon", "input_size", "max_steps", "threads", "hidden_size", "jobs")
 # The ensemble model's members and combination when no [ensemble] table names them: the
@@ -83,6 +83,9 @@ class Settings:
                 raise DataError(
                     f"{path}: [fit] {key} = {value!r} must be a whole number >= {least}"
                 )
+        for key in ("backend", "scheduler"):
+            if key in fit and not isinstance(fit[key], str):
+                raise DataError(f'{path}: [fit] {key} = {fit[key]!r} must be text, e.g. "dask"')
         if "loss" in fit and not isinstance(fit["loss"], str):
             raise DataError(f'{path}: [fit] loss = {fit["loss"]!r} must be a name, e.g. "mae"')
         fit.update({k: v for k, v in flags.items() if v is not None})
@@ -113,6 +116,35 @@ class Settings:
         command's own process with ``--threads`` threads, one model after another, so the two
         never share the cores."""
         return self.options.get("jobs") or default_jobs(1)
+
+    def backend(self) -> tuple[str, str | None]:
+        """Where the per-series models run (``--backend``: joblib or dask) and the Dask
+        scheduler's address (``--scheduler``; none: a local cluster of ``--jobs`` workers).
+        Checked before anything is read or fitted."""
+        from tsrnn.parallel import BACKENDS
+
+        scheduler = self.options.get("scheduler") or None
+        backend = str(self.options.get("backend") or ("dask" if scheduler else "joblib"))
+        if backend not in BACKENDS:
+            raise DataError(f"--backend {backend}: choose one of {', '.join(BACKENDS)}")
+        if scheduler and backend != "dask":
+            raise DataError(
+                f"--scheduler {scheduler} is a Dask scheduler's address: add --backend dask, "
+                "or drop --scheduler"
+            )
+        if scheduler and self.options.get("jobs"):
+            raise DataError(
+                f"--jobs sets the workers of a local cluster; the cluster at {scheduler} has "
+                "its own: drop --jobs"
+            )
+        if backend == "dask":
+            try:
+                import distributed  # noqa: F401
+            except ImportError:
+                raise DataError(
+                    "--backend dask needs dask.distributed: pip install 'tsrnn[dask]'"
+                ) from None
+        return backend, scheduler
 
     def oversubscribed(self) -> str | None:
         """A warning when ``--jobs`` or ``--threads`` asks for more than the cores."""

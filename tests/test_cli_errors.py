@@ -277,7 +277,14 @@ def interrupt_training(
     """Run the installed ``tsrnn -v ARGS``, press Ctrl-C (or send ``signum``) once training
     has reported a step."""
     proc = subprocess.Popen(
-        [EXE, "-v", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+        [EXE, "-v", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        # a shell starts a background job (`make test &`) with Ctrl-C ignored, and children
+        # inherit that: give the command the terminal's usual Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines = []
     for line in proc.stderr:

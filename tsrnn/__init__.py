@@ -16,6 +16,7 @@ from tsrnn.data.io import DataReport, read_csv
 from tsrnn.data.panel import Panel, as_panel
 from tsrnn.data.parquet import read_parquet
 from tsrnn.errors import DataError
+from tsrnn.parallel import parallel_backend
 
 if TYPE_CHECKING:  # the models import torch (or statsmodels): for annotations and checkers
     from tsrnn.evaluate.backtest import BacktestResult, backtest
@@ -138,6 +139,7 @@ __all__ = [
     "Naive",
     "Naive2",
     "Panel",
+    "parallel_backend",
     "RNNForecaster",
     "SeasonalNaive",
     "Theta",

@@ -25,6 +25,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from tsrnn import parallel
 from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel, id_dtype_of, ids_as
 from tsrnn.errors import DataError, Interrupted
 from tsrnn.files import atomic_folder
 from tsrnn.models.base import interval_columns, interval_quantiles
+from tsrnn.parallel import parallel_backend
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +340,8 @@ def backtest(
     level: Sequence[float] | None = None,
     static_df: pd.DataFrame | None = None,
     progress: Callable[[BacktestStep], None] | None = None,
+    backend: Any = None,
+    scheduler: str | None = None,
 ) -> BacktestResult:
     """Forecast ``horizon`` steps from ``n_windows`` rolling cutoffs with every model.
 
@@ -381,6 +386,13 @@ def backtest(
     progress : callable, optional
         Called with a :class:`BacktestStep` as each fit starts and as its forecasts are
         done: which model, which window, how many fits of all: what a progress bar needs.
+    backend : "joblib", "dask" or a distributed.Client, optional
+        Where the models fitted one series at a time (ETS, Theta, ARIMA, ...) run their
+        series: their own ``n_jobs`` processes (joblib, the default), or a Dask cluster (see
+        :func:`tsrnn.parallel_backend`; the forecasts are the same).
+    scheduler : str, optional
+        With ``backend="dask"``: the scheduler's address; without it a ``LocalCluster`` is
+        started on this machine for the backtest (or the current Dask client used).
 
     Returns
     -------
@@ -438,64 +450,70 @@ def backtest(
     starts, ends, usable = cutoffs(panel, h, n_windows, step, window, window_size, min_train)
     skipped = _skipped(panel, usable, ends, min_train)
 
-    rows, timings, fallbacks, histories = [], [], [], {}
-    blocks = [
-        block
-        for k0 in range(0, n_windows, refit_every)
-        if (block := [k for k in range(k0, min(k0 + refit_every, n_windows)) if usable[k].any()])
-    ]
-    n_fits, done = len(blocks) * len(named), 0
-    for name, model in named.items():
-        fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
-        for i, block in enumerate(blocks, start=1):
-            k_fit = block[0]
-            where = (name, k_fit + 1, n_windows)
-            if progress is not None:
-                progress(BacktestStep(*where, done, n_fits, "fit", i, len(blocks)))
-            series = np.flatnonzero(usable[k_fit])
-            history = panel.span(series, starts[k_fit, series], ends[k_fit, series])
-            t0 = time.perf_counter()
-            if fitted is not None and warm_start is not None:
-                # Fine-tune the previous weights for a few steps instead of starting over.
-                fitted.set_params(warm_start=True, max_steps=warm_start, max_epochs=None)
-                fitted.fit(history, **(static if name in readers else {}))
-            else:
-                fitted = clone(model).fit(history, **(static if name in readers else {}))
-            if getattr(fitted, "stop_reason_", None) == "interrupted":
-                # Training keeps its best weights on Ctrl-C; scoring them would rank a model
-                # cut short beside finished ones.
-                raise Interrupted(
-                    f"{name} was interrupted after {getattr(fitted, 'steps_', '?')} training "
-                    f"steps, fitting window {k_fit + 1} of {n_windows}"
-                )
-            fits += 1
-            t1 = time.perf_counter()
-            for k, forecast, fell in _block_forecasts(
-                fitted, panel, usable, starts, ends, block, h, quantiles
-            ):
-                if fell is not None and len(fell):
-                    fallbacks.append(fell.assign(model=name, window=k))
-                forecast = forecast.rename(
-                    columns=lambda c, n=name, m=fitted.name: _rename(c, m, n)
-                )
-                forecast["window"] = k
-                rows.append((name, k, forecast))
-            predict_s += time.perf_counter() - t1
-            fit_s += t1 - t0
-            done += 1
-            if progress is not None:
-                progress(BacktestStep(*where, done, n_fits, "done", i, len(blocks)))
-        timings.append(
-            {
-                "model": name,
-                "fits": fits,
-                "fit_s": fit_s,
-                "predict_s": predict_s,
-                "threads": getattr(fitted, "threads_", None),
-            }
-        )
-        if getattr(fitted, "history_", None) is not None:
-            histories[name] = fitted.history_
+    with ExitStack() as scope:
+        if backend is not None:  # else whatever parallel_backend block this call runs in
+            scope.enter_context(parallel_backend(backend, scheduler=scheduler))
+        ran_on = parallel.active()
+        rows, timings, fallbacks, histories = [], [], [], {}
+        blocks = [
+            block
+            for k0 in range(0, n_windows, refit_every)
+            if (
+                block := [k for k in range(k0, min(k0 + refit_every, n_windows)) if usable[k].any()]
+            )
+        ]
+        n_fits, done = len(blocks) * len(named), 0
+        for name, model in named.items():
+            fitted, fits, fit_s, predict_s = None, 0, 0.0, 0.0
+            for i, block in enumerate(blocks, start=1):
+                k_fit = block[0]
+                where = (name, k_fit + 1, n_windows)
+                if progress is not None:
+                    progress(BacktestStep(*where, done, n_fits, "fit", i, len(blocks)))
+                series = np.flatnonzero(usable[k_fit])
+                history = panel.span(series, starts[k_fit, series], ends[k_fit, series])
+                t0 = time.perf_counter()
+                if fitted is not None and warm_start is not None:
+                    # Fine-tune the previous weights for a few steps instead of starting over.
+                    fitted.set_params(warm_start=True, max_steps=warm_start, max_epochs=None)
+                    fitted.fit(history, **(static if name in readers else {}))
+                else:
+                    fitted = clone(model).fit(history, **(static if name in readers else {}))
+                if getattr(fitted, "stop_reason_", None) == "interrupted":
+                    # Training keeps its best weights on Ctrl-C; scoring them would rank a model
+                    # cut short beside finished ones.
+                    raise Interrupted(
+                        f"{name} was interrupted after {getattr(fitted, 'steps_', '?')} training "
+                        f"steps, fitting window {k_fit + 1} of {n_windows}"
+                    )
+                fits += 1
+                t1 = time.perf_counter()
+                for k, forecast, fell in _block_forecasts(
+                    fitted, panel, usable, starts, ends, block, h, quantiles
+                ):
+                    if fell is not None and len(fell):
+                        fallbacks.append(fell.assign(model=name, window=k))
+                    forecast = forecast.rename(
+                        columns=lambda c, n=name, m=fitted.name: _rename(c, m, n)
+                    )
+                    forecast["window"] = k
+                    rows.append((name, k, forecast))
+                predict_s += time.perf_counter() - t1
+                fit_s += t1 - t0
+                done += 1
+                if progress is not None:
+                    progress(BacktestStep(*where, done, n_fits, "done", i, len(blocks)))
+            timings.append(
+                {
+                    "model": name,
+                    "fits": fits,
+                    "fit_s": fit_s,
+                    "predict_s": predict_s,
+                    "threads": getattr(fitted, "threads_", None),
+                }
+            )
+            if getattr(fitted, "history_", None) is not None:
+                histories[name] = fitted.history_
 
     # Extra targets a network forecasts beside y (``targets=``): their actuals and histories
     # travel with y's, so that each is scored (``LSTM:TEMP`` against ``TEMP``).
@@ -521,6 +539,7 @@ def backtest(
         "data_sha256": panel.sha256(),
         "static_sha256": None if static_df is None else _frame_sha256(static_df),
         "targets": targets,
+        "backend": ran_on,
         "call": _call(
             named,
             h,

@@ -19,6 +19,7 @@ from tsrnn.data.impute import Imputer
 from tsrnn.data.panel import ID, Panel
 from tsrnn.errors import DataError
 from tsrnn.models.base import Forecaster, last_points
+from tsrnn.parallel import map_series
 
 log = logging.getLogger(__name__)
 
@@ -257,26 +258,6 @@ class LocalForecaster(Forecaster):
                 len(rows),
                 len(self.states_),
             )
-
-
-def map_series(func: Any, worker: LocalForecaster, items: list[Any], n_jobs: Any) -> list[Any]:
-    """``func(worker, chunk)`` over chunks of ``items`` on ``n_jobs`` processes (joblib), the
-    results in the order of ``items``: in this process for one job. Each task takes a chunk of
-    up to ``_CHUNK`` series, so that the model is sent once a chunk, not once a series, and
-    four chunks or more a worker even out series that take longer."""
-    from joblib import Parallel, delayed, effective_n_jobs
-
-    workers = effective_n_jobs(n_jobs)
-    if workers == 1 or len(items) < 2:
-        return list(func(worker, items))
-    size = max(1, min(_CHUNK, -(-len(items) // (4 * workers))))
-    parts = Parallel(n_jobs=workers, prefer="processes")(
-        delayed(func)(worker, items[a : a + size]) for a in range(0, len(items), size)
-    )
-    return [result for part in parts for result in part]
-
-
-_CHUNK = 500  # series a task at most
 
 
 def _fit_chunk(model: LocalForecaster, ys: list[np.ndarray]) -> list[tuple[Any, list[str]]]:
