@@ -169,11 +169,16 @@ def _client(backend: Any, scheduler: str | None, n_workers: int | None) -> Itera
         return
     except ValueError:
         pass
+    import dask
+
     from tsrnn.machine import default_jobs
 
     workers = n_workers or default_jobs(1)
     log.info("starting a Dask LocalCluster of %d worker process(es)", workers)
     with (
+        # the workers' sampling profiler takes the GIL every 10 ms from fits that are mostly
+        # Python (statsmodels): off for the cluster tsrnn starts (a user's own is theirs)
+        dask.config.set({"distributed.worker.profile.enabled": False}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
