@@ -156,3 +156,11 @@ def test_no_scheduler_at_the_address_is_a_data_error_before_any_fit(monkeypatch)
         parallel_backend("dask", scheduler="tcp://127.0.0.1:9"),
     ):
         pass  # pragma: no cover - never entered
+
+
+def test_a_scheduler_address_alone_means_dask_and_errors_in_a_block_stay_the_users(client, beijing):
+    address = client.scheduler.address
+    result = backtest([Theta()], beijing, 24, n_windows=1, scheduler=address)
+    assert result.config["backend"] == f"dask ({address})"
+    with pytest.raises(ValueError, match="mine"), parallel_backend("dask"):  # the client here
+        raise ValueError("mine")

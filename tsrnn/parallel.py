@@ -49,6 +49,8 @@ class _Dask:
         return max(1, sum(self.client.nthreads().values()))
 
     def map(self, func: Callable[..., list[Any]], worker: Any, chunks: list[list[Any]]) -> list:
+        from concurrent.futures import CancelledError
+
         from distributed import KilledWorker
 
         # one task a chunk (pure=False: a fresh key each, never a cached result)
@@ -61,6 +63,11 @@ class _Dask:
                 f"times in a row ({err}); nothing was returned. A worker that runs out of memory "
                 "is killed: give the workers more memory (LocalCluster(memory_limit=...)) or run "
                 "fewer series a chunk"
+            ) from None
+        except CancelledError as err:  # client.restart(), or the cluster shut down
+            raise RuntimeError(
+                f"Dask: the cluster at {self.address} cancelled the tasks of this run ({err}), "
+                "as a restart or a shutdown does; nothing was returned. Run again"
             ) from None
         except OSError as err:  # the scheduler went away
             raise RuntimeError(
@@ -162,13 +169,15 @@ def _client(backend: Any, scheduler: str | None, n_workers: int | None) -> Itera
         with client:
             yield client
         return
-    try:
-        from distributed import get_client
+    from distributed import get_client
 
-        yield get_client()  # a client this process already made
-        return
+    try:
+        existing = get_client()  # a client this process already made
     except ValueError:
-        pass
+        existing = None
+    if existing is not None:
+        yield existing
+        return
     import dask
 
     from tsrnn.machine import default_jobs

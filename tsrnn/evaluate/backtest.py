@@ -391,8 +391,9 @@ def backtest(
         series: their own ``n_jobs`` processes (joblib, the default), or a Dask cluster (see
         :func:`tsrnn.parallel_backend`; the forecasts are the same).
     scheduler : str, optional
-        With ``backend="dask"``: the scheduler's address; without it a ``LocalCluster`` is
-        started on this machine for the backtest (or the current Dask client used).
+        A Dask scheduler's address (it implies ``backend="dask"``); with ``backend="dask"``
+        and no address a ``LocalCluster`` is started for the backtest (or the current Dask
+        client used).
 
     Returns
     -------
@@ -450,6 +451,8 @@ def backtest(
     starts, ends, usable = cutoffs(panel, h, n_windows, step, window, window_size, min_train)
     skipped = _skipped(panel, usable, ends, min_train)
 
+    if backend is None and scheduler:  # an address says which backend
+        backend = "dask"
     with ExitStack() as scope:
         if backend is not None:  # else whatever parallel_backend block this call runs in
             scope.enter_context(parallel_backend(backend, scheduler=scheduler))
