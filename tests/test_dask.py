@@ -23,20 +23,9 @@ distributed = pytest.importorskip(
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes of one thread each, as `tsrnn backtest --backend dask` starts."""
-    import logging
+    from tsrnn.parallel import local_cluster
 
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(2) as client:
         yield client
 
 

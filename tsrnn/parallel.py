@@ -148,7 +148,7 @@ def parallel_backend(
 @contextmanager
 def _client(backend: Any, scheduler: str | None, n_workers: int | None) -> Iterator[Any]:
     """The client to use, and whatever this block started for it closed at its end."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if not isinstance(backend, str):
         if not isinstance(backend, Client):
@@ -178,18 +178,26 @@ def _client(backend: Any, scheduler: str | None, n_workers: int | None) -> Itera
     if existing is not None:
         yield existing
         return
-    import dask
-
     from tsrnn.machine import default_jobs
 
     workers = n_workers or default_jobs(1)
-    log.info("starting a Dask LocalCluster of %d worker process(es)", workers)
+    with local_cluster(workers) as client:
+        yield client
+
+
+@contextmanager
+def local_cluster(n_workers: int) -> Iterator[Any]:
+    """A client of a ``LocalCluster`` of ``n_workers`` processes, one thread each, without the
+    workers' sampling profiler (it takes the GIL every 10 ms from fits that are mostly Python,
+    statsmodels'), closed at the block's end."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    log.info("starting a Dask LocalCluster of %d worker process(es)", n_workers)
     with (
-        # the workers' sampling profiler takes the GIL every 10 ms from fits that are mostly
-        # Python (statsmodels): off for the cluster tsrnn starts (a user's own is theirs)
         dask.config.set({"distributed.worker.profile.enabled": False}),
         LocalCluster(
-            n_workers=workers,
+            n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
