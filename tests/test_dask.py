@@ -153,3 +153,24 @@ def test_a_scheduler_address_alone_means_dask_and_errors_in_a_block_stay_the_use
     assert result.config["backend"] == f"dask ({address})"
     with pytest.raises(ValueError, match="mine"), parallel_backend("dask"):  # the client here
         raise ValueError("mine")
+
+
+def _results_held(worker, chunk):
+    """A chunk's task: how many finished results its worker holds when it starts."""
+    import time
+
+    from distributed import get_worker
+
+    held = len(get_worker().data)
+    time.sleep(0.5)  # time for the client to fetch and release the chunks before this one
+    return [held] * len(chunk)
+
+
+def test_a_worker_holds_only_the_results_not_yet_fetched(client):
+    """Each chunk's result is fetched and released as its task ends: a worker's memory is
+    bounded by its chunk, not by every chunk it ran (then its 6th task would find 5 results)."""
+    from tsrnn.parallel import _Dask
+
+    held = _Dask(client).map(_results_held, None, [[i] for i in range(12)])
+    assert len(held) == 12
+    assert max(held) <= 1, held
