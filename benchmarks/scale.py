@@ -24,7 +24,9 @@ Parts:
   cluster is started before the clock starts); the rows name the largest single worker's
   peak, which a chunk of series bounds;
 - ``epoch``: the default LSTM (horizon 14) trained for ``--steps`` steps: windows per second,
-  and from it the time one pass over every training window would take.
+  and from it the time one pass over every training window would take;
+- ``epoch-ddp``: the same training with one thread a process, on 1 process and on ``--jobs``
+  processes (``num_processes``: DistributedDataParallel over gloo), at the same total batch.
 
 Each part prints one JSON line; the table at the end is Markdown for ``RESULTS.md``.
 """
@@ -119,13 +121,17 @@ def run_part(part: str, csv: Path, parquet: Path, jobs: int, steps: int) -> dict
         size = panel.values.nbytes + panel.observed.nbytes + panel.offsets.nbytes
         return {"seconds": seconds, "panel_mb": size / MB, "base_mb": base / MB}
     panel, _ = tsrnn.read_parquet(parquet)
-    if part == "epoch":
+    if part in ("epoch", "epoch-ddp"):
         import torch
 
         from tsrnn import LSTMForecaster
 
-        torch.set_num_threads(jobs)
-        model = LSTMForecaster(horizon=HORIZON, max_steps=steps, max_epochs=None, val_size=0)
+        params = {"horizon": HORIZON, "max_steps": steps, "max_epochs": None, "val_size": 0}
+        if part == "epoch-ddp":  # one thread a process, on 1 or jobs processes
+            params |= {"num_threads": 1, "num_processes": jobs if jobs > 1 else None}
+        else:
+            torch.set_num_threads(jobs)
+        model = LSTMForecaster(**params)
         t0 = time.perf_counter()
         model.fit(panel)
         seconds = time.perf_counter() - t0
@@ -230,8 +236,8 @@ def table(rows: list[dict], series: int, length: int) -> str:
                 f"panel {r['panel_mb']:,.0f} MB; reading adds {added:,.0f} MB to the "
                 f"{r['base_mb']:,.0f} MB after imports: {added / r['panel_mb']:.1f}x the panel"
             )
-        elif r["part"] == "epoch":
-            procs = 1
+        elif r["part"].startswith("epoch"):
+            procs = r["jobs"] if r["part"] == "epoch-ddp" else 1
             note = (
                 f"{r['steps']} steps, {r['threads']} thread(s): {r['windows_per_s']:,.0f} windows/s; "
                 f"one pass over {r['epoch_windows']:,.0f} windows: {r['epoch_s'] / 60:,.0f} min"
@@ -288,6 +294,8 @@ def main() -> None:
             runs = [args.jobs] if jobs_only else [1, args.jobs]
         if part == "epoch":
             runs = [min(args.jobs, os.cpu_count() or 1)]
+        if part == "epoch-ddp":
+            runs = [1, args.jobs]
         for jobs in runs:
             row = measure(part, csv, parquet, jobs, args.steps, args.limit)
             print(json.dumps(row), flush=True)

@@ -132,6 +132,7 @@ _ALIASES = {
     "n_windows": "windows",
     "random_state": "seed",
     "num_threads": "threads",
+    "num_processes": "processes",
     "n_jobs": "jobs",
 }
 _ASSIGNMENT = re.compile(r"\b([a-z][a-z_]*)=('[^']*'|\"[^\"]*\"|[^\s,;:)\]]*)")
@@ -282,6 +283,13 @@ ThreadsOpt = Annotated[
     typer.Option(
         help="torch threads for the networks (default: one per core that other work leaves "
         "idle, at least 1)."
+    ),
+]
+ProcessesOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Train each network on this many processes of this machine (torch "
+        "DistributedDataParallel; --threads is then per process). Default 1."
     ),
 ]
 JobsOpt = Annotated[
@@ -535,6 +543,7 @@ def fit(
     loss: LossOpt = None,
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,
+    processes: ProcessesOpt = None,
     covariates: Annotated[
         str | None, typer.Option(help="Comma-separated past-observed covariate columns to use.")
     ] = None,
@@ -577,6 +586,7 @@ def fit(
             "loss": loss,
             "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
+            "processes": _steps("--processes", processes),
             "covariates": covariates,
         }
         check_target(out)
@@ -591,12 +601,16 @@ def fit(
         h = settings.horizon(_default_horizon(panel.freq))
         (estimator,) = settings.build(name, h, season_length(panel.freq)).values()
         check({name: estimator}, panel, settings.source)
+        rank = _torchrun_rank()  # under torchrun, rank 0 reports and saves; the others train
+        quiet = quiet or rank != 0
         if not quiet:
             print(data_report.to_markdown())
         with _Reporter(_report_mode(quiet), estimator.name).running() as reporter:
             estimator.set_params(callback=reporter.train, verbose=_State.verbose)
             estimator.fit(panel)
         estimator.set_params(callback=None)
+        if rank != 0:
+            return
         if estimator.stop_reason_ == "interrupted":
             _interrupted_fit(estimator, out, keep_interrupted)
         estimator.save(out)
@@ -612,6 +626,14 @@ def fit(
             f"set by {b['bound']}), {estimator.threads_} torch thread(s)"
         )
         err.print(summary, markup=False)
+
+
+def _torchrun_rank() -> int:
+    """This process's rank when ``torchrun`` started it (``RANK`` of ``WORLD_SIZE`` > 1), else
+    0."""
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        return int(os.environ.get("RANK", "0") or 0)
+    return 0
 
 
 def _refuse_swapped(model: Path, data: str) -> None:
@@ -811,6 +833,7 @@ def backtest(
     loss: LossOpt = None,
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,
+    processes: ProcessesOpt = None,
     jobs: JobsOpt = None,
     backend: BackendOpt = None,
     scheduler: SchedulerOpt = None,
@@ -869,6 +892,7 @@ def backtest(
             "loss": loss,
             "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
+            "processes": _steps("--processes", processes),
             "jobs": _steps("--jobs", jobs),
             "backend": backend,
             "scheduler": scheduler,

@@ -1,7 +1,8 @@
 """TOML config files and command-line flags, turned into models: one place for every command.
 
 A config file has up to three tables: ``[fit]`` holds the options a command also takes as
-flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``covariates``, ``seed``,
+flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``processes``, ``covariates``,
+``seed``,
 ``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models``, ``jobs``,
 ``backend`` and ``scheduler`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
 networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
@@ -29,6 +30,7 @@ SHARED = (
     "input_size",
     "max_steps",
     "threads",
+    "processes",
     "covariates",
     "seed",
     "loss",
@@ -39,6 +41,7 @@ PARAMETER_OF = {
     "input_size": "input_size",
     "max_steps": "max_steps",
     "threads": "num_threads",
+    "processes": "num_processes",
     "seed": "random_state",
     "loss": "loss",
     "hidden_size": "hidden_size",
@@ -46,7 +49,7 @@ PARAMETER_OF = {
 # [fit] options of one command only, beside its model key
 OWN = {"model": (), "models": ("jobs", "backend", "scheduler")}
 # whole numbers >= 1
-COUNTS = ("horizon", "input_size", "max_steps", "threads", "hidden_size", "jobs")
+COUNTS = ("horizon", "input_size", "max_steps", "threads", "processes", "hidden_size", "jobs")
 # The ensemble model's members and combination when no [ensemble] table names them: the
 # default network beside the two strongest statistical methods of the defaults table.
 ENSEMBLE = {"models": ["lstm", "ets", "theta"], "how": "median"}
@@ -147,10 +150,14 @@ class Settings:
         return backend, scheduler
 
     def oversubscribed(self) -> str | None:
-        """A warning when ``--jobs`` or ``--threads`` asks for more than the cores."""
+        """A warning when ``--jobs``, ``--threads`` or ``--processes`` (times ``--threads``)
+        asks for more than the cores."""
         cores = available_cores()
         asked = {k: self.options[k] for k in ("jobs", "threads") if self.options.get(k)}
         over = {k: v for k, v in asked.items() if v > cores}
+        processes = self.options.get("processes") or 1
+        if processes > 1 and processes * self.options.get("threads", 1) > cores:
+            over["processes"] = processes
         if not over:
             return None
         said = " and ".join(f"--{k} {v}" for k, v in over.items())

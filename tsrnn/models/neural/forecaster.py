@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -52,7 +53,7 @@ from tsrnn.models.base import (
     quantile_column,
     to_state,
 )
-from tsrnn.models.neural import inputs
+from tsrnn.models.neural import distributed, inputs
 from tsrnn.models.neural.decode import Decoder, residual_std, series_scales
 from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss
 from tsrnn.models.neural.nets import NetConfig, RecurrentNet
@@ -233,6 +234,15 @@ class NeuralForecaster(Forecaster):
         busy machine; torch's setting on a GPU (:func:`~tsrnn.models.neural.training.choose_threads`).
         ``threads_`` and the fit log say how many; the thread count does not change the
         numbers on the CPUs tried here.
+    num_processes : int or None, default None
+        Train one network on this many processes of this machine (DistributedDataParallel;
+        gloo on the CPU, NCCL on CUDA with a GPU each): each trains on its share of every
+        batch of ``batch_size`` windows, the gradients averaged, so the steps are those of one
+        process up to floating-point order and dropout masks. ``num_threads`` is then per
+        process (default: its share of the idle cores). The fitted model is the same as one
+        process's fit. Started processes import the calling script again (``spawn``): run it
+        under ``if __name__ == "__main__":``. None: one process, or, under ``torchrun``, the
+        group torchrun started (several machines: :mod:`tsrnn.models.neural.distributed`).
     warm_start : bool, default False
         Start ``fit`` from the current weights when the model is fitted already and the new
         data gives the network the same shape (same features, series count with an
@@ -332,6 +342,7 @@ class NeuralForecaster(Forecaster):
         device: str = "auto",
         precision: str = "auto",
         num_threads: int | None = None,
+        num_processes: int | None = None,
         warm_start: bool = False,
         verbose: bool = False,
         callback: Callable[[Progress], None] | None = None,
@@ -377,6 +388,7 @@ class NeuralForecaster(Forecaster):
         self.device = device
         self.precision = precision
         self.num_threads = num_threads
+        self.num_processes = num_processes
         self.warm_start = warm_start
         self.verbose = verbose
         self.callback = callback
@@ -429,9 +441,57 @@ class NeuralForecaster(Forecaster):
         return plan
 
     def _fit(self, panel: Panel) -> None:
-        params = self._params()
         plan = self.plan_ = self._resolve(panel, self.season_)
+        group = distributed.from_environment()  # a torchrun rank, or a group joined already
+        if group is not None:
+            rank, world = group
+            if self.num_processes not in (None, world):
+                raise ValueError(
+                    f"{self.name}: num_processes={self.num_processes} but this process is rank "
+                    f"{rank} of a group of {world} (torchrun): leave num_processes= unset"
+                )
+            local = int(os.environ.get("LOCAL_RANK", rank))
+            here = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+            device = distributed.rank_device(plan.device, local, here, self.name)
+            with distributed.joined(device):
+                self._fit_on(panel, distributed.Rank(rank, world, device), self._threads_for(here))
+            return
+        world = self.num_processes or 1
+        if world == 1:
+            self._fit_on(panel, None, None)
+            return
+        device = distributed.rank_device(plan.device, 0, world, self.name)
+        threads = self._threads_for(world)
+        others = self._rank_copy(threads)
+        with distributed.launch(_fit_rank, (others, panel), world, plan.device, self.name):
+            self._fit_on(panel, distributed.Rank(0, world, device), threads)
+
+    def _threads_for(self, ranks: int) -> int | None:
+        """Each of ``ranks`` processes on this machine: ``num_threads``, else its share of
+        the idle cores (at least one)."""
+        if self.num_threads is not None or torch.device(self.plan_.device).type != "cpu":
+            return self.num_threads
+        threads, _ = choose_threads(None, torch.device("cpu"))
+        return max(threads // ranks, 1)
+
+    def _rank_copy(self, threads: int | None) -> NeuralForecaster:
+        """What a started rank gets: this estimator as ``fit`` left it before training (the
+        plan, and so the seed, included), without what it cannot or need not carry: the
+        callback, progress logs, the weights (rank 0's are broadcast)."""
+        other = copy.copy(self)
+        other.callback, other.verbose, other.num_threads = None, False, threads
+        if hasattr(other, "net_"):
+            del other.net_
+        return other
+
+    def _fit_on(self, panel: Panel, rank: distributed.Rank | None, threads: int | None) -> None:
+        """Train on ``panel``: alone (``rank`` None) or as one rank of several processes."""
+        params = self._params()
+        plan = self.plan_
+        if rank is not None:
+            plan = replace(plan, device=rank.device)
         H, L, V = plan.horizon, plan.input_size, plan.val_size
+        r, world = (rank.rank, rank.world) if rank is not None else (0, 1)
         lengths = panel.lengths
         # The training span of each series ends where its validation tail starts; a series
         # with no observation before that keeps all its points for training (no validation).
@@ -487,9 +547,14 @@ class NeuralForecaster(Forecaster):
         self.config_ = config
         self.nonnegative_ = self._nonnegative(panel, plan)
         device = torch.device(plan.device)
-        threads, why = choose_threads(self.num_threads, device)
+        threads, why = choose_threads(self.num_threads if threads is None else threads, device)
         self.threads_ = threads
         log.info("%s: %d torch thread(s) (%s)", self.name, threads, why)
+        if plan_budget.batch < world:
+            raise ValueError(
+                f"{self.name}: num_processes={world} needs at least {world} training windows "
+                f"a step; this fit has {plan_budget.batch}: lower num_processes="
+            )
         with _torch_session(plan.seed, threads, device):
             net = RecurrentNet(config).to(device)
             if previous is not None and previous.config == config:
@@ -497,16 +562,26 @@ class NeuralForecaster(Forecaster):
             elif previous is not None:
                 log.info("%s: warm_start ignored, the network's shape changed", self.name)
             self.net_ = net
+            call = None
+            if rank is not None:
+                call = distributed.wrap(net, rank)  # rank 0's weights, broadcast
+                torch.manual_seed(plan.seed + r)  # each rank's own dropout masks
             windows.to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             counts_scale = series_scales(prepared.scalers, device)
-            loss_of = _loss_function(net, norm, counts_scale, spread, params, plan)
-            batches = inputs.train_batches(windows, train_origins, plan_budget.batch, plan.seed)
+            loss_of = _loss_function(net, norm, counts_scale, spread, params, plan, call)
+            batches = inputs.train_batches(
+                windows, train_origins, plan_budget.batch, plan.seed, r, world
+            )
             validate = None
             if len(val_origins):
+                mine = inputs.shard(val_origins, r, world)
 
                 def validate() -> float:
-                    return inputs.mean_loss(loss_of, windows, val_origins, 4 * self.batch_size)
+                    total, count = inputs.loss_sums(loss_of, windows, mine, 4 * self.batch_size)
+                    if rank is not None:  # every rank gets the same loss, so the same decision
+                        total, count = distributed.all_sum(total, count, device=plan.device)
+                    return total / max(count, 1)
 
             result = train(
                 net,
@@ -514,8 +589,11 @@ class NeuralForecaster(Forecaster):
                 batches,
                 train_config(params, plan, plan_budget),
                 validate=validate,
-                callback=self._progress,
+                callback=self._progress if r == 0 else None,
+                world=world,
             )
+            if rank is not None and not rank.keep:
+                return  # a started rank: its share of the training is done
             self.history_ = result.history
             self.best_step_ = result.best_step
             self.stop_reason_ = result.stop_reason
@@ -864,8 +942,17 @@ def _loss_function(
     spread: torch.Tensor,
     params: dict[str, Any],
     plan: Plan,
+    call: Callable[..., Any] | None = None,
 ) -> Callable[[Batch], torch.Tensor]:
-    """The training (and validation) loss of a batch."""
+    """The training (and validation) loss of a batch; ``call(method, *args)`` runs the
+    network's methods where it is trained on several processes
+    (:func:`~tsrnn.models.neural.distributed.wrap`)."""
+
+    def run(method: str, *args: Any, **kwargs: Any) -> Any:
+        if call is None:
+            return getattr(net, method)(*args, **kwargs)
+        return call(method, *args, **kwargs)
+
     loss, k = params["loss"], params["forecasts_per_window"]
     q = torch.tensor(plan.quantiles, device=series_scale.device)
     recursive = params["head"] == "recursive"
@@ -882,14 +969,15 @@ def _loss_function(
             counts_scale = series_scale[batch.series].unsqueeze(1)
             counts_scale = counts_scale if scale is None else counts_scale * scale
         if k > 1 and net.training:  # k forecasts per window, flattened to B * k
-            out, y, mask = net.forward_every(x, batch.x_future, batch.series, y, mask, positions)
+            out, y, mask = run("forward_every", x, batch.x_future, batch.series, y, mask, positions)
             out, y, mask = out.flatten(0, 1), y.flatten(0, 1), mask.flatten(0, 1)
             if counts_scale is not None:
                 counts_scale = counts_scale.repeat_interleave(k, dim=0)
         else:
             # Teacher forcing in training only: validation runs free, as predict does.
             teacher = recursive and net.training
-            out = net(
+            out = run(
+                "forward",
                 x,
                 batch.x_future,
                 batch.series,
@@ -900,6 +988,13 @@ def _loss_function(
         return compute_loss(loss, out.float(), y, mask, quantiles=q, scale=counts_scale)
 
     return loss_of
+
+
+def _fit_rank(rank: int, world: int, model: NeuralForecaster, panel: Panel) -> None:
+    """A started rank of ``fit(num_processes=...)``: train with the others (its model is
+    dropped; rank 0 keeps the fitted one)."""
+    device = distributed.rank_device(model.plan_.device, rank, world, model.name)
+    model._fit_on(panel, distributed.Rank(rank, world, device, keep=False), model.num_threads)
 
 
 # ---------------------------------------------------------------------- presets

@@ -235,13 +235,20 @@ def future_values(
 
 # ---------------------------------------------------------------------- batches
 def train_batches(
-    windows: Windows, origins: Origins, batch_size: int, seed: int
+    windows: Windows,
+    origins: Origins,
+    batch_size: int,
+    seed: int,
+    rank: int = 0,
+    world: int = 1,
 ) -> Iterator[Batch]:
     """Endless shuffled batches: epoch after epoch without replacement, drawn on the device.
 
     The origins live on the windows' device as two index tensors, so a GPU run never
     copies indices from the host; on the CPU each batch's indices are sorted, which makes the
-    gather walk memory forward.
+    gather walk memory forward. Training on ``world`` processes, every rank draws the same
+    batches (one ``seed``) and takes its share of each, every ``world``-th window from
+    ``rank`` on: disjoint shares that make up the batch one process would train on.
     """
     device = windows.device
     series, pos = origins.take(np.arange(len(origins)))
@@ -250,12 +257,14 @@ def train_batches(
     series_t = torch.from_numpy(series.astype(dtype)).to(device)
     pos_t = torch.from_numpy(pos.astype(dtype)).to(device)
     generator = torch.Generator(device=device).manual_seed(seed)
-    out = windows.allocate(min(batch_size, len(origins)))
     n, b = len(origins), min(batch_size, len(origins))
+    out = windows.allocate(-(-b // world))
     while True:
         order = torch.randperm(n, generator=generator, device=device)
         for i in range(0, n - b + 1, b):
             index = order[i : i + b]
+            if world > 1:
+                index = index[rank::world]
             if device.type == "cpu":
                 index = index.sort().values
             yield windows.gather(series_t[index].long(), pos_t[index].long(), out)
@@ -265,12 +274,29 @@ def mean_loss(
     loss_of: Callable[[Batch], torch.Tensor], windows: Windows, origins: Origins, batch_size: int
 ) -> float:
     """Loss over all ``origins``, each observed target weighing the same."""
+    total, count = loss_sums(loss_of, windows, origins, batch_size)
+    return total / max(count, 1)
+
+
+def loss_sums(
+    loss_of: Callable[[Batch], torch.Tensor], windows: Windows, origins: Origins, batch_size: int
+) -> tuple[float, int]:
+    """The loss over ``origins`` times the observed targets it averages, and their count (what
+    ranks add up to the loss over all their origins)."""
     total, count = 0.0, 0
     for batch in windows.batches(origins, batch_size):
         n = int(batch.y_mask.sum())
         total += float(loss_of(batch)) * n
         count += n
-    return total / max(count, 1)
+    return total, count
+
+
+def shard(origins: Origins, rank: int, world: int) -> Origins:
+    """Every ``world``-th origin from ``rank`` on: one rank's share of a set of origins."""
+    if world == 1:
+        return origins
+    series, pos = origins.take(np.arange(rank, len(origins), world))
+    return Origins.from_arrays(series, pos, len(origins.bounds) - 1)
 
 
 def no_origins(n_series: int) -> Origins:

@@ -171,6 +171,7 @@ PARAMETERS: Mapping[str, Any] = {
     "device": Free(),
     "precision": OneOf(("auto", *PRECISIONS)),
     "num_threads": Integer(1, optional=True),
+    "num_processes": Integer(1, optional=True),
     "warm_start": Flag(),
     "verbose": Flag(),
     "callback": Free(),

@@ -95,13 +95,15 @@ def train(
     config: TrainConfig,
     validate: Callable[[], float] | None = None,
     callback: Callable[[Progress], None] | None = None,
+    world: int = 1,
 ) -> TrainResult:
     """Train ``net`` in place; see the module notes for when it stops.
 
     ``loss_of(batch)`` returns a scalar loss whose gradient reaches ``net``'s parameters;
     ``batches`` yields training batches (with a ``y`` attribute: its first dimension is the
     number of windows); ``validate()`` returns the validation loss (``net`` is put in eval mode
-    around it).
+    around it). ``world``: processes training together, each on its share of every batch
+    (the windows per second reported count them all).
     """
     params = [p for p in net.parameters() if p.requires_grad]
     device = next(net.parameters()).device
@@ -136,7 +138,7 @@ def train(
             if config.schedule != "plateau":
                 scheduler.step()
             losses[step - first] = loss.detach()
-            windows += len(batch.y)
+            windows += len(batch.y) * world
             if not cuda and not math.isfinite(float(losses[step - first])):
                 _raise_non_finite(step, config)  # free on the CPU: name it at once
             if step - first + 1 < config.val_every and step != config.max_steps:
