@@ -7,7 +7,8 @@ and the panel. Every rank prepares the same windows (the same code on the same d
 broadcast, and after every backward pass the ranks' gradients are averaged, so the weights
 stay the same everywhere. Each step every rank draws the same shuffled batch of
 ``batch_size`` windows (one seed) and trains on its own share of it (every ``N``-th window
-from its rank on, :func:`~tsrnn.models.neural.inputs.train_batches`): at the same total
+from its rank on, :func:`~tsrnn.models.neural.inputs.train_batches`), each rank's loss
+weighed by its share of the batch's observed targets (:func:`share`): at the same total
 batch the steps are those of one process, up to the order of floating-point sums and the
 dropout masks. Validation is split the same way and summed across the ranks
 (:func:`all_sum`), so every rank takes the same early-stopping decision. Rank 0 keeps the
@@ -244,6 +245,16 @@ def wrap(net: nn.Module, rank: Rank) -> Callable[..., Any]:
     quiet = "forward_sync_buffers" in inspect.signature(DDP.__init__).parameters  # torch >= 2.13
     sync = {"forward_sync_buffers": False} if quiet else {"broadcast_buffers": False}
     return DDP(_Calls(net), device_ids=ids, **sync)
+
+
+def share(count: torch.Tensor) -> torch.Tensor:
+    """This rank's ``count`` over the ranks' mean count (one all-reduce): the weight that turns
+    its masked mean loss into its part of the mean over all ranks' targets, once
+    DistributedDataParallel averages the gradients."""
+    counts = count.detach().to(torch.float32).reshape(1)
+    total = counts.clone()
+    dist.all_reduce(total)
+    return counts[0] * dist.get_world_size() / total[0].clamp(min=1.0)
 
 
 def all_sum(*values: float, device: str) -> list[float]:

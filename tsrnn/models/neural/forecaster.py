@@ -985,7 +985,12 @@ def _loss_function(
                 mask_prev=mask if teacher else None,
                 sampling=params["scheduled_sampling"],
             )
-        return compute_loss(loss, out.float(), y, mask, quantiles=q, scale=counts_scale)
+        value = compute_loss(loss, out.float(), y, mask, quantiles=q, scale=counts_scale)
+        if call is not None and net.training:
+            # DistributedDataParallel averages the ranks' gradients: weigh each rank's mean by
+            # its share of the batch's observed targets, so the step is the whole batch's mean.
+            value = value * distributed.share(mask.sum())
+        return value
 
     return loss_of
 
