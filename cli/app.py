@@ -625,6 +625,8 @@ def fit(
             f"; budget {b['steps']} steps of {b['batch']} windows ({b['passes']:.1f} passes, "
             f"set by {b['bound']}), {estimator.threads_} torch thread(s)"
         )
+        if (estimator.num_processes or 1) > 1:
+            summary += f" on each of {estimator.num_processes} processes"
         err.print(summary, markup=False)
 
 

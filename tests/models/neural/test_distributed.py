@@ -132,6 +132,7 @@ def test_the_cli_fits_on_two_processes(stations, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
+    assert "1 torch thread(s) on each of 2 processes" in result.output
     assert load_model(out).num_processes == 2
     bad = CliRunner().invoke(app, ["fit", str(data), "--processes", "0", "--out", str(out)])
     assert bad.exit_code == 2 and "--processes" in bad.output
