@@ -136,3 +136,30 @@ def test_the_cli_fits_on_two_processes(stations, tmp_path):
     assert load_model(out).num_processes == 2
     bad = CliRunner().invoke(app, ["fit", str(data), "--processes", "0", "--out", str(out)])
     assert bad.exit_code == 2 and "--processes" in bad.output
+
+
+def test_under_torchrun_every_rank_trains_and_rank_0_alone_reports_and_saves(stations, tmp_path):
+    """`torchrun --nproc-per-node 2 tsrnn fit ...`: the two processes join the group torchrun
+    describes and train one network; one data report, one summary, one model file."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tsrnn = Path(sys.executable).with_name("tsrnn")
+    if not tsrnn.exists():
+        pytest.skip(f"no tsrnn command beside {sys.executable} (pip install -e . makes it)")
+    data = tmp_path / "stations.csv"
+    stations.to_csv(data, index=False)
+    out = tmp_path / "model.tsrnn"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
+    command += ["--master-port", str(ddp._free_port()), str(tsrnn), "fit", str(data)]
+    command += ["--horizon", "24", "--input-size", "48", "--max-steps", "20"]
+    command += ["--hidden-size", "16", "--threads", "1", "--out", str(out)]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("# Data report") == 1  # printed by rank 0 only
+    assert done.stderr.count("saved ") == 1
+    model = load_model(out)
+    assert model.num_processes is None and model.steps_ == 20
