@@ -2,8 +2,7 @@
 
 A config file has up to three tables: ``[fit]`` holds the options a command also takes as
 flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``processes``, ``covariates``,
-``seed``,
-``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models``, ``jobs``,
+``seed``, ``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models``, ``jobs``,
 ``backend`` and ``scheduler`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
 networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
 ``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how = "median"``). Flags win

@@ -163,3 +163,17 @@ def test_under_torchrun_every_rank_trains_and_rank_0_alone_reports_and_saves(sta
     assert done.stderr.count("saved ") == 1
     model = load_model(out)
     assert model.num_processes is None and model.steps_ == 20
+
+
+def test_cuda_ranks_take_nccl_and_a_gpu_each():
+    """NCCL on CUDA, a GPU per process (rank r on cuda:r); more processes than GPUs is refused
+    before anything starts. (A run on several GPUs needs such a machine: not tested here.)"""
+    import torch
+
+    assert ddp.backend_of("cpu") == "gloo" and ddp.backend_of("cuda:0") == "nccl"
+    assert ddp.rank_device("cpu", 1, 2, "LSTM") == "cpu"
+    gpus = torch.cuda.device_count()
+    with pytest.raises(ValueError, match=rf"num_processes={gpus + 1} on CUDA needs a GPU per"):
+        ddp.rank_device("cuda", 0, gpus + 1, "LSTM")
+    if gpus >= 2:
+        assert ddp.rank_device("cuda", 1, 2, "LSTM") == "cuda:1"

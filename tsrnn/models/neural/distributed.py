@@ -27,7 +27,6 @@ out" section gives the command.
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 import signal
 import socket
@@ -40,8 +39,6 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
-
-log = logging.getLogger(__name__)
 
 TIMEOUT = timedelta(minutes=5)  # a rank silent this long ends the run (the group's timeout)
 
@@ -58,10 +55,6 @@ class Rank:
     world: int
     device: str  # this rank's torch device
     keep: bool = True  # whether it keeps the fitted model (rank 0, torchrun's ranks)
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
 
 
 def backend_of(device: str) -> str:
