@@ -202,9 +202,9 @@ def _describe(err: BaseException) -> str:
     rank = getattr(err, "error_index", None)
     name = f"rank {rank + 1}" if rank is not None else "a rank"
     text = str(err).strip().splitlines()
+    # a rank's exception: its traceback, the error last; a rank killed: "process 0
+    # terminated with signal SIGKILL"
     last = next((line for line in reversed(text) if line.strip()), type(err).__name__)
-    if getattr(err, "exit_code", None) is not None and not hasattr(err, "msg"):
-        last = f"exited with code {err.exit_code}"
     return f"{name} failed: {last.strip()}"
 
 
