@@ -30,6 +30,7 @@ from tsrnn.data.frequency import season_length
 from tsrnn.data.parquet import is_parquet
 from tsrnn.errors import DataError
 from tsrnn.files import check_target, write_text_atomic
+from tsrnn.machine import launched
 from tsrnn.parallel import parallel_backend
 
 from .settings import Settings, check
@@ -601,7 +602,8 @@ def fit(
         h = settings.horizon(_default_horizon(panel.freq))
         (estimator,) = settings.build(name, h, season_length(panel.freq)).values()
         check({name: estimator}, panel, settings.source)
-        rank = _torchrun_rank()  # under torchrun, rank 0 reports and saves; the others train
+        launch = launched()  # under torchrun, rank 0 reports and saves; the others train
+        rank = launch.rank if launch is not None else 0
         quiet = quiet or rank != 0
         if not quiet:
             print(data_report.to_markdown())
@@ -628,14 +630,6 @@ def fit(
         if (estimator.num_processes or 1) > 1:
             summary += f" on each of {estimator.num_processes} processes"
         err.print(summary, markup=False)
-
-
-def _torchrun_rank() -> int:
-    """This process's rank when ``torchrun`` started it (``RANK`` of ``WORLD_SIZE`` > 1), else
-    0."""
-    if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
-        return int(os.environ.get("RANK", "0") or 0)
-    return 0
 
 
 def _refuse_swapped(model: Path, data: str) -> None:

@@ -40,6 +40,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from tsrnn.machine import Launch, launched
+
 TIMEOUT = timedelta(minutes=5)  # a rank silent this long ends the run (the group's timeout)
 
 
@@ -76,15 +78,14 @@ def rank_device(device: str, rank: int, world: int, model: str) -> str:
     return f"cuda:{rank}"
 
 
-def from_environment() -> tuple[int, int] | None:
-    """``(rank, world)`` of a group this process belongs to: one already initialized, or one
-    ``torchrun`` describes in the environment (``RANK``, ``WORLD_SIZE``); None otherwise."""
+def from_environment() -> Launch | None:
+    """The group this process belongs to: one already initialized, or one ``torchrun``
+    describes in the environment (:func:`tsrnn.machine.launched`); None otherwise."""
     if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    if world > 1 and "RANK" in os.environ and "MASTER_ADDR" in os.environ:
-        return int(os.environ["RANK"]), world
-    return None
+        rank, world = dist.get_rank(), dist.get_world_size()
+        local = int(os.environ.get("LOCAL_RANK", rank))
+        return Launch(rank, world, local, int(os.environ.get("LOCAL_WORLD_SIZE", world)))
+    return launched()
 
 
 @contextmanager

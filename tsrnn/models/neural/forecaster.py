@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -444,17 +443,17 @@ class NeuralForecaster(Forecaster):
         plan = self.plan_ = self._resolve(panel, self.season_)
         group = distributed.from_environment()  # a torchrun rank, or a group joined already
         if group is not None:
-            rank, world = group
-            if self.num_processes not in (None, world):
+            if self.num_processes not in (None, group.world):
                 raise ValueError(
                     f"{self.name}: num_processes={self.num_processes} but this process is rank "
-                    f"{rank} of a group of {world} (torchrun): leave num_processes= unset"
+                    f"{group.rank} of a group of {group.world} (torchrun): leave "
+                    "num_processes= unset"
                 )
-            local = int(os.environ.get("LOCAL_RANK", rank))
-            here = int(os.environ.get("LOCAL_WORLD_SIZE", world))
-            device = distributed.rank_device(plan.device, local, here, self.name)
+            here = group.local_world
+            device = distributed.rank_device(plan.device, group.local_rank, here, self.name)
             with distributed.joined(device):
-                self._fit_on(panel, distributed.Rank(rank, world, device), self._threads_for(here))
+                rank = distributed.Rank(group.rank, group.world, device)
+                self._fit_on(panel, rank, self._threads_for(here))
             return
         world = self.num_processes or 1
         if world == 1:
@@ -547,7 +546,10 @@ class NeuralForecaster(Forecaster):
         self.config_ = config
         self.nonnegative_ = self._nonnegative(panel, plan)
         device = torch.device(plan.device)
-        threads, why = choose_threads(self.num_threads if threads is None else threads, device)
+        if threads is None or self.num_threads is not None:
+            threads, why = choose_threads(self.num_threads, device)
+        else:
+            why = f"its share of the idle cores, one of {world} processes"
         self.threads_ = threads
         log.info("%s: %d torch thread(s) (%s)", self.name, threads, why)
         if plan_budget.batch < world:

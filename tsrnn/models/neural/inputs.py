@@ -3,7 +3,7 @@
 The estimator (:mod:`tsrnn.models.neural`) calls these in order: :func:`read_panel` builds a
 Panel with exactly the covariates asked for; the training span is cut (:func:`observed_before`);
 :func:`covariate_stats` and per-series scalers (:func:`target_panel` for extra targets) are
-fitted on it; :func:`prepare` applies them; :func:`train_batches` and :func:`mean_loss` draw
+fitted on it; :func:`prepare` applies them; :func:`train_batches` and :func:`loss_sums` draw
 from the resulting windows; :func:`tail` keeps what ``predict`` needs of each series;
 :func:`future_values` reads known-future covariates for the forecast steps.
 """
@@ -270,19 +270,12 @@ def train_batches(
             yield windows.gather(series_t[index].long(), pos_t[index].long(), out)
 
 
-def mean_loss(
-    loss_of: Callable[[Batch], torch.Tensor], windows: Windows, origins: Origins, batch_size: int
-) -> float:
-    """Loss over all ``origins``, each observed target weighing the same."""
-    total, count = loss_sums(loss_of, windows, origins, batch_size)
-    return total / max(count, 1)
-
-
 def loss_sums(
     loss_of: Callable[[Batch], torch.Tensor], windows: Windows, origins: Origins, batch_size: int
 ) -> tuple[float, int]:
-    """The loss over ``origins`` times the observed targets it averages, and their count (what
-    ranks add up to the loss over all their origins)."""
+    """The loss over ``origins`` times the observed targets it averages, and their count:
+    ``total / count`` is the loss over all of them, each observed target weighing the same,
+    and ranks add theirs up."""
     total, count = 0.0, 0
     for batch in windows.batches(origins, batch_size):
         n = int(batch.y_mask.sum())
