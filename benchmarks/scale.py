@@ -11,6 +11,7 @@ size (RSS) of that process and of all its children (the joblib workers) every 0.
     python benchmarks/scale.py                    # 100,000 series x 500: 50M rows
     python benchmarks/scale.py --series 2000 --parts theta,ets   # 1 process against 2
     python benchmarks/scale.py --parts theta,theta-dask --jobs-only   # joblib against Dask
+    python benchmarks/scale.py --series 10000 --parts theta,theta-dask --jobs-only --repeat 3
 
 Parts:
 
@@ -28,6 +29,10 @@ Parts:
   time one pass over every training window would take;
 - ``epoch-ddp``: the same training with one thread a process, on 1 process and on ``--jobs``
   processes (``num_processes``: DistributedDataParallel over gloo), at the same total batch.
+
+``--repeat N`` runs the parts N times in turn (joblib, Dask, joblib, Dask, ...), so that two
+rows compared are measured under the same drift of a shared machine, and the table ends with
+each part's median seconds.
 
 Each part prints one JSON line; the table at the end is Markdown for ``RESULTS.md``.
 """
@@ -222,6 +227,30 @@ def measure(part: str, csv: Path, parquet: Path, jobs: int, steps: int, limit: f
     }
 
 
+def medians(rows: list[dict]) -> list[str]:
+    """Each part's median seconds over its repeated runs, and each against the first part's."""
+    import statistics
+
+    runs: dict[tuple[str, int], list[float]] = {}
+    for r in rows:
+        if "error" not in r:
+            runs.setdefault((r["part"], r["jobs"]), []).append(r["seconds"])
+    if not runs or max(len(v) for v in runs.values()) < 2:
+        return []
+    lines = [
+        "",
+        "| part | processes | runs | median seconds | against the first |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    first = None
+    for (part, jobs), seconds in runs.items():
+        median = statistics.median(seconds)
+        first = first or median
+        spread = ", ".join(f"{s:.1f}" for s in seconds)
+        lines.append(f"| {part} | {jobs} | {spread} | {median:.1f} | {median / first - 1:+.1%} |")
+    return lines
+
+
 def table(rows: list[dict], series: int, length: int) -> str:
     lines = [
         f"{series:,} series x {length} points ({series * length / 1e6:.1f}M rows)",
@@ -257,7 +286,7 @@ def table(rows: list[dict], series: int, length: int) -> str:
         lines.append(
             f"| {r['part']} | {procs} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | {note} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + medians(rows))
 
 
 def main() -> None:
@@ -273,6 +302,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="training steps of 'epoch'")
     parser.add_argument("--data-dir", default="/tmp/tsrnn-scale")
     parser.add_argument("--limit", type=float, default=3600, help="seconds per part at most")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run the parts this many times, in turn"
+    )
     parser.add_argument("--run-part", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--parquet", help=argparse.SUPPRESS)
@@ -294,7 +326,7 @@ def main() -> None:
         flush=True,
     )
     rows = []
-    for part in parts.split(","):
+    for part in parts.split(",") * max(1, args.repeat):
         runs = [1]
         if part in ("theta", "ets", "theta-dask", "ets-dask"):
             runs = [args.jobs] if jobs_only else [1, args.jobs]
