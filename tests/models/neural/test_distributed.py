@@ -177,3 +177,21 @@ def test_cuda_ranks_take_nccl_and_a_gpu_each():
         ddp.rank_device("cuda", 0, gpus + 1, "LSTM")
     if gpus >= 2:
         assert ddp.rank_device("cuda", 1, 2, "LSTM") == "cuda:1"
+
+
+def _fit_in_a_pool_worker(data: pd.DataFrame) -> str:
+    """A fit asking for 2 processes, in a daemonic multiprocessing pool worker: its error."""
+    try:
+        small(num_processes=2).fit(data)
+    except ValueError as err:
+        return str(err)
+    return "no error"
+
+
+def test_a_daemonic_worker_asking_for_processes_is_refused_in_words(stations):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # its workers are daemonic
+        message = pool.apply(_fit_in_a_pool_worker, (stations.head(400),))
+    assert "num_processes=2 in a daemonic process" in message
+    assert "leave num_processes= unset inside workers" in message

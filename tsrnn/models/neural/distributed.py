@@ -27,6 +27,7 @@ out" section gives the command.
 from __future__ import annotations
 
 import inspect
+import multiprocessing
 import os
 import signal
 import socket
@@ -62,6 +63,18 @@ class Rank:
 def backend_of(device: str) -> str:
     """torch.distributed's backend for ``device``: NCCL on CUDA, gloo elsewhere."""
     return "nccl" if torch.device(device).type == "cuda" else "gloo"
+
+
+def refuse_daemonic(world: int, model: str) -> None:
+    """A daemonic process may not start processes (multiprocessing refuses with an
+    AssertionError, after the windows are laid out): say so in words, before training."""
+    if multiprocessing.current_process().daemon:
+        raise ValueError(
+            f"{model}: num_processes={world} in a daemonic process "
+            f"({multiprocessing.current_process().name}: a multiprocessing pool's or a Dask "
+            "worker), which may not start processes; leave num_processes= unset inside "
+            "workers, or run the fit from a main process"
+        )
 
 
 def rank_device(device: str, rank: int, world: int, model: str) -> str:

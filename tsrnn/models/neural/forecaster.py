@@ -242,6 +242,8 @@ class NeuralForecaster(Forecaster):
         process's fit. Started processes import the calling script again (``spawn``): run it
         under ``if __name__ == "__main__":``. None: one process, or, under ``torchrun``, the
         group torchrun started (several machines: :mod:`tsrnn.models.neural.distributed`).
+        A daemonic process (a ``multiprocessing`` pool's or a Dask worker) may not start
+        processes, so there ``fit`` refuses a count above 1 before training.
     warm_start : bool, default False
         Start ``fit`` from the current weights when the model is fitted already and the new
         data gives the network the same shape (same features, series count with an
@@ -459,6 +461,7 @@ class NeuralForecaster(Forecaster):
         if world == 1:
             self._fit_on(panel, None, None)
             return
+        distributed.refuse_daemonic(world, self.name)
         device = distributed.rank_device(plan.device, 0, world, self.name)
         threads = self._threads_for(world)
         others = self._rank_copy(threads)
