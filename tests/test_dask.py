@@ -174,3 +174,30 @@ def test_a_worker_holds_only_the_results_not_yet_fetched(client):
     held = _Dask(client).map(_results_held, None, [[i] for i in range(12)])
     assert len(held) == 12
     assert max(held) <= 1, held
+
+
+def test_updates_that_refit_go_to_the_workers_and_cheap_ones_stay_here(
+    client, beijing, monkeypatch
+):
+    """A backtest without refits moves each model's origin window after window. Theta's update
+    is a refit (10 ms a series): its series go to the workers in chunks, as fits do. ETS keeps
+    its parameters (0.1 ms a series): its updates stay in this process. Either way the
+    forecasts are the single-process ones."""
+    from tsrnn.models.stats import local
+
+    sent = []
+    submit = client.submit
+
+    def spy(func, worker, chunk, **kwargs):
+        sent.append((type(worker).__name__, func is local._update_chunk))
+        return submit(func, worker, chunk, **kwargs)
+
+    monkeypatch.setattr(client, "submit", spy)
+    models = [ETS(), Theta()]
+    kw = {"n_windows": 3, "step": 24, "refit": False}
+    spread = backtest(models, beijing, 24, backend=client, **kw)
+    alone = backtest(models, beijing, 24, **kw)
+    pd.testing.assert_frame_equal(alone.forecasts, spread.forecasts)
+    updates = [name for name, update in sent if update]
+    assert updates and set(updates) == {"Theta"}  # two updates (windows 2 and 3), in chunks
+    assert sum(1 for name, update in sent if name == "ETS" and not update) > 0  # its fit

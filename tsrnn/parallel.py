@@ -262,5 +262,7 @@ def _nbytes(item: Any) -> int:
 
     if isinstance(item, np.ndarray):
         return int(item.nbytes)
+    if isinstance(item, tuple):  # (a fitted state, its longer history): an update's item
+        return sum(_nbytes(part) for part in item)
     history = getattr(item, "history", None)
     return int(history.nbytes) if isinstance(history, np.ndarray) else 0
