@@ -189,7 +189,7 @@ def test_updates_that_refit_go_to_the_workers_and_cheap_ones_stay_here(
     submit = client.submit
 
     def spy(func, worker, chunk, **kwargs):
-        sent.append((type(worker).__name__, func is local._update_chunk))
+        sent.append((type(worker).__name__, func is local._update_chunk, len(chunk)))
         return submit(func, worker, chunk, **kwargs)
 
     monkeypatch.setattr(client, "submit", spy)
@@ -198,6 +198,8 @@ def test_updates_that_refit_go_to_the_workers_and_cheap_ones_stay_here(
     spread = backtest(models, beijing, 24, backend=client, **kw)
     alone = backtest(models, beijing, 24, **kw)
     pd.testing.assert_frame_equal(alone.forecasts, spread.forecasts)
-    updates = [name for name, update in sent if update]
-    assert updates and set(updates) == {"Theta"}  # two updates (windows 2 and 3), in chunks
-    assert sum(1 for name, update in sent if name == "ETS" and not update) > 0  # its fit
+    updates = [(name, size) for name, update, size in sent if update]
+    assert {name for name, _ in updates} == {"Theta"}
+    assert sum(size for _, size in updates) == 2 * 12  # windows 2 and 3, each of 12 series
+    assert max(size for _, size in updates) < 12  # in chunks
+    assert any(name == "ETS" and not update for name, update, _ in sent)  # its fit went

@@ -65,18 +65,6 @@ def backend_of(device: str) -> str:
     return "nccl" if torch.device(device).type == "cuda" else "gloo"
 
 
-def refuse_daemonic(world: int, model: str) -> None:
-    """A daemonic process may not start processes (multiprocessing refuses with an
-    AssertionError, after the windows are laid out): say so in words, before training."""
-    if multiprocessing.current_process().daemon:
-        raise ValueError(
-            f"{model}: num_processes={world} in a daemonic process "
-            f"({multiprocessing.current_process().name}: a multiprocessing pool's or a Dask "
-            "worker), which may not start processes; leave num_processes= unset inside "
-            "workers, or run the fit from a main process"
-        )
-
-
 def rank_device(device: str, rank: int, world: int, model: str) -> str:
     """Rank ``rank``'s device: the CPU for a CPU fit, ``cuda:rank`` for a CUDA one (NCCL
     needs a GPU per process)."""
@@ -121,11 +109,19 @@ def launch(
     """Start ranks ``1 .. world-1`` running ``target(rank, world, *args)`` and make this process
     rank 0 of their group for the block.
 
-    When the block ends, training is over everywhere (its last step and validation were
+    A daemonic process (a pool's or a Dask worker) may not start processes: refused in
+    words, before anything starts. When the block ends, training is over everywhere (its last step and validation were
     collective), so the started ranks are stopped, their work done. When it fails because
     the group did (a peer gone, or silent past :data:`TIMEOUT`), the error names the rank
     that failed and its own error; any other error of this process is raised as it is.
     """
+    if multiprocessing.current_process().daemon:  # where multiprocessing would assert
+        raise ValueError(
+            f"{model}: num_processes={world} in a daemonic process "
+            f"({multiprocessing.current_process().name}: a multiprocessing pool's or a Dask "
+            "worker), which may not start processes; leave num_processes= unset inside "
+            "workers, or run the fit from a main process"
+        )
     port, timeout = _free_port(), TIMEOUT
     context = torch.multiprocessing.start_processes(
         _rank_main,

@@ -461,7 +461,6 @@ class NeuralForecaster(Forecaster):
         if world == 1:
             self._fit_on(panel, None, None)
             return
-        distributed.refuse_daemonic(world, self.name)
         device = distributed.rank_device(plan.device, 0, world, self.name)
         threads = self._threads_for(world)
         others = self._rank_copy(threads)
