@@ -425,6 +425,87 @@ def test_batched_reading_keeps_covariates_and_wide_columns(tmp_path, monkeypatch
     assert batched_report.to_dict() == whole_report.to_dict()
 
 
+def _long_csv(ids, periods, freq="h", start="2024-01-01", drop=(), extra=""):
+    rows = [
+        f"{s},{t},{k if (s, k) != (ids[0], 3) else 'NA'},{k * 0.5},{-k}"
+        for s in ids
+        for k, t in enumerate(pd.date_range(start, periods=periods, freq=freq))
+        if (s, k) not in drop
+    ]
+    return "id,ds,y,temp,promo\n" + "\n".join(rows) + "\n" + extra
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "quick"),
+    [
+        (
+            _long_csv(["a", "b", "c"], 6),
+            {"covariates": {"past": ["temp"], "future": ["promo"]}},
+            True,
+        ),
+        (_long_csv(["a", "b"], 5, "D"), {}, True),
+        (_long_csv(["a", "b"], 5, "15min"), {"freq": "15min"}, True),
+        (
+            "id,step,y\n" + "".join(f"{s},{10 + 5 * k},{k}\n" for s in "ab" for k in range(4)),
+            {},
+            True,
+        ),
+        (_long_csv(["b", "a"], 4), {}, False),  # ids not in sorted order
+        (_long_csv(["s9", "s10"], 4), {}, False),  # sorted as numbers, not as text
+        (_long_csv(["a", "b"], 5, drop={("b", 2)}), {}, False),  # a gap
+        (_long_csv(["a", "b"], 5, "MS"), {}, False),  # a calendar grid
+        (_long_csv(["a", "b"], 4, extra="a,2024-01-01 04:00:00,9,1,1\n"), {}, False),  # split
+        (_long_csv(["a", "b"], 4, extra="b,2024-01-01 03:00:00,3,1.5,-3\n"), {}, False),  # twice
+        (_long_csv(["a", "b"], 4, freq="h"), {"freq": "30min"}, False),  # another grid
+        (_long_csv(["a", "b"], 4) + "c,2024-01-01 00:00:00,1,1,1\n", {}, False),  # one point
+    ],
+    ids=[
+        "hourly-covariates",
+        "daily",
+        "given-freq",
+        "integer-steps",
+        "unsorted-ids",
+        "text-order",
+        "gap",
+        "monthly",
+        "split-series",
+        "duplicate",
+        "finer-freq",
+        "one-point",
+    ],
+)
+def test_complete_sorted_files_skip_the_regularizer_with_the_same_panel(
+    tmp_path, monkeypatch, text, kwargs, quick
+):
+    """A complete panel written sorted (most large exports) is the panel as read: read_csv and
+    read_parquet skip build_panel's sorting and grid search for it. Whether or not they do,
+    the panel and the report are those build_panel gives."""
+    path = write(tmp_path, text)
+    taken = []
+    complete = io.build_complete
+
+    def spy(*args, **kw):
+        taken.append(complete(*args, **kw) is not None)
+        return None if not taken[-1] else complete(*args, **kw)
+
+    monkeypatch.setattr(io, "build_complete", spy)
+    panel, report = read_csv(path, **kwargs)
+    assert taken == [quick]
+    monkeypatch.setattr(io, "build_complete", lambda *a, **kw: None)
+    slow, slow_report = read_csv(path, **kwargs)
+    for name in ("values", "observed", "covariates", "offsets"):
+        got, want = getattr(panel, name), getattr(slow, name)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    assert list(panel.ids) == list(slow.ids) and panel.starts.equals(slow.starts)
+    assert (panel.freq, panel.covariate_names, panel.future_covariates) == (
+        slow.freq,
+        slow.covariate_names,
+        slow.future_covariates,
+    )
+    assert report.to_dict() == slow_report.to_dict()
+
+
 # ---------------------------------------------------------------------- bad input
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match=r"nope\.csv: the file does not exist; check the path"):

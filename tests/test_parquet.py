@@ -250,6 +250,41 @@ def test_row_groups_are_read_one_at_a_time_and_rows_counted_across_them(tmp_path
         read_parquet(tmp_path / "null.parquet")
 
 
+@pytest.mark.parametrize("group", [30, 97], ids=["a-series-a-group", "groups-across-series"])
+def test_a_complete_sorted_file_is_the_panel_as_read(tmp_path, monkeypatch, group):
+    """Complete series in id order (a large export's usual shape) skip the regularizer; the
+    panel equals the CSV's and the regularizer's, whether each row group's dictionary holds
+    new ids only or repeats the last group's."""
+    from tsrnn.data import io
+
+    rng = np.random.default_rng(4)
+    n, length = 40, 30
+    data = pd.DataFrame(
+        {
+            "store": np.repeat([f"s{i:02d}" for i in range(n)], length),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), n),
+            "y": rng.normal(100, 10, n * length).round(3),
+        }
+    )
+    data.loc[rng.choice(len(data), 20, replace=False), "y"] = np.nan
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    table = table.set_column(0, "store", table.column("store").dictionary_encode())
+    pq.write_table(table, tmp_path / "sorted.parquet", row_group_size=group)
+    data.to_csv(tmp_path / "sorted.csv", index=False)
+    taken = []
+    complete = io.build_complete
+    monkeypatch.setattr(
+        io, "build_complete", lambda *a, **k: taken.append(complete(*a, **k)) or taken[-1]
+    )
+    panel, report = read_parquet(tmp_path / "sorted.parquet")
+    assert taken[-1] is not None
+    same_panels(panel, read_csv(tmp_path / "sorted.csv")[0])
+    monkeypatch.setattr(io, "build_complete", lambda *a, **k: None)
+    slow, slow_report = read_parquet(tmp_path / "sorted.parquet")
+    same_panels(panel, slow)
+    assert report.to_dict() == slow_report.to_dict()
+
+
 # ---------------------------------------------------------------------- the CLI
 def air_parquet(tmp_path):
     data = pd.read_csv(tsrnn.datasets.path("air_passengers"))

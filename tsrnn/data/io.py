@@ -36,7 +36,7 @@ from tsrnn.data.layout import (
     read_sample,
     sniff_format,
 )
-from tsrnn.data.panel import BuildStats, Panel, build_panel, common_freq
+from tsrnn.data.panel import BuildStats, Panel, build_complete, build_panel, common_freq
 from tsrnn.data.report import DataReport, make_report
 from tsrnn.errors import DataError
 
@@ -436,7 +436,21 @@ def _build(table: _Table, roles: Roles, freq: Freq | None, source: str) -> tuple
     A batch whose own grid is not the one common to all series is built again on that grid.
     A batch that fails alone (its series fit no grid by themselves, say) sends all series
     through one call, which settles the grid, or words the error, exactly as for a small file.
+    Long rows that are already the panel (complete, sorted series) skip all that.
     """
+    if roles.layout != "wide":
+        complete = build_complete(
+            table.id_codes,
+            table.ids,
+            table.time_codes,
+            table.times,
+            table.numbers[roles.target],
+            {c: table.numbers[c] for c in dict.fromkeys([*roles.past, *roles.future])},
+            freq,
+            tuple(roles.future),
+        )
+        if complete is not None:
+            return complete
     batches = _batches(table, roles)
     rows = _batch_rows(table, batches) if roles.layout == "long" else [None] * len(batches)
     try:

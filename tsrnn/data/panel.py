@@ -1036,6 +1036,118 @@ def _last_observed(row: np.ndarray) -> int:
     return int(hits[-1]) if len(hits) else -1
 
 
+# ---------------------------------------------------------------------- the complete, sorted case
+def build_complete(
+    id_codes: np.ndarray,
+    ids: np.ndarray,
+    time_codes: np.ndarray,
+    times: pd.Index,
+    target: np.ndarray,
+    covariates: dict[str, np.ndarray],
+    freq: Freq | None = None,
+    future_covariates: tuple[str, ...] = (),
+) -> tuple[Panel, BuildStats] | None:
+    """:func:`build_panel`'s answer without its work, for the common case of a large file: rows
+    as codes into their distinct ids and timestamps (as the readers hold them), every series'
+    rows together, in id order, one row per step of one fixed grid from its first timestamp to
+    its last (no gap, no duplicate), at least two rows a series. The values are then already
+    the panel's: nothing is sorted and no per-row timestamp is made.
+
+    None when the rows are anything else, or ``freq`` is not the grid the timestamps are on:
+    :func:`build_panel` then regularizes them, and words any error.
+    """
+    rows = len(id_codes)
+    if isinstance(times, pd.DatetimeIndex):
+        if times.tz is not None:
+            return None
+        stamps = times.as_unit("ns").asi8
+    elif pd.api.types.is_integer_dtype(times.dtype):
+        stamps = times.to_numpy(dtype=np.int64)
+    else:
+        return None
+    if len(stamps) < 2 or rows < 2 or times.hasnans:
+        return None
+    first_time = int(stamps.min())
+    step = int(np.diff(np.sort(stamps)).min())
+    if step <= 0:  # two texts of one instant ("2024-01-01", "2024-01-01 00:00")
+        return None
+    grid = _complete_freq(step, isinstance(times, pd.DatetimeIndex))
+    if grid is None or (freq is not None and freq != grid) or np.any((stamps - first_time) % step):
+        return None
+    at = (stamps - first_time) // step  # each distinct timestamp's place on the grid
+    at = at.astype(np.int32 if at.max() < 2**31 else np.int64)
+
+    # The series in sorted-id order (as build_panel orders them): each row's series' rank.
+    names = np.asarray(ids, dtype=object).astype(str)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    # Row k follows row k - 1 as the same series' next step, or as the next series' first row.
+    # Checked a slice at a time: full-length temporaries would cost more than the values.
+    ends = []
+    for a in range(0, rows, _SLICE):
+        b = min(rows, a + _SLICE)
+        lo = max(a - 1, 0)
+        r = rank[id_codes[lo:b]]
+        p = at[time_codes[lo:b]]
+        same = r[1:] == r[:-1]
+        if not np.array_equal(r[1:][~same], r[:-1][~same] + 1):
+            return None
+        if np.any(p[1:][same] != p[:-1][same] + 1):
+            return None
+        ends.append(lo + 1 + np.flatnonzero(~same))
+        if a == 0 and r[0] != 0:
+            return None
+    if rank[id_codes[-1]] != len(ids) - 1:
+        return None  # some ids have no row (every rank from 0 to the last is then present)
+    offsets = np.concatenate([[0], *ends, [rows]]).astype(np.int64)
+    lengths = np.diff(offsets)
+    if len(lengths) != len(ids) or lengths.min() < 2:
+        return None
+    values = np.ascontiguousarray(target, dtype=np.float64)
+    observed = ~np.isnan(values)
+    if not np.logical_or.reduceat(observed, offsets[:-1]).all():
+        return None  # a series with no value: build_panel says which
+    first = time_codes[offsets[:-1]]
+    starts = (
+        _stamps(stamps[first], None)
+        if isinstance(times, pd.DatetimeIndex)
+        else pd.Index(stamps[first], dtype=np.int64)
+    )
+    names_sorted = names[order]
+    covs = list(covariates)
+    cov = (
+        np.column_stack([covariates[c] for c in covs]).astype(np.float64, copy=False)
+        if covs
+        else np.empty((rows, 0), dtype=np.float64)
+    )
+    panel = Panel(
+        values=values,
+        observed=observed,
+        offsets=offsets,
+        ids=names_sorted,
+        starts=starts,
+        freq=grid,
+        covariates=cov,
+        covariate_names=tuple(covs),
+        future_covariates=tuple(future_covariates),
+    )
+    stats = BuildStats(
+        rows=lengths, duplicates_merged=0, series_freqs=dict.fromkeys(names_sorted, grid)
+    )
+    return panel, stats
+
+
+def _complete_freq(step: int, is_dt: bool) -> Freq | None:
+    """The frequency :func:`infer_freq` gives series that take every step of ``step`` (int
+    steps, or nanoseconds of a fixed duration under a week); None for others."""
+    if not is_dt:
+        return step
+    if step >= 7 * _DAY_NS:
+        return None
+    return "D" if step == _DAY_NS else to_offset(pd.Timedelta(step)).freqstr
+
+
 def index_state(index: pd.Index) -> dict[str, Any]:
     """Time stamps as plain data: int64 nanoseconds and the time zone, or the integers."""
     if isinstance(index, pd.DatetimeIndex):

@@ -377,6 +377,10 @@ def _encode(
         return local, np.zeros(0, dtype=object)
     which, distinct = pd.factorize(np.concatenate(parts), use_na_sentinel=False)
     which = _compact(which)
+    if np.array_equal(which, np.arange(len(which))):
+        # the pieces' values are new in each dictionary (or one dictionary serves all): the
+        # codes are already the distinct values' positions
+        return local.astype(which.dtype, copy=False), np.asarray(distinct)
     codes = np.empty(rows, dtype=which.dtype)
     step = 1 << 22
     for a in range(0, rows, step):  # the gather in slices: no second full-length int64 array

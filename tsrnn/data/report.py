@@ -339,7 +339,10 @@ def _scalar(value: Any) -> pd.Timestamp | int:
 def _scalars(values: Any) -> list[pd.Timestamp | int]:
     """Timestamps or ints of an index or list, as :func:`_scalar` makes one."""
     if isinstance(values, pd.DatetimeIndex):
-        return list(values)  # Timestamps, boxed in one pass
+        # each distinct timestamp boxed once: series mostly share their starts and ends
+        codes, distinct = pd.factorize(values)
+        boxed = list(distinct)
+        return [boxed[c] for c in codes.tolist()]
     return [_scalar(v) for v in values]
 
 
