@@ -3,9 +3,10 @@
 :func:`read_csv` learns the file's format and its columns' roles from its first rows
 (:mod:`tsrnn.data.layout`), reads only the columns it needs in compact dtypes, and hands the rows
 to :func:`~tsrnn.data.panel.build_panel`, the one regularizer, a bounded batch of series at a
-time, so that reading a large file costs little more memory than the finished panel. Bad input
-raises :class:`~tsrnn.DataError` naming the file, the line (numbered as in a text editor: the
-header is line 1), the column and the fix.
+time, so that reading a large file costs little more memory than the finished panel. Rows that
+already are the panel (complete series in id order) skip it:
+:func:`~tsrnn.data.panel.build_complete`. Bad input raises :class:`~tsrnn.DataError` naming the
+file, the line (numbered as in a text editor: the header is line 1), the column and the fix.
 """
 
 from __future__ import annotations

@@ -1080,22 +1080,24 @@ def build_complete(
     # The series in sorted-id order (as build_panel orders them): each row's series' rank.
     names = np.asarray(ids, dtype=object).astype(str)
     order = np.argsort(names, kind="stable")
-    rank = np.empty(len(ids), dtype=np.int64)
+    rank = np.empty(len(ids), dtype=np.int32 if len(ids) < 2**31 else np.int64)
     rank[order] = np.arange(len(ids))
+    # Codes given in order of first appearance, as readers give them, are already the ranks
+    # and places of a sorted file: then the rows' codes are compared as they are.
+    same_rank = bool(np.array_equal(order, np.arange(len(ids))))
+    same_place = bool(np.array_equal(at, np.arange(len(at))))
     # Row k follows row k - 1 as the same series' next step, or as the next series' first row.
     # Checked a slice at a time: full-length temporaries would cost more than the values.
     ends = []
     for a in range(0, rows, _SLICE):
-        b = min(rows, a + _SLICE)
-        lo = max(a - 1, 0)
-        r = rank[id_codes[lo:b]]
-        p = at[time_codes[lo:b]]
-        same = r[1:] == r[:-1]
-        if not np.array_equal(r[1:][~same], r[:-1][~same] + 1):
+        lo, b = max(a - 1, 0), min(rows, a + _SLICE)
+        r = id_codes[lo:b] if same_rank else rank[id_codes[lo:b]]
+        p = time_codes[lo:b] if same_place else at[time_codes[lo:b]]
+        new_series = np.diff(r)
+        step = np.diff(p)
+        if not np.all((new_series == 1) | ((new_series == 0) & (step == 1))):
             return None
-        if np.any(p[1:][same] != p[:-1][same] + 1):
-            return None
-        ends.append(lo + 1 + np.flatnonzero(~same))
+        ends.append(lo + 1 + np.flatnonzero(new_series))
         if a == 0 and r[0] != 0:
             return None
     if rank[id_codes[-1]] != len(ids) - 1:
