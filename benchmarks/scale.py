@@ -2,7 +2,8 @@
 
 A long panel of ``--series`` daily series x ``--length`` points (``unique_id, ds, y``; a weekly
 season, a random-walk level, noise, levels from 10 to 100,000, about 1 % of the values
-missing) is written once as CSV and as Parquet into ``--data-dir`` (reused by later runs).
+missing) is written once as CSV and as Parquet into ``--data-dir`` (reused by later runs);
+``--gaps`` leaves the missing values out as rows instead, so the readers put gaps back.
 Then each part runs in a fresh process of its own, and this script samples the resident set
 size (RSS) of that process and of all its children (the joblib workers) every 0.1 s, so
 ``peak MB`` is everything the part held at once::
@@ -12,6 +13,7 @@ size (RSS) of that process and of all its children (the joblib workers) every 0.
     python benchmarks/scale.py --series 2000 --parts theta,ets   # 1 process against 2
     python benchmarks/scale.py --parts theta,theta-dask --jobs-only   # joblib against Dask
     python benchmarks/scale.py --series 10000 --parts theta,theta-dask --jobs-only --repeat 3
+    python benchmarks/scale.py --parts read-csv,read-parquet --repeat 3 --gaps
 
 Parts:
 
@@ -54,15 +56,19 @@ HORIZON = 14
 
 
 # ---------------------------------------------------------------------- the data
-def write_panel(folder: Path, series: int, length: int, seed: int = 0) -> tuple[Path, Path]:
-    """The CSV and Parquet files of the synthetic panel (written once, then reused)."""
+def write_panel(
+    folder: Path, series: int, length: int, seed: int = 0, gaps: bool = False
+) -> tuple[Path, Path]:
+    """The CSV and Parquet files of the synthetic panel (written once, then reused); with
+    ``gaps``, the missing values are rows left out (gaps the reader puts back)."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"panel-{series}x{length}"
+    stem = f"panel-{series}x{length}" + ("-gaps" if gaps else "")
     csv, parquet = folder / f"{stem}.csv", folder / f"{stem}.parquet"
     if csv.exists() and parquet.exists():
         return csv, parquet
@@ -94,6 +100,8 @@ def write_panel(folder: Path, series: int, length: int, seed: int = 0) -> tuple[
                     "y": pa.array(y.ravel(), from_pandas=True),
                 }
             )
+            if gaps:
+                table = table.filter(pc.is_valid(table.column("y")))
             if parquet_writer is None:
                 parquet_writer = pq.ParquetWriter(parquet, table.schema)
                 csv_writer = pacsv.CSVWriter(csv, table.schema)
@@ -301,6 +309,9 @@ def main() -> None:
     parser.add_argument("--jobs-only", action="store_true", help="no 1-process rows")
     parser.add_argument("--steps", type=int, default=200, help="training steps of 'epoch'")
     parser.add_argument("--data-dir", default="/tmp/tsrnn-scale")
+    parser.add_argument(
+        "--gaps", action="store_true", help="leave the missing values out as rows (gaps)"
+    )
     parser.add_argument("--limit", type=float, default=3600, help="seconds per part at most")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run the parts this many times, in turn"
@@ -319,7 +330,7 @@ def main() -> None:
     )
     jobs_only = args.jobs_only or args.quick
     t0 = time.perf_counter()
-    csv, parquet = write_panel(Path(args.data_dir), series, args.length)
+    csv, parquet = write_panel(Path(args.data_dir), series, args.length, gaps=args.gaps)
     print(
         f"data: {csv} ({csv.stat().st_size / MB:,.0f} MB), {parquet} "
         f"({parquet.stat().st_size / MB:,.0f} MB), {time.perf_counter() - t0:.0f} s",

@@ -452,7 +452,10 @@ def _long_csv(ids, periods, freq="h", start="2024-01-01", drop=(), extra=""):
         ),
         (_long_csv(["b", "a"], 4), {}, False),  # ids not in sorted order
         (_long_csv(["s9", "s10"], 4), {}, False),  # sorted as numbers, not as text
-        (_long_csv(["a", "b"], 5, drop={("b", 2)}), {}, False),  # a gap
+        (_long_csv(["a", "b"], 5, drop={("b", 2)}), {"covariates": ["temp"]}, True),  # a gap
+        (_long_csv(["a", "b"], 12, "D", drop={("a", 4), ("b", 1)}), {}, True),  # daily, gaps
+        (_long_csv(["a", "b"], 12, "B", drop={("a", 4), ("b", 1)}), {}, False),  # business
+        (_long_csv(["a"], 6) + _long_csv(["b"], 3, "2h").split("\n", 1)[1], {}, False),  # 2h
         (_long_csv(["a", "b"], 5, "MS"), {}, False),  # a calendar grid
         (_long_csv(["a", "b"], 4, extra="a,2024-01-01 04:00:00,9,1,1\n"), {}, False),  # split
         (_long_csv(["a", "b"], 4, extra="b,2024-01-01 03:00:00,3,1.5,-3\n"), {}, False),  # twice
@@ -467,6 +470,9 @@ def _long_csv(ids, periods, freq="h", start="2024-01-01", drop=(), extra=""):
         "unsorted-ids",
         "text-order",
         "gap",
+        "daily-gaps",
+        "business-days",
+        "two-hourly",
         "monthly",
         "split-series",
         "duplicate",
@@ -482,16 +488,16 @@ def test_complete_sorted_files_skip_the_regularizer_with_the_same_panel(
     the panel and the report are those build_panel gives."""
     path = write(tmp_path, text)
     taken = []
-    complete = io.build_complete
+    complete = io.build_sorted
 
     def spy(*args, **kw):
         taken.append(complete(*args, **kw) is not None)
         return None if not taken[-1] else complete(*args, **kw)
 
-    monkeypatch.setattr(io, "build_complete", spy)
+    monkeypatch.setattr(io, "build_sorted", spy)
     panel, report = read_csv(path, **kwargs)
     assert taken == [quick]
-    monkeypatch.setattr(io, "build_complete", lambda *a, **kw: None)
+    monkeypatch.setattr(io, "build_sorted", lambda *a, **kw: None)
     slow, slow_report = read_csv(path, **kwargs)
     for name in ("values", "observed", "covariates", "offsets"):
         got, want = getattr(panel, name), getattr(slow, name)

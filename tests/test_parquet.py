@@ -272,14 +272,14 @@ def test_a_complete_sorted_file_is_the_panel_as_read(tmp_path, monkeypatch, grou
     pq.write_table(table, tmp_path / "sorted.parquet", row_group_size=group)
     data.to_csv(tmp_path / "sorted.csv", index=False)
     taken = []
-    complete = io.build_complete
+    complete = io.build_sorted
     monkeypatch.setattr(
-        io, "build_complete", lambda *a, **k: taken.append(complete(*a, **k)) or taken[-1]
+        io, "build_sorted", lambda *a, **k: taken.append(complete(*a, **k)) or taken[-1]
     )
     panel, report = read_parquet(tmp_path / "sorted.parquet")
     assert taken[-1] is not None
     same_panels(panel, read_csv(tmp_path / "sorted.csv")[0])
-    monkeypatch.setattr(io, "build_complete", lambda *a, **k: None)
+    monkeypatch.setattr(io, "build_sorted", lambda *a, **k: None)
     slow, slow_report = read_parquet(tmp_path / "sorted.parquet")
     same_panels(panel, slow)
     assert report.to_dict() == slow_report.to_dict()

@@ -5,7 +5,7 @@
 to :func:`~tsrnn.data.panel.build_panel`, the one regularizer, a bounded batch of series at a
 time, so that reading a large file costs little more memory than the finished panel. Rows that
 already are the panel (complete series in id order) skip it:
-:func:`~tsrnn.data.panel.build_complete`. Bad input raises :class:`~tsrnn.DataError` naming the
+:func:`~tsrnn.data.panel.build_sorted`. Bad input raises :class:`~tsrnn.DataError` naming the
 file, the line (numbered as in a text editor: the header is line 1), the column and the fix.
 """
 
@@ -37,7 +37,7 @@ from tsrnn.data.layout import (
     read_sample,
     sniff_format,
 )
-from tsrnn.data.panel import BuildStats, Panel, build_complete, build_panel, common_freq
+from tsrnn.data.panel import BuildStats, Panel, build_panel, build_sorted, common_freq
 from tsrnn.data.report import DataReport, make_report
 from tsrnn.errors import DataError
 
@@ -440,7 +440,7 @@ def _build(table: _Table, roles: Roles, freq: Freq | None, source: str) -> tuple
     Long rows that are already the panel (complete, sorted series) skip all that.
     """
     if roles.layout != "wide":
-        complete = build_complete(
+        complete = build_sorted(
             table.id_codes,
             table.ids,
             table.time_codes,

@@ -1037,7 +1037,7 @@ def _last_observed(row: np.ndarray) -> int:
 
 
 # ---------------------------------------------------------------------- the complete, sorted case
-def build_complete(
+def build_sorted(
     id_codes: np.ndarray,
     ids: np.ndarray,
     time_codes: np.ndarray,
@@ -1047,14 +1047,16 @@ def build_complete(
     freq: Freq | None = None,
     future_covariates: tuple[str, ...] = (),
 ) -> tuple[Panel, BuildStats] | None:
-    """:func:`build_panel`'s answer without its work, for the common case of a large file: rows
-    as codes into their distinct ids and timestamps (as the readers hold them), every series'
-    rows together, in id order, one row per step of one fixed grid from its first timestamp to
-    its last (no gap, no duplicate), at least two rows a series. The values are then already
-    the panel's: nothing is sorted and no per-row timestamp is made.
+    """:func:`build_panel`'s answer with a fraction of its work, for the common case of a large
+    file: rows as codes into their distinct ids and timestamps (as the readers hold them),
+    every series' rows together, in id order, in time order on one fixed grid (ticks under a
+    week, or integer steps), at least two rows a series, most of each series' steps one step
+    of the grid. Nothing is sorted and no per-row timestamp is made; complete series (no gap)
+    are the panel as they are.
 
-    None when the rows are anything else, or ``freq`` is not the grid the timestamps are on:
-    :func:`build_panel` then regularizes them, and words any error.
+    None when the rows are anything else (a duplicate, a calendar grid, business days), or
+    ``freq`` is not the grid the timestamps are on: :func:`build_panel` then regularizes them,
+    and words any error.
     """
     rows = len(id_codes)
     if isinstance(times, pd.DatetimeIndex):
@@ -1086,43 +1088,73 @@ def build_complete(
     # and places of a sorted file: then the rows' codes are compared as they are.
     same_rank = bool(np.array_equal(order, np.arange(len(ids))))
     same_place = bool(np.array_equal(at, np.arange(len(at))))
-    # Row k follows row k - 1 as the same series' next step, or as the next series' first row.
-    # Checked a slice at a time: full-length temporaries would cost more than the values.
-    ends = []
-    for a in range(0, rows, _SLICE):
-        lo, b = max(a - 1, 0), min(rows, a + _SLICE)
-        r = id_codes[lo:b] if same_rank else rank[id_codes[lo:b]]
-        p = time_codes[lo:b] if same_place else at[time_codes[lo:b]]
+
+    def slices() -> Any:
+        """Each slice's rows (from the row before it), their series and places: a slice at a
+        time, as full-length temporaries would cost more than the values."""
+        for a in range(0, rows, _SLICE):
+            lo, b = max(a - 1, 0), min(rows, a + _SLICE)
+            r = id_codes[lo:b] if same_rank else rank[id_codes[lo:b]]
+            p = time_codes[lo:b] if same_place else at[time_codes[lo:b]]
+            yield a, lo, b, r, p
+
+    # Row k follows row k - 1 as the same series' next step (one place or more on), or as the
+    # next series' first row.
+    ends, jumps = [], []
+    for a, lo, _, r, p in slices():
         new_series = np.diff(r)
-        step = np.diff(p)
-        if not np.all((new_series == 1) | ((new_series == 0) & (step == 1))):
+        steps = np.diff(p)
+        if not np.all((new_series == 1) | ((new_series == 0) & (steps >= 1))):
             return None
         ends.append(lo + 1 + np.flatnonzero(new_series))
+        jumps.append(lo + 1 + np.flatnonzero((new_series == 0) & (steps != 1)))
         if a == 0 and r[0] != 0:
             return None
     if rank[id_codes[-1]] != len(ids) - 1:
         return None  # some ids have no row (every rank from 0 to the last is then present)
-    offsets = np.concatenate([[0], *ends, [rows]]).astype(np.int64)
-    lengths = np.diff(offsets)
-    if len(lengths) != len(ids) or lengths.min() < 2:
+    firsts = np.concatenate([[0], *ends]).astype(np.int64)  # each series' first row
+    counts = np.diff(np.append(firsts, rows))
+    if len(counts) != len(ids) or counts.min() < 2:
         return None
-    values = np.ascontiguousarray(target, dtype=np.float64)
+    jumped = np.concatenate(jumps)
+    over_gaps = np.bincount(
+        np.searchsorted(firsts, jumped, side="right") - 1, minlength=len(counts)
+    )
+    if np.any((counts - 1 - over_gaps) * 2 <= counts - 1):
+        return None  # one step is not most of some series' steps: infer_freq would differ
+    if grid == "D" and not _weekends_seen(firsts, counts, over_gaps, time_codes, stamps, rows):
+        return None  # business days, as infer_freq calls them
+    begin = at[time_codes[firsts]].astype(np.int64)
+    lengths = at[time_codes[np.append(firsts[1:], rows) - 1]] - begin + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    covs = list(covariates)
+    if len(jumped) == 0:  # complete series: the rows are the panel
+        values = np.ascontiguousarray(target, dtype=np.float64)
+        cov = (
+            np.column_stack([covariates[c] for c in covs]).astype(np.float64, copy=False)
+            if covs
+            else np.empty((rows, 0), dtype=np.float64)
+        )
+    else:  # each row to its place; the gaps between stay NaN
+        values = np.full(offsets[-1], np.nan)
+        cov = np.full((offsets[-1], len(covs)), np.nan)
+        shift = offsets[:-1] - begin
+        for a, _, b, r, p in slices():
+            k = a - max(a - 1, 0)  # the slice's own rows, after the row before it
+            place = shift[r[k:]] + p[k:]
+            values[place] = target[a:b]
+            for j, c in enumerate(covs):
+                cov[place, j] = covariates[c][a:b]
     observed = ~np.isnan(values)
     if not np.logical_or.reduceat(observed, offsets[:-1]).all():
         return None  # a series with no value: build_panel says which
-    first = time_codes[offsets[:-1]]
+    first = time_codes[firsts]
     starts = (
         _stamps(stamps[first], None)
         if isinstance(times, pd.DatetimeIndex)
         else pd.Index(stamps[first], dtype=np.int64)
     )
     names_sorted = names[order]
-    covs = list(covariates)
-    cov = (
-        np.column_stack([covariates[c] for c in covs]).astype(np.float64, copy=False)
-        if covs
-        else np.empty((rows, 0), dtype=np.float64)
-    )
     panel = Panel(
         values=values,
         observed=observed,
@@ -1135,9 +1167,30 @@ def build_complete(
         future_covariates=tuple(future_covariates),
     )
     stats = BuildStats(
-        rows=lengths, duplicates_merged=0, series_freqs=dict.fromkeys(names_sorted, grid)
+        rows=counts, duplicates_merged=0, series_freqs=dict.fromkeys(names_sorted, grid)
     )
     return panel, stats
+
+
+def _weekends_seen(
+    firsts: np.ndarray,
+    counts: np.ndarray,
+    over_gaps: np.ndarray,
+    time_codes: np.ndarray,
+    stamps: np.ndarray,
+    rows: int,
+) -> bool:
+    """Whether every daily series that :func:`infer_freq` would look at for business days (ten
+    rows or more, a gap) has a Saturday or Sunday, so that all are "D"."""
+    look = np.flatnonzero((counts >= 10) & (over_gaps > 0))
+    if len(look) == 0:
+        return True
+    weekend = (stamps // _DAY_NS + 3) % 7 >= 5  # 1970-01-01 was a Thursday (Monday = 0)
+    # ten days in a row usually hold a weekend: only series whose first ten rows hold none
+    # are looked at whole
+    first_ten = weekend[time_codes[firsts[look][:, None] + np.arange(10)]].any(axis=1)
+    lasts = np.append(firsts[1:], rows)
+    return all(weekend[time_codes[firsts[i] : lasts[i]]].any() for i in look[~first_ten])
 
 
 def _complete_freq(step: int, is_dt: bool) -> Freq | None:
