@@ -3,10 +3,10 @@
 :func:`read_csv` learns the file's format and its columns' roles from its first rows
 (:mod:`tsrnn.data.layout`), reads only the columns it needs in compact dtypes, and hands the rows
 to :func:`~tsrnn.data.panel.build_panel`, the one regularizer, a bounded batch of series at a
-time, so that reading a large file costs little more memory than the finished panel. Rows that
-already are the panel (complete series in id order) skip it:
-:func:`~tsrnn.data.panel.build_sorted`. Bad input raises :class:`~tsrnn.DataError` naming the
-file, the line (numbered as in a text editor: the header is line 1), the column and the fix.
+time, so that reading a large file costs little more memory than the finished panel. Rows
+already sorted by series and time skip most of its work (:func:`~tsrnn.data.panel.build_sorted`).
+Bad input raises :class:`~tsrnn.DataError` naming the file, the line (numbered as in a text
+editor: the header is line 1), the column and the fix.
 """
 
 from __future__ import annotations
@@ -437,10 +437,10 @@ def _build(table: _Table, roles: Roles, freq: Freq | None, source: str) -> tuple
     A batch whose own grid is not the one common to all series is built again on that grid.
     A batch that fails alone (its series fit no grid by themselves, say) sends all series
     through one call, which settles the grid, or words the error, exactly as for a small file.
-    Long rows that are already the panel (complete, sorted series) skip all that.
+    Long rows already sorted by series and time on one fixed grid skip all that.
     """
     if roles.layout != "wide":
-        complete = build_sorted(
+        sorted_ = build_sorted(
             table.id_codes,
             table.ids,
             table.time_codes,
@@ -450,8 +450,8 @@ def _build(table: _Table, roles: Roles, freq: Freq | None, source: str) -> tuple
             freq,
             tuple(roles.future),
         )
-        if complete is not None:
-            return complete
+        if sorted_ is not None:
+            return sorted_
     batches = _batches(table, roles)
     rows = _batch_rows(table, batches) if roles.layout == "long" else [None] * len(batches)
     try:

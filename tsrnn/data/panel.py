@@ -1036,7 +1036,7 @@ def _last_observed(row: np.ndarray) -> int:
     return int(hits[-1]) if len(hits) else -1
 
 
-# ---------------------------------------------------------------------- the complete, sorted case
+# ---------------------------------------------------------------------- rows already sorted
 def build_sorted(
     id_codes: np.ndarray,
     ids: np.ndarray,
