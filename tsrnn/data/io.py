@@ -451,6 +451,7 @@ def _build(table: _Table, roles: Roles, freq: Freq | None, source: str) -> tuple
             tuple(roles.future),
         )
         if sorted_ is not None:
+            table.release()  # the panel holds what it needs: free the rows before the report
             return sorted_
     batches = _batches(table, roles)
     rows = _batch_rows(table, batches) if roles.layout == "long" else [None] * len(batches)
