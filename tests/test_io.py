@@ -452,7 +452,8 @@ def _long_csv(ids, periods, freq="h", start="2024-01-01", drop=(), extra=""):
         ),
         (_long_csv(["b", "a"], 4), {}, False),  # ids not in sorted order
         (_long_csv(["s9", "s10"], 4), {}, False),  # sorted as numbers, not as text
-        (_long_csv(["a", "b"], 5, drop={("b", 2)}), {"covariates": ["temp"]}, True),  # a gap
+        (_long_csv(["a", "b"], 7, drop={("b", 0), ("b", 2)}), {"covariates": ["temp"]}, True),
+        (_long_csv(["a", "b"], 5, drop={("b", 0), ("b", 2)}), {}, False),  # steps 2, 1: a tie
         (_long_csv(["a", "b"], 12, "D", drop={("a", 4), ("b", 1)}), {}, True),  # daily, gaps
         (_long_csv(["a", "b"], 12, "B", drop={("a", 4), ("b", 1)}), {}, False),  # business
         (_long_csv(["a"], 6) + _long_csv(["b"], 3, "2h").split("\n", 1)[1], {}, False),  # 2h
@@ -469,7 +470,8 @@ def _long_csv(ids, periods, freq="h", start="2024-01-01", drop=(), extra=""):
         "integer-steps",
         "unsorted-ids",
         "text-order",
-        "gap",
+        "later-start-and-gap",
+        "tied-steps",
         "daily-gaps",
         "business-days",
         "two-hourly",
@@ -480,19 +482,20 @@ def _long_csv(ids, periods, freq="h", start="2024-01-01", drop=(), extra=""):
         "one-point",
     ],
 )
-def test_complete_sorted_files_skip_the_regularizer_with_the_same_panel(
+def test_sorted_files_skip_the_regularizer_with_the_same_panel(
     tmp_path, monkeypatch, text, kwargs, quick
 ):
-    """A complete panel written sorted (most large exports) is the panel as read: read_csv and
-    read_parquet skip build_panel's sorting and grid search for it. Whether or not they do,
+    """Rows written sorted by series and time (most large exports), with or without gaps, skip
+    build_panel's sort and grid search in read_csv and read_parquet. Whether or not they do,
     the panel and the report are those build_panel gives."""
     path = write(tmp_path, text)
     taken = []
-    complete = io.build_sorted
+    build_sorted = io.build_sorted
 
     def spy(*args, **kw):
-        taken.append(complete(*args, **kw) is not None)
-        return None if not taken[-1] else complete(*args, **kw)
+        result = build_sorted(*args, **kw)
+        taken.append(result is not None)
+        return result
 
     monkeypatch.setattr(io, "build_sorted", spy)
     panel, report = read_csv(path, **kwargs)
