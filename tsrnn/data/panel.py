@@ -877,22 +877,22 @@ def _steady_freqs(
     not_d = np.bincount(np.searchsorted(np.cumsum(n - 1), other, side="right"), minlength=len(ids))
     if np.any((n - 1 - not_d) * 2 <= n - 1):  # d is not a clear majority of some series' steps
         return None
-    if not is_dt:
-        freq: Freq = d
-    elif d == _DAY_NS:
+    if is_dt and d == _DAY_NS:
         # infer_freq's business days: ten or more weekdays, never a weekend, some gap (a
         # step over d); only series with a gap need their weekdays looked at
         business = (n >= 10) & (not_d > 0)
         if business.any():
             rows = np.repeat(business, n)
-            weekday = (t[rows] // _DAY_NS + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
             kept = n[business]
             at = np.concatenate([[0], np.cumsum(kept)[:-1]])
-            business[business] = ~np.logical_or.reduceat(weekday >= 5, at)
+            business[business] = ~np.logical_or.reduceat(_weekend(t[rows]), at)
         return {ids[i]: "B" if business[i] else "D" for i in range(len(ids))}
-    else:
-        freq = to_offset(pd.Timedelta(d)).freqstr
-    return dict.fromkeys(ids, freq)
+    return dict.fromkeys(ids, _complete_freq(d, is_dt))
+
+
+def _weekend(ns: np.ndarray) -> np.ndarray:
+    """Whether each UTC-nanosecond instant falls on a Saturday or Sunday."""
+    return (ns // _DAY_NS + 3) % 7 >= 5  # 1970-01-01 was a Thursday (Monday = 0)
 
 
 def common_freq(series_freqs: dict[str, Freq | None], source: str = "the data") -> Freq:
@@ -1185,7 +1185,7 @@ def _weekends_seen(
     look = np.flatnonzero((counts >= 10) & (over_gaps > 0))
     if len(look) == 0:
         return True
-    weekend = (stamps // _DAY_NS + 3) % 7 >= 5  # 1970-01-01 was a Thursday (Monday = 0)
+    weekend = _weekend(stamps)
     # ten days in a row usually hold a weekend: only series whose first ten rows hold none
     # are looked at whole
     first_ten = weekend[time_codes[firsts[look][:, None] + np.arange(10)]].any(axis=1)
@@ -1194,8 +1194,9 @@ def _weekends_seen(
 
 
 def _complete_freq(step: int, is_dt: bool) -> Freq | None:
-    """The frequency :func:`infer_freq` gives series that take every step of ``step`` (int
-    steps, or nanoseconds of a fixed duration under a week); None for others."""
+    """The frequency :func:`infer_freq` gives series that mostly take steps of ``step`` (int
+    steps, or nanoseconds of a fixed duration under a week; days are "D" here, business days
+    being the caller's to tell); None for others."""
     if not is_dt:
         return step
     if step >= 7 * _DAY_NS:

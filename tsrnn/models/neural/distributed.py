@@ -110,10 +110,11 @@ def launch(
     rank 0 of their group for the block.
 
     A daemonic process (a pool's or a Dask worker) may not start processes: refused in
-    words, before anything starts. When the block ends, training is over everywhere (its last step and validation were
-    collective), so the started ranks are stopped, their work done. When it fails because
-    the group did (a peer gone, or silent past :data:`TIMEOUT`), the error names the rank
-    that failed and its own error; any other error of this process is raised as it is.
+    words, before anything starts. When the block ends, training is over everywhere (its last
+    step and validation were collective), so the started ranks are stopped, their work done.
+    When it fails because the group did (a peer gone, or silent past :data:`TIMEOUT`), the
+    error names the rank that failed and its own error; any other error of this process is
+    raised as it is.
     """
     if multiprocessing.current_process().daemon:  # where multiprocessing would assert
         raise ValueError(

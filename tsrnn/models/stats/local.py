@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -262,13 +263,31 @@ class LocalForecaster(Forecaster):
             )
 
 
-def _fit_chunk(model: LocalForecaster, ys: list[np.ndarray]) -> list[tuple[Any, list[str]]]:
+def _one_blas_thread() -> Any:
+    """A chunk's BLAS limit. One series' fit makes thousands of BLAS calls on a handful of
+    parameters; waking OpenBLAS's threads for each made statsmodels fits 4-5 times slower on
+    2 cores. It is set once a chunk: setting it costs about 2 ms, a sixth of a Theta fit."""
     from threadpoolctl import threadpool_limits
 
-    # One series' fit makes thousands of BLAS calls on a handful of parameters; waking
-    # OpenBLAS's threads for each made statsmodels fits 4-5 times slower on 2 cores. The
-    # limit is set once a chunk: setting it costs about 2 ms, a sixth of a Theta fit.
-    with threadpool_limits(1, "blas"):
+    return threadpool_limits(1, "blas")
+
+
+def _captured(
+    work: Callable[[], Any], recover: Callable[[Exception], Any]
+) -> tuple[Any, list[str]]:
+    """``work()`` with the warnings it raised, as text; where it fails, ``recover(exc)`` (a
+    batch never crashes on one series)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = work()
+        except Exception as exc:
+            result = recover(exc)
+    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def _fit_chunk(model: LocalForecaster, ys: list[np.ndarray]) -> list[tuple[Any, list[str]]]:
+    with _one_blas_thread():
         return [_fit_one(model, y, model.season_) for y in ys]
 
 
@@ -278,58 +297,47 @@ def _update_chunk(
     """Each (fitted state or None, longer history) as :meth:`LocalForecaster._update` makes
     it, with its warnings: the parameters kept, a series never fitted fitted, a fallback
     falling back again on its new history."""
-    from threadpoolctl import threadpool_limits
 
-    out = []
-    with threadpool_limits(1, "blas"):  # once a chunk, as in _fit_chunk
-        for old, y in items:
-            if old is None:
-                out.append(_fit_one(model, y, model.season_))
-                continue
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    if isinstance(old, Fallback):
-                        state = _fallback(y, model.season_, old.reason)
-                    else:
-                        state = model._update_series(old, y)
-                except Exception as exc:  # a batch never crashes on one series
-                    state = _fallback(y, model.season_, f"update failed: {exc}")
-            out.append((state, [f"{w.category.__name__}: {w.message}" for w in caught]))
-    return out
+    def update(old: Any, y: np.ndarray) -> tuple[Any, list[str]]:
+        if old is None:
+            return _fit_one(model, y, model.season_)
+
+        def work() -> Any:
+            if isinstance(old, Fallback):
+                return _fallback(y, model.season_, old.reason)
+            return model._update_series(old, y)
+
+        return _captured(work, lambda exc: _fallback(y, model.season_, f"update failed: {exc}"))
+
+    with _one_blas_thread():
+        return [update(old, y) for old, y in items]
 
 
 def _complete_chunk(model: LocalForecaster, states: list[Any]) -> list[tuple[Any, list[str]]]:
     """Each state completed (:meth:`LocalForecaster._complete_series`), with its warnings; a
     state that fails keeps its gap (its intervals are then NaN)."""
-    from threadpoolctl import threadpool_limits
 
-    out = []
-    with threadpool_limits(1, "blas"):  # once a chunk, as in _fit_chunk
-        for state in states:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    done = model._complete_series(state)
-                except Exception as exc:  # a batch never crashes on one series
-                    warnings.warn(f"intervals not computed: {exc}", RuntimeWarning, stacklevel=1)
-                    done = state
-            out.append((done, [f"{w.category.__name__}: {w.message}" for w in caught]))
-    return out
+    def complete(state: Any) -> tuple[Any, list[str]]:
+        def keep(exc: Exception) -> Any:
+            warnings.warn(f"intervals not computed: {exc}", RuntimeWarning, stacklevel=1)
+            return state
+
+        return _captured(lambda: model._complete_series(state), keep)
+
+    with _one_blas_thread():
+        return [complete(state) for state in states]
 
 
 def _fit_one(model: LocalForecaster, y: np.ndarray, season: int) -> tuple[Any, list[str]]:
     """Fit one series, capturing warnings; any failure becomes a recorded fallback. (Called
     inside a chunk's BLAS thread limit.)"""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            if len(y) < 2:
-                raise DataError(f"too short ({len(y)} observed point)")
-            state: Any = model._fit_series(y)
-        except Exception as exc:  # a batch never crashes on one series
-            state = _fallback(y, season, f"{type(exc).__name__}: {exc}")
-    return state, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+    def fit() -> Any:
+        if len(y) < 2:
+            raise DataError(f"too short ({len(y)} observed point)")
+        return model._fit_series(y)
+
+    return _captured(fit, lambda exc: _fallback(y, season, f"{type(exc).__name__}: {exc}"))
 
 
 def _fallback(y: np.ndarray, season: int, reason: str) -> Fallback:
