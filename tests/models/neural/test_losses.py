@@ -100,3 +100,41 @@ def test_distribution_quantiles_match_scipy_and_are_ordered():
     counts = distribution_quantiles("negbin", np.array([[2.0, 0.5]]), [0.5], scale=np.array([3.0]))
     r = 2.0
     assert counts[0, 0] == stats.nbinom.ppf(0.5, r, r / (r + 6.0))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_a_weighted_loss_is_the_weighted_mean_of_the_observed_targets(loss):
+    """Issue 27: relative loss weights. Each observed target counts its window's weight (the
+    MSE's squared error its square, as the weight scales the errors); unit weights change
+    nothing, and unobserved targets still get exactly zero gradient."""
+    raw, y, mask, scale = random_case(loss, seed=3)
+    raw.requires_grad_(True)
+    p = constrain(loss, raw)
+    weight = torch.tensor([0.1, 1.0, 0.5, 0.02]).view(4, 1, 1).expand(4, 1, 2)
+    plain = compute_loss(loss, p, y, mask, quantiles=QUANTILES, scale=scale)
+    ones = compute_loss(
+        loss, p, y, mask, quantiles=QUANTILES, scale=scale, weight=torch.ones_like(weight)
+    )
+    got = compute_loss(loss, p, y, mask, quantiles=QUANTILES, scale=scale, weight=weight)
+    assert ones.item() == pytest.approx(plain.item(), rel=1e-6)
+    per = torch.stack(
+        [
+            compute_loss(
+                loss,
+                p[b : b + 1, :, t : t + 1],
+                y[b : b + 1, :, t : t + 1],
+                mask[b : b + 1, :, t : t + 1],
+                quantiles=QUANTILES,
+                scale=scale[b : b + 1, :, t : t + 1],
+            )
+            * mask[b, :, t].sum()
+            for b in range(4)
+            for t in range(2)
+        ]
+    ).view(4, 2)
+    w = weight[:, 0] ** (2 if loss == "mse" else 1)
+    counts = mask.sum(dim=1)  # (B, T) observed targets of each window and target
+    expect = (per * w).sum() / (w * counts).sum()
+    assert got.item() == pytest.approx(expect.item(), rel=1e-5)
+    got.backward()
+    assert torch.all(raw.grad[~mask] == 0)

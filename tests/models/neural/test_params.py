@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tsrnn.models.neural import LSTMForecaster
@@ -124,3 +125,35 @@ def test_fit_on_long_hourly_series_reads_the_week_when_asked(beijing):
     assert model.plan_.seasons == (24, 168) and model.config_.seasons == (24, 168)
     assert model.plan_.input_size == 168
     assert LSTMForecaster(horizon=24, max_steps=2).plan(beijing).seasons == (24,)
+
+
+def test_the_relative_loss_is_on_for_point_and_quantile_losses():
+    """Issue 27: None (the default) weighs series by their spread over their level for the
+    point and quantile losses, not for likelihoods; a choice given is kept, and anything but a
+    flag is refused by name."""
+
+    def plan(**given):
+        return resolve("LSTM", {**params(**given), "cell": "lstm"}, 12, (), ())
+
+    assert plan(horizon=6).relative_loss is True
+    assert plan(horizon=6, loss="quantile").relative_loss is True
+    assert plan(horizon=6, loss="normal").relative_loss is False
+    assert plan(horizon=6, relative_loss=False).relative_loss is False
+    assert plan(horizon=6, loss="studentt", relative_loss=True).relative_loss is True
+    with pytest.raises(ValueError, match="relative_loss='yes'"):
+        plan(horizon=6, relative_loss="yes")
+
+
+def test_one_series_alone_trains_the_same_with_or_without_the_relative_loss(air):
+    """A single series has one weight, so the relative loss changes nothing; with a second
+    series of another spread over level it changes the fit."""
+    small = {"horizon": 6, "max_steps": 30, "hidden_size": 8, "num_layers": 1, "random_state": 0}
+
+    def forecast(data, relative):
+        out = LSTMForecaster(relative_loss=relative, **small).fit(data).predict()
+        return out["LSTM"].to_numpy()
+
+    np.testing.assert_array_equal(forecast(air, True), forecast(air, False))
+    smooth = air.assign(unique_id="smooth", y=air.y.to_numpy() * 0.1 + 400)
+    both = pd.concat([air, smooth], ignore_index=True)
+    assert not np.allclose(forecast(both, True), forecast(both, False), rtol=1e-4)

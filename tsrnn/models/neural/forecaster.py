@@ -54,7 +54,7 @@ from tsrnn.models.base import (
 )
 from tsrnn.models.neural import distributed, inputs
 from tsrnn.models.neural.decode import Decoder, residual_std, series_scales
-from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss
+from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denominator
 from tsrnn.models.neural.nets import NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
     Plan,
@@ -147,6 +147,14 @@ class NeuralForecaster(Forecaster):
         Point losses, the pinball loss over ``quantiles`` (non-crossing by construction), or
         the negative log-likelihood of a distribution (``"negbin"`` for non-negative counts;
         it needs ``scaler`` ``"meanabs"`` or ``"none"``).
+    relative_loss : bool or None, default None
+        Weigh each series in the loss by the spread of its input windows over their level
+        (the mean over its training windows of their standard deviation over their absolute
+        mean, at most 1): the network sees every window divided by its spread, which makes
+        a smooth series count many times a noisy one; with this weight errors count about
+        as shares of each series' level, as sMAPE and MAPE judge them. Series around 0
+        weigh 1, and one series alone trains as without. None: on for the point and
+        quantile losses (``inputs.series_weights``).
     quantiles : sequence of float, default (0.1, 0.5, 0.9)
         Levels trained with ``loss="quantile"`` (0.5 is always added: the point forecast).
         ``predict(quantiles=)`` interpolates between trained levels.
@@ -317,6 +325,7 @@ class NeuralForecaster(Forecaster):
         naive_seasons: tuple[int, ...] | None = None,
         season: int | None = None,
         loss: str = "mae",
+        relative_loss: bool | None = None,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         num_samples: int = 200,
         scaler: str = "standard",
@@ -363,6 +372,7 @@ class NeuralForecaster(Forecaster):
         self.naive_seasons = naive_seasons
         self.season = season
         self.loss = loss
+        self.relative_loss = relative_loss
         self.quantiles = quantiles
         self.num_samples = num_samples
         self.scaler = scaler
@@ -573,7 +583,12 @@ class NeuralForecaster(Forecaster):
             windows.to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             counts_scale = series_scales(prepared.scalers, device)
-            loss_of = _loss_function(net, norm, counts_scale, spread, params, plan, call)
+            weights = None
+            if plan.relative_loss:
+                w = inputs.series_weights(panel, train_end, plan.targets, L)
+                if np.any(w != w[0]):  # series alike (one alone) train exactly as without
+                    weights = torch.as_tensor(w, device=device)
+            loss_of = _loss_function(net, norm, counts_scale, weights, spread, params, plan, call)
             batches = inputs.train_batches(
                 windows, train_origins, plan_budget.batch, plan.seed, r, world
             )
@@ -581,11 +596,19 @@ class NeuralForecaster(Forecaster):
             if len(val_origins):
                 mine = inputs.shard(val_origins, r, world)
 
+                def count_of(batch: Batch) -> float:
+                    """What the batch's loss averages: its observed targets, or their weights."""
+                    mask = batch.y_mask if batch.y_mask.dim() == 3 else batch.y_mask.unsqueeze(-1)
+                    weight = None if weights is None else weights[batch.series].unsqueeze(1)
+                    return float(denominator(self.loss, mask, weight))
+
                 def validate() -> float:
-                    total, count = inputs.loss_sums(loss_of, windows, mine, 4 * self.batch_size)
+                    total, count = inputs.loss_sums(
+                        loss_of, windows, mine, 4 * self.batch_size, count_of
+                    )
                     if rank is not None:  # every rank gets the same loss, so the same decision
                         total, count = distributed.all_sum(total, count, device=plan.device)
-                    return total / max(count, 1)
+                    return total / count if count > 0 else 0.0
 
             result = train(
                 net,
@@ -943,6 +966,7 @@ def _loss_function(
     net: RecurrentNet,
     norm: WindowNorm,
     series_scale: torch.Tensor,
+    weights: torch.Tensor | None,
     spread: torch.Tensor,
     params: dict[str, Any],
     plan: Plan,
@@ -950,7 +974,9 @@ def _loss_function(
 ) -> Callable[[Batch], torch.Tensor]:
     """The training (and validation) loss of a batch; ``call(method, *args)`` runs the
     network's methods where it is trained on several processes
-    (:func:`~tsrnn.models.neural.distributed.wrap`)."""
+    (:func:`~tsrnn.models.neural.distributed.wrap`). ``series_scale`` and ``weights``
+    (n_series, T): each series' scale (count likelihoods) and its weight in the loss (None:
+    all alike)."""
 
     def run(method: str, *args: Any, **kwargs: Any) -> Any:
         if call is None:
@@ -968,6 +994,7 @@ def _loss_function(
 
     def loss_of(batch: Batch) -> torch.Tensor:
         x, y, mask, _, scale = norm(batch, spread)
+        weight = None if weights is None else weights[batch.series].unsqueeze(1)  # (B, 1, T)
         counts_scale = None
         if loss == "negbin":  # (B, 1, T) the counts' own units
             counts_scale = series_scale[batch.series].unsqueeze(1)
@@ -977,6 +1004,8 @@ def _loss_function(
             out, y, mask = out.flatten(0, 1), y.flatten(0, 1), mask.flatten(0, 1)
             if counts_scale is not None:
                 counts_scale = counts_scale.repeat_interleave(k, dim=0)
+            if weight is not None:
+                weight = weight.repeat_interleave(k, dim=0)
         else:
             # Teacher forcing in training only: validation runs free, as predict does.
             teacher = recursive and net.training
@@ -989,11 +1018,14 @@ def _loss_function(
                 mask_prev=mask if teacher else None,
                 sampling=params["scheduled_sampling"],
             )
-        value = compute_loss(loss, out.float(), y, mask, quantiles=q, scale=counts_scale)
+        value = compute_loss(
+            loss, out.float(), y, mask, quantiles=q, scale=counts_scale, weight=weight
+        )
         if call is not None and net.training:
             # DistributedDataParallel averages the ranks' gradients: weigh each rank's mean by
-            # its share of the batch's observed targets, so the step is the whole batch's mean.
-            value = value * distributed.share(mask.sum())
+            # its share of the batch's observed targets (or their weights), so the step is the
+            # whole batch's mean.
+            value = value * distributed.share(denominator(loss, mask, weight))
         return value
 
     return loss_of

@@ -161,18 +161,114 @@ def series_spread(panel: Panel, end: np.ndarray, targets: tuple[str, ...]) -> np
     """Each series' spread: the standard deviation of its observed values (the value, then
     each extra target) in the first ``end[s]`` points, ``(n_series, 1 + T)`` ``float32``; 1
     where it is zero or undefined. Window normalization falls back on it."""
+    _, sd = _moments(panel, end, targets)
+    return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0).astype(np.float32)
+
+
+MIN_WEIGHT = 0.01  # a series' relative loss weight at least: a near-constant one still trains
+
+
+def series_weights(
+    panel: Panel, end: np.ndarray, targets: tuple[str, ...], window: int
+) -> np.ndarray:
+    """Each series' weight in a relative loss, ``(n_series, 1 + T)`` ``float32`` (the value,
+    then each extra target): the mean, over its training windows, of each window's spread
+    over its level (the standard deviation of its observed values over their absolute mean,
+    at most 1), read from the first ``end[s]`` points in windows of ``window`` points (and
+    the shorter ones at the start holding at least half as many observed values, and 3).
+
+    A window whose spread is a tenth of its level weighs a tenth of one around 0: since the
+    network sees each window divided by its spread, this makes errors count as shares of the
+    level, as sMAPE and MAPE count them. A window's spread, unlike the whole series', holds
+    no long trend. At least :data:`MIN_WEIGHT` (a near-constant series still trains); 1 for a
+    series with no such window. Scaling a series leaves its weight as it was.
+    """
+    columns = [np.where(panel.observed, panel.values, np.nan)]
+    columns += [panel.covariates[:, panel.covariate_names.index(t)] for t in targets]
+    means, sds = _moments(panel, end, targets)
+    out = np.ones((panel.n_series, len(columns)))
+    offsets = panel.offsets
+    lo = 0
+    while lo < panel.n_series:  # whole series, about CHUNK_POINTS points at a time
+        hi = int(np.searchsorted(offsets, offsets[lo] + CHUNK_POINTS, side="right")) - 1
+        hi = min(max(hi, lo + 1), panel.n_series)
+        rows = slice(offsets[lo], offsets[hi])
+        for j, values in enumerate(columns):
+            out[lo:hi, j] = _window_ratios(
+                values[rows],
+                offsets[lo : hi + 1] - offsets[lo],
+                end[lo:hi],
+                means[lo:hi, j],
+                sds[lo:hi, j],
+                window,
+            )
+        lo = hi
+    return np.clip(out, MIN_WEIGHT, 1.0).astype(np.float32)
+
+
+CHUNK_POINTS = 1 << 22  # points a chunk of series_weights: its arrays stay near 300 MB
+
+
+def _window_ratios(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    end: np.ndarray,
+    means: np.ndarray,
+    sds: np.ndarray,
+    window: int,
+) -> np.ndarray:
+    """:func:`series_weights` of consecutive series: ``values`` (NaN: unobserved), their
+    ``offsets`` (n + 1), ``end``, and the means and standard deviations of their observed
+    training values (n)."""
+    n_series = len(end)
+    series = np.repeat(np.arange(n_series), np.diff(offsets))
+    index = np.arange(len(values))
+    pos = index - offsets[:-1][series]
+    start = np.maximum(index - window + 1, offsets[:-1][series])  # each window's first point
+    use = (pos < end[series]) & ~np.isnan(values)
+    # In each series' own units (its mean at 0, its spread 1), so that running sums over
+    # series of any size lose no digits; a constant series' windows have no spread.
+    unit = np.where(sds > 0, sds, 1.0)
+    z = np.where(use, (values - means[series]) / unit[series], 0.0)
+
+    def window_sums(x: np.ndarray) -> np.ndarray:
+        total = np.concatenate([[0.0], np.cumsum(x)])
+        return total[index + 1] - total[start]
+
+    count = window_sums(use.astype(np.float64))
+    kept = use & (count >= max(3, window // 2))  # windows ending at an observed point
+    count = np.maximum(count, 1.0)
+    mean = window_sums(z) / count
+    sd = np.sqrt(np.maximum(window_sums(z * z) / count - mean * mean, 0.0))
+    level = np.abs(mean + (means / unit)[series])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(level > sd, sd / level, 1.0)
+    windows = np.bincount(series[kept], minlength=n_series)
+    total = np.bincount(series[kept], weights=ratio[kept], minlength=n_series)
+    return np.where(windows > 0, total / np.maximum(windows, 1), 1.0)
+
+
+def _moments(
+    panel: Panel, end: np.ndarray, targets: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each series' observed values (the value, then each
+    extra target) in its first ``end[s]`` points, ``(n_series, 1 + T)`` ``float64`` (0 and 0
+    for a series with none)."""
     series, pos = panel.point_index()
     columns = [np.where(panel.observed, panel.values, np.nan)]
     columns += [panel.covariates[:, panel.covariate_names.index(t)] for t in targets]
-    out = np.empty((panel.n_series, len(columns)), dtype=np.float32)
+    means = np.empty((panel.n_series, len(columns)))
+    sds = np.empty_like(means)
     for j, values in enumerate(columns):
         use = (pos < end[series]) & ~np.isnan(values)
         s, v = series[use], values[use].astype(np.float64)
         n = np.maximum(np.bincount(s, minlength=panel.n_series), 1)
         mean = np.bincount(s, weights=v, minlength=panel.n_series) / n
-        sd = np.sqrt(np.bincount(s, weights=(v - mean[s]) ** 2, minlength=panel.n_series) / n)
-        out[:, j] = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
-    return out
+        means[:, j] = mean
+        sds[:, j] = np.sqrt(
+            np.bincount(s, weights=(v - mean[s]) ** 2, minlength=panel.n_series) / n
+        )
+    return means, sds
 
 
 def check_counts(panel: Panel, targets: tuple[str, ...], model: str) -> None:
@@ -271,14 +367,18 @@ def train_batches(
 
 
 def loss_sums(
-    loss_of: Callable[[Batch], torch.Tensor], windows: Windows, origins: Origins, batch_size: int
-) -> tuple[float, int]:
-    """The loss over ``origins`` times the observed targets it averages, and their count:
-    ``total / count`` is the loss over all of them, each observed target weighing the same,
-    and ranks add theirs up."""
-    total, count = 0.0, 0
+    loss_of: Callable[[Batch], torch.Tensor],
+    windows: Windows,
+    origins: Origins,
+    batch_size: int,
+    count_of: Callable[[Batch], float] | None = None,
+) -> tuple[float, float]:
+    """The loss over ``origins`` times what it averages over, and that count: ``total /
+    count`` is the loss over all of them, and ranks add theirs up. The count is the observed
+    targets, or ``count_of(batch)`` (a weighted loss: their weights)."""
+    total, count = 0.0, 0.0
     for batch in windows.batches(origins, batch_size):
-        n = int(batch.y_mask.sum())
+        n = float(batch.y_mask.sum()) if count_of is None else count_of(batch)
         total += float(loss_of(batch)) * n
         count += n
     return total, count

@@ -45,6 +45,28 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return kept.sum() / mask.sum().clamp(min=1)
 
 
+def weighted_mean(values: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` where ``mask``, each weighing ``weight`` (broadcast to ``values``);
+    0 (with zero gradient) when nothing observed has a positive weight."""
+    zero = torch.zeros((), dtype=values.dtype, device=values.device)
+    w = torch.where(mask, weight.expand_as(values), zero)
+    return (torch.where(mask, values, zero) * w).sum() / w.sum().clamp(min=1e-12)
+
+
+def denominator(loss: str, mask: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """What :func:`compute_loss` divides by: the observed targets, or their weights."""
+    if weight is None:
+        return mask.sum()
+    w = weight * weight if loss == "mse" else weight
+    return torch.where(
+        mask, w.expand_as(mask), torch.zeros((), dtype=w.dtype, device=w.device)
+    ).sum()
+
+
+def _mean(values: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    return masked_mean(values, mask) if weight is None else weighted_mean(values, mask, weight)
+
+
 def compute_loss(
     loss: str,
     params: torch.Tensor,
@@ -53,8 +75,13 @@ def compute_loss(
     *,
     quantiles: torch.Tensor | None = None,
     scale: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The masked mean ``loss`` of ``params`` (B, H, T, P) against ``y`` and ``mask`` (B, H, T).
+
+    ``weight`` (broadcastable to (B, H, T), e.g. one per window and target (B, 1, T)): the
+    weighted mean instead, each observed target's loss counting ``weight`` times (the MSE's
+    ``weight ** 2`` times: a weight scales the errors, as a unit would).
 
     Examples
     --------
@@ -72,24 +99,25 @@ def compute_loss(
         pred = params[..., 0]
         if loss == "mse":
             per = (pred - safe) ** 2
+            weight = None if weight is None else weight * weight
         elif loss == "mae":
             per = (pred - safe).abs()
         else:
             per = F.huber_loss(pred, safe, reduction="none", delta=1.0)
-        return masked_mean(per, mask)
+        return _mean(per, mask, weight)
     if loss == "quantile":
         if quantiles is None:
             raise ValueError("compute_loss: the quantile loss needs quantiles=")
         diff = safe.unsqueeze(-1) - params  # (B, H, T, Q)
         per = torch.maximum(quantiles * diff, (quantiles - 1) * diff).mean(dim=-1)
-        return masked_mean(per, mask)
+        return _mean(per, mask, weight)
     if loss == "negbin":
         if scale is None:
             raise ValueError("compute_loss: the negbin loss needs each window's scale=")
         counts = torch.round(safe * scale).clamp(min=0)
         per = -distribution(loss, params, scale).log_prob(counts)
-        return masked_mean(per, mask)
-    return masked_mean(-distribution(loss, params).log_prob(safe), mask)
+        return _mean(per, mask, weight)
+    return _mean(-distribution(loss, params).log_prob(safe), mask, weight)
 
 
 def distribution(

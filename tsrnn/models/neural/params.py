@@ -23,7 +23,7 @@ from tsrnn.data.impute import STRATEGIES
 from tsrnn.data.panel import TARGET
 from tsrnn.data.scale import METHODS, WINDOW_METHODS
 from tsrnn.models.base import check_quantiles
-from tsrnn.models.neural.losses import LOSSES, n_params
+from tsrnn.models.neural.losses import LOSSES, POINT, n_params
 from tsrnn.models.neural.nets import CELLS, HEADS, NetConfig
 from tsrnn.models.neural.preprocess import target_columns
 from tsrnn.models.neural.training import PRECISIONS, SCHEDULES, TrainConfig, bf16_supported
@@ -46,6 +46,7 @@ class Plan:
     naive_inputs: bool = False  # the direct head reads the naive forecasts (resolved)
     naive_skip: bool = False  # and forecasts the change from a learned blend of them
     seasons: tuple[int, ...] = ()  # the seasonal naive inputs' seasons (with naive_inputs)
+    relative_loss: bool = False  # series weighed by their windows' spread over level (resolved)
 
 
 # ---------------------------------------------------------------------- the table
@@ -143,6 +144,7 @@ PARAMETERS: Mapping[str, Any] = {
     "season": Integer(1, optional=True),
     # the output
     "loss": OneOf(LOSSES),
+    "relative_loss": Flag(optional=True),
     "quantiles": Names(),
     "num_samples": Integer(1),
     # the data
@@ -278,6 +280,9 @@ def resolve(
         naive_inputs=bool(naive),
         naive_skip=bool(skip),
         seasons=seasons if naive and direct else (),
+        relative_loss=p["loss"] in (*POINT, "quantile")
+        if p["relative_loss"] is None
+        else p["relative_loss"],
     )
 
 

@@ -1,0 +1,62 @@
+"""What the network trains on, per series: the relative loss's series weights."""
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.data.panel import as_panel
+from tsrnn.models.neural import inputs
+from tsrnn.models.neural.inputs import MIN_WEIGHT, series_weights
+
+
+def panel_of(columns):
+    rows = [
+        pd.DataFrame({"unique_id": name, "ds": np.arange(len(values)), "y": values})
+        for name, values in columns.items()
+    ]
+    return as_panel(pd.concat(rows, ignore_index=True))
+
+
+def reference(values, end, window):
+    """One series, step by step: the mean over windows ending at each observed training
+    point (with at least max(3, window // 2) observed values) of sd / |mean|, 1 where the
+    mean is not above the sd; 1 without a window; clipped to [MIN_WEIGHT, 1]."""
+    v = np.asarray(values[:end], dtype=np.float64)
+    ratios = []
+    for p in range(len(v)):
+        seen = v[max(0, p - window + 1) : p + 1]
+        seen = seen[~np.isnan(seen)]
+        if np.isnan(v[p]) or len(seen) < max(3, window // 2):
+            continue
+        level, sd = abs(seen.mean()), seen.std()
+        ratios.append(sd / level if level > sd else 1.0)
+    return float(np.clip(np.mean(ratios) if ratios else 1.0, MIN_WEIGHT, 1.0))
+
+
+def test_series_weigh_by_their_windows_spread_over_their_level(monkeypatch):
+    """Issue 27: each series' weight in the relative loss is the mean over its training
+    windows of their spread over their level: as a plain loop computes it, over gaps and only
+    up to ``end``; the same for a series ten million times larger; 1 around 0; the floor for
+    a constant series; and the same when the panel is read in small chunks."""
+    rng = np.random.default_rng(0)
+    level = 100 + np.arange(40.0)  # a trend the windows' spread holds little of
+    noisy = level + rng.normal(0, 20, 40)
+    gappy = level * (1 + 0.05 * np.sin(np.arange(40)))
+    gappy[[3, 4, 17]] = np.nan
+    columns = {
+        "a": noisy,
+        "b": noisy * 1e7,
+        "c": rng.normal(0, 3, 40),  # around 0
+        "d": np.full(40, 5.0),  # constant
+        "e": gappy,
+        "f": [1.0, 2.0, np.nan, 4.0, 5.0],  # too short for a window of 8 at end 3
+    }
+    panel = panel_of(columns)
+    end = np.array([30, 30, 40, 40, 35, 3])
+    got = series_weights(panel, end, (), 8)
+    assert got.shape == (6, 1) and got.dtype == np.float32
+    expect = [reference(columns[s], e, 8) for s, e in zip(panel.ids, end, strict=True)]
+    np.testing.assert_allclose(got[:, 0], expect, rtol=1e-5)
+    assert got[0, 0] == got[1, 0] and 0.1 < got[0, 0] < 0.3
+    assert got[2, 0] > 0.95 and got[3, 0] == np.float32(MIN_WEIGHT) and got[5, 0] == 1.0
+    monkeypatch.setattr(inputs, "CHUNK_POINTS", 50)  # about a series a chunk
+    np.testing.assert_array_equal(series_weights(panel, end, (), 8), got)
