@@ -154,7 +154,9 @@ class NeuralForecaster(Forecaster):
         a smooth series count many times a noisy one; with this weight errors count about
         as shares of each series' level, as sMAPE and MAPE judge them. Series around 0
         weigh 1, and one series alone trains as without. None: on for the point and
-        quantile losses (``inputs.series_weights``).
+        quantile losses (``inputs.series_weights``). On every series of M3 monthly it
+        lowered the default LSTM's sMAPE from 14.90 to 14.42, and M4 Weekly's OWA from
+        0.760 to 0.740: ``benchmarks/RESULTS.md``, issue 27.
     quantiles : sequence of float, default (0.1, 0.5, 0.9)
         Levels trained with ``loss="quantile"`` (0.5 is always added: the point forecast).
         ``predict(quantiles=)`` interpolates between trained levels.
