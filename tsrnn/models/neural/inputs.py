@@ -177,10 +177,10 @@ def series_weights(
     at most 1), read from the first ``end[s]`` points in windows of ``window`` points (and
     the shorter ones at the start holding at least half as many observed values, and 3).
 
-    A window whose spread is a tenth of its level weighs a tenth of one around 0: since the
-    network sees each window divided by its spread, this makes errors count as shares of the
-    level, as sMAPE and MAPE count them. A window's spread, unlike the whole series', holds
-    no long trend. At least :data:`MIN_WEIGHT` (a near-constant series still trains); 1 for a
+    A series whose windows' spread is a tenth of their level weighs a tenth of one around 0:
+    since the network sees each window divided by its spread, this makes errors count as
+    shares of the level, as sMAPE and MAPE count them. A window's spread, unlike the whole
+    series', holds no long trend. At least :data:`MIN_WEIGHT` (a near-constant series still trains); 1 for a
     series with no such window. Scaling a series leaves its weight as it was.
     """
     columns = [np.where(panel.observed, panel.values, np.nan)]
