@@ -35,7 +35,7 @@ from tsrnn.errors import DataError
 
 # Rows handled per pass when building rows and origins: bounds the temporaries (whole series
 # at a time, so a pass may hold more when one series is longer).
-_CHUNK = 1 << 20
+CHUNK = 1 << 20
 
 
 class Batch(NamedTuple):
@@ -277,10 +277,10 @@ class Windows:
             slice(F - len(future) - n_static, F - n_static),
         )
         c_static, f_fut = slice(F - n_static, F), slice(K, Ff - n_static)
-        # Whole series at a time, about _CHUNK rows per pass, so temporaries stay small. The
+        # Whole series at a time, about CHUNK rows per pass, so temporaries stay small. The
         # rows are float32, the network's precision: the panel's float64 numbers are cast here.
         with _float32_rows("the panel's values or covariates"):
-            for lo, hi in _series_chunks(lengths + L + H):
+            for lo, hi in series_chunks(lengths + L + H):
                 a, b = panel.offsets[lo], panel.offsets[hi]
                 series, pos = _spans(lo, hi, 0, lengths)
                 rows = self._row0[series] + pos
@@ -427,7 +427,7 @@ class Windows:
         hi = np.minimum(self._positions(end, "end"), lengths) - H
         count = np.where(hi >= lo, (hi - lo) // stride + 1, 0)
         kept, counts = [], np.zeros(len(lengths), dtype=np.int64)
-        for a, b in _series_chunks(lengths + L + H):
+        for a, b in series_chunks(lengths + L + H):
             # Counted back from each series' last origin, so its freshest window is kept.
             series, k = _spans(a, b, 0, count)
             pos = hi[series] - (count[series] - 1 - k) * stride
@@ -563,13 +563,13 @@ def _float32_rows(what: str) -> Iterator[None]:
         ) from None
 
 
-def _series_chunks(rows: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Ranges ``[lo, hi)`` of whole series holding about ``_CHUNK`` rows each (``rows[s]``)."""
+def series_chunks(rows: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Ranges ``[lo, hi)`` of whole series holding about ``CHUNK`` rows each (``rows[s]``)."""
     ends = np.cumsum(rows)
     lo = 0
     while lo < len(rows):
         done = ends[lo - 1] if lo else 0
-        hi = max(int(np.searchsorted(ends, done + _CHUNK, side="right")), lo + 1)
+        hi = max(int(np.searchsorted(ends, done + CHUNK, side="right")), lo + 1)
         yield lo, hi
         lo = hi
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from tsrnn.data import windows
 from tsrnn.data.panel import as_panel
-from tsrnn.models.neural import inputs
 from tsrnn.models.neural.inputs import MIN_WEIGHT, series_weights
 
 
@@ -58,5 +58,5 @@ def test_series_weigh_by_their_windows_spread_over_their_level(monkeypatch):
     np.testing.assert_allclose(got[:, 0], expect, rtol=1e-5)
     assert got[0, 0] == got[1, 0] and 0.1 < got[0, 0] < 0.3
     assert got[2, 0] > 0.95 and got[3, 0] == np.float32(MIN_WEIGHT) and got[5, 0] == 1.0
-    monkeypatch.setattr(inputs, "CHUNK_POINTS", 50)  # about a series a chunk
+    monkeypatch.setattr(windows, "CHUNK", 50)  # about a series a chunk
     np.testing.assert_array_equal(series_weights(panel, end, (), 8), got)

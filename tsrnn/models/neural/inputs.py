@@ -21,7 +21,7 @@ import torch
 
 from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel
 from tsrnn.data.scale import Scaler
-from tsrnn.data.windows import Batch, Origins, Windows
+from tsrnn.data.windows import Batch, Origins, Windows, series_chunks
 from tsrnn.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -180,18 +180,14 @@ def series_weights(
     A series whose windows' spread is a tenth of their level weighs a tenth of one around 0:
     since the network sees each window divided by its spread, this makes errors count as
     shares of the level, as sMAPE and MAPE count them. A window's spread, unlike the whole
-    series', holds no long trend. At least :data:`MIN_WEIGHT` (a near-constant series still trains); 1 for a
-    series with no such window. Scaling a series leaves its weight as it was.
+    series', holds no long trend. At least :data:`MIN_WEIGHT` (a near-constant series still
+    trains); 1 for a series with no such window. Scaling a series leaves its weight as it was.
     """
-    columns = [np.where(panel.observed, panel.values, np.nan)]
-    columns += [panel.covariates[:, panel.covariate_names.index(t)] for t in targets]
+    columns = _target_values(panel, targets)
     means, sds = _moments(panel, end, targets)
     out = np.ones((panel.n_series, len(columns)))
     offsets = panel.offsets
-    lo = 0
-    while lo < panel.n_series:  # whole series, about CHUNK_POINTS points at a time
-        hi = int(np.searchsorted(offsets, offsets[lo] + CHUNK_POINTS, side="right")) - 1
-        hi = min(max(hi, lo + 1), panel.n_series)
+    for lo, hi in series_chunks(panel.lengths):  # whole series, about a million points a time
         rows = slice(offsets[lo], offsets[hi])
         for j, values in enumerate(columns):
             out[lo:hi, j] = _window_ratios(
@@ -202,11 +198,7 @@ def series_weights(
                 sds[lo:hi, j],
                 window,
             )
-        lo = hi
     return np.clip(out, MIN_WEIGHT, 1.0).astype(np.float32)
-
-
-CHUNK_POINTS = 1 << 22  # points a chunk of series_weights: its arrays stay near 300 MB
 
 
 def _window_ratios(
@@ -248,6 +240,12 @@ def _window_ratios(
     return np.where(windows > 0, total / np.maximum(windows, 1), 1.0)
 
 
+def _target_values(panel: Panel, targets: tuple[str, ...]) -> list[np.ndarray]:
+    """The value (NaN where unobserved), then each extra target's column."""
+    columns = [np.where(panel.observed, panel.values, np.nan)]
+    return columns + [panel.covariates[:, panel.covariate_names.index(t)] for t in targets]
+
+
 def _moments(
     panel: Panel, end: np.ndarray, targets: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -255,8 +253,7 @@ def _moments(
     extra target) in its first ``end[s]`` points, ``(n_series, 1 + T)`` ``float64`` (0 and 0
     for a series with none)."""
     series, pos = panel.point_index()
-    columns = [np.where(panel.observed, panel.values, np.nan)]
-    columns += [panel.covariates[:, panel.covariate_names.index(t)] for t in targets]
+    columns = _target_values(panel, targets)
     means = np.empty((panel.n_series, len(columns)))
     sds = np.empty_like(means)
     for j, values in enumerate(columns):

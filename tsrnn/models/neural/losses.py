@@ -49,7 +49,7 @@ def weighted_mean(values: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor
     """Mean of ``values`` where ``mask``, each weighing ``weight`` (broadcast to ``values``);
     0 (with zero gradient) when nothing observed has a positive weight."""
     zero = torch.zeros((), dtype=values.dtype, device=values.device)
-    w = torch.where(mask, weight.expand_as(values), zero)
+    w = _observed_weights(mask, weight)
     return (torch.where(mask, values, zero) * w).sum() / w.sum().clamp(min=1e-12)
 
 
@@ -57,10 +57,18 @@ def denominator(loss: str, mask: torch.Tensor, weight: torch.Tensor | None) -> t
     """What :func:`compute_loss` divides by: the observed targets, or their weights."""
     if weight is None:
         return mask.sum()
-    w = weight * weight if loss == "mse" else weight
-    return torch.where(
-        mask, w.expand_as(mask), torch.zeros((), dtype=w.dtype, device=w.device)
-    ).sum()
+    return _observed_weights(mask, _per_loss(loss, weight)).sum()
+
+
+def _observed_weights(mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``weight`` broadcast to ``mask``, 0 where nothing was observed."""
+    zero = torch.zeros((), dtype=weight.dtype, device=weight.device)
+    return torch.where(mask, weight.expand_as(mask), zero)
+
+
+def _per_loss(loss: str, weight: torch.Tensor | None) -> torch.Tensor | None:
+    """A weight scales the errors: the MSE's squared errors count its square."""
+    return weight * weight if weight is not None and loss == "mse" else weight
 
 
 def _mean(values: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
@@ -95,11 +103,11 @@ def compute_loss(
     [4.0, 0.0]
     """
     safe = torch.where(mask, y, torch.zeros((), dtype=y.dtype, device=y.device))
+    weight = _per_loss(loss, weight)
     if loss in POINT:
         pred = params[..., 0]
         if loss == "mse":
             per = (pred - safe) ** 2
-            weight = None if weight is None else weight * weight
         elif loss == "mae":
             per = (pred - safe).abs()
         else:
