@@ -25,3 +25,21 @@ def test_backtests_run_separately_merge_into_one_with_every_call_recorded():
     scored_otherwise = backtest(Naive2(), air, horizon=12, n_windows=2, season=4)
     with pytest.raises(ValueError, match="ran with another config"):
         merge_results([a, scored_otherwise])
+
+
+def test_lr_scale_panels_are_series_of_their_own_and_scored_like_the_library():
+    import numpy as np
+    from lr_scale import HORIZON, mase, panel_values
+
+    y = panel_values(200, 120)
+    assert y.shape == (200, 120)
+    assert np.all(y[~np.isnan(y)] > 0) and not np.isnan(y[:, 0]).any()
+    assert 0.005 < np.isnan(y).mean() < 0.02  # about 1 % missing, never filled in
+    # a larger panel is more series of the kind, not copies: levels span 10 to 100,000
+    levels = np.nanmean(y, axis=1)
+    assert levels.min() < 100 and levels.max() > 10_000 and len(np.unique(levels)) == 200
+    train, actual = y[:, :-HORIZON], y[:, -HORIZON:]
+    forecast = np.tile(np.nanmean(train[:, -7:], axis=1, keepdims=True), HORIZON)
+    scale = np.nanmean(np.abs(train[:, 7:] - train[:, :-7]), axis=1)
+    by_hand = np.mean(np.nanmean(np.abs(actual - forecast), axis=1) / scale)
+    assert mase(actual, forecast, train) == pytest.approx(by_hand)
