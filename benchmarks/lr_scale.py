@@ -10,8 +10,8 @@ MASE (season 7, scaled by the training part) beside the seasonal naive forecast'
 training budget the defaults chose (steps, batch, passes over the windows) with the step
 whose weights early stopping kept::
 
-    python benchmarks/lr_scale.py --quick      # 100 and 1,000 series: about 3 minutes
-    python benchmarks/lr_scale.py              # 100 to 100,000 series: about 25 minutes
+    python benchmarks/lr_scale.py --quick      # 100 and 1,000 series: about 5 minutes
+    python benchmarks/lr_scale.py              # 100 to 100,000 series: about 15 minutes
 
 The default holds where its row is the best of its panel size, or within the spread that
 the seed alone gives (``--seeds 0,1`` runs each row with both).
@@ -95,7 +95,6 @@ def main() -> None:
     sizes = [100, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     lrs = [float(v) for v in args.lrs.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    rows = []
     print(
         "| series | lr | seed | LSTM MASE | seasonal naive MASE | steps x batch | passes "
         "| best step | stop | fit + predict s |"
@@ -105,7 +104,6 @@ def main() -> None:
         for lr in lrs:
             for seed in seeds:
                 r = run(series, args.length, lr, seed)
-                rows.append(r)
                 print(
                     f"| {r['series']:,} | {r['lr']:g} | {r['seed']} | {r['lstm']:.3f} "
                     f"| {r['snaive']:.3f} | {r['steps']:,} x {r['batch']} | {r['passes']:.2f} "
