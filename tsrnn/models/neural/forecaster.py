@@ -601,8 +601,7 @@ class NeuralForecaster(Forecaster):
                 def count_of(batch: Batch) -> float:
                     """What the batch's loss averages: its observed targets, or their weights."""
                     mask = batch.y_mask if batch.y_mask.dim() == 3 else batch.y_mask.unsqueeze(-1)
-                    weight = None if weights is None else weights[batch.series].unsqueeze(1)
-                    return float(denominator(self.loss, mask, weight))
+                    return float(denominator(self.loss, mask, _batch_weight(weights, batch)))
 
                 def validate() -> float:
                     total, count = inputs.loss_sums(
@@ -964,6 +963,11 @@ class NeuralForecaster(Forecaster):
         self.net_ = self.net_.to(device)
 
 
+def _batch_weight(weights: torch.Tensor | None, batch: Batch) -> torch.Tensor | None:
+    """Each window's series weights in the loss, (B, 1, T) (None: all alike)."""
+    return None if weights is None else weights[batch.series].unsqueeze(1)
+
+
 def _loss_function(
     net: RecurrentNet,
     norm: WindowNorm,
@@ -996,7 +1000,7 @@ def _loss_function(
 
     def loss_of(batch: Batch) -> torch.Tensor:
         x, y, mask, _, scale = norm(batch, spread)
-        weight = None if weights is None else weights[batch.series].unsqueeze(1)  # (B, 1, T)
+        weight = _batch_weight(weights, batch)
         counts_scale = None
         if loss == "negbin":  # (B, 1, T) the counts' own units
             counts_scale = series_scale[batch.series].unsqueeze(1)

@@ -368,14 +368,14 @@ def loss_sums(
     windows: Windows,
     origins: Origins,
     batch_size: int,
-    count_of: Callable[[Batch], float] | None = None,
+    count_of: Callable[[Batch], float],
 ) -> tuple[float, float]:
     """The loss over ``origins`` times what it averages over, and that count: ``total /
-    count`` is the loss over all of them, and ranks add theirs up. The count is the observed
-    targets, or ``count_of(batch)`` (a weighted loss: their weights)."""
+    count`` is the loss over all of them, and ranks add theirs up. ``count_of(batch)``: what
+    the batch's loss averages over (its observed targets, or their weights)."""
     total, count = 0.0, 0.0
     for batch in windows.batches(origins, batch_size):
-        n = float(batch.y_mask.sum()) if count_of is None else count_of(batch)
+        n = count_of(batch)
         total += float(loss_of(batch)) * n
         count += n
     return total, count
