@@ -476,8 +476,9 @@ class _Reporter:
     def train(self, progress: Any) -> None:
         """A network's training progress: the current fit's share of its steps."""
         val = "" if progress.val_loss is None else f" val {progress.val_loss:.4g}"
+        refit = "refit " if getattr(progress, "phase", "fit") == "refit" else ""
         self.status = (
-            f"step {progress.step}/{progress.max_steps} loss {progress.loss:.4g}{val} "
+            f"{refit}step {progress.step}/{progress.max_steps} loss {progress.loss:.4g}{val} "
             f"{progress.windows_per_s:,.0f} windows/s"
         )
         self.fraction = progress.step / max(progress.max_steps, 1)
@@ -617,11 +618,19 @@ def fit(
             _interrupted_fit(estimator, out, keep_interrupted)
         estimator.save(out)
         history = estimator.history_
-        last = history.iloc[-1] if len(history) else None
         summary = f"saved {out}: {estimator.name}, horizon {estimator.plan_.horizon}, "
-        summary += f"{estimator.best_step_} steps kept ({estimator.stop_reason_})"
-        if last is not None and last.val_loss == last.val_loss:  # not NaN
+        refit = getattr(estimator, "refit_", None)
+        if refit is None:
+            summary += f"{estimator.best_step_} steps kept ({estimator.stop_reason_})"
+        else:
+            summary += f"validated {estimator.steps_} steps ({estimator.stop_reason_})"
+        if history.val_loss.notna().any():
             summary += f", validation loss {history.val_loss.min():.4g}"
+        if refit is not None:
+            summary += (
+                f" at step {estimator.best_step_}; kept the refit on all {refit['windows']} "
+                f"windows for {refit['steps']} steps ({refit['reason']})"
+            )
         b = estimator.budget_
         summary += (
             f"; budget {b['steps']} steps of {b['batch']} windows ({b['passes']:.1f} passes, "

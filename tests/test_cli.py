@@ -98,6 +98,20 @@ def test_fit_then_predict_writes_a_model_and_forecasts(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["air.tsrnn", "fc.csv"]
 
 
+def test_fit_says_when_it_refit_on_every_window(tmp_path):
+    config = tmp_path / "tsrnn.toml"
+    config.write_text("[model]\nhidden_size = 8\nmax_steps = 10\nrefit = true\n")
+    model = tmp_path / "air.tsrnn"
+    args = ["fit", "air_passengers", "--horizon", "6", "--config", str(config)]
+    fitted = runner.invoke(app, [*args, "--out", str(model)])
+    assert fitted.exit_code == 0, fitted.output
+    assert "LSTM, horizon 6, validated 10 steps (max_steps), validation loss " in fitted.stderr
+    assert (
+        "; kept the refit on all 138 windows for 10 steps (refit=True; the validation tail "
+        "adds 5% more windows)" in fitted.stderr
+    )
+
+
 def test_fit_reads_a_toml_config_and_flags_win(tmp_path):
     config = tmp_path / "tsrnn.toml"
     config.write_text(

@@ -186,12 +186,19 @@ def plot_forecast(
 
 
 def plot_training_curve(history: pd.DataFrame, model: str) -> bytes:
-    """Training loss and validation loss (where measured) against the optimizer step."""
+    """Training loss and validation loss (where measured) against the optimizer step; a
+    refit's training loss (``phase`` "refit") as its own line."""
     fig = _figure()
     ax = fig.add_subplot()
-    for column, style in (("loss", "-"), ("val_loss", "--")):
-        if column in history and history[column].notna().any():
-            ax.plot(history["step"], history[column], style, marker="o", markersize=3, label=column)
+    refit = history.get("phase", pd.Series("fit", index=history.index)) == "refit"
+    lines = (
+        ("loss", history[~refit], "-", "loss"),
+        ("val_loss", history, "--", "val_loss"),
+        ("loss", history[refit], ":", "loss, refit on every window"),
+    )
+    for column, rows, style, label in lines:
+        if column in rows and rows[column].notna().any():
+            ax.plot(rows["step"], rows[column], style, marker="o", markersize=3, label=label)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title(model, fontsize="medium")

@@ -50,11 +50,12 @@ def small(**params) -> LSTMForecaster:
 
 
 def test_two_processes_train_what_one_trains_repeatably_in_the_same_file_format(stations, tmp_path):
-    one = small().fit(stations)
-    two = small(num_processes=2).fit(stations)
-    again = small(num_processes=2).fit(stations)
+    # with the refit on every window after the validated run: both runs on both ranks
+    one = small(refit=True).fit(stations)
+    two = small(num_processes=2, refit=True).fit(stations)
+    again = small(num_processes=2, refit=True).fit(stations)
     # the same steps, validated at the same points, to within the tolerance
-    assert two.steps_ == one.steps_
+    assert two.steps_ == one.steps_ and two.refit_ == one.refit_ is not None
     np.testing.assert_allclose(two.history_.val_loss, one.history_.val_loss, rtol=RTOL)
     f1, f2 = one.predict(24), two.predict(24)
     np.testing.assert_allclose(f2["LSTM"], f1["LSTM"], rtol=RTOL)

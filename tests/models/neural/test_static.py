@@ -21,6 +21,7 @@ NET = {
     "season": 1,
     "naive_inputs": False,
     "random_state": 0,
+    "refit": False,  # the network validated at its best step (the refit: test_refit.py)
 }
 
 

@@ -61,6 +61,7 @@ from tsrnn.models.neural.params import (
     budget,
     check_names,
     net_config,
+    refit_budget,
     resolve,
     train_config,
 )
@@ -221,6 +222,16 @@ class NeuralForecaster(Forecaster):
     val_every : int or None, default None
         Steps between validations and progress reports; None: about 20 validations per
         budget, at most 50 steps apart (50 for 1,000 steps).
+    refit : bool or None, default None
+        After training with the validation tail held out, train the network again from the
+        same initialization on every window, the tail included, and keep that network: for
+        the step early stopping kept where it ended the first run (a whole schedule of that
+        length, annealed), else as long as the first run. None: where early stopping ended
+        the first run, or where the tail adds at least 20 % more training windows (short
+        series: a 48-point monthly series holds 18 of its 30 training points there); True:
+        wherever there is a tail; False: never (the validated network is kept). The normal
+        intervals (``residual_std_``) keep the first run's out-of-sample errors. ``refit_``
+        records what ran; ``benchmarks/RESULTS.md`` (issue 27) measures it.
     grad_clip : float or None, default 1.0
     weight_decay : float, default 0.0
     random_state : int or None, default 0
@@ -272,12 +283,18 @@ class NeuralForecaster(Forecaster):
     config_ : NetConfig
     history_ : pandas.DataFrame
         One row per report: ``step``, ``loss``, ``val_loss``, ``lr``, ``windows_per_s``,
-        ``elapsed_s``.
+        ``elapsed_s`` and ``phase`` (``"fit"``, or ``"refit"`` for the refit's rows, whose
+        steps count on from the first run's last).
     best_step_ : int
+        The first run's step whose weights it kept (the best validation loss).
     stop_reason_ : str
-        ``"max_steps"``, ``"early_stopping"`` or ``"interrupted"`` (Ctrl-C).
+        How the first run ended: ``"max_steps"``, ``"early_stopping"`` or ``"interrupted"``
+        (Ctrl-C; also when the refit is interrupted, which keeps the first run's network).
     steps_ : int
-        Training steps taken (``max_steps`` unless stopped early or interrupted).
+        Training steps the first run took (``max_steps`` unless stopped early or interrupted).
+    refit_ : dict or None
+        The refit on every window (see ``refit``): its ``steps``, ``windows`` and ``reason``;
+        None where the fit kept the first run's network.
     n_windows_ : dict
         Training and validation windows used.
     threads_ : int
@@ -348,6 +365,7 @@ class NeuralForecaster(Forecaster):
         patience: int | None = 10,
         val_size: int | None = None,
         val_every: int | None = None,
+        refit: bool | None = None,
         grad_clip: float | None = 1.0,
         weight_decay: float = 0.0,
         random_state: int | None = 0,
@@ -395,6 +413,7 @@ class NeuralForecaster(Forecaster):
         self.patience = patience
         self.val_size = val_size
         self.val_every = val_every
+        self.refit = refit
         self.grad_clip = grad_clip
         self.weight_decay = weight_decay
         self.random_state = random_state
@@ -582,6 +601,7 @@ class NeuralForecaster(Forecaster):
             if rank is not None:
                 call = distributed.wrap(net, rank)  # rank 0's weights, broadcast
                 torch.manual_seed(plan.seed + r)  # each rank's own dropout masks
+            initial = copy.deepcopy(net.state_dict())  # a refit starts where the fit did
             windows.to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             counts_scale = series_scales(prepared.scalers, device)
@@ -620,22 +640,71 @@ class NeuralForecaster(Forecaster):
                 callback=self._progress if r == 0 else None,
                 world=world,
             )
-            if rank is not None and not rank.keep:
-                return  # a started rank: its share of the training is done
-            self.history_ = result.history
-            self.best_step_ = result.best_step
-            self.stop_reason_ = result.stop_reason
-            self.steps_ = result.steps
-            self.residual_std_ = None
-            if self.loss in POINT:
+            keep = rank is None or rank.keep
+            residual = None  # measured out of sample, so before a refit sees the tail
+            if keep and self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
-                self.residual_std_ = residual_std(
-                    net, norm, windows, check, spread, 4 * self.batch_size
+                residual = residual_std(net, norm, windows, check, spread, 4 * self.batch_size)
+            everything = windows.origins(min_observed=self.min_observed) if V else train_origins
+            again = refit_budget(
+                self.refit,
+                result.stop_reason,
+                result.best_step,
+                result.steps,
+                len(train_origins),
+                len(everything),
+            )
+            history = result.history.assign(phase="fit")
+            stop_reason = result.stop_reason
+            if again is not None:
+                log.info(
+                    "%s: refit on all %d windows, the validation tail included, for %d steps (%s)",
+                    self.name,
+                    again.windows,
+                    again.steps,
+                    again.reason,
                 )
+                validated = copy.deepcopy(net.state_dict())
+                net.load_state_dict(initial)
+                torch.manual_seed(plan.seed + r)
+                second_budget = replace(
+                    plan_budget,
+                    steps=again.steps,
+                    val_every=min(plan_budget.val_every, again.steps),
+                )
+                second = train(
+                    net,
+                    loss_of,
+                    inputs.train_batches(
+                        windows, everything, plan_budget.batch, plan.seed, r, world
+                    ),
+                    train_config(params, plan, second_budget),
+                    callback=self._refit_progress if r == 0 else None,
+                    world=world,
+                )
+                if second.stop_reason == "interrupted":  # keep the network validated
+                    net.load_state_dict(validated)
+                    stop_reason, again = "interrupted", None
+                else:
+                    rows = second.history.assign(phase="refit")
+                    rows["step"] += result.steps
+                    history = pd.concat([history, rows], ignore_index=True)
+                    history["val_loss"] = history["val_loss"].astype(float)  # NaN: none
+            if not keep:
+                return  # a started rank: its share of the training is done
+            self.history_ = history
+            self.best_step_ = result.best_step
+            self.stop_reason_ = stop_reason
+            self.steps_ = result.steps
+            self.refit_ = None if again is None else again.as_dict()
+            self.residual_std_ = residual
         # Forecasts start after the data: each target rescaled on each whole series (as
         # predict(y=...) does with the history it gets), inputs imputed as training saw them.
         pre.remember(pre.prepare(panel, filled=filled))
         self.preprocessor_ = pre
+
+    def _refit_progress(self, progress: Progress) -> None:
+        self._progress(replace(progress, phase="refit"))
 
     def _threads(self, device: torch.device) -> int:
         """Forecasting: ``num_threads``, else the fit's choice (sampling the CPU's load for
@@ -666,8 +735,9 @@ class NeuralForecaster(Forecaster):
         if self.verbose:
             val = "" if progress.val_loss is None else f", val {progress.val_loss:.4g}"
             log.info(
-                "%s step %d/%d: loss %.4g%s, %.0f windows/s",
+                "%s %sstep %d/%d: loss %.4g%s, %.0f windows/s",
                 self.name,
+                "refit " if progress.phase == "refit" else "",
                 progress.step,
                 progress.max_steps,
                 progress.loss,

@@ -167,6 +167,7 @@ PARAMETERS: Mapping[str, Any] = {
     "patience": Integer(1, optional=True),
     "val_size": Integer(0, optional=True),
     "val_every": Integer(1, optional=True),
+    "refit": Flag(optional=True),
     "grad_clip": Number(0.0, strict=True, optional=True),
     "weight_decay": Number(0.0),
     "random_state": Integer(0, optional=True),
@@ -427,6 +428,54 @@ def budget(params: Mapping[str, Any], n_windows: int) -> Budget:
     if every is None:
         every = min(max(steps // VALIDATIONS, 1), 50)
     return Budget(steps, batch, steps * batch / n_windows, min(every, steps), bound)
+
+
+REFIT_SHARE = 0.2  # refit=None: the validation tail adds at least this share of windows
+
+
+@dataclass(frozen=True)
+class Refit:
+    """The second run of ``fit`` on every window, the validation tail included."""
+
+    steps: int  # its budget: the one-cycle schedule spans them
+    windows: int  # its training windows
+    reason: str  # why it ran, in words
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def refit_budget(
+    choice: bool | None,
+    stop_reason: str,
+    best_step: int,
+    steps: int,
+    windows: int,
+    all_windows: int,
+) -> Refit | None:
+    """Whether ``fit`` trains again on all ``all_windows`` windows after a first run on
+    ``windows`` (the validation tail held out) that took ``steps`` steps, kept ``best_step``'s
+    weights and ended by ``stop_reason``; None where it does not.
+
+    Where early stopping ended the first run, the refit trains ``best_step`` steps: a whole
+    schedule as long as the kept weights trained, annealed to its end, where the kept weights
+    are a snapshot near the schedule's peak rate. Elsewhere it trains as long as the first
+    run. ``choice`` (the ``refit`` parameter) None: refit where early stopping ended the run,
+    or where the tail adds at least :data:`REFIT_SHARE` more windows (short series, whose
+    tail is their most recent and largest share of data); True: wherever there is a tail;
+    False: never. Never after an interrupted run.
+    """
+    more = all_windows - windows
+    if choice is False or more <= 0 or stop_reason == "interrupted":
+        return None
+    share = more / windows
+    if stop_reason == "early_stopping":
+        why = f"early stopping kept step {best_step}"
+        return Refit(best_step, all_windows, why)
+    if choice or share >= REFIT_SHARE:
+        why = f"the validation tail adds {share:.0%} more windows"
+        return Refit(steps, all_windows, why if choice is None else f"refit=True; {why}")
+    return None
 
 
 def train_config(params: Mapping[str, Any], plan: Plan, budget: Budget) -> TrainConfig:

@@ -78,6 +78,7 @@ class Progress:
     lr: float
     windows_per_s: float  # training windows per second since the previous report
     elapsed_s: float
+    phase: str = "fit"  # or "refit": the estimator's second run on every window
 
 
 @dataclass(frozen=True)
