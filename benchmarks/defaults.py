@@ -342,6 +342,10 @@ def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = 
     timing = result.timings.iloc[0]
     threads = None if pd.isna(timing.threads) else int(timing.threads)
     info = {"seconds": float(timing.fit_s + timing.predict_s), "peak_rss_mb": peak}
+    history = (getattr(result, "histories", None) or {}).get(model)
+    info["refit"] = bool(
+        history is not None and "phase" in history and (history.phase == "refit").any()
+    )
     (out / f"{model}.json").write_text(json.dumps(info | {"threads": threads}))
 
 
@@ -473,7 +477,8 @@ def main() -> None:
                 threads = info[model]["threads"]
                 print(
                     f"  {model}: {info[model]['seconds']:.1f} s"
-                    + (f", {threads} thread(s)" if threads else ""),
+                    + (f", {threads} thread(s)" if threads else "")
+                    + (", refit on every window" if info[model].get("refit") else ""),
                     flush=True,
                 )
         result = merge_results(results)

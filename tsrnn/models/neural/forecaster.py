@@ -231,7 +231,10 @@ class NeuralForecaster(Forecaster):
         series: a 48-point monthly series holds 18 of its 30 training points there); True:
         wherever there is a tail; False: never (the validated network is kept). The normal
         intervals (``residual_std_``) keep the first run's out-of-sample errors. ``refit_``
-        records what ran; ``benchmarks/RESULTS.md`` (issue 27) measures it.
+        records what ran. On every series of M3 monthly it lowered the default LSTM's sMAPE
+        from 14.42 to 14.14 and on quarterly from 9.97 to 9.70, and Beijing's MAE over seeds
+        0-2 from 27.5 to 24.2 on average, at up to twice the fit time; Weekly and Hourly do
+        not refit: ``benchmarks/RESULTS.md``, issue 27.
     grad_clip : float or None, default 1.0
     weight_decay : float, default 0.0
     random_state : int or None, default 0
