@@ -476,7 +476,7 @@ class _Reporter:
     def train(self, progress: Any) -> None:
         """A network's training progress: the current fit's share of its steps."""
         val = "" if progress.val_loss is None else f" val {progress.val_loss:.4g}"
-        refit = "refit " if getattr(progress, "phase", "fit") == "refit" else ""
+        refit = "refit " if progress.phase == "refit" else ""
         self.status = (
             f"{refit}step {progress.step}/{progress.max_steps} loss {progress.loss:.4g}{val} "
             f"{progress.windows_per_s:,.0f} windows/s"
