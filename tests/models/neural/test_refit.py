@@ -121,6 +121,7 @@ def test_ctrl_c_in_the_refit_keeps_the_validated_network():
 
 def test_a_saved_refit_model_loads_with_its_record(tmp_path):
     model = LSTMForecaster(**SMALL, horizon=8, patience=None).fit(short_monthly(4))
+    assert model.refit_ is not None and "refit" in set(model.history_.phase)
     model.save(tmp_path / "m.tsrnn")
     loaded = tsrnn.load(tmp_path / "m.tsrnn")
     assert loaded.refit_ == model.refit_ and loaded.get_params()["refit"] is None
