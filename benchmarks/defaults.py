@@ -342,10 +342,8 @@ def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = 
     timing = result.timings.iloc[0]
     threads = None if pd.isna(timing.threads) else int(timing.threads)
     info = {"seconds": float(timing.fit_s + timing.predict_s), "peak_rss_mb": peak}
-    history = (getattr(result, "histories", None) or {}).get(model)
-    info["refit"] = bool(
-        history is not None and "phase" in history and (history.phase == "refit").any()
-    )
+    history = result.histories.get(model)  # a network's; the baselines have none
+    info["refit"] = bool(history is not None and (history.phase == "refit").any())
     (out / f"{model}.json").write_text(json.dumps(info | {"threads": threads}))
 
 

@@ -692,7 +692,6 @@ class NeuralForecaster(Forecaster):
                     rows = second.history.assign(phase="refit")
                     rows["step"] += result.steps
                     history = pd.concat([history, rows], ignore_index=True)
-                    history["val_loss"] = history["val_loss"].astype(float)  # NaN: none
             if not keep:
                 return  # a started rank: its share of the training is done
             self.history_ = history

@@ -200,7 +200,7 @@ def train(
         best_step = done
     history = pd.DataFrame(
         rows, columns=["step", "loss", "val_loss", "lr", "windows_per_s", "elapsed_s"]
-    )
+    ).astype({"val_loss": float})  # NaN where not validated
     return TrainResult(history, best_step, stop_reason, steps=done)
 
 
