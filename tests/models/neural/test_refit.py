@@ -28,24 +28,29 @@ def short_monthly(n_series: int = 12, length: int = 40, seed: int = 0) -> pd.Dat
 
 
 # ---------------------------------------------------------------------- the rule
-def test_early_stopping_refits_for_the_kept_step_and_a_large_tail_for_the_whole_run():
-    # early stopping at step 300 kept step 150: a whole schedule of 150 steps, tail or not
-    early = refit_budget(None, "early_stopping", 150, 300, windows=1000, all_windows=1003)
+def test_a_large_tail_refits_for_the_whole_budget_and_early_stopping_for_the_kept_step():
+    many = int(1000 * (1 + REFIT_SHARE))
+    # the tail adds REFIT_SHARE or more of the windows (short series): the whole budget of
+    # 1,000 steps, whether the first run used it all or early stopping ended it at step 550
+    # after keeping a warm-up step (M3 quarterly, seeds 1 and 2)
+    for reason, best, steps in (("max_steps", 900, 1000), ("early_stopping", 50, 550)):
+        large = refit_budget(None, reason, best, steps, 1000, windows=1000, all_windows=many)
+        assert (large.steps, large.windows) == (1000, many)
+        assert "adds 20% more windows" in large.reason
+    # a small tail: early stopping at step 300 kept step 150, a whole schedule of 150 steps
+    early = refit_budget(None, "early_stopping", 150, 300, 1000, windows=1000, all_windows=1003)
     assert (early.steps, early.windows) == (150, 1003)
     assert "early stopping kept step 150" in early.reason
-    # the whole budget ran: refit where the tail adds REFIT_SHARE or more of the windows
-    many = int(1000 * (1 + REFIT_SHARE))
-    large = refit_budget(None, "max_steps", 900, 1000, windows=1000, all_windows=many)
-    assert (large.steps, large.windows) == (1000, many)
-    assert "adds 20% more windows" in large.reason
-    assert refit_budget(None, "max_steps", 900, 1000, 1000, many - 1) is None
+    # ... and where the whole budget ran, the validated network is kept
+    assert refit_budget(None, "max_steps", 900, 1000, 1000, 1000, many - 1) is None
 
 
 def test_refit_true_and_false_override_the_rule_but_never_without_a_tail_or_after_ctrl_c():
-    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1010).steps == 1000
-    assert refit_budget(False, "early_stopping", 150, 300, 1000, 2000) is None
-    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1000) is None  # no tail
-    assert refit_budget(True, "interrupted", 40, 50, 1000, 2000) is None
+    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1000, 1010).steps == 1000
+    assert refit_budget(True, "early_stopping", 150, 300, 1000, 1000, 1010).steps == 150
+    assert refit_budget(False, "early_stopping", 150, 300, 1000, 1000, 2000) is None
+    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1000, 1000) is None  # no tail
+    assert refit_budget(True, "interrupted", 40, 50, 1000, 1000, 2000) is None
 
 
 @pytest.mark.parametrize("value", ["yes", 1])
@@ -94,13 +99,25 @@ def test_the_refit_is_a_fit_on_every_window_from_the_same_start():
     assert not np.allclose(validated.predict(8).LSTM, plain.predict(8).LSTM)
 
 
-def test_early_stopping_refits_as_long_as_the_kept_weights_trained():
-    data = short_monthly(6)
-    model = LSTMForecaster(**SMALL, horizon=8, max_epochs=None, lr=3e-2, patience=1, val_every=2)
-    model.set_params(max_steps=400).fit(data)
+EARLY = {**SMALL, "horizon": 8, "max_epochs": None, "lr": 3e-2, "patience": 1, "val_every": 2}
+
+
+def test_early_stopping_on_long_series_refits_as_long_as_the_kept_weights_trained():
+    data = short_monthly(6, length=240)  # the tail adds 8 windows to some 230 a series
+    model = LSTMForecaster(**EARLY).set_params(max_steps=400).fit(data)
+    assert model.refit_["windows"] / model.n_windows_["train"] - 1 < REFIT_SHARE
     assert model.stop_reason_ == "early_stopping" and model.steps_ < 400
     assert model.refit_["steps"] == model.best_step_
     assert model.history_.step.iloc[-1] == model.steps_ + model.best_step_
+    assert model.predict(8).LSTM.notna().all()
+
+
+def test_early_stopping_on_short_series_still_refits_for_the_whole_budget():
+    model = LSTMForecaster(**EARLY).set_params(max_steps=400).fit(short_monthly(6))
+    assert model.refit_["windows"] / model.n_windows_["train"] - 1 >= REFIT_SHARE
+    assert model.stop_reason_ == "early_stopping" and model.steps_ < 400
+    assert model.refit_["steps"] == model.budget_["steps"] == 400
+    assert model.history_.step.iloc[-1] == model.steps_ + 400
     assert model.predict(8).LSTM.notna().all()
 
 
