@@ -33,24 +33,24 @@ def test_a_large_tail_refits_for_the_whole_budget_and_early_stopping_for_the_kep
     # the tail adds REFIT_SHARE or more of the windows (short series): the whole budget of
     # 1,000 steps, whether the first run used it all or early stopping ended it at step 550
     # after keeping a warm-up step (M3 quarterly, seeds 1 and 2)
-    for reason, best, steps in (("max_steps", 900, 1000), ("early_stopping", 50, 550)):
-        large = refit_budget(None, reason, best, steps, 1000, windows=1000, all_windows=many)
+    for reason, best in (("max_steps", 900), ("early_stopping", 50)):
+        large = refit_budget(None, reason, best, 1000, windows=1000, all_windows=many)
         assert (large.steps, large.windows) == (1000, many)
         assert "adds 20% more windows" in large.reason
     # a small tail: early stopping at step 300 kept step 150, a whole schedule of 150 steps
-    early = refit_budget(None, "early_stopping", 150, 300, 1000, windows=1000, all_windows=1003)
+    early = refit_budget(None, "early_stopping", 150, 1000, windows=1000, all_windows=1003)
     assert (early.steps, early.windows) == (150, 1003)
     assert "early stopping kept step 150" in early.reason
     # ... and where the whole budget ran, the validated network is kept
-    assert refit_budget(None, "max_steps", 900, 1000, 1000, 1000, many - 1) is None
+    assert refit_budget(None, "max_steps", 900, 1000, 1000, many - 1) is None
 
 
 def test_refit_true_and_false_override_the_rule_but_never_without_a_tail_or_after_ctrl_c():
-    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1000, 1010).steps == 1000
-    assert refit_budget(True, "early_stopping", 150, 300, 1000, 1000, 1010).steps == 150
-    assert refit_budget(False, "early_stopping", 150, 300, 1000, 1000, 2000) is None
-    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1000, 1000) is None  # no tail
-    assert refit_budget(True, "interrupted", 40, 50, 1000, 1000, 2000) is None
+    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1010).steps == 1000
+    assert refit_budget(True, "early_stopping", 150, 1000, 1000, 1010).steps == 150
+    assert refit_budget(False, "early_stopping", 150, 1000, 1000, 2000) is None
+    assert refit_budget(True, "max_steps", 900, 1000, 1000, 1000) is None  # no tail
+    assert refit_budget(True, "interrupted", 40, 1000, 1000, 2000) is None
 
 
 @pytest.mark.parametrize("value", ["yes", 1])

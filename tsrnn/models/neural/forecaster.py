@@ -655,7 +655,6 @@ class NeuralForecaster(Forecaster):
                 self.refit,
                 result.stop_reason,
                 result.best_step,
-                result.steps,
                 plan_budget.steps,
                 len(train_origins),
                 len(everything),

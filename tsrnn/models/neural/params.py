@@ -449,14 +449,13 @@ def refit_budget(
     choice: bool | None,
     stop_reason: str,
     best_step: int,
-    steps: int,
     budget_steps: int,
     windows: int,
     all_windows: int,
 ) -> Refit | None:
     """Whether ``fit`` trains again on all ``all_windows`` windows after a first run on
-    ``windows`` (the validation tail held out) that took ``steps`` of its ``budget_steps``
-    steps, kept ``best_step``'s weights and ended by ``stop_reason``; None where it does not.
+    ``windows`` (the validation tail held out) with a budget of ``budget_steps`` steps, which
+    kept ``best_step``'s weights and ended by ``stop_reason``; None where it does not.
 
     Where the tail adds at least :data:`REFIT_SHARE` more windows (short series, whose tail is
     their most recent and largest share of data), the refit trains the whole budget, however
@@ -465,9 +464,9 @@ def refit_budget(
     refit of 50 steps. Elsewhere, where early stopping ended the first run, the refit trains
     ``best_step`` steps: a whole schedule as long as the kept weights trained, annealed to its
     end, where the kept weights are a snapshot near the schedule's peak rate. ``choice`` (the
-    ``refit`` parameter) None: refit in those two cases; True: wherever there is a tail (as
-    long as the first run where nothing above applies); False: never. Never after an
-    interrupted run.
+    ``refit`` parameter) None: refit in those two cases; True: wherever there is a tail (for
+    the whole budget where nothing above applies: the first run used all of it); False:
+    never. Never after an interrupted run.
     """
     more = all_windows - windows
     if choice is False or more <= 0 or stop_reason == "interrupted":
@@ -480,7 +479,7 @@ def refit_budget(
     if stop_reason == "early_stopping":
         return Refit(best_step, all_windows, f"{given}early stopping kept step {best_step}")
     if choice:
-        return Refit(steps, all_windows, given + tail)
+        return Refit(budget_steps, all_windows, given + tail)
     return None
 
 
