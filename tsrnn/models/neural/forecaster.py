@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 
 _STATE_VERSION = 3  # of get_state's layout (1-2: model files before the state contract)
 # Fitted attributes that are not plain data: get_state encodes them itself.
-_OWN_STATE = ("net_", "config_", "plan_", "preprocessor_", "static_")
+_OWN_STATE = ("net_", "config_", "plan_", "preprocessor_", "static_", "spread_inputs_")
 
 
 class NeuralForecaster(Forecaster):
@@ -158,6 +158,13 @@ class NeuralForecaster(Forecaster):
         quantile losses (``inputs.series_weights``). On every series of M3 monthly it
         lowered the default LSTM's sMAPE from 14.90 to 14.42, and M4 Weekly's OWA from
         0.760 to 0.740: ``benchmarks/RESULTS.md``, issue 27.
+    spread_input : bool or None, default None
+        Give the network each series' relative spread (the log of its ``relative_loss``
+        weight, standardized over the fitted series) as an input of every step, as a static
+        attribute is given: window normalization hides how much a series moves against its
+        level, and this says it (:class:`~tsrnn.models.neural.inputs.SpreadInputs`). A
+        series keeps the number measured in ``fit``; one the network never saw gets its own
+        from the history it is given. None: off (being measured: issue 27).
     quantiles : sequence of float, default (0.1, 0.5, 0.9)
         Levels trained with ``loss="quantile"`` (0.5 is always added: the point forecast).
         ``predict(quantiles=)`` interpolates between trained levels.
@@ -350,6 +357,7 @@ class NeuralForecaster(Forecaster):
         season: int | None = None,
         loss: str = "mae",
         relative_loss: bool | None = None,
+        spread_input: bool | None = None,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         num_samples: int = 200,
         scaler: str = "standard",
@@ -398,6 +406,7 @@ class NeuralForecaster(Forecaster):
         self.season = season
         self.loss = loss
         self.relative_loss = relative_loss
+        self.spread_input = spread_input
         self.quantiles = quantiles
         self.num_samples = num_samples
         self.scaler = scaler
@@ -541,6 +550,12 @@ class NeuralForecaster(Forecaster):
         if self.loss == "negbin":
             inputs.check_counts(panel, plan.targets, self.name)
         prepared = pre.prepare(panel, end=train_end, filled=filled)
+        weights = None
+        if plan.relative_loss or plan.spread_input:
+            weights = inputs.series_weights(panel, train_end, plan.targets, L)
+        self.spread_inputs_ = None
+        if plan.spread_input:
+            self.spread_inputs_ = inputs.SpreadInputs.fit(weights, panel.ids, plan.targets, L)
         windows = Windows(
             prepared.panel,
             L,
@@ -610,11 +625,10 @@ class NeuralForecaster(Forecaster):
             windows.to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             counts_scale = series_scales(prepared.scalers, device)
-            weights = None
-            if plan.relative_loss:
-                w = inputs.series_weights(panel, train_end, plan.targets, L)
-                if np.any(w != w[0]):  # series alike (one alone) train exactly as without
-                    weights = torch.as_tensor(w, device=device)
+            if not plan.relative_loss or np.all(weights == weights[0]):
+                weights = None  # series alike (one alone) train exactly as without
+            else:
+                weights = torch.as_tensor(weights, device=device)
             loss_of = _loss_function(net, norm, counts_scale, weights, spread, params, plan, call)
             batches = inputs.train_batches(
                 windows, train_origins, plan_budget.batch, plan.seed, r, world
@@ -861,7 +875,7 @@ class NeuralForecaster(Forecaster):
                 h,
                 calendar=self.calendar,
                 targets=plan.targets,
-                **self._static_inputs(panel),
+                **self._static_inputs(panel, end=first),
             ).to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             point, qs = self._decoder().forecast(
@@ -895,6 +909,8 @@ class NeuralForecaster(Forecaster):
         self._warn_short(panel)
         new = copy.copy(self)
         new.preprocessor_ = self.preprocessor_.with_context(self.preprocessor_.prepare(panel))
+        if self.spread_inputs_ is not None:  # measured on the whole history, not its tail
+            new.spread_inputs_ = self.spread_inputs_.knowing(panel)
         new.index_ = last_points(panel)
         new.lengths_ = new.preprocessor_.context.panel.lengths.copy()  # of the stored tails
         return new
@@ -919,13 +935,23 @@ class NeuralForecaster(Forecaster):
                 int(seen[k]),
             )
 
-    def _static_inputs(self, panel: Panel) -> dict[str, Any]:
-        """The encoded static attributes of ``panel``'s series for :class:`Windows` (none
-        when the model was fitted without them)."""
+    def _static_inputs(self, panel: Panel, end: np.ndarray | None = None) -> dict[str, Any]:
+        """The inputs of ``panel``'s series that hold for all their steps, for
+        :class:`Windows`: the encoded static attributes, then the relative spread (measured
+        on the first ``end[s]`` points of a series the network never saw); none when the
+        model was fitted without them."""
+        columns, names = [], []
         static = getattr(self, "static_", None)
-        if static is None:
+        if static is not None:
+            columns.append(static.values(panel.ids, self.name))
+            names.extend(static.names)
+        spread = getattr(self, "spread_inputs_", None)
+        if spread is not None:
+            columns.append(spread.values(panel, end))
+            names.extend(spread.names)
+        if not names:
             return {}
-        return {"static": static.values(panel.ids, self.name), "static_names": static.names}
+        return {"static": np.hstack(columns), "static_names": tuple(names)}
 
     def _rows(self, panel: Panel) -> np.ndarray:
         """Each series' row among the fitted ones (-1: never seen), for the embedding."""
@@ -999,6 +1025,9 @@ class NeuralForecaster(Forecaster):
             "plan": to_state(asdict(self.plan_)),
             "preprocessor": to_state(self.preprocessor_.get_state()),
             "static": None if self.static_ is None else to_state(self.static_.to_state()),
+            "spread_inputs": None
+            if self.spread_inputs_ is None
+            else to_state(self.spread_inputs_.to_state()),
             **{k: to_state(v, k) for k, v in rest.items()},
         }
 
@@ -1009,12 +1038,16 @@ class NeuralForecaster(Forecaster):
             from tsrnn.models.legacy import neural_state
 
             state = neural_state(**state["legacy"])
-        own = ("version", "net", "config", "plan", "preprocessor", "static")
+        own = ("version", "net", "config", "plan", "preprocessor", "static", "spread_inputs")
         super()._set_state({k: v for k, v in state.items() if k not in own})
         self.plan_ = Plan(**from_state(state["plan"]))
         self.config_ = NetConfig(**from_state(state["config"]))
         static = state.get("static")  # model files before static attributes have none
         self.static_ = None if static is None else StaticFeatures.from_state(from_state(static))
+        spread = state.get("spread_inputs")  # model files before the input have none
+        self.spread_inputs_ = (
+            None if spread is None else inputs.SpreadInputs.from_state(from_state(spread))
+        )
         net = RecurrentNet(self.config_)
         net.load_state_dict(state["net"])
         self.net_ = net.eval()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -199,6 +200,105 @@ def series_weights(
                 window,
             )
     return np.clip(out, MIN_WEIGHT, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class SpreadInputs:
+    """Each series' relative spread as a network input: the log of its
+    :func:`series_weights` (how large its windows' spread is against their level),
+    standardized by the mean and spread of those logs over the fitted series.
+
+    Window normalization divides each window by its spread, so the network no longer sees
+    how far a series lies from 0 in those units: a window that moves 1 % of its level and
+    one that moves 50 % look alike. This input gives that back, one number per series and
+    target, known to every input and horizon step (as a static attribute is). It keeps
+    each series' number it has been given, as the network keeps its embedding; a series it
+    never saw gets its own from its history (:meth:`values`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"unique_id": ["a"] * 8 + ["b"] * 8,
+    ...                       "ds": list(pd.date_range("2020", periods=8, freq="D")) * 2,
+    ...                       "y": [10, 11, 9, 10, 12, 10, 9, 11] + [1, 3, 0.5, 2, 4, 1, 3, 2]})
+    >>> panel = as_panel(frame)
+    >>> weights = series_weights(panel, panel.lengths, (), 4)
+    >>> spread = SpreadInputs.fit(weights, panel.ids, (), 4)
+    >>> spread.names
+    ('relative_spread',)
+    >>> spread.values(panel, panel.lengths).round(3).tolist()  # b moves more against its level
+    [[-1.0], [1.0]]
+    """
+
+    targets: tuple[str, ...]  # extra targets: one column each after the value's
+    window: int  # the windows the spread is measured over (the input size)
+    loc: np.ndarray  # (1 + T,) mean of the logs over the fitted series
+    scale: np.ndarray  # (1 + T,) their standard deviation (1 where they are all alike)
+    ids: tuple[str, ...]  # series whose input is known ...
+    table: np.ndarray  # ... (len(ids), 1 + T), standardized
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The network's input names."""
+        return ("relative_spread",) + tuple(f"{t}_relative_spread" for t in self.targets)
+
+    @classmethod
+    def fit(
+        cls, weights: np.ndarray, ids: Any, targets: tuple[str, ...], window: int
+    ) -> SpreadInputs:
+        """Learned from the fitted series' :func:`series_weights` (measured over windows of
+        ``window`` points) and their ids."""
+        logs = np.log(weights).astype(np.float64)
+        loc = logs.mean(axis=0)
+        scale = logs.std(axis=0)
+        scale = np.where(scale > 1e-6, scale, 1.0)
+        ids = tuple(str(i) for i in ids)
+        return cls(tuple(targets), int(window), loc, scale, ids, (logs - loc) / scale)
+
+    def values(self, panel: Panel, end: np.ndarray | None = None) -> np.ndarray:
+        """The input of each series of ``panel``, ``(n_series, 1 + T)`` ``float32``: the kept
+        one, else measured on its first ``end[s]`` points (default: all of them)."""
+        rows = pd.Index(self.ids).get_indexer([str(i) for i in panel.ids])
+        out = self.table[np.maximum(rows, 0)]
+        unseen = rows < 0
+        if unseen.any():
+            end = panel.lengths if end is None else end
+            logs = np.log(series_weights(panel, end, self.targets, self.window))
+            out[unseen] = ((logs - self.loc) / self.scale)[unseen]
+        return out.astype(np.float32)
+
+    def knowing(self, panel: Panel) -> SpreadInputs:
+        """A copy that also keeps the inputs of ``panel``'s series it never saw, measured on
+        their whole histories (``update``)."""
+        rows = pd.Index(self.ids).get_indexer([str(i) for i in panel.ids])
+        unseen = np.flatnonzero(rows < 0)
+        if not len(unseen):
+            return self
+        values = self.values(panel)[unseen].astype(np.float64)
+        ids = self.ids + tuple(str(panel.ids[i]) for i in unseen)
+        return replace(self, ids=ids, table=np.concatenate([self.table, values]))
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data for a model file."""
+        return {
+            "targets": list(self.targets),
+            "window": self.window,
+            "loc": self.loc,
+            "scale": self.scale,
+            "ids": list(self.ids),
+            "table": self.table,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SpreadInputs:
+        return cls(
+            tuple(state["targets"]),
+            int(state["window"]),
+            np.asarray(state["loc"], dtype=np.float64),
+            np.asarray(state["scale"], dtype=np.float64),
+            tuple(state["ids"]),
+            np.asarray(state["table"], dtype=np.float64).reshape(len(state["ids"]), -1),
+        )
 
 
 def _window_ratios(

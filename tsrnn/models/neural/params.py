@@ -47,6 +47,7 @@ class Plan:
     naive_skip: bool = False  # and forecasts the change from a learned blend of them
     seasons: tuple[int, ...] = ()  # the seasonal naive inputs' seasons (with naive_inputs)
     relative_loss: bool = False  # series weighed by their windows' spread over level (resolved)
+    spread_input: bool = False  # that spread, standardized, as an input (resolved)
 
 
 # ---------------------------------------------------------------------- the table
@@ -145,6 +146,7 @@ PARAMETERS: Mapping[str, Any] = {
     # the output
     "loss": OneOf(LOSSES),
     "relative_loss": Flag(optional=True),
+    "spread_input": Flag(optional=True),
     "quantiles": Names(),
     "num_samples": Integer(1),
     # the data
@@ -267,6 +269,9 @@ def resolve(
     seed = p["random_state"]
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
+    relative = (
+        p["loss"] in (*POINT, "quantile") if p["relative_loss"] is None else p["relative_loss"]
+    )
     return Plan(
         horizon=H,
         input_size=L,
@@ -281,9 +286,8 @@ def resolve(
         naive_inputs=bool(naive),
         naive_skip=bool(skip),
         seasons=seasons if naive and direct else (),
-        relative_loss=p["loss"] in (*POINT, "quantile")
-        if p["relative_loss"] is None
-        else p["relative_loss"],
+        relative_loss=relative,
+        spread_input=bool(p["spread_input"]),
     )
 
 
