@@ -129,3 +129,12 @@ def test_state_round_trip():
     assert back.names == ("relative_spread", "load_relative_spread")
     assert back.ids == ("a",) and back.window == 8
     np.testing.assert_array_equal(back.table, spread.table)
+
+
+def test_one_series_alone_trains_exactly_as_without_the_input(data):
+    one = data[data.unique_id == "s2"]
+    with_input = LSTMForecaster(**NET).fit(one)
+    without = LSTMForecaster(**{**NET, "spread_input": False}).fit(one)
+    assert with_input.spread_inputs_ is None
+    assert with_input.feature_names_ == without.feature_names_
+    pd.testing.assert_frame_equal(with_input.predict(), without.predict())
