@@ -165,9 +165,10 @@ class NeuralForecaster(Forecaster):
         level, and this says it (:class:`~tsrnn.models.neural.inputs.SpreadInputs`). A
         series keeps the number measured in ``fit``; one the network never saw gets its own
         from the history it is given; where the fitted series are alike (one alone), the
-        input would say nothing and is left out. None: off. It lowered the default LSTM's sMAPE on M3
-        monthly from 14.14-14.24 to 13.98 (two seeds) and M4 Hourly's OWA by 3 %, but raised
-        M3 quarterly's, M4 Weekly's and Beijing's errors: ``benchmarks/RESULTS.md``, issue 27.
+        input would say nothing and is left out. None: off. It lowered the default LSTM's
+        sMAPE on M3 monthly from 14.14-14.24 to 13.98-14.01 (seeds 0-2) and M4 Hourly's OWA
+        by 3 %, but raised M3 quarterly's, M4 Weekly's and Beijing's errors:
+        ``benchmarks/RESULTS.md``, issue 27.
     quantiles : sequence of float, default (0.1, 0.5, 0.9)
         Levels trained with ``loss="quantile"`` (0.5 is always added: the point forecast).
         ``predict(quantiles=)`` interpolates between trained levels.
@@ -914,8 +915,9 @@ class NeuralForecaster(Forecaster):
         self._warn_short(panel)
         new = copy.copy(self)
         new.preprocessor_ = self.preprocessor_.with_context(self.preprocessor_.prepare(panel))
-        if self.spread_inputs_ is not None:  # measured on the whole history, not its tail
-            new.spread_inputs_ = self.spread_inputs_.knowing(panel)
+        spread = getattr(self, "spread_inputs_", None)
+        if spread is not None:  # measured on the whole history, not its tail
+            new.spread_inputs_ = spread.knowing(panel)
         new.index_ = last_points(panel)
         new.lengths_ = new.preprocessor_.context.panel.lengths.copy()  # of the stored tails
         return new
