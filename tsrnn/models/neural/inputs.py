@@ -166,6 +166,31 @@ def series_spread(panel: Panel, end: np.ndarray, targets: tuple[str, ...]) -> np
     return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0).astype(np.float32)
 
 
+CYCLE_MARGIN = 0.9  # a longer cycle wins where its naive error is at most this share
+
+
+def cycle_wins(panel: Panel, season: int, cycle: int, skip_last: int) -> float:
+    """The share of ``panel``'s series on which the seasonal naive forecast of the longer
+    ``cycle`` (``y[t - cycle]``) beats that of ``season`` (``y[t - season]``) by a tenth or
+    more (mean absolute errors, :data:`CYCLE_MARGIN`), over each series' points from
+    ``cycle`` on, its last ``skip_last`` (the validation tail) left out; series too short to
+    tell count as not won.
+
+    A cycle that wins so on a series is a real one there: where the season is all there is,
+    both errors are alike, and on a random walk the longer lag's error is the larger."""
+    won, values, offsets = 0, panel.values, panel.offsets
+    for s in range(panel.n_series):
+        y = values[offsets[s] : offsets[s + 1] - skip_last]
+        if len(y) <= cycle:
+            continue
+        long_err = np.abs(y[cycle:] - y[:-cycle])
+        short_err = np.abs(y[cycle:] - y[cycle - season : len(y) - season])
+        both = ~(np.isnan(long_err) | np.isnan(short_err))
+        if both.sum() >= season and long_err[both].mean() < CYCLE_MARGIN * short_err[both].mean():
+            won += 1
+    return won / max(panel.n_series, 1)
+
+
 MIN_WEIGHT = 0.01  # a series' relative loss weight at least: a near-constant one still trains
 
 

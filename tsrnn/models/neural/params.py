@@ -11,7 +11,7 @@ defaults that depend on the data (input size from the season, the device, the se
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -199,19 +199,22 @@ def resolve(
     future: tuple[str, ...],
     freq: Freq | None = None,
     length: int | None = None,
+    wins: Callable[[int], float] | None = None,
 ) -> Plan:
     """Check ``params`` (a forecaster's ``get_params()``) and resolve them into a :class:`Plan`.
 
     ``season`` is the data's (or the ``season`` parameter's); ``past`` and ``future`` the
     covariates of the panel being fitted; ``freq`` its grid and ``length`` its series' median
-    length, from which the default seasonal naive inputs are chosen (:func:`naive_seasons`).
+    length, from which the default seasonal naive inputs are chosen (:func:`naive_seasons`),
+    with ``wins(cycle)``, the share of series on which a longer cycle's seasonal naive beats
+    the season's.
     Raises ``ValueError`` naming the parameter and the fix.
     """
     p = {field: rule.check(model, field, params[field]) for field, rule in PARAMETERS.items()}
     if p["horizon"] is None:
         raise ValueError(f"{model}: pass horizon=, the number of steps each window forecasts")
     H, direct = p["horizon"], p["head"] == "direct"
-    seasons = naive_seasons(model, params, season, freq, length, H)
+    seasons = naive_seasons(model, params, season, freq, length, H, wins if direct else None)
     L = max(2 * season, 2 * H, *seasons) if p["input_size"] is None else p["input_size"]
     V = H if p["val_size"] is None else p["val_size"]
     if 0 < V < H:
@@ -291,6 +294,13 @@ def resolve(
     )
 
 
+# A longer calendar cycle (the week of hourly data) joins the seasonal naive inputs by default
+# where its own seasonal naive beats the season's by a tenth on this share of the series
+# (inputs.cycle_wins): 27 % of M4 Hourly's, none of Beijing's or ETTh1's
+# (benchmarks/RESULTS.md, issue 27).
+CYCLE_SHARE = 0.1
+
+
 def naive_seasons(
     model: str,
     params: Mapping[str, Any],
@@ -298,15 +308,25 @@ def naive_seasons(
     freq: Freq | None = None,
     length: int | None = None,
     horizon: int = 1,
+    wins: Callable[[int], float] | None = None,
 ) -> tuple[int, ...]:
-    """The seasons of the seasonal naive inputs: ``naive_seasons`` as given, else
-    ``(season,)``; ``"calendar"``: ``season`` and the longer cycle the calendar puts it in
+    """The seasons of the seasonal naive inputs: ``naive_seasons`` as given; ``"calendar"``:
+    ``season`` and the longer cycle the calendar puts it in
     (:func:`~tsrnn.data.frequency.calendar_cycles`: the week of hourly data, the year of daily
     data) where the series are long enough to learn from it: a median ``length`` of at least
-    two cycles plus the horizon."""
+    two cycles plus the horizon. None (the default): ``season``, and that longer cycle where
+    the series are long enough and its seasonal naive beats the season's by a tenth on at
+    least :data:`CYCLE_SHARE` of them (``wins``; the naive inputs not turned off)."""
     given = params["naive_seasons"]
     if given is None:
-        return (season,)
+        if wins is None or params["naive_inputs"] is False:
+            return (season,)
+        longer = calendar_cycles(freq, season)[1:]
+        return (season,) + tuple(
+            c
+            for c in longer
+            if length is not None and length >= 2 * c + horizon and wins(c) >= CYCLE_SHARE
+        )
     if params["naive_inputs"] is False:
         raise ValueError(f"{model}: naive_seasons needs naive_inputs=True (or None)")
     if isinstance(given, str) and given == "calendar":
