@@ -137,10 +137,10 @@ class NeuralForecaster(Forecaster):
         (:func:`~tsrnn.models.neural.inputs.cycle_wins`): 27 % of M4 Hourly's series, where
         the week lowered the quick defaults table's OWA (0.632 to 0.541), none of Beijing's
         or ETTh1's, where it raised the errors (Beijing's MAE 24.0 to 31.0, ETTh1's MSE 0.055
-        to 0.068) and the default stays the day. ``(24, 168)`` gives hourly data a day and a week: on M4 Hourly,
-        where last week's value beats yesterday's, it lowered an LSTM's holdout OWA from 0.607
-        to 0.543 at 1,000 steps (the longer input alone: 0.607) and from 0.562 to 0.435 at
-        3,000. Each needs ``input_size`` >= that season.
+        to 0.068) and the default stays the day. ``(24, 168)`` gives hourly data a day and a
+        week: on M4 Hourly, where last week's value beats yesterday's, it lowered an LSTM's
+        holdout OWA from 0.607 to 0.543 at 1,000 steps (the longer input alone: 0.607) and
+        from 0.562 to 0.435 at 3,000. Each needs ``input_size`` >= that season.
     season : int or None, default None
         Season of the seasonal naive input (and of the ``"seasonal"`` imputer); default: the
         data frequency's (24 for hourly). Give it for integer time steps.
