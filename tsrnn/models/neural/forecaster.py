@@ -563,11 +563,12 @@ class NeuralForecaster(Forecaster):
         if self.loss == "negbin":
             inputs.check_counts(panel, plan.targets, self.name)
         prepared = pre.prepare(panel, end=train_end, filled=filled)
-        weights = None
+        weights, alike = None, True  # series alike (one alone) train exactly as without both
         if plan.relative_loss or plan.spread_input:
             weights = inputs.series_weights(panel, train_end, plan.targets, L)
+            alike = bool(np.all(weights == weights[0]))
         self.spread_inputs_ = None
-        if plan.spread_input and np.all(weights == weights[0]):
+        if plan.spread_input and alike:
             log.info("%s: spread_input left out: the series are alike (one alone)", self.name)
         elif plan.spread_input:
             self.spread_inputs_ = inputs.SpreadInputs.fit(weights, panel.ids, plan.targets, L)
@@ -640,10 +641,9 @@ class NeuralForecaster(Forecaster):
             windows.to(device)
             spread = torch.as_tensor(prepared.spread, device=device)
             counts_scale = series_scales(prepared.scalers, device)
-            if not plan.relative_loss or np.all(weights == weights[0]):
-                weights = None  # series alike (one alone) train exactly as without
-            else:
-                weights = torch.as_tensor(weights, device=device)
+            weights = (
+                None if alike or not plan.relative_loss else torch.as_tensor(weights, device=device)
+            )
             loss_of = _loss_function(net, norm, counts_scale, weights, spread, params, plan, call)
             batches = inputs.train_batches(
                 windows, train_origins, plan_budget.batch, plan.seed, r, world

@@ -318,22 +318,18 @@ def naive_seasons(
     the series are long enough and its seasonal naive beats the season's by a tenth on at
     least :data:`CYCLE_SHARE` of them (``wins``; the naive inputs not turned off)."""
     given = params["naive_seasons"]
-    if given is None:
-        if wins is None or params["naive_inputs"] is False:
-            return (season,)
-        longer = calendar_cycles(freq, season)[1:]
-        return (season,) + tuple(
-            c
-            for c in longer
-            if length is not None and length >= 2 * c + horizon and wins(c) >= CYCLE_SHARE
-        )
-    if params["naive_inputs"] is False:
+    if given is not None and params["naive_inputs"] is False:
         raise ValueError(f"{model}: naive_seasons needs naive_inputs=True (or None)")
-    if isinstance(given, str) and given == "calendar":
-        cycles = calendar_cycles(freq, season)
-        return (season,) + tuple(
-            c for c in cycles[1:] if length is not None and length >= 2 * c + horizon
-        )
+    calendar = isinstance(given, str) and given == "calendar"
+    if calendar or (given is None and wins is not None and params["naive_inputs"] is not False):
+        held = [
+            c
+            for c in calendar_cycles(freq, season)[1:]
+            if length is not None and length >= 2 * c + horizon
+        ]
+        return (season,) + tuple(c for c in held if calendar or wins(c) >= CYCLE_SHARE)
+    if given is None:
+        return (season,)
     if isinstance(given, str) or np.ndim(given) != 1 or not len(given):
         raise ValueError(
             f"{model}: naive_seasons={given!r} must be a list of seasons, e.g. [24, 168], "
