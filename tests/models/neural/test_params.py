@@ -63,6 +63,44 @@ def test_fit_on_a_small_panel_trains_the_budget_and_says_so(air, caplog):
     assert f"{b['steps']} steps of batch {b['batch']}" in caplog.text
 
 
+def test_the_learning_rate_is_higher_where_the_steps_end_training_on_many_series():
+    """lr=None: 3e-3 where ``max_steps`` ends training before ``max_epochs`` passes and the
+    panel holds 30 series or more (M3 monthly and quarterly, M4 Weekly and Hourly gained);
+    1e-3 for a few series (Beijing's 12 stations, ETTh1's one series lost) and where the
+    passes end it (M3 yearly lost); a rate given is kept."""
+    assert budget(params(), n_windows=313_756, n_series=414).lr == 3e-3  # M4 Hourly
+    assert budget(params(), n_windows=18_860, n_series=756).lr == 3e-3  # M3 quarterly
+    assert budget(params(), n_windows=105_000, n_series=12).lr == 1e-3  # Beijing
+    assert budget(params(), n_windows=14_000, n_series=29).lr == 1e-3
+    yearly = budget(params(), n_windows=6_709, n_series=645)  # M3 yearly: 30 passes first
+    assert (yearly.bound, yearly.lr) == ("max_epochs", 1e-3)
+    assert budget(params(lr=0.01), n_windows=313_756, n_series=414).lr == 0.01
+    assert budget(params(lr=0.01), n_windows=1056).lr == 0.01
+    with pytest.raises(ValueError, match="lr=0 must be a positive number or None"):
+        LSTMForecaster(horizon=6, lr=0).fit(pd.DataFrame({"y": np.arange(50.0)}))
+
+
+def test_a_fit_on_many_series_reports_and_trains_at_the_higher_rate():
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i}" for i in range(30)], len(t)),
+            "ds": np.tile(t, 30),
+            "y": np.concatenate([10 + np.sin(t / 3) + rng.normal(0, 0.1, len(t))] * 30),
+        }
+    )
+    model = LSTMForecaster(
+        horizon=6, hidden_size=8, num_layers=1, max_steps=20, random_state=0
+    ).fit(frame)
+    assert (model.budget_["bound"], model.budget_["lr"]) == ("max_steps", 3e-3)
+    # the one-cycle schedule peaks at that rate
+    assert model.history_.lr.max() == pytest.approx(3e-3, rel=0.05)
+    few = LSTMForecaster(horizon=6, hidden_size=8, num_layers=1, max_steps=20, random_state=0)
+    few.fit(frame[frame.unique_id.isin(["s0", "s1"])])
+    assert few.budget_["lr"] == 1e-3
+
+
 def test_max_epochs_must_be_positive(air):
     with pytest.raises(ValueError, match="max_epochs=0 must be a positive number or None"):
         LSTMForecaster(horizon=6, max_epochs=0).fit(air)

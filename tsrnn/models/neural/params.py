@@ -161,7 +161,7 @@ PARAMETERS: Mapping[str, Any] = {
     "targets": Names(),
     "nonnegative": Flag(optional=True),
     # training
-    "lr": Number(0.0, strict=True),
+    "lr": Number(0.0, strict=True, optional=True),
     "batch_size": Integer(1),
     "max_steps": Integer(1),
     "max_epochs": Number(0.0, strict=True, optional=True),
@@ -415,6 +415,7 @@ class Budget:
     passes: float  # steps x batch / windows: passes over the training windows
     val_every: int  # steps between validations
     bound: str  # which cap set ``steps``: "max_steps" or "max_epochs"
+    lr: float  # the peak learning rate: ``lr``, or the rule's (:func:`budget`) for None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -423,10 +424,13 @@ class Budget:
 STEPS_PER_PASS = 16  # a pass over few windows still takes this many steps ...
 MIN_BATCH = 32  # ... in batches of at least this many windows
 VALIDATIONS = 20  # validations per budget when val_every is not given (at most every 50 steps)
+# lr=None: the peak learning rate. The higher one where the steps, not the passes, end training
+# and the panel has many series; the lower one elsewhere (benchmarks/RESULTS.md, issue 27).
+LR, LR_STEP_BOUND, MANY_SERIES = 1e-3, 3e-3, 30
 
 
-def budget(params: Mapping[str, Any], n_windows: int) -> Budget:
-    """The training budget for ``n_windows`` training windows.
+def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budget:
+    """The training budget for ``n_windows`` training windows from ``n_series`` series.
 
     With ``max_epochs`` (the default): ``max_steps`` steps, or fewer when ``max_epochs`` passes
     over the windows take fewer, in batches of ``batch_size`` or smaller for few windows, so
@@ -434,6 +438,13 @@ def budget(params: Mapping[str, Any], n_windows: int) -> Budget:
     :data:`MIN_BATCH`). With ``max_epochs=None``: ``max_steps`` steps of ``batch_size``.
     ``val_every`` None: about :data:`VALIDATIONS` validations per budget, at most 50 steps
     apart.
+
+    ``lr`` None: :data:`LR_STEP_BOUND` where ``max_steps`` sets the budget (the windows would
+    take more steps for ``max_epochs`` passes, so training ends before the data are used up)
+    and the panel holds at least :data:`MANY_SERIES` series; :data:`LR` elsewhere. A few
+    series (12 stations, one transformer) give windows that overlap and a validation of a
+    window per series, where the higher rate's snapshot is a lottery; a set of short series
+    passed over ``max_epochs`` times already has what the steps can give it.
     """
     steps, bound, batch = params["max_steps"], "max_steps", params["batch_size"]
     epochs = params["max_epochs"]
@@ -447,7 +458,10 @@ def budget(params: Mapping[str, Any], n_windows: int) -> Budget:
     every = params["val_every"]
     if every is None:
         every = min(max(steps // VALIDATIONS, 1), 50)
-    return Budget(steps, batch, steps * batch / n_windows, min(every, steps), bound)
+    lr = params["lr"]
+    if lr is None:
+        lr = LR_STEP_BOUND if bound == "max_steps" and n_series >= MANY_SERIES else LR
+    return Budget(steps, batch, steps * batch / n_windows, min(every, steps), bound, lr)
 
 
 REFIT_SHARE = 0.2  # refit=None: the validation tail adds at least this share of windows
@@ -506,7 +520,7 @@ def refit_budget(
 def train_config(params: Mapping[str, Any], plan: Plan, budget: Budget) -> TrainConfig:
     return TrainConfig(
         max_steps=budget.steps,
-        lr=params["lr"],
+        lr=budget.lr,
         weight_decay=params["weight_decay"],
         schedule=params["schedule"],
         grad_clip=params["grad_clip"],
