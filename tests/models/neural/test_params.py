@@ -64,12 +64,15 @@ def test_fit_on_a_small_panel_trains_the_budget_and_says_so(air, caplog):
 
 
 def test_the_learning_rate_is_higher_where_the_steps_end_training_on_many_series():
-    """lr=None: 3e-3 where ``max_steps`` ends training before ``max_epochs`` passes and the
-    panel holds 30 series or more (M3 monthly and quarterly, M4 Weekly and Hourly gained);
-    1e-3 for a few series (Beijing's 12 stations, ETTh1's one series lost) and where the
-    passes end it (M3 yearly lost); a rate given is kept."""
+    """lr=None: 3e-3 where ``max_steps`` ends training within 15 passes and the panel holds
+    30 series or more (M3 monthly and quarterly, M4 Weekly and Hourly gained); 1e-3 for a few
+    series (Beijing's 12 stations, ETTh1's one series lost) and where the passes end it or
+    nearly (M3 yearly at 30, 150 M3 monthly series at 26.5 lost); a rate given is kept."""
     assert budget(params(), n_windows=313_756, n_series=414).lr == 3e-3  # M4 Hourly
-    assert budget(params(), n_windows=18_860, n_series=756).lr == 3e-3  # M3 quarterly
+    quarterly = budget(params(), n_windows=18_860, n_series=756)  # M3 quarterly
+    assert (quarterly.bound, round(quarterly.passes, 1), quarterly.lr) == ("max_steps", 13.6, 3e-3)
+    some_monthly = budget(params(), n_windows=9_677, n_series=150)  # 150 M3 monthly series
+    assert (some_monthly.bound, some_monthly.lr) == ("max_steps", 1e-3)
     assert budget(params(), n_windows=105_000, n_series=12).lr == 1e-3  # Beijing
     assert budget(params(), n_windows=14_000, n_series=29).lr == 1e-3
     yearly = budget(params(), n_windows=6_709, n_series=645)  # M3 yearly: 30 passes first

@@ -424,9 +424,10 @@ class Budget:
 STEPS_PER_PASS = 16  # a pass over few windows still takes this many steps ...
 MIN_BATCH = 32  # ... in batches of at least this many windows
 VALIDATIONS = 20  # validations per budget when val_every is not given (at most every 50 steps)
-# lr=None: the peak learning rate. The higher one where the steps, not the passes, end training
-# and the panel has many series; the lower one elsewhere (benchmarks/RESULTS.md, issue 27).
-LR, LR_STEP_BOUND, MANY_SERIES = 1e-3, 3e-3, 30
+# lr=None: the peak learning rate. The higher one where the steps end training after few
+# passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
+# issue 27).
+LR, LR_STEP_BOUND, MANY_SERIES, FEW_PASSES = 1e-3, 3e-3, 30, 15
 
 
 def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budget:
@@ -439,12 +440,12 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     ``val_every`` None: about :data:`VALIDATIONS` validations per budget, at most 50 steps
     apart.
 
-    ``lr`` None: :data:`LR_STEP_BOUND` where ``max_steps`` sets the budget (the windows would
-    take more steps for ``max_epochs`` passes, so training ends before the data are used up)
-    and the panel holds at least :data:`MANY_SERIES` series; :data:`LR` elsewhere. A few
+    ``lr`` None: :data:`LR_STEP_BOUND` where ``max_steps`` sets the budget at most
+    :data:`FEW_PASSES` passes over the windows (training ends long before the data are used
+    up) and the panel holds at least :data:`MANY_SERIES` series; :data:`LR` elsewhere. A few
     series (12 stations, one transformer) give windows that overlap and a validation of a
-    window per series, where the higher rate's snapshot is a lottery; a set of short series
-    passed over ``max_epochs`` times already has what the steps can give it.
+    window per series, where the higher rate's snapshot is a lottery; a set passed over
+    nearly or fully ``max_epochs`` times already has what the steps can give it.
     """
     steps, bound, batch = params["max_steps"], "max_steps", params["batch_size"]
     epochs = params["max_epochs"]
@@ -459,9 +460,11 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     if every is None:
         every = min(max(steps // VALIDATIONS, 1), 50)
     lr = params["lr"]
+    passes = steps * batch / n_windows
     if lr is None:
-        lr = LR_STEP_BOUND if bound == "max_steps" and n_series >= MANY_SERIES else LR
-    return Budget(steps, batch, steps * batch / n_windows, min(every, steps), bound, lr)
+        scarce = bound == "max_steps" and passes <= FEW_PASSES
+        lr = LR_STEP_BOUND if scarce and n_series >= MANY_SERIES else LR
+    return Budget(steps, batch, passes, min(every, steps), bound, lr)
 
 
 REFIT_SHARE = 0.2  # refit=None: the validation tail adds at least this share of windows
