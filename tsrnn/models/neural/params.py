@@ -427,7 +427,7 @@ VALIDATIONS = 20  # validations per budget when val_every is not given (at most 
 # lr=None: the peak learning rate. The higher one where the steps end training after few
 # passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
 # issue 27).
-LR, LR_STEP_BOUND, MANY_SERIES, FEW_PASSES = 1e-3, 3e-3, 30, 15
+LR, LR_HIGH, MANY_SERIES, FEW_PASSES = 1e-3, 3e-3, 30, 15
 
 
 def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budget:
@@ -440,7 +440,7 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     ``val_every`` None: about :data:`VALIDATIONS` validations per budget, at most 50 steps
     apart.
 
-    ``lr`` None: :data:`LR_STEP_BOUND` where ``max_steps`` sets the budget at most
+    ``lr`` None: :data:`LR_HIGH` where ``max_steps`` sets the budget at most
     :data:`FEW_PASSES` passes over the windows (training ends long before the data are used
     up) and the panel holds at least :data:`MANY_SERIES` series; :data:`LR` elsewhere. A few
     series (12 stations, one transformer) give windows that overlap and a validation of a
@@ -463,7 +463,7 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     passes = steps * batch / n_windows
     if lr is None:
         scarce = bound == "max_steps" and passes <= FEW_PASSES
-        lr = LR_STEP_BOUND if scarce and n_series >= MANY_SERIES else LR
+        lr = LR_HIGH if scarce and n_series >= MANY_SERIES else LR
     return Budget(steps, batch, passes, min(every, steps), bound, lr)
 
 
