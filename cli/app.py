@@ -163,13 +163,16 @@ def in_cli_words(message: str, flags: dict[str, str]) -> str:
     >>> in_cli_words("lower val_size= or lr=0.01", {})
     'lower [model] val_size (in --config) or [model] lr = 0.01'
     """
-    from tsrnn.models.neural.params import PARAMETERS
 
     def spell(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2).strip("'\"")
         flag = flags.get(_ALIASES.get(name, name))
         if flag is not None:
             return f"{flag} {value}" if value else flag
+        # imported here, not above: the table imports torch, 2-3 s that a message about a
+        # file's rows (no model parameter in it) should not wait for
+        from tsrnn.models.neural.params import PARAMETERS
+
         if name in PARAMETERS:
             return (
                 f"[model] {name} = {match.group(2)}" if value else f"[model] {name} (in --config)"

@@ -37,3 +37,25 @@ def test_the_public_names_come_from_the_top_and_load_lazily():
         "module 'tsrnn' has no attribute 'LSTMForecast'",
         "[] True",
     ]
+
+
+def test_a_cli_error_about_a_file_answers_without_loading_torch(tmp_path):
+    """A one-line message about a data file (no model parameter in it) comes without the 2-3 s
+    of importing torch: only a message naming a model parameter needs the model's table."""
+    one = tmp_path / "one.csv"
+    one.write_text("unique_id,ds,y\ns,2024-01-01,3\n")
+    code = (
+        "import sys\n"
+        "from cli.app import in_cli_words\n"
+        "from tsrnn_cli.app import main\n"
+        f"sys.argv = ['tsrnn', 'info', {str(one)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print(done.code, 'torch' in sys.modules)\n"
+        "print(in_cli_words('lower val_size=', {}), 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "one.csv: the file has one data row" in done.stderr
+    assert done.stdout.splitlines() == ["2 False", "lower [model] val_size (in --config) True"]
