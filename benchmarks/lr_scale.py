@@ -5,13 +5,15 @@ of its own strength and phase, a trend, a random-walk level, noise, levels from 
 1 % of the values missing; every series drawn from its own parameters, so a larger panel is
 more series of the same kind, not more copies) is cut ``HORIZON`` steps before its end. The
 default LSTM (``LSTMForecaster(horizon=14, season=7, lr=...)``, everything else its default) is
-fitted on the rest at each of ``--lrs`` and forecasts the held-out steps; the table gives its
+fitted on the rest at each of ``--lrs`` (``rule``: ``lr=None``, the rate the defaults choose
+from the budget, printed) and forecasts the held-out steps; the table gives its
 MASE (season 7, scaled by the training part) beside the seasonal naive forecast's, and the
 training budget the defaults chose (steps, batch, passes over the windows) with the step
 whose weights early stopping kept::
 
     python benchmarks/lr_scale.py --quick      # 100 and 1,000 series: about 5 minutes
     python benchmarks/lr_scale.py              # 100 to 100,000 series: about 15 minutes
+    python benchmarks/lr_scale.py --sizes 10000,100000 --lrs rule,3e-3
 
 The default holds where its row is the best of its panel size, or within the spread that
 the seed alone gives (``--seeds 0,1`` runs each row with both).
@@ -53,7 +55,7 @@ def mase(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray) -> float:
     return float(np.mean(metrics.mase(actual, forecast, train, season=SEASON)))
 
 
-def run(series: int, length: int, lr: float, seed: int) -> dict:
+def run(series: int, length: int, lr: float | None, seed: int) -> dict:
     from tsrnn import LSTMForecaster
     from tsrnn.data.panel import Panel
 
@@ -71,7 +73,7 @@ def run(series: int, length: int, lr: float, seed: int) -> dict:
     b = model.budget_
     return {
         "series": series,
-        "lr": lr,
+        "lr": f"{b['lr']:g}" + (" (rule)" if lr is None else ""),
         "seed": seed,
         "lstm": mase(actual, forecast, train),
         "snaive": mase(actual, snaive, train),
@@ -87,13 +89,15 @@ def run(series: int, length: int, lr: float, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000,100000", help="series per panel")
-    parser.add_argument("--lrs", default="3e-4,1e-3,3e-3", help="learning rates (1e-3: default)")
+    parser.add_argument(
+        "--lrs", default="3e-4,1e-3,3e-3", help="learning rates; rule: lr=None, the default"
+    )
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--length", type=int, default=200, help="points a series")
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 series only")
     args = parser.parse_args()
     sizes = [100, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    lrs = [float(v) for v in args.lrs.split(",")]
+    lrs = [None if v == "rule" else float(v) for v in args.lrs.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     print(
         "| series | lr | seed | LSTM MASE | seasonal naive MASE | steps x batch | passes "
@@ -105,7 +109,7 @@ def main() -> None:
             for seed in seeds:
                 r = run(series, args.length, lr, seed)
                 print(
-                    f"| {r['series']:,} | {r['lr']:g} | {r['seed']} | {r['lstm']:.3f} "
+                    f"| {r['series']:,} | {r['lr']} | {r['seed']} | {r['lstm']:.3f} "
                     f"| {r['snaive']:.3f} | {r['steps']:,} x {r['batch']} | {r['passes']:.2f} "
                     f"| {r['best_step']:,} | {r['stop']} | {r['seconds']:.0f} |",
                     flush=True,
