@@ -305,7 +305,12 @@ def test_a_report_written_from_python_records_the_call_the_seed_and_the_datas_ha
         "SN": SeasonalNaive(),
         "LSTM": LSTMForecaster(horizon=12, max_steps=3, hidden_size=8, random_state=7),
     }
+    # a progress hook (the CLI sets one) is no setting: neither the call nor the parameters
+    # show it, and the model keeps it
+    seen = []
+    models["LSTM"].set_params(callback=seen.append)
     result = backtest(models, air, 12, n_windows=2, level=[80])
+    assert seen and models["LSTM"].callback == seen.append
     manifest = json.loads((write_report(result, tmp_path / "r") / "manifest.json").read_text())
     assert manifest["command"] == (
         "tsrnn.backtest({'SN': SeasonalNaive(), 'LSTM': LSTMForecaster(hidden_size=8, "

@@ -634,7 +634,7 @@ def _call(
 ) -> str:
     """The Python call that ran the backtest, as a report records it (the models as
     scikit-learn prints them: the parameters that differ from the defaults)."""
-    models = ", ".join(f"{name!r}: {model!r}" for name, model in named.items())
+    models = ", ".join(f"{name!r}: {_as_called(model)!r}" for name, model in named.items())
     args = [f"{{{models}}}", "data", f"horizon={h}", f"n_windows={n_windows}", f"step={step}"]
     if refit is not True:
         args.append(f"refit={refit!r}")
@@ -650,6 +650,16 @@ def _call(
         if v != default
     ]
     return f"tsrnn.backtest({', '.join(args)})"
+
+
+def _as_called(model: Any) -> Any:
+    """The model as the recorded call shows it: without its progress ``callback`` (a hook of
+    the caller's, such as the CLI's progress line: an object in memory, not a setting; the
+    manifest's parameters leave it out too)."""
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    if params.get("callback") is None:
+        return model
+    return type(model)(**{**params, "callback": None})
 
 
 def _frame_sha256(frame: pd.DataFrame) -> str:
