@@ -65,15 +65,10 @@ def test_fit_on_a_small_panel_trains_the_budget_and_says_so(air, caplog):
 
 def test_the_learning_rate_is_higher_where_the_steps_end_training_on_many_series():
     """lr=None: 3e-3 where ``max_steps`` ends training within 15 passes and the panel holds
-    30 series or more (M3 monthly and quarterly, 60 M4 Hourly series gained), 6e-3 where it
-    ends before one pass (all of M4 Weekly and Hourly gained again); 1e-3 for a few series
-    (Beijing's 12 stations, ETTh1's one series lost) and where the passes end it or nearly
-    (M3 yearly at 30, 150 M3 monthly series at 26.5 lost); a rate given is kept."""
-    hourly = budget(params(), n_windows=313_756, n_series=414)  # M4 Hourly, 0.8 passes
-    assert (hourly.bound, round(hourly.passes, 1), hourly.lr) == ("max_steps", 0.8, 6e-3)
-    assert budget(params(), n_windows=357_578, n_series=359).lr == 6e-3  # M4 Weekly
-    assert budget(params(), n_windows=45_860, n_series=60).lr == 3e-3  # 60 M4 Hourly series
-    assert budget(params(), n_windows=90_450, n_series=1428).lr == 3e-3  # M3 monthly, 2.8
+    30 series or more (M3 monthly and quarterly, M4 Weekly and Hourly gained); 1e-3 for a few
+    series (Beijing's 12 stations, ETTh1's one series lost) and where the passes end it or
+    nearly (M3 yearly at 30, 150 M3 monthly series at 26.5 lost); a rate given is kept."""
+    assert budget(params(), n_windows=313_756, n_series=414).lr == 3e-3  # M4 Hourly
     quarterly = budget(params(), n_windows=18_860, n_series=756)  # M3 quarterly
     assert (quarterly.bound, round(quarterly.passes, 1), quarterly.lr) == ("max_steps", 13.6, 3e-3)
     some_monthly = budget(params(), n_windows=9_677, n_series=150)  # 150 M3 monthly series
@@ -102,14 +97,8 @@ def test_a_fit_on_many_series_reports_and_trains_at_the_higher_rate():
         horizon=6, hidden_size=8, num_layers=1, max_steps=20, random_state=0
     ).fit(frame)
     assert (model.budget_["bound"], model.budget_["lr"]) == ("max_steps", 3e-3)
-    assert model.budget_["passes"] > 1
     # the one-cycle schedule peaks at that rate
     assert model.history_.lr.max() == pytest.approx(3e-3, rel=0.05)
-    # steps that end before one pass over the windows: the top rate
-    brief = LSTMForecaster(horizon=6, hidden_size=8, num_layers=1, max_steps=5, random_state=0)
-    brief.fit(frame)
-    assert brief.budget_["passes"] < 1 and brief.budget_["lr"] == 6e-3
-    assert brief.history_.lr.max() == pytest.approx(6e-3, rel=0.05)
     few = LSTMForecaster(horizon=6, hidden_size=8, num_layers=1, max_steps=20, random_state=0)
     few.fit(frame[frame.unique_id.isin(["s0", "s1"])])
     assert few.budget_["lr"] == 1e-3

@@ -215,14 +215,12 @@ class NeuralForecaster(Forecaster):
 
     lr : float or None, default None
         The peak learning rate of the schedule. None: 3e-3 where ``max_steps`` ends training
-        within 15 passes over the windows and the panel holds 30 series or more, 6e-3 where
-        it ends before one pass (no window seen twice), 1e-3 elsewhere (``budget_["lr"]``
-        says which). At the default 1,000 steps the higher rate gains all of M3 monthly and
-        quarterly 0.1-0.4 sMAPE a seed, and the top one all of M4 Hourly 22 % OWA (0.571 to
-        0.448) and M4 Weekly 2 %; the higher rate loses on the 12 Beijing stations and the
-        one ETTh1 series (a validation of a window per series makes its snapshot a
-        lottery), on M3 yearly (30 passes done in 787 steps) and on 150 M3 monthly series
-        (26.5 passes).
+        within 15 passes over the windows and the panel holds 30 series or more, 1e-3
+        elsewhere (``budget_["lr"]`` says which). At the default 1,000 steps the higher rate
+        gains M4 Hourly 17 % OWA, and all of M3 monthly and quarterly 0.1-0.4 sMAPE a seed;
+        it loses on the 12 Beijing stations and the one ETTh1 series (a validation of a
+        window per series makes its snapshot a lottery), on M3 yearly (30 passes done in 787
+        steps) and on 150 M3 monthly series (26.5 passes).
     batch_size : int, default 256
         Training windows per step; with ``max_epochs``, fewer windows than 16 batches' worth
         train in smaller batches (at least 32 windows): ``budget_["batch"]``.

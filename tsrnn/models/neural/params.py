@@ -425,10 +425,9 @@ STEPS_PER_PASS = 16  # a pass over few windows still takes this many steps ...
 MIN_BATCH = 32  # ... in batches of at least this many windows
 VALIDATIONS = 20  # validations per budget when val_every is not given (at most every 50 steps)
 # lr=None: the peak learning rate. The higher one where the steps end training after few
-# passes over the windows of many series, the top one where they end it before one pass (every
-# batch is windows not seen yet); the lower one elsewhere (benchmarks/RESULTS.md, issue 27).
-LR, LR_HIGH, LR_TOP = 1e-3, 3e-3, 6e-3
-MANY_SERIES, FEW_PASSES, ONE_PASS = 30, 15, 1.0
+# passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
+# issue 27).
+LR, LR_HIGH, MANY_SERIES, FEW_PASSES = 1e-3, 3e-3, 30, 15
 
 
 def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budget:
@@ -443,12 +442,10 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
 
     ``lr`` None: :data:`LR_HIGH` where ``max_steps`` sets the budget at most
     :data:`FEW_PASSES` passes over the windows (training ends long before the data are used
-    up) and the panel holds at least :data:`MANY_SERIES` series, :data:`LR_TOP` where that
-    budget ends before :data:`ONE_PASS` (no window is seen twice, so a larger step overfits
-    nothing); :data:`LR` elsewhere. A few series (12 stations, one transformer) give windows
-    that overlap and a validation of a window per series, where the higher rate's snapshot
-    is a lottery; a set passed over nearly or fully ``max_epochs`` times already has what
-    the steps can give it.
+    up) and the panel holds at least :data:`MANY_SERIES` series; :data:`LR` elsewhere. A few
+    series (12 stations, one transformer) give windows that overlap and a validation of a
+    window per series, where the higher rate's snapshot is a lottery; a set passed over
+    nearly or fully ``max_epochs`` times already has what the steps can give it.
     """
     steps, bound, batch = params["max_steps"], "max_steps", params["batch_size"]
     epochs = params["max_epochs"]
@@ -465,9 +462,8 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     lr = params["lr"]
     passes = steps * batch / n_windows
     if lr is None:
-        lr = LR
-        if bound == "max_steps" and passes <= FEW_PASSES and n_series >= MANY_SERIES:
-            lr = LR_TOP if passes < ONE_PASS else LR_HIGH
+        scarce = bound == "max_steps" and passes <= FEW_PASSES
+        lr = LR_HIGH if scarce and n_series >= MANY_SERIES else LR
     return Budget(steps, batch, passes, min(every, steps), bound, lr)
 
 
