@@ -4,7 +4,9 @@ that fails or stops answering ends the run with an error naming it, never a hang
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -87,10 +89,15 @@ class HangingLSTM(FailingLSTM):
 
 
 def test_a_rank_that_fails_ends_the_run_with_its_error(stations):
+    def error_files() -> set[Path]:  # where torch has a failed rank write its error
+        return set(Path(tempfile.gettempdir()).glob("pytorch-errorfile-*"))
+
+    before = error_files()
     model = FailingLSTM(**small(num_processes=2).get_params())
     with pytest.raises(ddp.DistributedError, match=r"rank 1 failed: .*rank one broke on purpose"):
         model.fit(stations)
     assert not hasattr(model, "net_")  # nothing half-fitted left
+    assert error_files() <= before  # the rank's error file read, then removed
 
 
 def test_a_rank_that_stops_answering_ends_the_run_after_the_timeout(stations, monkeypatch):

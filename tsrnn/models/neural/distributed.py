@@ -32,7 +32,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -220,11 +220,16 @@ def _describe(err: BaseException) -> str:
 
 
 def _stop(context: Any) -> None:
+    """Stop the started ranks and remove the files a failed rank wrote its error to (torch
+    names one per rank in the temporary folder and leaves it there once read)."""
     for process in context.processes:
         if process.is_alive():
             process.terminate()
     for process in context.processes:
         process.join(timeout=10)
+    for path in getattr(context, "error_files", ()):
+        with suppress(OSError):
+            os.remove(path)
 
 
 class _Calls(nn.Module):
