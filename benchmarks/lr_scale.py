@@ -13,7 +13,7 @@ whose weights early stopping kept::
 
     python benchmarks/lr_scale.py --quick      # 100 and 1,000 series: about 5 minutes
     python benchmarks/lr_scale.py              # 100 to 100,000 series: about 15 minutes
-    python benchmarks/lr_scale.py --sizes 10000,100000 --lrs rule,3e-3
+    python benchmarks/lr_scale.py --sizes 100,10000 --lrs rule,1e-3   # the rule beside a rate
 
 The default holds where its row is the best of its panel size, or within the spread that
 the seed alone gives (``--seeds 0,1`` runs each row with both).
