@@ -46,8 +46,7 @@ def test_a_cli_error_about_a_file_answers_without_loading_torch(tmp_path):
     one.write_text("unique_id,ds,y\ns,2024-01-01,3\n")
     code = (
         "import sys\n"
-        "from cli.app import in_cli_words\n"
-        "from tsrnn_cli.app import main\n"
+        "from tsrnn_cli.app import in_cli_words, main\n"
         f"sys.argv = ['tsrnn', 'info', {str(one)!r}]\n"
         "try:\n"
         "    main()\n"
