@@ -25,6 +25,7 @@ state stay float32.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import logging
@@ -39,7 +40,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsrnn.machine import available_cores
+from tsrnn.machine import available_cores, held_heap
 
 log = logging.getLogger(__name__)
 
@@ -122,77 +123,79 @@ def train(
     windows, first = 0, 1  # windows since the last report, its first step
     start = tick = time.perf_counter()
     step = done = 0  # the step running, and the last one whose update was applied
-    net.train()
-    try:
-        for step in range(1, config.max_steps + 1):
-            batch = next(batches)
-            with autocast:
-                loss = loss_of(batch)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if config.grad_clip is not None:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(params, config.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            done = step
-            if config.schedule != "plateau":
-                scheduler.step()
-            losses[step - first] = loss.detach()
-            windows += len(batch.y) * world
-            if not cuda and not math.isfinite(float(losses[step - first])):
-                _raise_non_finite(step, config)  # free on the CPU: name it at once
-            if step - first + 1 < config.val_every and step != config.max_steps:
-                continue
-            seen = losses[: step - first + 1].double().cpu().numpy()  # one wait per report
-            bad = np.flatnonzero(~np.isfinite(seen))
-            if len(bad):
-                _raise_non_finite(first + int(bad[0]), config)
-            now = time.perf_counter()
-            val = None
-            if validate is not None:
-                net.eval()
-                with torch.no_grad(), autocast:
-                    val = float(validate())
-                net.train()
-                if config.schedule == "plateau":
-                    scheduler.step(val)
-                if val < best_val:
-                    best_val, best_step, stale = val, step, 0
-                    best_state = copy.deepcopy(net.state_dict())
-                else:
-                    stale += 1
-            row = {
-                "step": step,
-                "loss": float(seen.mean()),
-                "val_loss": val,
-                "lr": optimizer.param_groups[0]["lr"],
-                "windows_per_s": windows / max(now - tick, 1e-9),
-                "elapsed_s": now - start,
-            }
-            rows.append(row)
-            if callback is not None:
-                best = best_val if best_state is not None else None
-                callback(
-                    Progress(
-                        step=step,
-                        max_steps=config.max_steps,
-                        loss=row["loss"],
-                        val_loss=val,
-                        best_val_loss=best,
-                        lr=row["lr"],
-                        windows_per_s=row["windows_per_s"],
-                        elapsed_s=row["elapsed_s"],
+    # on the CPU, the memory a step frees stays for the next (tsrnn.machine.held_heap)
+    with contextlib.nullcontext() if cuda else held_heap():
+        net.train()
+        try:
+            for step in range(1, config.max_steps + 1):
+                batch = next(batches)
+                with autocast:
+                    loss = loss_of(batch)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if config.grad_clip is not None:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(params, config.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                done = step
+                if config.schedule != "plateau":
+                    scheduler.step()
+                losses[step - first] = loss.detach()
+                windows += len(batch.y) * world
+                if not cuda and not math.isfinite(float(losses[step - first])):
+                    _raise_non_finite(step, config)  # free on the CPU: name it at once
+                if step - first + 1 < config.val_every and step != config.max_steps:
+                    continue
+                seen = losses[: step - first + 1].double().cpu().numpy()  # one wait per report
+                bad = np.flatnonzero(~np.isfinite(seen))
+                if len(bad):
+                    _raise_non_finite(first + int(bad[0]), config)
+                now = time.perf_counter()
+                val = None
+                if validate is not None:
+                    net.eval()
+                    with torch.no_grad(), autocast:
+                        val = float(validate())
+                    net.train()
+                    if config.schedule == "plateau":
+                        scheduler.step(val)
+                    if val < best_val:
+                        best_val, best_step, stale = val, step, 0
+                        best_state = copy.deepcopy(net.state_dict())
+                    else:
+                        stale += 1
+                row = {
+                    "step": step,
+                    "loss": float(seen.mean()),
+                    "val_loss": val,
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "windows_per_s": windows / max(now - tick, 1e-9),
+                    "elapsed_s": now - start,
+                }
+                rows.append(row)
+                if callback is not None:
+                    best = best_val if best_state is not None else None
+                    callback(
+                        Progress(
+                            step=step,
+                            max_steps=config.max_steps,
+                            loss=row["loss"],
+                            val_loss=val,
+                            best_val_loss=best,
+                            lr=row["lr"],
+                            windows_per_s=row["windows_per_s"],
+                            elapsed_s=row["elapsed_s"],
+                        )
                     )
-                )
-            log.debug("step %d: loss %.5g, val %s", step, row["loss"], val)
-            windows, first, tick = 0, step + 1, time.perf_counter()
-            if config.patience is not None and stale >= config.patience:
-                stop_reason = "early_stopping"
-                break
-    except KeyboardInterrupt:
-        stop_reason = "interrupted"
-        log.warning("training interrupted after step %d; keeping the best weights so far", done)
+                log.debug("step %d: loss %.5g, val %s", step, row["loss"], val)
+                windows, first, tick = 0, step + 1, time.perf_counter()
+                if config.patience is not None and stale >= config.patience:
+                    stop_reason = "early_stopping"
+                    break
+        except KeyboardInterrupt:
+            stop_reason = "interrupted"
+            log.warning("training interrupted after step %d; keeping the best weights so far", done)
     net.eval()
     if best_state is not None:
         net.load_state_dict(best_state)
