@@ -224,8 +224,12 @@ class NeuralForecaster(Forecaster):
     batch_size : int, default 256
         Training windows per step; with ``max_epochs``, fewer windows than 16 batches' worth
         train in smaller batches (at least 32 windows): ``budget_["batch"]``.
-    max_steps : int, default 1000
-        Optimizer steps at most.
+    max_steps : int or None, default None
+        Optimizer steps at most. None: 1,000, or 2,000 where 1,000 steps of ``batch_size``
+        end before one pass over the training windows (``budget_["steps"]`` says which):
+        M4 Hourly's 414 series (0.8 passes at 1,000 steps) gained 8-10 % OWA from the second
+        thousand on every seed, M4 Weekly held its score, and data passed over several times
+        gained nothing from more steps (M3 monthly level, M3 quarterly worse).
     max_epochs : float or None, default 30
         Passes over the training windows at most: the budget is ``max_steps`` steps or the
         steps that take ``max_epochs`` passes, whichever is fewer (``budget_`` says which), so
@@ -387,7 +391,7 @@ class NeuralForecaster(Forecaster):
         nonnegative: bool | None = None,
         lr: float | None = None,
         batch_size: int = 256,
-        max_steps: int = 1000,
+        max_steps: int | None = None,
         max_epochs: float | None = 30,
         schedule: str = "onecycle",
         patience: int | None = 10,
