@@ -7,7 +7,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
 import sys
 import threading
 from collections.abc import Iterator
@@ -75,7 +74,11 @@ _heap_users = 0
 @functools.cache
 def _glibc() -> ctypes.CDLL | None:
     """The process's C library where it is glibc (Linux), None elsewhere."""
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+    try:  # "glibc 2.36"; musl and other systems have no such name
+        version = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        version = ""
+    if not sys.platform.startswith("linux") or not version.startswith("glibc"):
         return None
     try:
         libc = ctypes.CDLL(None)
@@ -96,8 +99,8 @@ def held_heap() -> Iterator[None]:
 
     glibc hands a block over 128 KiB-32 MiB back to the kernel when it is freed (``mmap``, or a
     trim of the heap's top), so each step of training faults its activations' pages in again:
-    a third of the demo's time went to the kernel, not to torch (``make demo`` 114 s → 73 s
-    without it, the same forecasts). Inside this block, blocks up to 1 GiB come from the heap
+    a third of the demo's time went to the kernel, not to torch (``make demo`` took 114 s
+    without this block, 73 s with it, for the same forecasts). Inside this block, blocks up to 1 GiB come from the heap
     and the heap keeps up to 1 GiB free; on leaving the last such block, the thresholds go
     back to where glibc's own settle (32 MiB / 64 MiB) and the free memory is returned
     (``malloc_trim``). The process's peak memory is what training needs either way; it is held
