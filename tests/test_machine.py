@@ -5,6 +5,7 @@ settings are left alone."""
 from __future__ import annotations
 
 import ctypes
+import os
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,8 @@ def _libc():
     libc = _glibc()
     if libc is None or not hasattr(libc, "mallinfo2"):
         pytest.skip(
-            "held_heap acts on glibc 2.33+ only (mallinfo2 reads it); this is another C library"
+            "these tests read glibc's counters with mallinfo2 (glibc 2.33 and later); this C "
+            "library has none, and held_heap changes nothing but glibc"
         )
     libc.mallinfo2.restype = _MallInfo2
     libc.malloc.restype = ctypes.c_void_p
@@ -61,7 +63,7 @@ def _mapped_for(libc, size: int) -> int:
 
 def _resident() -> int:
     with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 @pytest.fixture
