@@ -32,14 +32,17 @@ def test_many_windows_train_max_steps_in_full_batches():
 
 def test_a_budget_that_ends_before_one_pass_trains_twice_the_steps():
     """max_steps=None: 1,000 steps, or 2,000 where 1,000 full batches see fewer windows than
-    there are (M4 Hourly gained on every seed; data passed over several times did not)."""
+    30 series or more hold (M4 Hourly gained on every seed; data passed over several times
+    did not, nor did the demo's 12 Beijing stations, whose long series overlap)."""
     hourly = budget(params(), n_windows=313_756, n_series=414)  # M4 Hourly: 0.8 passes
     assert (hourly.steps, hourly.bound, hourly.lr) == (2000, "max_steps", 3e-3)
     assert hourly.passes == pytest.approx(2000 * 256 / 313_756)
     assert budget(params(), n_windows=1000 * 256).steps == 1000  # a whole pass: as before
     assert budget(params(), n_windows=91_000, n_series=1428).steps == 1000  # M3 monthly
-    assert budget(params(max_steps=1000), n_windows=313_756).steps == 1000  # a given cap holds
-    assert budget(params(batch_size=512), n_windows=313_756).steps == 1000  # 1.6 passes
+    given = budget(params(max_steps=1000), n_windows=313_756, n_series=414)
+    assert given.steps == 1000  # a given cap holds
+    assert budget(params(batch_size=512), n_windows=313_756, n_series=414).steps == 1000
+    assert budget(params(), n_windows=420_000, n_series=12).steps == 1000  # the demo's Beijing
 
 
 def test_few_windows_are_capped_in_passes_with_smaller_batches():

@@ -429,7 +429,8 @@ VALIDATIONS = 20  # validations per budget when val_every is not given (at most 
 # issue 27).
 LR, LR_HIGH, MANY_SERIES, FEW_PASSES = 1e-3, 3e-3, 30, 15
 # max_steps=None: STEPS, or MORE_STEPS where STEPS full batches end before one pass over the
-# windows (M4 Hourly gained 8-10 % OWA on each seed, M4 Weekly held; benchmarks/RESULTS.md).
+# windows of MANY_SERIES series or more (M4 Hourly gained 8-10 % OWA on each seed, M4 Weekly
+# held; the demo's 12 Beijing stations lost 7 %: benchmarks/RESULTS.md).
 STEPS, MORE_STEPS = 1000, 2000
 
 
@@ -437,7 +438,8 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     """The training budget for ``n_windows`` training windows from ``n_series`` series.
 
     ``max_steps`` None: :data:`STEPS`, or :data:`MORE_STEPS` where :data:`STEPS` batches of
-    ``batch_size`` end before one pass over the windows. With ``max_epochs`` (the default):
+    ``batch_size`` end before one pass over the windows of :data:`MANY_SERIES` series or
+    more (a few long series give overlapping windows: a pass over them is no measure). With ``max_epochs`` (the default):
     those steps, or fewer when ``max_epochs`` passes over the windows take fewer, in batches of
     ``batch_size`` or smaller for few windows, so that a pass still takes
     :data:`STEPS_PER_PASS` steps (batches of at least :data:`MIN_BATCH`). With
@@ -454,7 +456,8 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
     """
     steps, bound, batch = params["max_steps"], "max_steps", params["batch_size"]
     if steps is None:
-        steps = MORE_STEPS if STEPS * batch < n_windows else STEPS
+        unseen = STEPS * batch < n_windows and n_series >= MANY_SERIES
+        steps = MORE_STEPS if unseen else STEPS
     epochs = params["max_epochs"]
     if epochs is not None:
         batch = min(batch, max(MIN_BATCH, n_windows // STEPS_PER_PASS))
