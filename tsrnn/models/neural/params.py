@@ -439,11 +439,11 @@ def budget(params: Mapping[str, Any], n_windows: int, n_series: int = 1) -> Budg
 
     ``max_steps`` None: :data:`STEPS`, or :data:`MORE_STEPS` where :data:`STEPS` batches of
     ``batch_size`` end before one pass over the windows of :data:`MANY_SERIES` series or
-    more (a few long series give overlapping windows: a pass over them is no measure). With ``max_epochs`` (the default):
-    those steps, or fewer when ``max_epochs`` passes over the windows take fewer, in batches of
-    ``batch_size`` or smaller for few windows, so that a pass still takes
-    :data:`STEPS_PER_PASS` steps (batches of at least :data:`MIN_BATCH`). With
-    ``max_epochs=None``: those steps of ``batch_size``.
+    more (a few long series give overlapping windows: a pass over them is no measure).
+    With ``max_epochs`` (the default): those steps, or fewer when ``max_epochs`` passes over
+    the windows take fewer, in batches of ``batch_size`` or smaller for few windows, so that
+    a pass still takes :data:`STEPS_PER_PASS` steps (batches of at least :data:`MIN_BATCH`).
+    With ``max_epochs=None``: those steps of ``batch_size``.
     ``val_every`` None: about :data:`VALIDATIONS` validations per budget, at most 50 steps
     apart.
 
