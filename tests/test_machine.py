@@ -94,9 +94,17 @@ def test_a_users_own_allocator_settings_are_left_alone(quiet_env, monkeypatch):
         assert _mapped_for(libc, BLOCK) >= BLOCK
 
 
-def test_a_fit_leaves_the_allocator_as_it_found_it(quiet_env):
+def test_a_fit_holds_the_heap_while_it_trains_and_leaves_it_as_it_found_it(quiet_env):
     libc = _libc()
     index = pd.date_range("2024-01-01", periods=120, freq="h")
     df = pd.DataFrame({"ds": index, "y": np.sin(np.arange(120) / 4.0) + 2.0})
-    LSTMForecaster(horizon=6, hidden_size=8, max_steps=3, random_state=0).fit(df)
+    during = []  # the progress hook runs inside the training loop
+    LSTMForecaster(
+        horizon=6,
+        hidden_size=8,
+        max_steps=3,
+        random_state=0,
+        callback=lambda progress: during.append(_mapped_for(libc, BLOCK)),
+    ).fit(df)
+    assert during and all(mapped == 0 for mapped in during)
     assert _mapped_for(libc, BLOCK) >= BLOCK
