@@ -164,6 +164,10 @@ def test_under_torchrun_every_rank_trains_and_rank_0_alone_reports_and_saves(sta
     command += ["--master-port", str(ddp._free_port()), str(tsrnn), "fit", str(data)]
     command += ["--horizon", "24", "--input-size", "48", "--max-steps", "20"]
     command += ["--hidden-size", "16", "--threads", "1", "--out", str(out)]
+    # the whole budget, whatever the validation says (20 tiny steps seldom beat the first)
+    config = tmp_path / "fit.toml"
+    config.write_text("[model]\npatience = 1000\n")
+    command += ["--config", str(config)]
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -57,6 +57,7 @@ from tsrnn.models.neural.decode import Decoder, residual_std, series_scales
 from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denominator
 from tsrnn.models.neural.nets import NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
+    THETA_VALUES,
     Plan,
     budget,
     check_names,
@@ -144,6 +145,16 @@ class NeuralForecaster(Forecaster):
     season : int or None, default None
         Season of the seasonal naive input (and of the ``"seasonal"`` imputer); default: the
         data frequency's (24 for hourly). Give it for integer time steps.
+    theta_input : bool or None, default None
+        With ``naive_inputs``: each input step also reads the ``horizon`` steps the Theta
+        method forecasts from it, fitted on the series' whole history up to that step and
+        nothing after (:mod:`tsrnn.models.neural.thetabase`), and the head takes the window's
+        last one as one more candidate of the skip's blend. The naive values read the input
+        window only; Theta reads the season, the level and the long-run slope from all the
+        history a series has, which a window of a few seasons lacks. It keeps ``horizon``
+        numbers a point. None: on with the naive inputs, where no ``targets`` are given (it
+        forecasts ``y`` alone) and the panel's points times ``horizon`` stay within
+        ``params.THETA_VALUES`` (25 million, about 0.5 GB).
 
     **Output**
 
@@ -375,6 +386,7 @@ class NeuralForecaster(Forecaster):
         naive_skip: bool | None = None,
         naive_seasons: tuple[int, ...] | None = None,
         season: int | None = None,
+        theta_input: bool | None = None,
         loss: str = "mae",
         relative_loss: bool | None = None,
         spread_input: bool | None = None,
@@ -427,6 +439,7 @@ class NeuralForecaster(Forecaster):
         self.loss = loss
         self.relative_loss = relative_loss
         self.spread_input = spread_input
+        self.theta_input = theta_input
         self.quantiles = quantiles
         self.num_samples = num_samples
         self.scaler = scaler
@@ -495,7 +508,18 @@ class NeuralForecaster(Forecaster):
         def wins(cycle: int) -> float:
             return inputs.cycle_wins(panel, season, cycle, tail or 0)
 
-        plan = resolve(self.name, params, season, past, future, panel.freq, length, wins)
+        plan = resolve(
+            self.name, params, season, past, future, panel.freq, length, wins, len(panel)
+        )
+        if params["theta_input"] is None and plan.naive_inputs and not plan.theta_input:
+            log.info(
+                "%s: theta_input off: %s",
+                self.name,
+                "it forecasts y alone, and targets= are given"
+                if plan.targets
+                else f"{len(panel)} points x horizon {plan.horizon} exceed "
+                f"{THETA_VALUES:,} numbers (pass theta_input=True to have it)",
+            )
         longest = int(panel.lengths.max())
         if plan.horizon >= longest:  # checked here, before windows are laid out for it
             raise DataError(
@@ -768,6 +792,7 @@ class NeuralForecaster(Forecaster):
             targets=plan.targets,
             train_on_imputed=self.train_on_imputed,
             context_size=2 * plan.input_size,
+            theta_horizon=plan.horizon if plan.theta_input else 0,
         )
 
     def _norm(self) -> WindowNorm:

@@ -73,6 +73,9 @@ class NetConfig:
     # the step), with their observed flags; () for none ...
     seasons: tuple[int, ...] = ()
     skip: bool = False  # ... and forecasts the change from a learned per-step blend of them
+    # ... and, with the seasons, Theta's forecast from the window's end (a candidate of the
+    # blend too): its H input columns, in y's units (start, stop); (0, 0) for none
+    theta: tuple[int, int] = (0, 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,7 +120,7 @@ class RecurrentNet(nn.Module):
         out = c.n_targets * c.n_params
         if c.head == "direct":
             self.context = nn.Linear(c.hidden_size, c.horizon * c.context_size)
-            K = len(c.seasons)
+            K = len(c.seasons) + (1 if c.seasons and c.theta[1] else 0)
             width = c.context_size + c.n_future + E + (2 * (K + 1) * c.n_targets if K else 0)
             if K and c.skip:
                 # logits of each step's blend of the K seasonal naive values and the naive one
@@ -287,6 +290,11 @@ class RecurrentNet(nn.Module):
             inside = (lag >= 0).to(x.dtype).unsqueeze(-1)  # (S, H, 1)
             at = x[:, lag.clamp(min=0)].index_select(-1, columns)  # (B, S, H, 2T)
             parts.append(at * inside)
+        if self.config.theta[1]:  # Theta's path from each end: (B, S, H), with y's flag
+            a, b = self.config.theta
+            paths = x[:, ends, a:b][..., :H].unsqueeze(-1)  # (B, S, H, 1)
+            seen = x[:, ends][..., self.config.observed_columns[0]]  # (B, S)
+            parts.append(torch.cat([paths, seen[..., None, None].expand_as(paths)], dim=-1))
         parts.append(x[:, ends].index_select(-1, columns).unsqueeze(2).expand_as(parts[0]))
         return torch.cat(parts, dim=-1)
 

@@ -48,6 +48,7 @@ class Plan:
     seasons: tuple[int, ...] = ()  # the seasonal naive inputs' seasons (with naive_inputs)
     relative_loss: bool = False  # series weighed by their windows' spread over level (resolved)
     spread_input: bool = False  # that spread, standardized, as an input (resolved)
+    theta_input: bool = False  # Theta's forecast from each step, a candidate too (resolved)
 
 
 # ---------------------------------------------------------------------- the table
@@ -143,6 +144,7 @@ PARAMETERS: Mapping[str, Any] = {
     "naive_skip": Flag(optional=True),
     "naive_seasons": Free(),  # a list of seasons: checked with naive_inputs below
     "season": Integer(1, optional=True),
+    "theta_input": Flag(optional=True),
     # the output
     "loss": OneOf(LOSSES),
     "relative_loss": Flag(optional=True),
@@ -200,6 +202,7 @@ def resolve(
     freq: Freq | None = None,
     length: int | None = None,
     wins: Callable[[int], float] | None = None,
+    points: int = 0,
 ) -> Plan:
     """Check ``params`` (a forecaster's ``get_params()``) and resolve them into a :class:`Plan`.
 
@@ -207,7 +210,7 @@ def resolve(
     covariates of the panel being fitted; ``freq`` its grid and ``length`` its series' median
     length, from which the default seasonal naive inputs are chosen (:func:`naive_seasons`),
     with ``wins(cycle)``, the share of series on which a longer cycle's seasonal naive beats
-    the season's.
+    the season's; ``points`` the panel's number of points (the Theta input's memory).
     Raises ``ValueError`` naming the parameter and the fix.
     """
     p = {field: rule.check(model, field, params[field]) for field, rule in PARAMETERS.items()}
@@ -229,6 +232,16 @@ def resolve(
         skip = naive and direct and p["loss"] != "negbin"
     if skip and not (naive and direct):
         raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
+    theta = p["theta_input"]
+    if theta is None:
+        theta = naive and direct and not p["targets"] and points * H <= THETA_VALUES
+    if theta and not (naive and direct):
+        raise ValueError(f"{model}: theta_input needs naive_inputs=True and head='direct'")
+    if theta and p["targets"]:
+        raise ValueError(
+            f"{model}: theta_input gives y alone a Theta forecast; with targets= pass "
+            "theta_input=False"
+        )
     if naive and direct and max(seasons) > L:
         raise ValueError(
             f"{model}: input_size={L} is shorter than the season {max(seasons)} of the "
@@ -291,7 +304,13 @@ def resolve(
         seasons=seasons if naive and direct else (),
         relative_loss=relative,
         spread_input=bool(p["spread_input"]),
+        theta_input=bool(theta),
     )
+
+
+# The Theta input keeps H numbers a point (float64 in the panel, float32 in the windows): by
+# default it is on up to this many, about 0.5 GB in all (M4 Hourly: 18 million).
+THETA_VALUES = 25_000_000
 
 
 # A longer calendar cycle (the week of hourly data) joins the seasonal naive inputs by default
@@ -403,7 +422,15 @@ def net_config(
         embedding_size=params["embedding_size"],
         seasons=plan.seasons if direct_naive else (),
         skip=plan.naive_skip,
+        theta=_theta_span(feature_names) if direct_naive and plan.theta_input else (0, 0),
     )
+
+
+def _theta_span(feature_names: Sequence[str]) -> tuple[int, int]:
+    from tsrnn.models.neural.preprocess import THETA
+
+    theta = [i for i, c in enumerate(feature_names) if c.startswith(THETA)]
+    return (theta[0], theta[-1] + 1) if theta else (0, 0)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ from tsrnn.data.panel import Panel
 from tsrnn.data.scale import Scaler
 from tsrnn.data.windows import Batch
 from tsrnn.models.neural import inputs
+from tsrnn.models.neural.thetabase import theta_paths
+
+THETA = "_theta_"  # the covariates holding Theta's forecast from each point (``_theta_1`` ...)
 
 # Window normalization: with fewer observed points a window has no usable spread of its own,
 # and no window's scale goes below this fraction of its series' spread.
@@ -73,7 +76,9 @@ class Preprocessor:
         targets: tuple[str, ...],
         train_on_imputed: bool,
         context_size: int,
+        theta_horizon: int = 0,
     ) -> None:
+        self.theta_horizon = theta_horizon
         self.impute = impute
         self.scaler = scaler
         self.season = season
@@ -96,7 +101,22 @@ class Preprocessor:
         filled = imputer.fit(panel if fit_on is None else fit_on).transform(panel)
         if self.train_on_imputed:
             filled = filled.replace(observed=~np.isnan(filled.values))
-        return filled
+        return self._with_theta(filled)
+
+    def _with_theta(self, filled: Panel) -> Panel:
+        """``filled`` with Theta's forecast from each point (:mod:`.thetabase`) as the past
+        covariates ``THETA_PREFIX1 .. H`` (in the data's units), where the model reads it."""
+        H = self.theta_horizon
+        if not H or (filled.covariate_names and filled.covariate_names[-1].startswith(THETA)):
+            return filled
+        paths = theta_paths(filled.values, filled.offsets, self.season, H)
+        names = tuple(f"{THETA}{j}" for j in range(1, H + 1))
+        covs = (
+            paths
+            if filled.covariates is None or not filled.covariate_names
+            else (np.concatenate([filled.covariates, paths], axis=1))
+        )
+        return filled.replace(covariates=covs, covariate_names=filled.covariate_names + names)
 
     def prepare(
         self, panel: Panel, end: np.ndarray | None = None, filled: Panel | None = None
@@ -114,9 +134,20 @@ class Preprocessor:
         return Prepared(filled, scalers, spread, scaled)
 
     def _scale(self, filled: Panel, scalers: list[Scaler]) -> Panel:
-        return inputs.prepare(
-            filled, scalers, self.targets, self.covariate_loc, self.covariate_scale
-        )
+        n = len(self.covariate_names)
+        theta = [c for c in filled.covariate_names[n:] if c.startswith(THETA)]
+        if not theta:
+            return inputs.prepare(
+                filled, scalers, self.targets, self.covariate_loc, self.covariate_scale
+            )
+        k = len(theta)
+        loc = np.concatenate([self.covariate_loc, np.zeros(k)])
+        scale = np.concatenate([self.covariate_scale, np.ones(k)])
+        scaled = inputs.prepare(filled, scalers, self.targets, loc, scale)
+        covs = scaled.covariates.copy()
+        loc, scale = scalers[0]._per_point(filled)  # in y's units: scaled as y is
+        covs[:, n:] = (filled.covariates[:, n:] - loc[:, None]) / scale[:, None]
+        return scaled.replace(covariates=covs)
 
     def future_values(
         self, X_future: Any, index: Panel, h: int, future: tuple[str, ...], model: str
@@ -202,6 +233,7 @@ class WindowNorm:
     values: tuple[int, ...]  # input column of each target's value
     observed: tuple[int, ...]  # input column of each target's observed flag
     staleness: int  # input column of y's time since its last observation
+    theta: tuple[int, int] = (0, 0)  # input columns of Theta's forecast, in y's units
 
     @classmethod
     def of(
@@ -209,7 +241,10 @@ class WindowNorm:
     ) -> WindowNorm:
         """The normalization of windows laid out as ``feature_names``."""
         values, observed = target_columns(feature_names, targets)
-        return cls(method, values, observed, list(feature_names).index("time_since_observed"))
+        names = list(feature_names)
+        theta = [i for i, c in enumerate(names) if c.startswith(THETA)]
+        span = (theta[0], theta[-1] + 1) if theta else (0, 0)
+        return cls(method, values, observed, names.index("time_since_observed"), span)
 
     def __call__(self, batch: Batch, spread_all: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Network inputs and targets of a batch, normalized in place (the batch's tensors are
@@ -246,6 +281,10 @@ class WindowNorm:
             # and points staler than the window (imputed ones keep their values); for an extra
             # target (never imputed), every unobserved point.
             v.masked_fill_(x[..., self.staleness] >= 1.0 if j == 0 else seen < 0.5, 0.0)
+            if j == 0 and self.theta[1]:
+                paths = x[..., self.theta[0] : self.theta[1]]  # (B, L, H), a view
+                paths.sub_(loc.unsqueeze(-1)).div_(scale.unsqueeze(-1))
+                paths.masked_fill_((x[..., self.staleness] >= 1.0).unsqueeze(-1), 0.0)
             y[..., j].sub_(loc).div_(scale)
             locs.append(loc)
             scales.append(scale)

@@ -1,0 +1,100 @@
+"""Theta's forecast from every point (the network's Theta input): what the network is told."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import datasets
+from tsrnn.models.neural import LSTMForecaster
+from tsrnn.models.neural.thetabase import theta_paths
+from tsrnn.models.stats import Theta
+
+
+def _air() -> pd.DataFrame:
+    return datasets.load("air_passengers")
+
+
+def test_the_last_point_forecasts_near_the_theta_model():
+    air = _air()
+    y = air["y"].to_numpy()
+    paths = theta_paths(y, np.array([0, len(y)]), 12, 12)
+    theta = Theta(season=12).fit(air).predict(12)["Theta"].to_numpy()
+    # each point adjusted by the indices known when it came, where Theta adjusts all of them
+    # by the latest; and the smoothing weight from a grid: within half a percent here
+    np.testing.assert_allclose(paths[-1], theta, rtol=5e-3)
+
+
+def test_a_history_cut_short_gets_the_paths_it_had_inside_the_longer_one():
+    # what makes a backtest's one pass over a series equal to forecasting each cutoff
+    rng = np.random.default_rng(0)
+    t = np.arange(3000)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + np.cumsum(rng.normal(0, 0.3, len(t)))
+    whole = theta_paths(y, np.array([0, len(y)]), 24, 48)
+    for cut in (100, 777, 2001):
+        part = theta_paths(y[:cut], np.array([0, cut]), 24, 48)
+        np.testing.assert_allclose(part, whole[:cut], rtol=1e-12, atol=1e-9)
+
+
+def test_each_point_reads_only_the_history_up_to_it():
+    y = _air()["y"].to_numpy()
+    changed = y.copy()
+    changed[100:] *= 3.0  # a different future after point 99
+    changed[120] = -1.0  # with a value that rules out a multiplicative season from there
+    offsets = np.array([0, len(y)])
+    before, after = theta_paths(y, offsets, 12, 6), theta_paths(changed, offsets, 12, 6)
+    np.testing.assert_array_equal(before[:100], after[:100])
+    assert not np.allclose(before[100:], after[100:])
+
+
+def test_series_are_independent_and_leading_gaps_read_nan():
+    y = _air()["y"].to_numpy()
+    late = np.concatenate([[np.nan] * 5, y[:60]])
+    values = np.concatenate([y, late])
+    offsets = np.array([0, len(y), len(y) + len(late)])
+    paths = theta_paths(values, offsets, 12, 4)
+    np.testing.assert_array_equal(paths[: len(y)], theta_paths(y, offsets[:2], 12, 4))
+    second = paths[len(y) :]
+    assert np.isnan(second[:5]).all()
+    np.testing.assert_allclose(second[5:], theta_paths(y[:60], np.array([0, 60]), 12, 4))
+
+
+def test_a_gap_inside_a_series_carries_the_last_value():
+    y = np.arange(1.0, 41.0)
+    holed = y.copy()
+    holed[20] = np.nan
+    filled = y.copy()
+    filled[20] = filled[19]
+    offsets = np.array([0, 40])
+    np.testing.assert_array_equal(
+        theta_paths(holed, offsets, 4, 3), theta_paths(filled, offsets, 4, 3)
+    )
+
+
+def test_a_series_with_zeros_is_not_adjusted_and_follows_its_trend():
+    t = np.arange(60.0)
+    y = 2.0 * t  # starts at 0: no multiplicative season
+    paths = theta_paths(y, np.array([0, 60]), 12, 3)
+    assert np.isfinite(paths).all()
+    # half the slope of 2 a step, from a level that has caught up with the line
+    assert paths[-1, 2] - paths[-1, 0] == pytest.approx(2.0, rel=0.05)
+
+
+def test_the_forecaster_reads_it_by_default_and_the_switch_turns_it_off():
+    air = _air()
+    on = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(air)
+    assert on.plan_.theta_input and on.config_.theta != (0, 0)
+    assert sum(name.startswith("_theta_") for name in on.feature_names_) == 6
+    # the head's blend: the seasonal naive, Theta's forecast and the naive value
+    assert on.net_.blend.shape[-1] == 3
+    off = LSTMForecaster(horizon=6, max_steps=5, random_state=0, theta_input=False).fit(air)
+    assert off.config_.theta == (0, 0) and off.net_.blend.shape[-1] == 2
+    assert not any(name.startswith("_theta_") for name in off.feature_names_)
+    recursive = LSTMForecaster(horizon=6, max_steps=5, head="recursive").fit(air)
+    assert not recursive.plan_.theta_input
+
+
+def test_theta_input_needs_the_naive_inputs():
+    with pytest.raises(ValueError, match="theta_input needs naive_inputs=True"):
+        LSTMForecaster(horizon=6, max_steps=5, head="recursive", theta_input=True).fit(_air())
