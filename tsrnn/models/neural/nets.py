@@ -10,7 +10,9 @@ turns the encoder's final state into ``H`` steps of ``P`` numbers for each of ``
   features (calendar, future covariates). All ``H`` steps come out at once, so errors do not
   compound and training and prediction run the same code. Optionally each step also reads the
   naive value of its targets and their seasonal naive values for one or more seasons
-  (``seasons``, e.g. a day and a week), and forecasts the change from a learned blend of them
+  (``seasons``, e.g. a day and a week), with them Theta's forecast made at the window's end
+  from the series' whole history (``theta``: input columns the data path fills,
+  :mod:`~tsrnn.models.neural.thetabase`), and forecasts the change from a learned blend of them
   (``skip``); and training may forecast from many steps of each window at once
   (:meth:`RecurrentNet.forward_every`).
 - ``"recursive"``: a decoder RNN of the same cell starts from the encoder's state and steps
@@ -281,7 +283,9 @@ class RecurrentNet(nn.Module):
         """For forecasts from input steps ``ends`` (S,), each horizon step's seasonal naive and
         naive inputs, (B, S, H, 2(K+1)T): for each season, the targets and their observed flags
         at the latest input step a whole number of seasons before the step (0 where that lies
-        before the window); then the same at the step ``ends`` itself."""
+        before the window); with ``theta``, Theta's forecast of the step made at ``ends`` (one
+        target), flagged by whether that step was observed; then the targets and flags at the
+        step ``ends`` itself."""
         j = torch.arange(1, H + 1, device=x.device)
         columns = self.columns
         parts = []

@@ -65,6 +65,9 @@ class Preprocessor:
     context_size : int
         Points of each series kept for forecasting (twice the input window: the time since
         the last observation is then exact up to its cap).
+    theta_horizon : int
+        With ``H > 0``, the filled inputs gain Theta's forecast of the ``H`` steps after each
+        point (``theta_input``), scaled as ``y`` is; 0: none.
     """
 
     def __init__(
@@ -105,7 +108,8 @@ class Preprocessor:
 
     def _with_theta(self, filled: Panel) -> Panel:
         """``filled`` with Theta's forecast from each point (:mod:`.thetabase`) as the past
-        covariates ``THETA_PREFIX1 .. H`` (in the data's units), where the model reads it."""
+        covariates ``_theta_1`` .. ``_theta_H`` (in the data's units), where the model reads
+        it; a panel that has them already is returned as it is."""
         H = self.theta_horizon
         if not H or (filled.covariate_names and filled.covariate_names[-1].startswith(THETA)):
             return filled
@@ -144,7 +148,7 @@ class Preprocessor:
         loc = np.concatenate([self.covariate_loc, np.zeros(k)])
         scale = np.concatenate([self.covariate_scale, np.ones(k)])
         scaled = inputs.prepare(filled, scalers, self.targets, loc, scale)
-        covs = scaled.covariates.copy()
+        covs = scaled.covariates  # a new array: the covariates standardized
         loc, scale = scalers[0]._per_point(filled)  # in y's units: scaled as y is
         covs[:, n:] = (filled.covariates[:, n:] - loc[:, None]) / scale[:, None]
         return scaled.replace(covariates=covs)
