@@ -98,3 +98,12 @@ def test_the_forecaster_reads_it_by_default_and_the_switch_turns_it_off():
 def test_theta_input_needs_the_naive_inputs():
     with pytest.raises(ValueError, match="theta_input needs naive_inputs=True"):
         LSTMForecaster(horizon=6, max_steps=5, head="recursive", theta_input=True).fit(_air())
+
+
+def test_extra_targets_leave_it_out_and_asking_for_both_is_refused():
+    data = datasets.load("beijing_pm25")
+    data = data[data.unique_id.isin(["Dongsi", "Tiantan"])].groupby("unique_id").tail(400)
+    model = LSTMForecaster(horizon=6, max_steps=5, targets=["TEMP"]).fit(data)
+    assert not model.plan_.theta_input and model.config_.theta == (0, 0)
+    with pytest.raises(ValueError, match="theta_input gives y alone a Theta forecast"):
+        LSTMForecaster(horizon=6, max_steps=5, targets=["TEMP"], theta_input=True).fit(data)

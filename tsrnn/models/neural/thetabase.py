@@ -12,8 +12,8 @@ history is what a window of a few seasons lacks.
 forecasts from the history up to and including ``t``, and nothing after it:
 
 - the seasonal indices of M4's classical decomposition where its 90 % test finds a season
-  (and every value so far is positive), recomputed on the history so far at the end of a
-  season, less often as the history grows (:func:`_anchor`);
+  (and every value so far is positive), recomputed on the history so far at every point of
+  the first few seasons, less often as the history grows (:func:`_anchor`);
 - the smoothing weight ``alpha`` that minimizes the one-step squared errors so far, from a
   grid of :data:`ALPHAS` (each weight's levels run as one linear filter);
 - the least-squares slope of the seasonally adjusted history so far.
@@ -35,9 +35,10 @@ from scipy.signal import lfilter
 from tsrnn.models.stats.seasonality import r_max_lag
 
 ALPHAS = np.linspace(0.05, 1.0, 20)  # the smoothing weights tried (statsmodels optimizes)
-# Seasonal indices are recomputed at the end of each of the first ANCHORS seasons (after two),
-# then half as often for as many again, and so on, each time from at most MAX_SEASONS seasons
-# of history, so that a long series costs time in proportion to its length.
+# Seasonal indices are recomputed at every point of the first ANCHORS seasons (after two), at
+# every second point of the next 2 * ANCHORS, every fourth of the next 4 * ANCHORS, and so on,
+# each time from at most MAX_SEASONS seasons of history, so that a long series costs time in
+# proportion to its length.
 ANCHORS = 8
 MAX_SEASONS = 50
 CHUNK = 4_000_000  # numbers in one block of series computed together (bounds temporaries)
@@ -109,9 +110,13 @@ def _seasonal(y: np.ndarray, season: int, horizon: int) -> np.ndarray:
 
 def _anchor(a: int, season: int) -> bool:
     """Whether the indices are recomputed at point ``a`` (a function of ``a`` alone, so that a
-    point's path never depends on how long its series goes on): at the end of each of the
-    first :data:`ANCHORS` seasons after two, then of every second season for as many more,
-    every fourth, and so on."""
+    point's path never depends on how long its series goes on): every point of the first
+    :data:`ANCHORS` seasons after two, every second point of the next ``2 * ANCHORS``, every
+    fourth of the next ``4 * ANCHORS``, and so on.
+
+    >>> [a for a in range(36, 48) if _anchor(a, 4)]  # season 4: every point up to 39
+    [36, 37, 38, 39, 40, 42, 44, 46]
+    """
     k = a - 2 * season  # points after the first two seasons
     return k >= 0 and k % 2 ** int(np.log2(1 + k / (ANCHORS * season))) == 0
 
