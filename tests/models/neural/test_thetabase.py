@@ -72,12 +72,23 @@ def test_a_gap_inside_a_series_carries_the_last_value():
     )
 
 
-def test_a_series_with_zeros_is_not_adjusted_and_follows_its_trend():
-    t = np.arange(60.0)
-    y = 2.0 * t  # starts at 0: no multiplicative season
+def test_a_value_at_or_below_zero_stops_the_seasonal_adjustment_from_there():
+    t = np.arange(120.0)
+    y = 50 + 0.2 * t + 15 * np.sin(2 * np.pi * t / 12)
+    offsets = np.array([0, 120])
+    plain = theta_paths(y, offsets, 1, 3)  # season 1: never adjusted
+    assert not np.allclose(theta_paths(y, offsets, 12, 3)[60:], plain[60:])  # seasonal here
+    zeroed = y.copy()
+    zeroed[40] = 0.0  # multiplicative: no season from point 40 on (none was found before it)
+    paths = theta_paths(zeroed, offsets, 12, 3)
+    np.testing.assert_allclose(paths[40:], theta_paths(zeroed, offsets, 1, 3)[40:])
+
+
+def test_a_trend_is_followed_with_half_its_slope():
+    y = 2.0 * np.arange(60.0)
     paths = theta_paths(y, np.array([0, 60]), 12, 3)
     assert np.isfinite(paths).all()
-    # half the slope of 2 a step, from a level that has caught up with the line
+    # Theta's drift, half the slope of 2 a step, from a level that has caught up with the line
     assert paths[-1, 2] - paths[-1, 0] == pytest.approx(2.0, rel=0.05)
 
 

@@ -25,7 +25,7 @@ from tsrnn.data.scale import METHODS, WINDOW_METHODS
 from tsrnn.models.base import check_quantiles
 from tsrnn.models.neural.losses import LOSSES, POINT, n_params
 from tsrnn.models.neural.nets import CELLS, HEADS, NetConfig
-from tsrnn.models.neural.preprocess import target_columns
+from tsrnn.models.neural.preprocess import target_columns, theta_columns
 from tsrnn.models.neural.training import PRECISIONS, SCHEDULES, TrainConfig, bf16_supported
 
 
@@ -422,15 +422,8 @@ def net_config(
         embedding_size=params["embedding_size"],
         seasons=plan.seasons if direct_naive else (),
         skip=plan.naive_skip,
-        theta=_theta_span(feature_names) if direct_naive and plan.theta_input else (0, 0),
+        theta=theta_columns(feature_names) if direct_naive and plan.theta_input else (0, 0),
     )
-
-
-def _theta_span(feature_names: Sequence[str]) -> tuple[int, int]:
-    from tsrnn.models.neural.preprocess import THETA
-
-    theta = [i for i, c in enumerate(feature_names) if c.startswith(THETA)]
-    return (theta[0], theta[-1] + 1) if theta else (0, 0)
 
 
 @dataclass(frozen=True)

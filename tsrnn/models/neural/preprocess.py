@@ -221,6 +221,13 @@ def target_columns(
     return values, observed
 
 
+def theta_columns(feature_names: Sequence[str]) -> tuple[int, int]:
+    """The input columns ``(start, stop)`` of Theta's forecast (``theta_input``); ``(0, 0)``
+    for none."""
+    theta = [i for i, c in enumerate(feature_names) if c.startswith(THETA)]
+    return (theta[0], theta[-1] + 1) if theta else (0, 0)
+
+
 @dataclass(frozen=True)
 class WindowNorm:
     """Normalize each input window, and its targets, by the window's own observed values.
@@ -245,10 +252,8 @@ class WindowNorm:
     ) -> WindowNorm:
         """The normalization of windows laid out as ``feature_names``."""
         values, observed = target_columns(feature_names, targets)
-        names = list(feature_names)
-        theta = [i for i, c in enumerate(names) if c.startswith(THETA)]
-        span = (theta[0], theta[-1] + 1) if theta else (0, 0)
-        return cls(method, values, observed, names.index("time_since_observed"), span)
+        staleness = list(feature_names).index("time_since_observed")
+        return cls(method, values, observed, staleness, theta_columns(feature_names))
 
     def __call__(self, batch: Batch, spread_all: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Network inputs and targets of a batch, normalized in place (the batch's tensors are

@@ -29,10 +29,9 @@ length are computed together, as arrays.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 
-from tsrnn.models.stats.seasonality import r_max_lag
+from tsrnn.models.stats.seasonality import seasonal_figures, seasonality_tests
 
 ALPHAS = np.linspace(0.05, 1.0, 20)  # the smoothing weights tried (statsmodels optimizes)
 # Seasonal indices are recomputed at every point of the first ANCHORS seasons (after two), at
@@ -42,7 +41,6 @@ ALPHAS = np.linspace(0.05, 1.0, 20)  # the smoothing weights tried (statsmodels 
 ANCHORS = 8
 MAX_SEASONS = 50
 CHUNK = 4_000_000  # numbers in one block of series computed together (bounds temporaries)
-_TCRIT = 1.645  # M4's one-sided 90 % limit (tsrnn.models.stats.seasonality)
 
 
 def theta_paths(values: np.ndarray, offsets: np.ndarray, season: int, horizon: int) -> np.ndarray:
@@ -95,11 +93,11 @@ def _seasonal(y: np.ndarray, season: int, horizon: int) -> np.ndarray:
     j = np.arange(1, horizon + 1)
     for i, a in enumerate(anchors):
         prefix = y[:, max(0, a + 1 - MAX_SEASONS * season) : a + 1]
-        found = positive[:, a] & _test(prefix, season)
+        found = positive[:, a] & seasonality_tests(prefix, season)
         if not found.any():
             continue
         p = prefix.shape[1]
-        figure = _figure(prefix[found], season)  # phases relative to the prefix's start
+        figure = seasonal_figures(prefix[found], season)  # phases relative to the prefix's start
         stop = anchors[i + 1] if i + 1 < len(anchors) else n
         t = np.arange(a, stop)
         # point t + j lies p - 1 - a + t + j points after the prefix's start
@@ -119,33 +117,6 @@ def _anchor(a: int, season: int) -> bool:
     """
     k = a - 2 * season  # points after the first two seasons
     return k >= 0 and k % 2 ** int(np.log2(1 + k / (ANCHORS * season))) == 0
-
-
-def _test(y: np.ndarray, season: int) -> np.ndarray:
-    """M4's seasonality test (:func:`tsrnn.models.stats.seasonality.seasonality_test`) of each
-    row of ``y``, ``(S,)``."""
-    S, n = y.shape
-    if season <= 1 or n < 3 * season or season > r_max_lag(n):
-        return np.zeros(S, dtype=bool)
-    x = y - y.mean(axis=1, keepdims=True)
-    denom = np.einsum("ij,ij->i", x, x)
-    r = np.stack([np.einsum("ij,ij->i", x[:, k:], x[:, :-k]) for k in range(1, season + 1)], 1)
-    r = np.where(denom[:, None] > 0, r / np.where(denom > 0, denom, 1.0)[:, None], 0.0)
-    limit = _TCRIT * np.sqrt((1.0 + 2.0 * np.sum(r[:, : season - 1] ** 2, axis=1)) / n)
-    return np.abs(r[:, season - 1]) > limit
-
-
-def _figure(y: np.ndarray, season: int) -> np.ndarray:
-    """``(S, m)``: the classical multiplicative decomposition's index of each phase (phase 0:
-    each row's first point), as :func:`tsrnn.models.stats.seasonality.seasonal_indices`."""
-    m = season
-    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
-    half = len(weights) // 2
-    trend = sliding_window_view(y, len(weights), axis=1) @ weights  # points half .. n - half - 1
-    ratio = y[:, half : y.shape[1] - half] / trend
-    phase = np.arange(half, y.shape[1] - half) % m
-    figure = np.stack([ratio[:, phase == k].mean(axis=1) for k in range(m)], axis=1)
-    return figure / figure.mean(axis=1, keepdims=True)
 
 
 def _trend(x: np.ndarray, horizon: int, last: bool = False) -> np.ndarray:

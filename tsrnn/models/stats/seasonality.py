@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 # One-sided 90 % normal quantile, as the M4 code writes it (not scipy's 1.6448536...).
 _TCRIT = 1.645
@@ -69,6 +70,21 @@ def seasonality_test(y: np.ndarray, season: int) -> bool:
     return bool(abs(r[season - 1]) > limit)
 
 
+def seasonality_tests(y: np.ndarray, season: int) -> np.ndarray:
+    """:func:`seasonality_test` of each row of ``y`` (series of one length) at once, ``(S,)``
+    bool (for many series; the one-series functions keep their own arithmetic, which the
+    baselines' published scores were reproduced with)."""
+    S, n = y.shape
+    if season <= 1 or n < 3 * season or season > r_max_lag(n):
+        return np.zeros(S, dtype=bool)
+    x = y - y.mean(axis=1, keepdims=True)
+    denom = np.einsum("ij,ij->i", x, x)
+    r = np.stack([np.einsum("ij,ij->i", x[:, k:], x[:, :-k]) for k in range(1, season + 1)], 1)
+    r = np.where(denom[:, None] > 0, r / np.where(denom > 0, denom, 1.0)[:, None], 0.0)
+    limit = _TCRIT * np.sqrt((1.0 + 2.0 * np.sum(r[:, : season - 1] ** 2, axis=1)) / n)
+    return np.abs(r[:, season - 1]) > limit
+
+
 def seasonal_indices(y: np.ndarray, season: int) -> np.ndarray:
     """Multiplicative seasonal indices of a classical decomposition, one per point of ``y``.
 
@@ -91,6 +107,19 @@ def seasonal_indices(y: np.ndarray, season: int) -> np.ndarray:
     figure = np.array([np.nanmean(ratio[phase == p]) for p in range(m)])
     figure /= figure.mean()
     return figure[phase]
+
+
+def seasonal_figures(y: np.ndarray, season: int) -> np.ndarray:
+    """The index of each phase (phase 0: each row's first point) of :func:`seasonal_indices`,
+    for each row of ``y`` (series of one length, at least ``season + 1`` points), ``(S, m)``."""
+    m = season
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    half = len(weights) // 2
+    trend = sliding_window_view(y, len(weights), axis=1) @ weights  # points half .. n - half - 1
+    ratio = y[:, half : y.shape[1] - half] / trend
+    phase = np.arange(half, y.shape[1] - half) % m
+    figure = np.stack([ratio[:, phase == k].mean(axis=1) for k in range(m)], axis=1)
+    return figure / figure.mean(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
