@@ -8,7 +8,7 @@ import pytest
 
 from tsrnn import datasets
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.neural.thetabase import theta_paths
+from tsrnn.models.neural.thetabase import theta_paths, theta_wins
 from tsrnn.models.stats import Theta
 
 
@@ -118,3 +118,54 @@ def test_extra_targets_leave_it_out_and_asking_for_both_is_refused():
     assert not model.plan_.theta_input and model.config_.theta == (0, 0)
     with pytest.raises(ValueError, match="theta_input gives y alone a Theta forecast"):
         LSTMForecaster(horizon=6, max_steps=5, targets=["TEMP"], theta_input=True).fit(data)
+
+
+def _walks(n_series: int, length: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 100 + np.cumsum(rng.normal(size=(n_series, length)), axis=1)
+
+
+def test_theta_beats_the_last_value_on_trends_and_seasons_and_not_on_random_walks():
+    t = np.arange(120.0)
+    seasonal = np.stack([100 + k * t + 10 * np.sin(2 * np.pi * t / 12) for k in (0.5, 1, 2)])
+    offsets = np.arange(4) * 120
+    assert theta_wins(seasonal.ravel(), offsets, 12, 6) == 1.0
+    # a random walk's best forecast is its last value: Theta is never a tenth ahead of it
+    walks = _walks(40, 300)
+    assert theta_wins(walks.ravel(), np.arange(41) * 300, 24, 12) == 0.0
+    # half of each: half the series
+    mixed = np.concatenate([seasonal.ravel(), walks[:3].ravel()])
+    assert theta_wins(mixed, np.concatenate([offsets, 360 + offsets[1:] * 300 // 120]), 12, 6) == (
+        0.5
+    )
+
+
+def test_series_too_short_to_tell_are_not_counted_and_many_are_read_evenly_spaced():
+    t = np.arange(120.0)
+    trend = 100 + 2 * t + 10 * np.sin(2 * np.pi * t / 12)
+    # a 20-point series holds no step after two seasons of 12: it counts neither way
+    values = np.concatenate([trend, trend[:20]])
+    assert theta_wins(values, np.array([0, 120, 140]), 12, 6) == 1.0
+    assert theta_wins(trend[:20], np.array([0, 20]), 12, 6) == 0.0
+    # of 9 series (trends at even places, walks at odd), 3 read: the 1st, 5th and 9th
+    walks = _walks(4, 120)
+    rows = [trend if i % 2 == 0 else walks[i // 2] for i in range(9)]
+    offsets = np.arange(10) * 120
+    assert theta_wins(np.concatenate(rows), offsets, 12, 6, most=3) == 1.0
+    assert theta_wins(np.concatenate(rows), offsets, 12, 6) == 5 / 9
+
+
+def test_the_forecaster_leaves_it_out_where_theta_does_not_beat_the_last_value(caplog):
+    walks = _walks(4, 300)
+    data = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b", "c", "d"], 300),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=300, freq="h"), 4),
+            "y": walks.ravel(),
+        }
+    )
+    with caplog.at_level("INFO", logger="tsrnn.models.neural.forecaster"):
+        plan = LSTMForecaster(horizon=12).plan(data)
+    assert plan.naive_inputs and not plan.theta_input
+    assert "beats the naive one by a tenth on 0% of the series, under 10%" in caplog.text
+    assert LSTMForecaster(horizon=12, theta_input=True).plan(data).theta_input

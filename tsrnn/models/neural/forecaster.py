@@ -52,11 +52,12 @@ from tsrnn.models.base import (
     quantile_column,
     to_state,
 )
-from tsrnn.models.neural import distributed, inputs
+from tsrnn.models.neural import distributed, inputs, thetabase
 from tsrnn.models.neural.decode import Decoder, residual_std, series_scales
 from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denominator
 from tsrnn.models.neural.nets import NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
+    THETA_SHARE,
     THETA_VALUES,
     Plan,
     budget,
@@ -153,8 +154,12 @@ class NeuralForecaster(Forecaster):
         window only; Theta reads the season, the level and the long-run slope from all the
         history a series has, which a window of a few seasons lacks. It keeps ``horizon``
         numbers a point. None: on with the naive inputs, where no ``targets`` are given (it
-        forecasts ``y`` alone) and the panel's points times ``horizon`` stay within
-        ``params.THETA_VALUES`` (25 million, about 0.5 GB).
+        forecasts ``y`` alone), the panel's points times ``horizon`` stay within
+        ``params.THETA_VALUES`` (25 million, about 0.5 GB), and Theta's forecast beats the
+        naive one by a tenth on at least a tenth of the series
+        (:func:`~tsrnn.models.neural.thetabase.theta_wins`: 52-94 % of the M3 and M4 Hourly
+        series, where the input helps; none of Beijing's or ETTh1's, whose series wander
+        around a level and where it lost Beijing). The log says why it is off.
 
     **Output**
 
@@ -508,18 +513,41 @@ class NeuralForecaster(Forecaster):
         def wins(cycle: int) -> float:
             return inputs.cycle_wins(panel, season, cycle, tail or 0)
 
+        shares: list[float] = []  # the Theta screen's share, once read
+
+        def theta_share() -> float:
+            if not shares:
+                shares.append(
+                    thetabase.theta_wins(panel.values, panel.offsets, season, params["horizon"])
+                )
+            return shares[0]
+
         plan = resolve(
-            self.name, params, season, past, future, panel.freq, length, wins, len(panel)
+            self.name,
+            params,
+            season,
+            past,
+            future,
+            panel.freq,
+            length,
+            wins,
+            len(panel),
+            theta_share,
         )
         if params["theta_input"] is None and plan.naive_inputs and not plan.theta_input:
-            log.info(
-                "%s: theta_input off: %s",
-                self.name,
-                "it forecasts y alone, and targets= are given"
-                if plan.targets
-                else f"{len(panel)} points x horizon {plan.horizon} exceed "
-                f"{THETA_VALUES:,} numbers (pass theta_input=True to have it)",
-            )
+            if plan.targets:
+                why = "it forecasts y alone, and targets= are given"
+            elif shares:
+                why = (
+                    f"Theta's forecast beats the naive one by a tenth on {shares[0]:.0%} of "
+                    f"the series, under {THETA_SHARE:.0%} (pass theta_input=True to have it)"
+                )
+            else:
+                why = (
+                    f"{len(panel)} points x horizon {plan.horizon} exceed {THETA_VALUES:,} "
+                    "numbers (pass theta_input=True to have it)"
+                )
+            log.info("%s: theta_input off: %s", self.name, why)
         longest = int(panel.lengths.max())
         if plan.horizon >= longest:  # checked here, before windows are laid out for it
             raise DataError(

@@ -203,6 +203,7 @@ def resolve(
     length: int | None = None,
     wins: Callable[[int], float] | None = None,
     points: int = 0,
+    theta_wins: Callable[[], float] | None = None,
 ) -> Plan:
     """Check ``params`` (a forecaster's ``get_params()``) and resolve them into a :class:`Plan`.
 
@@ -210,7 +211,9 @@ def resolve(
     covariates of the panel being fitted; ``freq`` its grid and ``length`` its series' median
     length, from which the default seasonal naive inputs are chosen (:func:`naive_seasons`),
     with ``wins(cycle)``, the share of series on which a longer cycle's seasonal naive beats
-    the season's; ``points`` the panel's number of points (the Theta input's memory).
+    the season's; ``points`` the panel's number of points (the Theta input's memory) and
+    ``theta_wins()`` the share of series on which Theta's forecast beats the naive one
+    (:func:`~tsrnn.models.neural.thetabase.theta_wins`; None: taken as all).
     Raises ``ValueError`` naming the parameter and the fix.
     """
     p = {field: rule.check(model, field, params[field]) for field, rule in PARAMETERS.items()}
@@ -235,6 +238,7 @@ def resolve(
     theta = p["theta_input"]
     if theta is None:
         theta = naive and direct and not p["targets"] and points * H <= THETA_VALUES
+        theta = theta and (theta_wins is None or theta_wins() >= THETA_SHARE)
     if theta and not (naive and direct):
         raise ValueError(f"{model}: theta_input needs naive_inputs=True and head='direct'")
     if theta and p["targets"]:
@@ -311,6 +315,12 @@ def resolve(
 # The Theta input keeps H numbers a point (float64 in the panel, float32 in the windows): by
 # default it is on up to this many, about 0.5 GB in all (M4 Hourly: 18 million).
 THETA_VALUES = 25_000_000
+# ... and where Theta's forecast from each point beats the naive one by a tenth on at least
+# this share of the series (thetabase.theta_wins; the week's rule, CYCLE_SHARE, alike): M3
+# monthly 60 %, quarterly 52 %, yearly 52 %, M4 Hourly 94 %, where the input helps; M4 Weekly
+# 8 %, where it gained 0.010 OWA; Beijing and ETTh1 0 %, where Theta's path is a near copy of
+# the last value and the input lost Beijing (benchmarks/RESULTS.md, issue 27).
+THETA_SHARE = 0.1
 
 
 # A longer calendar cycle (the week of hourly data) joins the seasonal naive inputs by default
