@@ -78,6 +78,9 @@ class NetConfig:
     # ... and, with the seasons, Theta's forecast from the window's end (a candidate of the
     # blend too): its H input columns, in y's units (start, stop); (0, 0) for none
     theta: tuple[int, int] = (0, 0)
+    # ... and a point forecast's share given to that Theta forecast after training (the
+    # combination fitted on the validation tail: decode.theta_weight); 0 while training
+    theta_weight: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -277,7 +280,12 @@ class RecurrentNet(nn.Module):
         w = torch.softmax(self.blend[:H], dim=-1)  # (H, T, K+1)
         values = lagged.unflatten(-1, (-1, 2, T))[..., 0, :]  # (..., H, K+1, T)
         base = (values.transpose(-1, -2) * w).sum(dim=-1)  # (..., H, T)
-        return torch.cat([raw[..., :1] + base.unsqueeze(-1), raw[..., 1:]], dim=-1)
+        first = raw[..., :1] + base.unsqueeze(-1)
+        share = self.config.theta_weight
+        if share and self.config.theta[1]:  # the point forecast combined with Theta's
+            theta = values[..., len(self.config.seasons), :].unsqueeze(-1)  # (..., H, T, 1)
+            first = (1 - share) * first + share * theta
+        return torch.cat([first, raw[..., 1:]], dim=-1)
 
     def _lagged(self, x: torch.Tensor, ends: torch.Tensor, H: int) -> torch.Tensor:
         """For forecasts from input steps ``ends`` (S,), each horizon step's seasonal naive and
