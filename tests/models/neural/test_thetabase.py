@@ -173,27 +173,25 @@ def test_the_forecaster_leaves_it_out_where_theta_does_not_beat_the_last_value(c
     assert LSTMForecaster(horizon=12, theta_input=True).plan(data).theta_input
 
 
-def test_the_point_forecast_takes_a_share_of_theta_s_fitted_on_the_validation_tail(tmp_path):
+def test_the_point_forecast_takes_theta_s_share_fitted_on_the_validation_tail(tmp_path):
     import tsrnn
 
     air = _air()
     model = LSTMForecaster(horizon=12, max_steps=60, random_state=0).fit(air)
-    share = model.config_.combine_weight
-    assert 0.0 <= share <= 1.0 and model.net_.config.combine_weight == share
+    share = model.config_.theta_weight
+    assert 0.0 <= share <= 1.0 and model.net_.config.theta_weight == share
     # saved and loaded with the model
     model.save(tmp_path / "m.tsrnn")
     loaded = tsrnn.load(tmp_path / "m.tsrnn")
-    assert loaded.config_.combine_weight == share
+    assert loaded.config_.theta_weight == share
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
     # all of it: the forecast is Theta's from the last point
-    model.net_.config = replace(model.net_.config, combine_weight=1.0)
+    model.net_.config = replace(model.net_.config, theta_weight=1.0)
     y = air["y"].to_numpy()
     theta = theta_paths(y, np.array([0, len(y)]), 12, 12)[-1]
     np.testing.assert_allclose(model.predict()["LSTM"].to_numpy(), theta, rtol=1e-4)
-    # without the Theta input, the naive value takes its place
+    # none of it, where no Theta input is read, and for a loss other than a point one
     off = LSTMForecaster(horizon=12, max_steps=5, theta_input=False).fit(air)
-    off.net_.config = replace(off.net_.config, combine_weight=1.0)
-    np.testing.assert_allclose(off.predict()["LSTM"].to_numpy(), y[-1], rtol=1e-4)
-    # none without a validation tail, or for a loss other than a point one
-    for kind in ({"val_size": 0}, {"loss": "quantile"}):
-        assert LSTMForecaster(horizon=12, max_steps=5, **kind).fit(air).config_.combine_weight == 0
+    assert off.config_.theta_weight == 0.0
+    quantile = LSTMForecaster(horizon=12, max_steps=5, loss="quantile").fit(air)
+    assert quantile.config_.theta_weight == 0.0

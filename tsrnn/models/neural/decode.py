@@ -261,10 +261,10 @@ def residual_std(
     return torch.where(count >= MIN_ERRORS, per_step, pooled).numpy()
 
 
-COMBINE_WEIGHTS = np.linspace(0.0, 1.0, 21)  # the shares of the statistical forecast tried
+THETA_WEIGHTS = np.linspace(0.0, 1.0, 21)  # the shares of Theta's forecast tried
 
 
-def combine_weight(
+def theta_weight(
     net: RecurrentNet,
     norm: WindowNorm,
     windows: Windows,
@@ -272,33 +272,28 @@ def combine_weight(
     spread: torch.Tensor,
     batch_size: int,
 ) -> tuple[float, np.ndarray]:
-    """The share ``w`` of a statistical forecast in the point forecast ``(1 - w) * network +
-    w * other`` with the lowest loss (absolute errors; squared for ``loss="mse"``) over
-    ``origins`` (the validation tail: forecasts the network was not trained on), from
-    :data:`COMBINE_WEIGHTS`; with each share's loss, relative to the network's alone. The
-    other forecast is Theta's where the network reads it (``theta_input``), else the naive
-    value of the first target. The lowest share wins ties, so 0 where the combination does
-    not pay.
+    """The share ``w`` of Theta's forecast (the Theta input's candidate) in the point forecast
+    ``(1 - w) * network + w * Theta`` with the lowest loss (absolute errors; squared for
+    ``loss="mse"``) over ``origins`` (the validation tail: forecasts the network was not
+    trained on), from :data:`THETA_WEIGHTS`; with each share's loss, relative to the
+    network's alone. The lowest share wins ties, so 0 where the combination does not pay.
     """
     c = net.config
     a = c.theta[0]
-    losses = torch.zeros(len(COMBINE_WEIGHTS), dtype=torch.float64)
-    w = torch.as_tensor(COMBINE_WEIGHTS, dtype=torch.float32).view(-1, 1, 1, 1)
+    losses = torch.zeros(len(THETA_WEIGHTS), dtype=torch.float64)
+    w = torch.as_tensor(THETA_WEIGHTS, dtype=torch.float32).view(-1, 1, 1, 1)
     with torch.no_grad():
         for batch in windows.batches(origins, batch_size):
             x, y, mask, _, _ = norm(batch, spread)
             H = y.shape[1]
             point = point_of(c.loss, net(x, batch.x_future, batch.series).float())  # (B, H, T)
-            if c.theta[1]:  # y's Theta forecast from the window's end, (B, H, 1)
-                other = x[:, -1, a : a + H].float().unsqueeze(-1)
-            else:  # each target's last value, (B, 1, T)
-                other = x[:, -1, list(c.target_columns)].float().unsqueeze(1)
+            theta = x[:, -1, a : a + H].float().unsqueeze(-1)  # (B, H, 1): y's Theta forecast
             w = w.to(point.device)
-            err = (1 - w) * point + w * other - y  # (W, B, H, T)
+            err = (1 - w) * point + w * theta - y  # (W, B, H, T)
             err = err.abs() if c.loss != "mse" else err**2
             losses += torch.where(mask, err, 0.0).sum(dim=(1, 2, 3)).double().cpu()
     best = int(torch.argmin(losses))  # the first of equal losses: the lowest share
-    return float(COMBINE_WEIGHTS[best]), (losses / losses[0].clamp(min=1e-300)).numpy()
+    return float(THETA_WEIGHTS[best]), (losses / losses[0].clamp(min=1e-300)).numpy()
 
 
 def series_scales(scalers: list[Scaler], device: torch.device) -> torch.Tensor:

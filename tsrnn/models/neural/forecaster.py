@@ -53,7 +53,7 @@ from tsrnn.models.base import (
     to_state,
 )
 from tsrnn.models.neural import distributed, inputs, thetabase
-from tsrnn.models.neural.decode import Decoder, combine_weight, residual_std, series_scales
+from tsrnn.models.neural.decode import Decoder, residual_std, series_scales, theta_weight
 from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denominator
 from tsrnn.models.neural.nets import NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
@@ -152,16 +152,14 @@ class NeuralForecaster(Forecaster):
         nothing after (:mod:`tsrnn.models.neural.thetabase`), and the head takes the window's
         last one as one more candidate of the skip's blend. The naive values read the input
         window only; Theta reads the season, the level and the long-run slope from all the
-        history a series has, which a window of a few seasons lacks. After training, with the
-        skip, a point forecast (``loss`` "mae", "mse" or "huber") becomes ``(1 - w) *
-        network + w * Theta``, with the share ``w`` (0 to 1 by 0.05;
-        ``config_.combine_weight``) of the lowest loss over the validation tail, forecasts
-        the network was not trained on (none without a tail, ``val_size=0``): the two err
-        differently, and their combination beats both (M3 quarterly, seed 0: sMAPE 8.84
-        against 9.22 for the network alone). Without the Theta input the naive value takes
-        Theta's place there. It keeps ``horizon`` numbers a point. None: on with the naive
-        inputs, where no ``targets`` are given (it forecasts ``y`` alone), the panel's points
-        times ``horizon`` stay within
+        history a series has, which a window of a few seasons lacks. After training, a point
+        forecast (``loss`` "mae", "mse" or "huber") becomes ``(1 - w) * network + w *
+        Theta``, with the share ``w`` (0 to 1 by 0.05; ``config_.theta_weight``) of the
+        lowest loss over the validation tail, forecasts the network was not trained on (none
+        without a tail, ``val_size=0``): the
+        two err differently, and their combination beats both (M3 quarterly, seed 0: sMAPE
+        8.84 against 9.22 for the network alone). It keeps ``horizon`` numbers a point. None: on with the naive inputs, where no ``targets`` are given (it
+        forecasts ``y`` alone), the panel's points times ``horizon`` stay within
         ``params.THETA_VALUES`` (25 million, about 0.5 GB), and Theta's forecast beats the
         naive one by a tenth on at least a tenth of the series
         (:func:`~tsrnn.models.neural.thetabase.theta_wins`: 52-94 % of the M3 and M4 Hourly
@@ -701,8 +699,8 @@ class NeuralForecaster(Forecaster):
             )
         with _torch_session(plan.seed, threads, device):
             net = RecurrentNet(config).to(device)
-            # the same shape: the same config but for the combination fitted after training
-            if previous is not None and replace(previous.config, combine_weight=0.0) == config:
+            # the same shape: the same config but for the share of Theta fitted after training
+            if previous is not None and replace(previous.config, theta_weight=0.0) == config:
                 net.load_state_dict(previous.state_dict())
             elif previous is not None:
                 log.info("%s: warm_start ignored, the network's shape changed", self.name)
@@ -750,25 +748,24 @@ class NeuralForecaster(Forecaster):
             )
             keep = rank is None or rank.keep
             residual = None  # measured out of sample, so before a refit sees the tail
-            combine = 0.0  # the share of Theta's forecast (or the naive) in the point forecast
-            if keep and self.loss in POINT and plan.naive_skip and len(val_origins):
-                combine, tried = combine_weight(
+            combine = 0.0  # the share of Theta's forecast in the point forecast
+            if keep and self.loss in POINT and plan.theta_input and len(val_origins):
+                combine, tried = theta_weight(
                     net, norm, windows, val_origins, spread, 4 * self.batch_size
                 )
                 log.info(
-                    "%s: the point forecast takes %.0f %% of %s (validation loss %.3f of the "
-                    "network's alone; all of it: %.3f)",
+                    "%s: the point forecast takes %.0f %% of Theta's (validation loss %.3f of "
+                    "the network's alone; all of Theta's: %.3f)",
                     self.name,
                     100 * combine,
-                    "Theta's" if plan.theta_input else "the naive value",
                     tried.min(),
                     tried[-1],
                 )
             if keep and self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
-                net.config = replace(net.config, combine_weight=combine)  # what predict gives
+                net.config = replace(net.config, theta_weight=combine)  # what predict gives
                 residual = residual_std(net, norm, windows, check, spread, 4 * self.batch_size)
-                net.config = replace(net.config, combine_weight=0.0)  # the refit trains without
+                net.config = replace(net.config, theta_weight=0.0)  # the refit trains without
             everything = windows.origins(min_observed=self.min_observed) if V else train_origins
             again = refit_budget(
                 self.refit,
@@ -815,7 +812,7 @@ class NeuralForecaster(Forecaster):
                     history = pd.concat([history, rows], ignore_index=True)
             if not keep:
                 return  # a started rank: its share of the training is done
-            net.config = self.config_ = replace(net.config, combine_weight=combine)
+            net.config = self.config_ = replace(net.config, theta_weight=combine)
             self.history_ = history
             self.best_step_ = result.best_step
             self.stop_reason_ = stop_reason

@@ -78,10 +78,9 @@ class NetConfig:
     # ... and, with the seasons, Theta's forecast from the window's end (a candidate of the
     # blend too): its H input columns, in y's units (start, stop); (0, 0) for none
     theta: tuple[int, int] = (0, 0)
-    # ... and, with the skip, a point forecast's share given after training to a statistical
-    # candidate of the blend, Theta's forecast where it is read and the naive value elsewhere
-    # (the combination fitted on the validation tail: decode.combine_weight); 0 in training
-    combine_weight: float = 0.0
+    # ... and a point forecast's share given to that Theta forecast after training (the
+    # combination fitted on the validation tail: decode.theta_weight); 0 while training
+    theta_weight: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -282,11 +281,10 @@ class RecurrentNet(nn.Module):
         values = lagged.unflatten(-1, (-1, 2, T))[..., 0, :]  # (..., H, K+1, T)
         base = (values.transpose(-1, -2) * w).sum(dim=-1)  # (..., H, T)
         first = raw[..., :1] + base.unsqueeze(-1)
-        share = self.config.combine_weight
-        if share:  # the point forecast combined with Theta's (or the naive value)
-            at = len(self.config.seasons) if self.config.theta[1] else -1
-            other = values[..., at, :].unsqueeze(-1)  # (..., H, T, 1)
-            first = (1 - share) * first + share * other
+        share = self.config.theta_weight
+        if share and self.config.theta[1]:  # the point forecast combined with Theta's
+            theta = values[..., len(self.config.seasons), :].unsqueeze(-1)  # (..., H, T, 1)
+            first = (1 - share) * first + share * theta
         return torch.cat([first, raw[..., 1:]], dim=-1)
 
     def _lagged(self, x: torch.Tensor, ends: torch.Tensor, H: int) -> torch.Tensor:
