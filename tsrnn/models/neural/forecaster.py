@@ -156,10 +156,10 @@ class NeuralForecaster(Forecaster):
         forecast (``loss`` "mae", "mse" or "huber") becomes ``(1 - w) * network + w *
         Theta``, with the share ``w`` (0 to 1 by 0.05; ``config_.theta_weight``) of the
         lowest loss over the validation tail, forecasts the network was not trained on (none
-        without a tail, ``val_size=0``): the
-        two err differently, and their combination beats both (M3 quarterly, seed 0: sMAPE
-        8.84 against 9.22 for the network alone). It keeps ``horizon`` numbers a point. None: on with the naive inputs, where no ``targets`` are given (it
-        forecasts ``y`` alone), the panel's points times ``horizon`` stay within
+        without a tail, ``val_size=0``): the two err differently, and their combination beats
+        both (M3 quarterly, seed 0: sMAPE 8.84 against 9.22 for the network alone). It keeps
+        ``horizon`` numbers a point. None: on with the naive inputs, where no ``targets`` are
+        given (it forecasts ``y`` alone), the panel's points times ``horizon`` stay within
         ``params.THETA_VALUES`` (25 million, about 0.5 GB), and Theta's forecast beats the
         naive one by a tenth on at least a tenth of the series
         (:func:`~tsrnn.models.neural.thetabase.theta_wins`: 52-94 % of the M3 and M4 Hourly
