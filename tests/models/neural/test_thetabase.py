@@ -190,6 +190,17 @@ def test_the_point_forecast_takes_theta_s_share_fitted_on_the_validation_tail(tm
     y = air["y"].to_numpy()
     theta = theta_paths(y, np.array([0, len(y)]), 12, 12)[-1]
     np.testing.assert_allclose(model.predict()["LSTM"].to_numpy(), theta, rtol=1e-4)
+    # chosen on the validation tail: a regular season, which Theta forecasts all but exactly,
+    # against a network of 5 steps: all of Theta's
+    t = np.arange(240)
+    season = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "ds": pd.date_range("2000-01-01", periods=240, freq="MS"),
+            "y": 100 + 10 * np.sin(2 * np.pi * t / 12),
+        }
+    )
+    assert LSTMForecaster(horizon=12, max_steps=5).fit(season).config_.theta_weight == 1.0
     # none of it, where no Theta input is read, and for a loss other than a point one
     off = LSTMForecaster(horizon=12, max_steps=5, theta_input=False).fit(air)
     assert off.config_.theta_weight == 0.0

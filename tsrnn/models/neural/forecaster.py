@@ -29,6 +29,7 @@ forecasts many cutoffs of every series in one batched pass (a backtest between r
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -518,14 +519,9 @@ class NeuralForecaster(Forecaster):
         def wins(cycle: int) -> float:
             return inputs.cycle_wins(panel, season, cycle, tail or 0)
 
-        shares: list[float] = []  # the Theta screen's share, once read
-
+        @functools.cache  # read once: by resolve where the rule needs it, then by the log
         def theta_share() -> float:
-            if not shares:
-                shares.append(
-                    thetabase.theta_wins(panel.values, panel.offsets, season, params["horizon"])
-                )
-            return shares[0]
+            return thetabase.theta_wins(panel.values, panel.offsets, season, params["horizon"])
 
         plan = resolve(
             self.name,
@@ -542,15 +538,15 @@ class NeuralForecaster(Forecaster):
         if params["theta_input"] is None and plan.naive_inputs and not plan.theta_input:
             if plan.targets:
                 why = "it forecasts y alone, and targets= are given"
-            elif shares:
-                why = (
-                    f"Theta's forecast beats the naive one by a tenth on {shares[0]:.0%} of "
-                    f"the series, under {THETA_SHARE:.0%} (pass theta_input=True to have it)"
-                )
-            else:
+            elif len(panel) * plan.horizon > THETA_VALUES:
                 why = (
                     f"{len(panel)} points x horizon {plan.horizon} exceed {THETA_VALUES:,} "
                     "numbers (pass theta_input=True to have it)"
+                )
+            else:
+                why = (
+                    f"Theta's forecast beats the naive one by a tenth on {theta_share():.0%} of "
+                    f"the series, under {THETA_SHARE:.0%} (pass theta_input=True to have it)"
                 )
             log.info("%s: theta_input off: %s", self.name, why)
         longest = int(panel.lengths.max())
