@@ -67,3 +67,16 @@ def test_monthly_reader_aligns_the_published_theta_forecasts():
     f = theta.loc[test.unique_id.unique(), [f"F{k}" for k in range(1, 19)]].to_numpy()
     per_series = smape(y, f, axis=1)
     assert np.mean(per_series) == pytest.approx(13.89, abs=0.005)  # PUBLISHED.md, table B
+
+
+def test_other_series_have_integer_steps_and_need_no_info_file(tmp_path):
+    # M3's "other" series have no calendar: the step is all there is, and the info file
+    # (each series' start date) is not needed to read them.
+    (tmp_path / "Other-train.csv").write_text("id,V1,V2,V3\nA,1,2,\nB,5,6,7\n")
+    (tmp_path / "Other-test.csv").write_text("id,V1,V2\nA,3,4\nB,8,9\n")
+    train, test = read_m3(tmp_path, "Other")
+    assert train.ds.dtype == np.int64
+    assert train[train.unique_id == "A"].ds.tolist() == [0, 1]
+    assert test[test.unique_id == "A"].ds.tolist() == [2, 3]  # continues after its own end
+    assert test[test.unique_id == "B"].ds.tolist() == [3, 4]
+    assert test[test.unique_id == "B"].y.tolist() == [8.0, 9.0]

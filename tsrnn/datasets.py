@@ -166,8 +166,9 @@ def read_m4(folder: str | Path, frequency: str = "Hourly") -> tuple[pd.DataFrame
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-# M3 periods: the months in one of each (the dates fall on YS, QS and MS grids).
-_M3_PERIODS = {"Yearly": 12, "Quarterly": 3, "Monthly": 1}
+# M3 periods: the months in one of each (the dates fall on YS, QS and MS grids); None: no
+# calendar ("Other": integer steps).
+_M3_PERIODS = {"Yearly": 12, "Quarterly": 3, "Monthly": 1, "Other": None}
 
 
 def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -178,32 +179,33 @@ def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, 
     year and period, so ``ds`` holds month-start dates (``YS``, ``QS`` or ``MS`` grids) and a
     model infers the season (1, 4 or 12) as it would from a user's file. A series whose year
     is unknown (M3 writes year 1, some "other"-type monthly series) starts in the year 2000
-    at its given month: its calendar position is known, its year is not.
+    at its given month: its calendar position is known, its year is not. M3's "Other" series
+    have no calendar at all, so their ``ds`` is the integer step, from 0 in the train file
+    and continuing in the test file (as :func:`read_m4`'s); pass a model ``season=1``.
 
     Parameters
     ----------
     folder : path
         A folder holding ``<period>-train.csv``, ``<period>-test.csv`` and ``M3-info.csv``.
     period : str
-        ``"Yearly"``, ``"Quarterly"`` or ``"Monthly"``.
+        ``"Yearly"``, ``"Quarterly"``, ``"Monthly"`` or ``"Other"``.
 
     Returns
     -------
     (train, test) : tuple of pandas.DataFrame
-        Long frames ``unique_id`` (``N0001`` ...), ``ds`` (datetime64), ``y`` (float64), in the
-        files' order; each test series starts one period after its train series ends.
+        Long frames ``unique_id`` (``N0001`` ...), ``ds`` (datetime64; int64 for ``"Other"``),
+        ``y`` (float64), in the files' order; each test series starts one period after its
+        train series ends.
     """
     if period not in _M3_PERIODS:
         raise DataError(f"read_m3: period={period!r}; choose one of {list(_M3_PERIODS)}")
     folder = Path(folder)
     months = _M3_PERIODS[period]
-    files = [folder / f"{period}-{kind}.csv" for kind in ("train", "test")] + [
-        folder / "M3-info.csv"
-    ]
+    files = [folder / f"{period}-{kind}.csv" for kind in ("train", "test")]
+    files += [folder / "M3-info.csv"] if months else []  # the calendar's start of each series
     for file in files:
         if not file.exists():
             raise DataError(f"{file}: no such M3 file; check the folder")
-    info = pd.read_csv(files[2], index_col="id")
     frames = []
     for file in files[:2]:
         wide = pd.read_csv(file, index_col=0)
@@ -213,6 +215,11 @@ def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, 
         frames.append(long[["unique_id", "step", "y"]].astype({"y": "float64"}))
     train, test = frames
     test["step"] += test["unique_id"].map(train.groupby("unique_id")["step"].max() + 1)
+    order = ["unique_id", "ds", "y"]
+    if months is None:  # "Other": no calendar, the integer step
+        train, test = (frame.rename(columns={"step": "ds"})[order] for frame in (train, test))
+        return train.reset_index(drop=True), test.reset_index(drop=True)
+    info = pd.read_csv(files[2], index_col="id")
     missing = sorted(set(train["unique_id"]) - set(info.index))
     if missing:
         raise DataError(f"{files[2]}: no row for series {missing[:5]}; use the M3 info file")
@@ -223,5 +230,4 @@ def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, 
         frame["ds"] = pd.to_datetime(
             {"year": month // 12, "month": month % 12 + 1, "day": np.ones(len(frame), int)}
         )
-    order = ["unique_id", "ds", "y"]
     return train[order].reset_index(drop=True), test[order].reset_index(drop=True)
