@@ -157,6 +157,20 @@ def test_series_too_short_to_tell_are_not_counted_and_many_are_read_evenly_space
     assert theta_wins(np.concatenate(rows), offsets, 12, 6) == 5 / 9
 
 
+def test_long_series_are_read_on_their_recent_points():
+    # 4,000 points of a regular season (Theta far ahead), then 6,000 of a random walk: the
+    # screen reads the last 5,000 points by default, all of the walk
+    t = np.arange(4000.0)
+    early = 100 + 0.01 * t + 10 * np.sin(2 * np.pi * t / 24)
+    late = early[-1] + np.cumsum(np.random.default_rng(1).normal(size=6000))
+    y = np.concatenate([early, late])
+    offsets = np.array([0, len(y)])
+    assert theta_wins(y, offsets, 24, 12, points=len(y)) == 1.0  # the whole history
+    assert theta_wins(y, offsets, 24, 12) == 0.0
+    # never fewer than twenty seasons: 10 points would hold no step after two seasons
+    assert theta_wins(early, np.array([0, 4000]), 24, 12, points=10) == 1.0
+
+
 def test_the_forecaster_leaves_it_out_where_theta_does_not_beat_the_last_value(caplog):
     walks = _walks(4, 300)
     data = pd.DataFrame(

@@ -44,6 +44,9 @@ MAX_SEASONS = 50
 # tenth less, as the week's seasonal naive must beat the day's: inputs.CYCLE_MARGIN)
 MARGIN = 0.9
 SCREEN_SERIES = 500  # theta_wins reads at most this many series
+# ... and of each the last SCREEN_POINTS points, or twenty seasons where those are longer
+# (the demo's 12 stations of 35,064 hours: 0.3 s instead of 2.9)
+SCREEN_POINTS = 5_000
 CHUNK = 4_000_000  # numbers in one block of series computed together (bounds temporaries)
 
 
@@ -76,7 +79,12 @@ def theta_paths(values: np.ndarray, offsets: np.ndarray, season: int, horizon: i
 
 
 def theta_wins(
-    values: np.ndarray, offsets: np.ndarray, season: int, horizon: int, most: int = SCREEN_SERIES
+    values: np.ndarray,
+    offsets: np.ndarray,
+    season: int,
+    horizon: int,
+    most: int = SCREEN_SERIES,
+    points: int = SCREEN_POINTS,
 ) -> float:
     """The share of series on which Theta's forecast from each point (:func:`theta_paths`)
     has a mean absolute error a tenth or more below the naive one's (the point's own value;
@@ -84,7 +92,8 @@ def theta_wins(
     step ``t + j`` (``j`` up to ``horizon``) observed within the series, from each point
     ``t`` after two seasons (after two points without a season). Series too short for one
     such step are not counted; none counted gives 0. Panels of more than ``most`` series are
-    read on ``most`` of them, evenly spaced (the cost of the paths, bounded).
+    read on ``most`` of them, evenly spaced, and each on its last ``points`` points (or twenty
+    seasons, where longer): the cost of the paths is bounded, and the recent history decides.
 
     Where Theta beats the last value so on no series (noise around a wandering level: air
     quality, a transformer's temperature), its path is a near copy of the naive input, and
@@ -100,7 +109,8 @@ def theta_wins(
     offsets = np.asarray(offsets, dtype=np.int64)
     n_series = len(offsets) - 1
     chosen = np.unique(np.linspace(0, n_series - 1, min(n_series, most)).round().astype(int))
-    rows = [np.arange(offsets[s], offsets[s + 1]) for s in chosen]
+    keep = max(int(points), 20 * season + horizon)
+    rows = [np.arange(max(offsets[s], offsets[s + 1] - keep), offsets[s + 1]) for s in chosen]
     sub = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
     every = theta_paths(values[np.concatenate(rows)], sub, season, horizon)  # one pass
     won = counted = 0
