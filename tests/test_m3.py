@@ -80,3 +80,14 @@ def test_other_series_have_integer_steps_and_need_no_info_file(tmp_path):
     assert test[test.unique_id == "A"].ds.tolist() == [2, 3]  # continues after its own end
     assert test[test.unique_id == "B"].ds.tolist() == [3, 4]
     assert test[test.unique_id == "B"].y.tolist() == [8.0, 9.0]
+
+
+@needs_m3
+def test_other_reader_aligns_the_published_theta_forecasts():
+    train, test = read_m3(M3, "Other")
+    assert train.unique_id.nunique() == 174 and len(test) == 174 * 8
+    published = pd.read_csv(M3 / "M3-published-forecasts.csv.gz")
+    theta = published[published.method == "THETA"].set_index("id")
+    y = test.y.to_numpy().reshape(174, 8)
+    f = theta.loc[test.unique_id.unique(), [f"F{k}" for k in range(1, 9)]].to_numpy()
+    assert np.mean(smape(y, f, axis=1)) == pytest.approx(4.41, abs=0.005)  # PUBLISHED.md

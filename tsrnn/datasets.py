@@ -181,12 +181,13 @@ def read_m3(folder: str | Path, period: str = "Monthly") -> tuple[pd.DataFrame, 
     is unknown (M3 writes year 1, some "other"-type monthly series) starts in the year 2000
     at its given month: its calendar position is known, its year is not. M3's "Other" series
     have no calendar at all, so their ``ds`` is the integer step, from 0 in the train file
-    and continuing in the test file (as :func:`read_m4`'s); pass a model ``season=1``.
+    and continuing in the test file; pass a model ``season=1``.
 
     Parameters
     ----------
     folder : path
-        A folder holding ``<period>-train.csv``, ``<period>-test.csv`` and ``M3-info.csv``.
+        A folder holding ``<period>-train.csv``, ``<period>-test.csv`` and (but for
+        ``"Other"``) ``M3-info.csv``.
     period : str
         ``"Yearly"``, ``"Quarterly"``, ``"Monthly"`` or ``"Other"``.
 
