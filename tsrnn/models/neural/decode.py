@@ -13,6 +13,7 @@ point forecasts and quantiles in the scalers' units, whatever the loss:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,6 +233,23 @@ class Decoder:
         return torch.stack(draws, dim=1).view(len(start), S, len(draws), -1)
 
 
+@torch.no_grad()  # on a generator: each step runs without gradients, not the caller's loop
+def _validation_points(
+    net: RecurrentNet,
+    norm: WindowNorm,
+    windows: Windows,
+    origins: Origins,
+    spread: torch.Tensor,
+    batch_size: int,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Per batch of ``origins``, without gradients: the normalized inputs ``x``, targets ``y``
+    and their mask, and the network's point forecasts ``(B, H, T)`` (float32)."""
+    for batch in windows.batches(origins, batch_size):
+        x, y, mask, _, _ = norm(batch, spread)
+        params = net(x, batch.x_future, batch.series).float()
+        yield x, y, mask, point_of(net.config.loss, params)
+
+
 def residual_std(
     net: RecurrentNet,
     norm: WindowNorm,
@@ -249,13 +267,10 @@ def residual_std(
     H, T = net.config.horizon, net.config.n_targets
     total = torch.zeros(H, T, dtype=torch.float64)
     count = torch.zeros(H, T, dtype=torch.float64)
-    with torch.no_grad():
-        for batch in windows.batches(origins, batch_size):
-            x, y, mask, _, _ = norm(batch, spread)
-            params = net(x, batch.x_future, batch.series).float()
-            err = torch.where(mask, point_of(net.config.loss, params) - y, 0.0) ** 2
-            total += err.sum(dim=0).double().cpu()
-            count += mask.sum(dim=0).double().cpu()
+    for _, y, mask, point in _validation_points(net, norm, windows, origins, spread, batch_size):
+        err = torch.where(mask, point - y, 0.0) ** 2
+        total += err.sum(dim=0).double().cpu()
+        count += mask.sum(dim=0).double().cpu()
     per_step = torch.sqrt(total / count.clamp(min=1))
     pooled = torch.sqrt(total.sum(dim=0) / count.sum(dim=0).clamp(min=1))  # (T,)
     return torch.where(count >= MIN_ERRORS, per_step, pooled).numpy()
@@ -282,16 +297,12 @@ def theta_weight(
     a = c.theta[0]
     losses = torch.zeros(len(THETA_WEIGHTS), dtype=torch.float64)
     w = torch.as_tensor(THETA_WEIGHTS, dtype=torch.float32).view(-1, 1, 1, 1)
-    with torch.no_grad():
-        for batch in windows.batches(origins, batch_size):
-            x, y, mask, _, _ = norm(batch, spread)
-            H = y.shape[1]
-            point = point_of(c.loss, net(x, batch.x_future, batch.series).float())  # (B, H, T)
-            theta = x[:, -1, a : a + H].float().unsqueeze(-1)  # (B, H, 1): y's Theta forecast
-            w = w.to(point.device)
-            err = (1 - w) * point + w * theta - y  # (W, B, H, T)
-            err = err.abs() if c.loss != "mse" else err**2
-            losses += torch.where(mask, err, 0.0).sum(dim=(1, 2, 3)).double().cpu()
+    for x, y, mask, point in _validation_points(net, norm, windows, origins, spread, batch_size):
+        theta = x[:, -1, a : a + y.shape[1]].float().unsqueeze(-1)  # (B, H, 1): y's Theta path
+        w = w.to(point.device)
+        err = (1 - w) * point + w * theta - y  # (W, B, H, T)
+        err = err.abs() if c.loss != "mse" else err**2
+        losses += torch.where(mask, err, 0.0).sum(dim=(1, 2, 3)).double().cpu()
     best = int(torch.argmin(losses))  # the first of equal losses: the lowest share
     return float(THETA_WEIGHTS[best]), (losses / losses[0].clamp(min=1e-300)).numpy()
 
