@@ -13,11 +13,16 @@ fit had until issue 24.
 - ``M3 monthly``: all 1,428 series, h = 18 (``../shared/datasets/M3``);
 - ``M4 Hourly, reference budget``: 414 series, h = 48, input 96, batch 128, 1,000 steps
   (``benchmarks/m4_neural.py``'s peer-library reference point): the rule must leave it as it
-  was (``../shared/datasets/M4``).
+  was (``../shared/datasets/M4``);
+- ``5x3y daily``: five synthetic daily series of three years (a week's cycle, a year's, noise;
+  seeded), h = 14: the year's seasonal naive input makes the window 364 days, while the
+  encoder reads the last 28 (``encoder_size``); rule ``whole-window`` has it read all 364,
+  as before that rule (not in the default run: about 5 minutes).
 
     python benchmarks/budget.py            # every row, both rules (about 6 minutes on 2 cores)
     python benchmarks/budget.py --quick    # 3x400 hourly and 300 M3 monthly series
     python benchmarks/budget.py --rules after --sets small
+    python benchmarks/budget.py --rules after,whole-window --sets daily
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -52,6 +58,20 @@ def m3_monthly(quick: bool) -> tuple[pd.DataFrame, dict]:
     return train, {"horizon": 18}
 
 
+def daily() -> tuple[pd.DataFrame, dict]:
+    rng = np.random.default_rng(0)
+    t = np.arange(3 * 365)
+    ds = pd.date_range("2021-01-01", periods=len(t), freq="D")
+    frames = []
+    for i in range(5):
+        week = 1 + 0.3 * np.sin(2 * np.pi * t / 7)
+        y = 50 * week * (1 + 0.05 * rng.standard_normal(len(t))) + 20 * np.sin(
+            2 * np.pi * t / 365.25
+        )
+        frames.append(pd.DataFrame({"unique_id": f"d{i}", "ds": ds, "y": y}))
+    return pd.concat(frames, ignore_index=True), {"horizon": 14}
+
+
 def m4_hourly() -> tuple[pd.DataFrame, dict]:
     from tsrnn.datasets import read_m4
 
@@ -76,12 +96,13 @@ def main() -> None:
             lambda: m3_monthly(args.quick),
         ),
         "m4": ("M4 Hourly, reference budget", m4_hourly),
+        "daily": ("5x3y daily", daily),
     }
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     lines = [
-        "| data | rule | train windows | steps | batch | passes | set by | stopped | best step "
-        "| fit s | best val loss |",
-        "|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|",
+        "| data | rule | window / encoder steps | train windows | steps | batch | passes | set by "
+        "| stopped | best step | fit s | best val loss |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
     ]
     for key in sets:
         label, load = loaders[key]
@@ -90,13 +111,18 @@ def main() -> None:
             continue
         frame, params = load()
         for rule in args.rules.split(","):
-            model = LSTMForecaster(random_state=0, **params, **RULES[rule])
+            given = RULES.get(rule, {})
+            if rule == "whole-window":  # the encoder reads the whole input window
+                window = LSTMForecaster(random_state=0, **params).plan(frame).input_size
+                given = {"encoder_size": window}
+            model = LSTMForecaster(random_state=0, **params, **given)
             start = time.perf_counter()
             model.fit(frame)
             wall = time.perf_counter() - start
             b = model.budget_
             line = (
-                f"| {label} | {rule} | {model.n_windows_['train']:,} | {b['steps']:,} | "
+                f"| {label} | {rule} | {model.plan_.input_size} / {model.plan_.encoder_size} "
+                f"| {model.n_windows_['train']:,} | {b['steps']:,} | "
                 f"{b['batch']} | {b['passes']:.1f} | {b['bound']} | {model.stop_reason_} | "
                 f"{model.best_step_} | {wall:.1f} | {model.history_.val_loss.min():.4f} |"
             )

@@ -112,6 +112,27 @@ def test_forecasts_from_every_step_end_with_the_windows_own_forecast(season):
     )
 
 
+def test_the_encoder_reads_the_windows_last_steps_and_the_seasonal_inputs_all_of_it():
+    """``encoder_steps``: a long season's naive values come from the whole window while the
+    recurrence reads only its last steps (a year of daily data without 364 recurrent steps).
+    Steps before those change the forecast only through the seasonal naive inputs."""
+    x, x_future, series = inputs()
+    early = x.clone()
+    early[:, :4, 0] += 5.0  # steps 0-3, before the last 8 the encoder reads
+    plain = make(encoder_steps=8)
+    assert torch.equal(plain(early, x_future, series), plain(x, x_future, series))
+    assert not torch.equal(make()(early, x_future, series), make()(x, x_future, series))
+    # a season of 10 reads steps 2-7 and 2-3 again for the 6 horizon steps: step 2 and 3 count
+    seasonal = make(seasons=(10,), encoder_steps=8)
+    assert not torch.equal(seasonal(early, x_future, series), seasonal(x, x_future, series))
+    # from the encoder's read steps, forward_every's last forecast is still forward's
+    y, mask = torch.randn(B, H, 1), torch.ones(B, H, 1, dtype=torch.bool)
+    params = seasonal.forward_every(x, x_future, series, y, mask, torch.tensor([L - 1, 6]))[0]
+    assert torch.allclose(params[:, 0], seasonal(x, x_future, series), atol=1e-6)
+    cut = make(seasons=(10,))  # the same weights, reading the whole window
+    assert not torch.allclose(params[:, 0], cut(x, x_future, series), atol=1e-6)
+
+
 def test_naive_inputs_are_the_last_value_and_the_values_a_season_before_each_step():
     net = make(seasons=(4,))
     x, _, _ = inputs()

@@ -174,13 +174,34 @@ def test_calendar_seasons_add_the_longer_cycle_where_the_history_holds_it():
         seasons("h", 24, 960, naive_seasons="weekly")
 
 
+def test_a_longer_cycle_lengthens_the_window_not_what_the_encoder_reads():
+    """The seasonal naive inputs read the whole window (364 steps for the year of daily
+    data); the encoder reads the last steps the rule gives without that cycle (28 for a week
+    and a horizon of 14: 13 times cheaper to train), or all of an ``input_size`` given."""
+
+    def sizes(freq, season, length, horizon, **given):
+        p = {**params(horizon=horizon, naive_seasons="calendar", **given), "cell": "lstm"}
+        plan = resolve("LSTM", p, season, (), (), freq=freq, length=length)
+        return plan.seasons, plan.input_size, plan.encoder_size
+
+    assert sizes("D", 7, 1000, 14) == ((7, 364), 364, 28)
+    assert sizes("h", 24, 960, 48) == ((24, 168), 168, 96)  # M4 Hourly
+    assert sizes("MS", 12, 200, 18) == ((12,), 36, 36)  # no longer cycle: the window
+    assert sizes("D", 7, 1000, 14, input_size=400) == ((7, 364), 400, 400)
+    assert sizes("D", 7, 1000, 14, encoder_size=100) == ((7, 364), 364, 100)
+    with pytest.raises(ValueError, match="encoder_size=400 exceeds input_size=364"):
+        sizes("D", 7, 1000, 14, encoder_size=400)
+    with pytest.raises(ValueError, match="forecasts_per_window=29 exceeds the 28 steps"):
+        sizes("D", 7, 1000, 14, forecasts_per_window=29)
+
+
 def test_fit_on_long_hourly_series_reads_the_week_when_asked(beijing):
     model = LSTMForecaster(
         horizon=24, max_steps=2, hidden_size=4, num_layers=1, val_size=0, naive_seasons="calendar"
     )
     model.fit(beijing)
     assert model.plan_.seasons == (24, 168) and model.config_.seasons == (24, 168)
-    assert model.plan_.input_size == 168
+    assert model.plan_.input_size == 168 and model.config_.encoder_steps == 48
     assert LSTMForecaster(horizon=24, max_steps=2).plan(beijing).seasons == (24,)
 
 

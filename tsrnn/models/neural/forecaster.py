@@ -92,6 +92,13 @@ class NeuralForecaster(Forecaster):
         Steps of history per window; default ``max(2 * season, 2 * horizon)``, and at least
         the longest season of the seasonal naive inputs (``naive_seasons``). Windows of
         series shorter than that are padded (and masked), so short series still train.
+    encoder_size : int, optional
+        The window's last steps the recurrent encoder reads; the seasonal naive inputs read
+        the whole window. Default: ``max(2 * season, 2 * horizon)`` where ``input_size`` is
+        left to the rule, so a longer calendar cycle among the naive inputs (the week of
+        hourly data, the year of daily data) lengthens the window, not the recurrence: a
+        daily window of 364 steps would cost 13 times one of 28 to train; all of
+        ``input_size`` where it is given.
 
     **Network**
 
@@ -386,6 +393,7 @@ class NeuralForecaster(Forecaster):
         cell: str = "lstm",
         horizon: int | None = None,
         input_size: int | None = None,
+        encoder_size: int | None = None,
         hidden_size: int = 64,
         num_layers: int = 2,
         dropout: float = 0.1,
@@ -436,6 +444,7 @@ class NeuralForecaster(Forecaster):
         self.cell = cell
         self.horizon = horizon
         self.input_size = input_size
+        self.encoder_size = encoder_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
@@ -1201,9 +1210,10 @@ def _loss_function(
     q = torch.tensor(plan.quantiles, device=series_scale.device)
     recursive = params["head"] == "recursive"
     L = plan.input_size
-    # k input steps evenly spaced over the window, its last step first
+    E = plan.encoder_size or L
+    # k input steps evenly spaced over those the encoder reads, the window's last step first
     positions = torch.as_tensor(
-        L - 1 - (np.arange(k) * L) // k, dtype=torch.int64, device=series_scale.device
+        L - 1 - (np.arange(k) * E) // k, dtype=torch.int64, device=series_scale.device
     )
 
     def loss_of(batch: Batch) -> torch.Tensor:

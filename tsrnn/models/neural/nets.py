@@ -81,6 +81,9 @@ class NetConfig:
     # ... and a point forecast's share given to that Theta forecast after training (the
     # combination fitted on the validation tail: decode.theta_weight); 0 while training
     theta_weight: float = 0.0
+    # the window's last steps the encoder reads (0: all); the naive inputs read the whole
+    # window, so a long season's values need no long recurrence
+    encoder_steps: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -165,6 +168,8 @@ class RecurrentNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor], torch.Tensor | None]:
         """Final hidden state of the top layer (B, hidden), the full state, the embedding."""
         emb = self._embed(series)  # (B, E) or None
+        if self.config.encoder_steps:
+            x = x[:, -self.config.encoder_steps :]
         B, L, _ = x.shape
         if emb is not None:
             x = torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)  # (B, L, F+E)
@@ -217,11 +222,12 @@ class RecurrentNet(nn.Module):
         series: torch.Tensor,  # (B,)
         y: torch.Tensor,  # (B, H, T) targets after the window
         mask: torch.Tensor,  # (B, H, T) bool
-        positions: torch.Tensor,  # (S,) int64 input steps to forecast from, each in [0, L)
+        positions: torch.Tensor,  # (S,) int64 input steps to forecast from, each among the
+        # steps the encoder reads (the last ``encoder_steps`` of the window, or all L)
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Direct head, training: a forecast of the ``H`` steps after each of ``positions``.
 
-        The encoder's state at input step ``t`` has read steps ``0..t`` only, so it forecasts
+        The encoder's state at input step ``t`` has read no step after ``t``, so it forecasts
         ``t + 1 .. t + H`` exactly as the final state forecasts the window's horizon: one pass
         over the window trains ``S`` forecasts (the recurrent training of NeuralForecast's
         RNNs). Targets inside the window are its observed inputs; known-future features come
@@ -235,8 +241,11 @@ class RecurrentNet(nn.Module):
         B, L, F = x.shape
         H = c.horizon
         emb = self._embed(series)
-        inputs = x if emb is None else torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)
-        out, _ = self.encoder(inputs)  # (B, L, hidden)
+        skipped = L - c.encoder_steps if 0 < c.encoder_steps < L else 0
+        read = x[:, skipped:]  # the steps the encoder reads, positions among the last of them
+        if emb is not None:
+            read = torch.cat([read, emb.unsqueeze(1).expand(B, L - skipped, -1)], dim=-1)
+        out, _ = self.encoder(read)  # (B, L - skipped, hidden)
 
         def after(seq: torch.Tensor) -> torch.Tensor:
             """(B, L + H, K) -> (B, S, H, K): the H steps after each position."""
@@ -244,7 +253,7 @@ class RecurrentNet(nn.Module):
 
         future = after(torch.cat([x[..., F - c.n_future :], x_future], dim=1))  # (B, S, H, Ff)
         lagged = self._lagged(x, positions, H) if c.seasons else None  # (B, S, H, 2(K+1)T)
-        params = self._direct(out[:, positions], future, lagged, emb)
+        params = self._direct(out[:, positions - skipped], future, lagged, emb)
         values, flags = x.index_select(-1, self.columns).tensor_split(2, dim=-1)  # (B, L, T)
         targets = after(torch.cat([values, y], dim=1))
         seen = flags > 0.5

@@ -49,6 +49,9 @@ class Plan:
     relative_loss: bool = False  # series weighed by their windows' spread over level (resolved)
     spread_input: bool = False  # that spread, standardized, as an input (resolved)
     theta_input: bool = False  # Theta's forecast from each step, a candidate too (resolved)
+    # the window's last steps the encoder reads; the seasonal naive inputs read all of it
+    # (0: all, as model files before the rule)
+    encoder_size: int = 0
 
 
 # ---------------------------------------------------------------------- the table
@@ -133,6 +136,7 @@ PARAMETERS: Mapping[str, Any] = {
     "cell": OneOf(CELLS),
     "horizon": Integer(1, optional=True),  # required: None gets its own message
     "input_size": Integer(1, optional=True),
+    "encoder_size": Integer(1, optional=True),
     "hidden_size": Integer(1),
     "num_layers": Integer(1),
     "dropout": Number(0.0, 0.999),
@@ -221,7 +225,19 @@ def resolve(
         raise ValueError(f"{model}: pass horizon=, the number of steps each window forecasts")
     H, direct = p["horizon"], p["head"] == "direct"
     seasons = naive_seasons(model, params, season, freq, length, H, wins if direct else None)
-    L = max(2 * season, 2 * H, *seasons) if p["input_size"] is None else p["input_size"]
+    # The window holds the longest season's naive values; the encoder reads the steps the rule
+    # gives without the longer calendar cycle (a 364-day year read step by step costs 13
+    # times a daily window of 28) or the input_size given.
+    base = max(2 * season, 2 * H)
+    L = max(base, *seasons) if p["input_size"] is None else p["input_size"]
+    E = p["encoder_size"]
+    if E is None:
+        E = L if p["input_size"] is not None else base
+    if E > L:
+        raise ValueError(
+            f"{model}: encoder_size={E} exceeds input_size={L}: the encoder reads the "
+            "window's last steps; lower encoder_size or raise input_size"
+        )
     V = H if p["val_size"] is None else p["val_size"]
     if 0 < V < H:
         raise ValueError(f"{model}: val_size={V} must be 0 or at least horizon={H}")
@@ -261,9 +277,10 @@ def resolve(
     k = p["forecasts_per_window"]
     if k > 1 and not direct:
         raise ValueError(f"{model}: forecasts_per_window={k} needs head='direct'")
-    if k > L:
+    if k > E:
         raise ValueError(
-            f"{model}: forecasts_per_window={k} exceeds input_size={L}: at most one per step"
+            f"{model}: forecasts_per_window={k} exceeds the {E} steps the encoder reads "
+            "(encoder_size): at most one per step"
         )
     if p["loss"] == "negbin" and (
         p["scaler"] not in ("meanabs", "none") or p["window_norm"] not in (None, "meanabs")
@@ -309,6 +326,7 @@ def resolve(
         relative_loss=relative,
         spread_input=bool(p["spread_input"]),
         theta_input=bool(theta),
+        encoder_size=E,
     )
 
 
@@ -433,6 +451,7 @@ def net_config(
         seasons=plan.seasons if direct_naive else (),
         skip=plan.naive_skip,
         theta=theta_columns(feature_names) if direct_naive and plan.theta_input else (0, 0),
+        encoder_steps=plan.encoder_size if plan.encoder_size < plan.input_size else 0,
     )
 
 
