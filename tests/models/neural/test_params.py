@@ -234,6 +234,15 @@ def test_the_week_joins_the_default_inputs_where_its_naive_beats_the_days():
     assert chosen.seasons == (24,)  # a choice given is kept
 
 
+def test_forecasts_from_every_step_the_encoder_reads_of_a_window_holding_the_week():
+    """forecasts_per_window counts the steps the encoder reads (48 of the 168)."""
+    model = LSTMForecaster(
+        horizon=24, naive_seasons="calendar", forecasts_per_window=48, max_steps=3, hidden_size=4
+    ).fit(hourly([True, False]))
+    assert (model.plan_.input_size, model.config_.encoder_steps) == (168, 48)
+    assert np.isfinite(model.history_.loss).all() and model.predict().notna().all().all()
+
+
 def test_a_cycle_wins_only_where_the_series_keep_it():
     from tsrnn.data.panel import as_panel
     from tsrnn.models.neural.inputs import cycle_wins

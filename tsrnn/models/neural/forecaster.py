@@ -119,10 +119,11 @@ class NeuralForecaster(Forecaster):
         prediction instead of the truth.
     forecasts_per_window : int, default 1
         Direct head, training: forecasts made from each input window, from this many of its
-        steps evenly spaced and ending at its last (``input_size``: from every step, as
-        NeuralForecast trains its RNNs). The encoder's state at a step has read only the
-        steps before it, so each is a forecast of its own next ``horizon`` steps: one pass over
-        the window trains them all, many times the signal per step for the head's extra work.
+        steps the encoder reads, evenly spaced and ending at the window's last (as many as
+        ``encoder_size``: from every step, as NeuralForecast trains its RNNs). The encoder's
+        state at a step has read only the steps before it, so each is a forecast of its own
+        next ``horizon`` steps: one pass over the window trains them all, many times the
+        signal per step for the head's extra work.
     naive_inputs : bool or None, default None
         Direct head: each horizon step also reads its targets' naive and seasonal naive
         forecasts (the last input value; the input a whole number of seasons before the step)
