@@ -163,13 +163,18 @@ class RecurrentNet(nn.Module):
         B, H, _ = raw.shape
         return constrain(self.config.loss, raw.view(B, H, self.config.n_targets, -1))
 
+    def _skipped(self, L: int) -> int:
+        """The first steps of an ``L``-step window the encoder does not read (``encoder_steps``;
+        the seasonal naive inputs do)."""
+        E = self.config.encoder_steps
+        return L - E if 0 < E < L else 0
+
     def encode(
         self, x: torch.Tensor, series: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor], torch.Tensor | None]:
         """Final hidden state of the top layer (B, hidden), the full state, the embedding."""
         emb = self._embed(series)  # (B, E) or None
-        if self.config.encoder_steps:
-            x = x[:, -self.config.encoder_steps :]
+        x = x[:, self._skipped(x.shape[1]) :]  # the steps the encoder reads
         B, L, _ = x.shape
         if emb is not None:
             x = torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)  # (B, L, F+E)
@@ -241,8 +246,8 @@ class RecurrentNet(nn.Module):
         B, L, F = x.shape
         H = c.horizon
         emb = self._embed(series)
-        skipped = L - c.encoder_steps if 0 < c.encoder_steps < L else 0
-        read = x[:, skipped:]  # the steps the encoder reads, positions among the last of them
+        skipped = self._skipped(L)
+        read = x[:, skipped:]  # the steps the encoder reads, positions among them
         if emb is not None:
             read = torch.cat([read, emb.unsqueeze(1).expand(B, L - skipped, -1)], dim=-1)
         out, _ = self.encoder(read)  # (B, L - skipped, hidden)
