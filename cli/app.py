@@ -411,6 +411,7 @@ class _Reporter:
         self.model, self.window, self.n_windows = model, 0, 0
         self.done, self.n_fits = 0, 0  # n_fits 0: one fit (tsrnn fit), no overall bar
         self.fraction = 0.0  # of the current fit, from its training steps
+        self.first_steps = 0  # the current fit's first run: the steps a refit follows
         self.status = ""
         self.fit, self.fits = 1, 1  # the current model's fit, of its fits
         self.fit_start = time.monotonic()
@@ -449,6 +450,7 @@ class _Reporter:
         now = time.monotonic()
         if event.phase == "fit":
             self.fit_start, self.fraction, self.status = now, 0.0, "fitting"
+            self.first_steps = 0
         else:
             self.per_fit[event.model] = now - self.fit_start
             self.fraction, self.status = 1.0, "forecasts done"
@@ -477,14 +479,20 @@ class _Reporter:
         return text
 
     def train(self, progress: Any) -> None:
-        """A network's training progress: the current fit's share of its steps."""
+        """A network's training progress: the current fit's share of its steps. A refit's
+        steps follow the first run's, whose time the pace so far includes."""
         val = "" if progress.val_loss is None else f" val {progress.val_loss:.4g}"
         refit = "refit " if progress.phase == "refit" else ""
         self.status = (
             f"{refit}step {progress.step}/{progress.max_steps} loss {progress.loss:.4g}{val} "
             f"{progress.windows_per_s:,.0f} windows/s"
         )
-        self.fraction = progress.step / max(progress.max_steps, 1)
+        if progress.phase == "refit":  # the pace so far covers the first run's steps too
+            done = self.first_steps + progress.step
+            self.fraction = done / max(self.first_steps + progress.max_steps, 1)
+        else:
+            self.first_steps = progress.step
+            self.fraction = progress.step / max(progress.max_steps, 1)
         self._show()
 
     def _show(self, force: bool = False) -> None:

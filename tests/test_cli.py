@@ -556,6 +556,26 @@ def test_fit_progress_in_a_log_says_the_step_and_the_time_left(tmp_path, monkeyp
     assert any(line.endswith(" left") and "; about " in line for line in steps)
 
 
+def test_the_time_left_during_a_refit_counts_the_first_runs_pace(monkeypatch):
+    from tsrnn_cli import app as cli
+
+    from tsrnn.models.neural.training import Progress
+
+    clock = [0.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    reporter = cli._Reporter("off")  # one fit (tsrnn fit): the rest of it at its pace so far
+
+    def at(seconds, step, max_steps, phase="fit"):
+        clock[0] = seconds
+        reporter.train(Progress(step, max_steps, 1.0, None, None, 1e-3, 1.0, seconds, phase))
+        return reporter._left()
+
+    assert at(50.0, 500, 1000) == "about 50 s left"  # 10 steps a second
+    at(100.0, 1000, 1000)  # early stopping kept step 500: a refit of 500 steps follows
+    # 1,150 steps in 115 s, 350 to go: 35 s (the refit's share alone said 4 min)
+    assert at(115.0, 150, 500, phase="refit") == "about 35 s left"
+
+
 def test_the_new_flags_are_fit_keys_of_a_config_too(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[fit]\nseed = 2\nloss = "mse"\nhidden_size = 8\nmax_steps = 3\n')
