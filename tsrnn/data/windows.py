@@ -209,7 +209,9 @@ class Windows:
             raise ValueError(
                 f"Windows: input_size and horizon must be >= 1, got {input_size}, {horizon}"
             )
-        self.panel = panel
+        # What origins' time bounds read: the grid, not the numbers (the rows below copy
+        # those), so a panel's covariates (the Theta input's horizon a point) are not held.
+        self.panel = panel.replace(covariates=None, covariate_names=(), future_covariates=())
         self.input_size = L = int(input_size)
         self.horizon = H = int(horizon)
         past = [panel.covariate_names.index(c) for c in panel.past_covariates]

@@ -52,13 +52,31 @@ def test_inputs_are_imputed_causally_and_targets_stay_unobserved():
 def test_the_context_is_each_series_tail_scaled_like_the_whole_series():
     panel = make_panel([np.arange(30.0), np.arange(5.0)])
     pre = preprocessor().fit(panel, panel.lengths)
-    pre.remember(pre.prepare(panel))
+    pre.remember(panel)
     tail = pre.context.filled
     assert tail.lengths.tolist() == [10, 5]
     assert tail.series_values(0).tolist() == list(range(20, 30))
     assert np.isclose(pre.context.scalers[0].loc_[0], 14.5)  # fitted on all 30 points
-    moved = pre.with_context(pre.prepare(make_panel([np.arange(40.0), np.arange(8.0)])))
+    moved = pre.with_context(make_panel([np.arange(40.0), np.arange(8.0)]))
     assert moved.context.filled.series_values(0)[-1] == 39 and pre.context.filled.lengths[0] == 10
+
+
+def test_the_context_with_the_theta_input_is_the_whole_panel_prepared_then_cut():
+    # remember scales the tails alone (not the whole panel's horizon numbers a point): the
+    # context is what preparing the whole panel and keeping its tails gave, to the bit
+    t = np.arange(72.0)
+    rng = np.random.default_rng(1)
+    series = [100 + t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 72), 50 + t[:40]]
+    panel = make_panel(series)
+    pre = preprocessor(theta_horizon=6, context_size=24).fit(panel, panel.lengths)
+    whole = pre.prepare(panel)
+    assert whole.filled.covariate_names[-6:] == tuple(f"_theta_{j}" for j in range(1, 7))
+    pre.remember(panel)
+    context = pre.context
+    np.testing.assert_array_equal(context.spread, whole.spread)
+    kept = whole.panel.covariates[np.r_[48:72, 72 + 16 : 112]]  # each series' last 24 points
+    np.testing.assert_array_equal(context.panel.covariates, kept)
+    np.testing.assert_array_equal(context.panel.values, whole.panel.values[np.r_[48:72, 88:112]])
 
 
 def test_future_covariates_are_standardized_as_in_training():

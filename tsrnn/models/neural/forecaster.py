@@ -656,6 +656,8 @@ class NeuralForecaster(Forecaster):
             targets=plan.targets,
             **self._static_inputs(panel),
         )
+        scalers, series_spread = prepared.scalers, prepared.spread
+        del prepared  # the scaled panel: the windows hold their float32 rows of it
         train_origins = windows.origins(end=train_end, min_observed=self.min_observed)
         val_origins = windows.origins(start=train_end) if V else inputs.no_origins(panel.n_series)
         if len(train_origins) == 0:
@@ -717,8 +719,8 @@ class NeuralForecaster(Forecaster):
                 torch.manual_seed(plan.seed + r)  # each rank's own dropout masks
             initial = copy.deepcopy(net.state_dict())  # a refit starts where the fit did
             windows.to(device)
-            spread = torch.as_tensor(prepared.spread, device=device)
-            counts_scale = series_scales(prepared.scalers, device)
+            spread = torch.as_tensor(series_spread, device=device)
+            counts_scale = series_scales(scalers, device)
             weights = (
                 None if alike or not plan.relative_loss else torch.as_tensor(weights, device=device)
             )
@@ -827,7 +829,7 @@ class NeuralForecaster(Forecaster):
             self.residual_std_ = residual
         # Forecasts start after the data: each target rescaled on each whole series (as
         # predict(y=...) does with the history it gets), inputs imputed as training saw them.
-        pre.remember(pre.prepare(panel, filled=filled))
+        pre.remember(panel, filled)
         self.preprocessor_ = pre
 
     def _refit_progress(self, progress: Progress) -> None:
@@ -1018,7 +1020,7 @@ class NeuralForecaster(Forecaster):
             )
         self._warn_short(panel)
         new = copy.copy(self)
-        new.preprocessor_ = self.preprocessor_.with_context(self.preprocessor_.prepare(panel))
+        new.preprocessor_ = self.preprocessor_.with_context(panel)
         spread = getattr(self, "spread_inputs_", None)
         if spread is not None:  # measured on the whole history, not its tail
             new.spread_inputs_ = spread.knowing(panel)

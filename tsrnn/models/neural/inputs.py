@@ -150,7 +150,8 @@ def prepare(
     scaled = scalers[0].transform(panel)
     if not panel.covariate_names:
         return scaled
-    covs = (panel.covariates - covariate_loc) / covariate_scale
+    covs = panel.covariates - covariate_loc  # one new array, divided in place
+    covs /= covariate_scale
     for scaler, name in zip(scalers[1:], targets, strict=True):
         j = panel.covariate_names.index(name)
         column = scaler.transform(target_panel(panel, name)).values

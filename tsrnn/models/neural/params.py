@@ -331,7 +331,8 @@ def resolve(
 
 
 # The Theta input keeps H numbers a point (float64 in the panel, float32 in the windows): by
-# default it is on up to this many, about 0.5 GB in all (M4 Hourly: 18 million).
+# default it is on up to this many, about 0.5 GB in all (22 bytes a number at the fit's peak:
+# benchmarks/theta_memory.py; M4 Hourly: 18 million).
 THETA_VALUES = 25_000_000
 # ... and where Theta's forecast from each point beats the naive one by a tenth on at least
 # this share of the series (thetabase.theta_wins; the week's rule, CYCLE_SHARE, alike): M3

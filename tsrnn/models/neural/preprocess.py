@@ -129,13 +129,17 @@ class Preprocessor:
         the first ``end[s]`` points of each series (default: all), covariates standardized."""
         if filled is None:
             filled = self.impute_inputs(panel)
+        scalers = self._scalers(panel, end)
+        scaled = self._scale(filled, scalers)
+        spread = inputs.series_spread(scaled, panel.lengths if end is None else end, self.targets)
+        return Prepared(filled, scalers, spread, scaled)
+
+    def _scalers(self, panel: Panel, end: np.ndarray | None) -> list[Scaler]:
         scalers = [Scaler(self.scaler).fit(panel, end=end)]
         scalers += [
             Scaler(self.scaler).fit(inputs.target_panel(panel, t), end=end) for t in self.targets
         ]
-        scaled = self._scale(filled, scalers)
-        spread = inputs.series_spread(scaled, panel.lengths if end is None else end, self.targets)
-        return Prepared(filled, scalers, spread, scaled)
+        return scalers
 
     def _scale(self, filled: Panel, scalers: list[Scaler]) -> Panel:
         n = len(self.covariate_names)
@@ -150,8 +154,18 @@ class Preprocessor:
         scaled = inputs.prepare(filled, scalers, self.targets, loc, scale)
         covs = scaled.covariates  # a new array: the covariates standardized
         loc, scale = scalers[0]._per_point(filled)  # in y's units: scaled as y is
-        covs[:, n:] = (filled.covariates[:, n:] - loc[:, None]) / scale[:, None]
+        block = covs[:, n:]  # horizon numbers a point: computed in place, no temporaries
+        np.subtract(filled.covariates[:, n:], loc[:, None], out=block)
+        block /= scale[:, None]
         return scaled.replace(covariates=covs)
+
+    def _without_theta(self, filled: Panel) -> Panel:
+        """``filled`` without Theta's columns (the last ones), sharing its arrays."""
+        names = filled.covariate_names
+        n = sum(not c.startswith(THETA) for c in names)
+        if n == len(names):
+            return filled
+        return filled.replace(covariates=filled.covariates[:, :n], covariate_names=names[:n])
 
     def future_values(
         self, X_future: Any, index: Panel, h: int, future: tuple[str, ...], model: str
@@ -165,17 +179,23 @@ class Preprocessor:
         return (values - self.covariate_loc[j]) / self.covariate_scale[j]
 
     # ------------------------------------------------------------------ the stored context
-    def remember(self, prepared: Prepared) -> None:
-        """Keep the tail of each series of ``prepared`` to forecast from (:attr:`context`)."""
-        tail = inputs.tail(prepared.filled, self.context_size)
-        self.context = Prepared(
-            tail, prepared.scalers, prepared.spread, self._scale(tail, prepared.scalers)
-        )
+    def remember(self, panel: Panel, filled: Panel | None = None) -> None:
+        """Keep the tail of each series of ``panel`` to forecast from (:attr:`context`): its
+        inputs imputed (``filled``, when given, is ``panel`` imputed already), each target
+        rescaled on the whole series. Only the tails are scaled: the whole panel's scaled
+        copy (``horizon`` numbers a point with the Theta input) would be thrown away."""
+        if filled is None:
+            filled = self.impute_inputs(panel)
+        scalers = self._scalers(panel, None)
+        inputs_only = self._scale(self._without_theta(filled), scalers)
+        spread = inputs.series_spread(inputs_only, panel.lengths, self.targets)
+        tail = inputs.tail(filled, self.context_size)
+        self.context = Prepared(tail, scalers, spread, self._scale(tail, scalers))
 
-    def with_context(self, prepared: Prepared) -> Preprocessor:
-        """A copy forecasting from ``prepared`` (the fitted parts shared)."""
+    def with_context(self, panel: Panel) -> Preprocessor:
+        """A copy forecasting from the tails of ``panel`` (the fitted parts shared)."""
         new = copy.copy(self)
-        new.remember(prepared)
+        new.remember(panel)
         return new
 
     # ------------------------------------------------------------------ state
