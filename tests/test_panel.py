@@ -213,6 +213,27 @@ def test_daily_times_follow_the_wall_clock_across_daylight_saving():
     assert panel.times().equals(panel.time_index(0))
 
 
+@pytest.mark.parametrize(
+    ("freq", "tz"),
+    [("MS", None), ("QS-OCT", None), ("YE-DEC", None), ("W-SUN", None), ("B", None)]
+    + [("D", "Europe/Berlin"), ("MS", "America/New_York")],
+)
+def test_calendar_times_of_many_series_are_each_series_own(freq, tz):
+    # one shared calendar grid gives the times of every series (what the fit, the backtest
+    # and the forecast frames read), not a date range per series: the same stamps
+    rng = np.random.default_rng(0)
+    grid = pd.date_range("1850-01-01", periods=400, freq=freq, tz=tz)
+    frames = []
+    for i in range(30):
+        start, n = rng.integers(0, 200), rng.integers(20, 150)
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": grid[start : start + n], "y": 1.0}))
+    panel = Panel.from_long(pd.concat(frames))
+    each = [panel.time_index(i) for i in range(panel.n_series)]
+    assert panel.times().equals(each[0].append(each[1:]).as_unit("ns"))
+    after = [panel.time_index(i, 3, shift=int(panel.lengths[i])) for i in range(panel.n_series)]
+    assert panel.future_times(3).equals(after[0].append(after[1:]).as_unit("ns"))
+
+
 @pytest.mark.parametrize("freq", ["h", "MS", 3])
 def test_future_times_continue_each_series(freq):
     if freq == 3:

@@ -201,15 +201,43 @@ class Panel:
         if self._fixed_steps:
             ns = np.repeat(self.starts.asi8, h) + steps * step_nanos(str(self.freq))
             return _stamps(ns, self.starts.tz)
-        return _stamps(
-            np.concatenate(
+        series = np.repeat(np.arange(self.n_series, dtype=np.int64), h)
+        ns = self._grid_nanos(series, steps, lengths + h - 1)
+        if ns is None:
+            ns = np.concatenate(
                 [
                     self.time_index(i, h, shift=int(lengths[i])).as_unit("ns").asi8
                     for i in range(self.n_series)
                 ]
-            ),
-            self.starts.tz,
-        )
+            )
+        return _stamps(ns, self.starts.tz)
+
+    def _grid_nanos(
+        self, series: np.ndarray, steps: np.ndarray, last: np.ndarray
+    ) -> np.ndarray | None:
+        """Nanoseconds of step ``steps[k]`` of series ``series[k]`` (its start is step 0; step
+        ``last[s]`` the last asked of series ``s``) on a calendar grid (months, quarters,
+        weeks, days in a time zone), read off one :func:`pandas.date_range` from the earliest
+        start: a timestamp of the grid each, not one per point and series (12,000 monthly
+        series of 216 points: 0.1 s instead of 16). None where a series' start is not on
+        that grid, or the grid would be much longer than the points asked for (series spread
+        thinly over centuries): then each series' own range gives the same times."""
+        starts, freq = self.starts, self.freq
+        first, latest = starts.min(), starts.max()
+        try:
+            pair = pd.date_range(first, periods=2, freq=freq)
+            if pair[0] != first:  # the earliest start is not on the calendar's grid
+                return None
+            lead = (latest - first) / (pair[1] - pair[0])  # steps between the starts, about
+            if lead > 2 * len(steps) + 10_000:
+                return None
+            ordinal = pd.date_range(first, latest, freq=freq).get_indexer(starts)
+            if np.any(ordinal < 0):
+                return None
+            grid = pd.date_range(first, periods=int((ordinal + last).max()) + 1, freq=freq)
+        except (ValueError, OverflowError):  # past pandas' dates: each series' range says so
+            return None
+        return grid.as_unit("ns").asi8[ordinal[series] + steps]
 
     def _check_representable(self, h: int) -> None:
         """DataError naming the first series whose ``h`` steps after its end pass the last
@@ -275,16 +303,18 @@ class Panel:
     def times(self) -> pd.Index:
         """Timestamps of every value, aligned with ``values``."""
         lengths = self.lengths
-        pos = self.point_index()[1]
+        series, pos = self.point_index()
         if not self.is_datetime:
             return pd.Index(np.repeat(self.starts.to_numpy(), lengths) + pos * int(self.freq))
         if self._fixed_steps:
             ns = np.repeat(self.starts.asi8, lengths) + pos * step_nanos(str(self.freq))
             return _stamps(ns, self.starts.tz)
-        return _stamps(
-            np.concatenate([self.time_index(i).as_unit("ns").asi8 for i in range(self.n_series)]),
-            self.starts.tz,
-        )
+        ns = self._grid_nanos(series, pos, lengths - 1)
+        if ns is None:
+            ns = np.concatenate(
+                [self.time_index(i).as_unit("ns").asi8 for i in range(self.n_series)]
+            )
+        return _stamps(ns, self.starts.tz)
 
     # ------------------------------------------------------------------ new panels from this one
     def replace(self, **changes: Any) -> Panel:
