@@ -148,3 +148,26 @@ def test_m4_scores_reproduce_the_published_hourly_table():
     }
     for name, (smape, mase, owa) in published.items():
         assert tuple(table.loc[name, ["smape", "mase", "owa"]]) == (smape, mase, owa), name
+
+
+@pytest.mark.parametrize(("season", "power"), [(1, 1), (12, 1), (2, 2)])
+def test_series_scale_is_each_series_naive_scale(season, power):
+    # all series in one pass: each one's scale as naive_scale gives it alone, whatever the
+    # row order, the gaps, the lengths (shorter than the season: the step's), flat series
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(200):
+        n = int(rng.integers(1, 40))
+        y = rng.normal(0, 1, n).cumsum()
+        y[rng.random(n) < 0.1] = np.nan
+        if i % 50 == 0:
+            y[:] = 3.0  # no scale at all: NaN
+        if i % 37 == 0:
+            y = np.tile([1.0, 2.0], n)[:n]  # flat at season 2
+        frames.append(pd.DataFrame({"unique_id": f"s{i:03d}", "ds": np.arange(n), "y": y}))
+    train = pd.concat(frames).sample(frac=1, random_state=0)  # rows in any order
+    ids = pd.Series([f"s{i:03d}" for i in rng.permutation(200)])
+    each = [M.naive_scale(frames[int(i[1:])]["y"].to_numpy(), season, power) for i in ids]
+    got = M.series_scale(ids, train, season, power)
+    np.testing.assert_allclose(got, each, rtol=1e-12)
+    assert np.isnan(got).sum() == np.isnan(each).sum() > 0

@@ -345,10 +345,28 @@ def series_scale(
     target_col: str = "y",
 ) -> np.ndarray:
     """For each row's series (``ids``), the in-sample seasonal-naive error of ``train`` (mean
-    absolute with ``power=1``, mean squared with 2): what MASE, RMSSE and MSIS divide by."""
+    absolute with ``power=1``, mean squared with 2): what MASE, RMSSE and MSIS divide by.
+    :func:`naive_scale` of each series, all series in one pass (a backtest report asks for it
+    dozens of times: 12,000 series took 0.7 s a call one series at a time)."""
     ordered = train.sort_values([id_col, time_col], kind="stable")
-    grouped = ordered.groupby(id_col, sort=False)[target_col]
-    per_series = grouped.apply(lambda s: naive_scale(s.to_numpy(), season, power))
+    codes, names = pd.factorize(ordered[id_col], sort=False)  # contiguous: sorted by id
+    x = ordered[target_col].to_numpy(dtype=np.float64)
+    first = np.concatenate([[0], np.flatnonzero(np.diff(codes)) + 1])
+    pos = np.arange(len(x)) - first[codes]
+
+    def lagged(m: int) -> np.ndarray:
+        """The mean over each series of its observed ``|x_t - x_{t-m}| ** power``."""
+        diff = np.abs(x[m:] - x[: len(x) - m]) ** power
+        ok = (pos[m:] >= m) & ~np.isnan(diff)  # both points in the series, both observed
+        total = np.bincount(codes[m:][ok], weights=diff[ok], minlength=len(names))
+        count = np.bincount(codes[m:][ok], minlength=len(names))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    scale = lagged(season)
+    if season > 1:  # too short for the season, or flat at it: the step's scale
+        scale = np.where(scale > 0, scale, lagged(1))
+    per_series = pd.Series(np.where(scale > 0, scale, np.nan), index=names)
     return ids.map(per_series).to_numpy(dtype=np.float64)
 
 
@@ -470,8 +488,10 @@ def evaluate(
     scale1 = scale2 = np.full(len(frame), np.nan)
     if train is not None:
         columns = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
-        scale1 = series_scale(frame[id_col], train, season, 1, **columns)
-        scale2 = series_scale(frame[id_col], train, season, 2, **columns)
+        if {"mase", "msis"} & set(metrics):
+            scale1 = series_scale(frame[id_col], train, season, 1, **columns)
+        if "rmsse" in metrics:
+            scale2 = series_scale(frame[id_col], train, season, 2, **columns)
 
     group_keys = keys if by in ("series", None) else ["step"]
     parts = []
