@@ -334,6 +334,42 @@ def test_all_series_grids_at_once_equal_one_series_at_a_time():
     assert fast > 100  # the vectorized path did most of the regular cases
 
 
+def test_calendar_grids_of_all_series_at_once_equal_one_series_at_a_time():
+    """Weeks, months, quarters and years without gaps are named all at once; gaps, month
+    days that are neither the first nor the last, times of day and single points go to
+    infer_freq: either way each series gets what infer_freq gives it alone."""
+    from tsrnn.data import panel as P
+    from tsrnn.data.frequency import infer_freq
+
+    rng = np.random.default_rng(2)
+    decided = 0
+    kinds = ["MS", "ME", "QS-JAN", "QS-NOV", "QE-DEC", "QE-AUG", "YS-JUL", "YE-DEC", "W-SUN"]
+    kinds += ["W-WED", "SMS"]
+    for _ in range(200):
+        parts = []
+        for _ in range(rng.integers(2, 6)):
+            n = int(rng.integers(1, 30))
+            start = pd.Timestamp("1900-01-01") + pd.Timedelta(days=int(rng.integers(0, 30_000)))
+            x = pd.date_range(start, periods=n, freq=rng.choice(kinds)).as_unit("ns").asi8
+            if rng.random() < 0.2:
+                x = x + int(rng.choice([3_600, 86_400 * 3])) * 10**9  # off midnight, mid-month
+            if rng.random() < 0.3 and n > 3:
+                x = np.delete(x, 1)  # a gap
+            parts.append(x)
+        ids = np.array([f"s{i}" for i in range(len(parts))], dtype=object)
+        t = np.concatenate(parts).astype(np.int64)
+        bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        alone = {
+            ids[i]: infer_freq(P._stamps(t[bounds[i] : bounds[i + 1]], None))
+            for i in range(len(ids))
+        }
+        assert P._series_freqs(ids, t, bounds, True, None) == alone
+        quick = P._calendar_freqs(ids, t, bounds)
+        assert all(alone[k] == v for k, v in quick.items())
+        decided += len(quick)
+    assert decided > 300  # the vectorized path named most series
+
+
 def test_counts_per_series_go_past_a_byte():
     """Observed points are counted as bytes summed into int64: 300 in a series is 300."""
     from tsrnn.data.panel import per_series_count
