@@ -5,7 +5,7 @@ import pandas as pd
 
 from tsrnn.data import windows
 from tsrnn.data.panel import as_panel
-from tsrnn.models.neural.inputs import MIN_WEIGHT, series_weights
+from tsrnn.models.neural.inputs import MIN_WEIGHT, series_weights, spread_out
 
 
 def panel_of(columns):
@@ -60,3 +60,12 @@ def test_series_weigh_by_their_windows_spread_over_their_level(monkeypatch):
     assert got[2, 0] > 0.95 and got[3, 0] == np.float32(MIN_WEIGHT) and got[5, 0] == 1.0
     monkeypatch.setattr(windows, "CHUNK", 50)  # about a series a chunk
     np.testing.assert_array_equal(series_weights(panel, end, (), 8), got)
+
+
+def test_validation_windows_beyond_the_cap_are_a_sample_spread_over_the_series():
+    # one origin in each of 50 series: a cap of 10 keeps 10 series, from the first to the last
+    origins = windows.Origins.from_arrays(np.arange(50), np.full(50, 7), n_series=50)
+    kept = spread_out(origins, 10)
+    assert len(kept) == 10 and kept.series.tolist() == [0, 5, 11, 16, 22, 27, 33, 38, 44, 49]
+    assert set(kept.pos.tolist()) == {7} and len(kept.bounds) == 51
+    assert spread_out(origins, 50) is origins  # no more than the cap: all of them

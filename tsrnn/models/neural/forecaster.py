@@ -60,6 +60,7 @@ from tsrnn.models.neural.nets import NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
     THETA_SHARE,
     THETA_VALUES,
+    VAL_WINDOWS,
     Plan,
     budget,
     check_names,
@@ -274,7 +275,9 @@ class NeuralForecaster(Forecaster):
         Validations without improvement before stopping early (None: never).
     val_size : int or None, default None (= horizon)
         Last steps of each series held out for validation; 0 for none (then no early stopping
-        and the last weights are kept). At least ``horizon`` when positive.
+        and the last weights are kept). At least ``horizon`` when positive. Each validation
+        during training reads at most ``params.VAL_WINDOWS`` (10,000) of its windows, evenly
+        spaced: a panel of more series validates on a sample of them.
     val_every : int or None, default None
         Steps between validations and progress reports; None: about 20 validations per
         budget, at most 50 steps apart (50 for 1,000 steps).
@@ -730,7 +733,7 @@ class NeuralForecaster(Forecaster):
             )
             validate = None
             if len(val_origins):
-                mine = inputs.shard(val_origins, r, world)
+                mine = inputs.shard(inputs.spread_out(val_origins, VAL_WINDOWS), r, world)
 
                 def count_of(batch: Batch) -> float:
                     """What the batch's loss averages: its observed targets, or their weights."""

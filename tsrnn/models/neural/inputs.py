@@ -515,6 +515,16 @@ def shard(origins: Origins, rank: int, world: int) -> Origins:
     return Origins.from_arrays(series, pos, len(origins.bounds) - 1)
 
 
+def spread_out(origins: Origins, most: int) -> Origins:
+    """At most ``most`` of ``origins``, evenly spaced over them (series after series); all of
+    them where there are no more."""
+    if len(origins) <= most:
+        return origins
+    chosen = np.unique(np.linspace(0, len(origins) - 1, most).round().astype(np.int64))
+    series, pos = origins.take(chosen)
+    return Origins.from_arrays(series, pos, len(origins.bounds) - 1)
+
+
 def no_origins(n_series: int) -> Origins:
     """An empty set of origins (no validation)."""
     return Origins(np.zeros(0, dtype=np.int32), np.zeros(n_series + 1, dtype=np.int64))
