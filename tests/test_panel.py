@@ -228,6 +228,7 @@ def test_calendar_times_of_many_series_are_each_series_own(freq, tz):
         start, n = rng.integers(0, 200), rng.integers(20, 150)
         frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": grid[start : start + n], "y": 1.0}))
     panel = Panel.from_long(pd.concat(frames))
+    assert panel._grid_nanos(*panel.point_index(), panel.lengths - 1) is not None  # one grid
     each = [panel.time_index(i) for i in range(panel.n_series)]
     assert panel.times().equals(each[0].append(each[1:]).as_unit("ns"))
     after = [panel.time_index(i, 3, shift=int(panel.lengths[i])) for i in range(panel.n_series)]

@@ -219,7 +219,7 @@ class Panel:
         ``last[s]`` the last asked of series ``s``) on a calendar grid (months, quarters,
         weeks, days in a time zone), read off one :func:`pandas.date_range` from the earliest
         start: a timestamp of the grid each, not one per point and series (12,000 monthly
-        series of 216 points: 0.1 s instead of 16). None where a series' start is not on
+        series of 216 points: 0.02 s instead of 16). None where a series' start is not on
         that grid, or the grid would be much longer than the points asked for (series spread
         thinly over centuries): then each series' own range gives the same times."""
         starts, freq = self.starts, self.freq
@@ -888,7 +888,7 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 
 def _calendar_freqs(ids: np.ndarray, t: np.ndarray, bounds: np.ndarray) -> dict[str, Freq]:
     """The grids of the series without a gap on a calendar one, all series at once (12,000
-    monthly series: 0.1 s instead of 4.3): weeks (every step 7 days), months, quarters or
+    monthly series: 0.2 s instead of 4.3): weeks (every step 7 days), months, quarters or
     years (every step 1, 3 or 12 months, every point at midnight on the first, or every one on
     the last, day of its month), as :func:`~tsrnn.data.frequency.infer_freq` names them. The
     others (gaps, other steps, fewer than two points) are left out, for ``infer_freq``."""
