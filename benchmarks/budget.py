@@ -62,9 +62,9 @@ def daily() -> tuple[pd.DataFrame, dict]:
     rng = np.random.default_rng(0)
     t = np.arange(3 * 365)
     ds = pd.date_range("2021-01-01", periods=len(t), freq="D")
+    week = 1 + 0.3 * np.sin(2 * np.pi * t / 7)
     frames = []
     for i in range(5):
-        week = 1 + 0.3 * np.sin(2 * np.pi * t / 7)
         y = 50 * week * (1 + 0.05 * rng.standard_normal(len(t))) + 20 * np.sin(
             2 * np.pi * t / 365.25
         )

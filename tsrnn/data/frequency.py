@@ -122,38 +122,42 @@ def step_nanos(freq: str) -> int:
     return int(pd.Timedelta(to_offset(freq)).value)
 
 
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def month_alias(months: int, start: bool, anchor: int) -> str:
+    """The alias of a grid of ``months`` (1, 3 or 12) months per step, on the first day of
+    each month (``start``) or the last, whose first point falls in month ``anchor`` (1 =
+    January). Quarterly and yearly aliases carry the month the year (of quarters) starts or
+    ends in.
+
+    >>> month_alias(1, True, 5), month_alias(3, True, 11), month_alias(3, False, 2)
+    ('MS', 'QS-FEB', 'QE-NOV')
+    """
+    if months == 1:
+        return "MS" if start else "ME"
+    base = "Q" if months == 3 else "Y"
+    if start:
+        return f"{base}S-{_MONTHS[(anchor - 1) % months]}"
+    return f"{base}E-{_MONTHS[(anchor - 1) % months + 12 - months]}"
+
+
 def _calendar_freq(times: pd.DatetimeIndex, days: float) -> str | None:
     """Weekly, monthly, quarterly or yearly alias for timestamps spaced ``days`` apart."""
     midnight = bool((times.normalize() == times).all())
     if 6.5 < days < 7.5:
         weekdays = np.unique(times.day_of_week)
         if len(weekdays) == 1:
-            return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][weekdays[0]]
+            return "W-" + WEEKDAYS[weekdays[0]]
         return None
     if not midnight:
         return None
-    checks = (
-        (27 < days < 32, "M", 1),
-        (88 < days < 93, "Q", 3),
-        (364 < days < 367, "Y", 12),
-    )
-    for ok, base, months in checks:
-        if not ok:
-            continue
-        if times.is_month_start.all() or times.is_month_end.all():
-            anchor = times[0].month
-        else:
-            return None
-        if months == 1:
-            return "MS" if times.is_month_start.all() else "ME"
-        # Quarterly/yearly aliases carry the month the year (of quarters) starts or ends in.
-        month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-        if times.is_month_start.all():
-            first = (anchor - 1) % months if base == "Q" else anchor - 1
-            return f"{base}S-{month[first]}"
-        last = (anchor - 1) % months + 12 - months if base == "Q" else anchor - 1
-        return f"{base}E-{month[last]}"
-    return None
+    checks = ((27 < days < 32, 1), (88 < days < 93, 3), (364 < days < 367, 12))
+    months = next((k for ok, k in checks if ok), None)
+    if months is None or not (times.is_month_start.all() or times.is_month_end.all()):
+        return None
+    return month_alias(months, bool(times.is_month_start.all()), times[0].month)
 
 
 def infer_freq(times: pd.DatetimeIndex | np.ndarray) -> Freq | None:

@@ -16,7 +16,15 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from tsrnn.data.frequency import _DAY_NS, Freq, infer_freq, is_tick, step_nanos
+from tsrnn.data.frequency import (
+    _DAY_NS,
+    WEEKDAYS,
+    Freq,
+    infer_freq,
+    is_tick,
+    month_alias,
+    step_nanos,
+)
 from tsrnn.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -883,9 +891,6 @@ def _series_freqs(
     return out
 
 
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-
-
 def _calendar_freqs(ids: np.ndarray, t: np.ndarray, bounds: np.ndarray) -> dict[str, Freq]:
     """The grids of the series without a gap on a calendar one, all series at once (12,000
     monthly series: 0.2 s instead of 4.3): weeks (every step 7 days), months, quarters or
@@ -916,19 +921,14 @@ def _calendar_freqs(ids: np.ndarray, t: np.ndarray, bounds: np.ndarray) -> dict[
     two = n >= 2
     weekly = two & every(step_days == 7 * _DAY_NS, of_steps=True)
     starts, ends = every(first_day & midnight), every(last_day & midnight)
-    month = (months[at] % 12).astype(np.int64)  # of each series' first point, 0 = January
-    for k, base in ((1, "M"), (3, "Q"), (12, "Y")):
+    anchor = months[at] % 12 + 1  # the month of each series' first point, 1 = January
+    for k in (1, 3, 12):
         regular = two & ~weekly & (starts | ends) & every(step_months == k, of_steps=True)
         for i in np.flatnonzero(regular):
-            if k == 1:
-                out[ids[i]] = "MS" if starts[i] else "ME"
-            elif starts[i]:
-                out[ids[i]] = f"{base}S-{_MONTHS[month[i] % k if k == 3 else month[i]]}"
-            else:
-                out[ids[i]] = f"{base}E-{_MONTHS[month[i] % k + 9 if k == 3 else month[i]]}"
-    weekdays = (t[at] // _DAY_NS + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+            out[ids[i]] = month_alias(k, bool(starts[i]), int(anchor[i]))
+    weekdays = _weekday(t[at])
     for i in np.flatnonzero(weekly):
-        out[ids[i]] = "W-" + ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[weekdays[i]]
+        out[ids[i]] = "W-" + WEEKDAYS[weekdays[i]]
     return out
 
 
@@ -970,9 +970,14 @@ def _steady_freqs(
     return dict.fromkeys(ids, _complete_freq(d, is_dt))
 
 
+def _weekday(ns: np.ndarray) -> np.ndarray:
+    """The day of the week of each UTC-nanosecond instant, Monday = 0."""
+    return (ns // _DAY_NS + 3) % 7  # 1970-01-01 was a Thursday
+
+
 def _weekend(ns: np.ndarray) -> np.ndarray:
     """Whether each UTC-nanosecond instant falls on a Saturday or Sunday."""
-    return (ns // _DAY_NS + 3) % 7 >= 5  # 1970-01-01 was a Thursday (Monday = 0)
+    return _weekday(ns) >= 5
 
 
 def common_freq(series_freqs: dict[str, Freq | None], source: str = "the data") -> Freq:

@@ -177,7 +177,7 @@ def test_calendar_seasons_add_the_longer_cycle_where_the_history_holds_it():
 def test_a_longer_cycle_lengthens_the_window_not_what_the_encoder_reads():
     """The seasonal naive inputs read the whole window (364 steps for the year of daily
     data); the encoder reads the last steps the rule gives without that cycle (28 for a week
-    and a horizon of 14: 13 times cheaper to train), or all of an ``input_size`` given."""
+    and a horizon of 14, not 364), or all of an ``input_size`` given."""
 
     def sizes(freq, season, length, horizon, **given):
         p = {**params(horizon=horizon, naive_seasons="calendar", **given), "cell": "lstm"}

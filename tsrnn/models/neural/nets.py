@@ -163,22 +163,28 @@ class RecurrentNet(nn.Module):
         B, H, _ = raw.shape
         return constrain(self.config.loss, raw.view(B, H, self.config.n_targets, -1))
 
-    def _skipped(self, L: int) -> int:
-        """The first steps of an ``L``-step window the encoder does not read (``encoder_steps``;
-        the seasonal naive inputs do)."""
-        E = self.config.encoder_steps
-        return L - E if 0 < E < L else 0
+    def _encoded(
+        self, x: torch.Tensor, series: torch.Tensor
+    ) -> tuple[
+        torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor], torch.Tensor | None, int
+    ]:
+        """The encoder over the window's last ``encoder_steps`` (all where 0; the seasonal
+        naive inputs read every step): its outputs (B, L - skipped, hidden), the full state,
+        the embedding (B, E) or None, and the first steps it skipped."""
+        emb = self._embed(series)
+        E, L = self.config.encoder_steps, x.shape[1]
+        skipped = L - E if 0 < E < L else 0
+        read = x[:, skipped:]
+        if emb is not None:
+            read = torch.cat([read, emb.unsqueeze(1).expand(-1, L - skipped, -1)], dim=-1)
+        out, state = self.encoder(read)
+        return out, state, emb, skipped
 
     def encode(
         self, x: torch.Tensor, series: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor], torch.Tensor | None]:
         """Final hidden state of the top layer (B, hidden), the full state, the embedding."""
-        emb = self._embed(series)  # (B, E) or None
-        x = x[:, self._skipped(x.shape[1]) :]  # the steps the encoder reads
-        B, L, _ = x.shape
-        if emb is not None:
-            x = torch.cat([x, emb.unsqueeze(1).expand(B, L, -1)], dim=-1)  # (B, L, F+E)
-        out, state = self.encoder(x)  # out: (B, L, hidden)
+        out, state, emb, _ = self._encoded(x, series)
         return out[:, -1], state, emb
 
     # ------------------------------------------------------------------ forward
@@ -245,12 +251,7 @@ class RecurrentNet(nn.Module):
             raise ValueError("forward_every needs the direct head")
         B, L, F = x.shape
         H = c.horizon
-        emb = self._embed(series)
-        skipped = self._skipped(L)
-        read = x[:, skipped:]  # the steps the encoder reads, positions among them
-        if emb is not None:
-            read = torch.cat([read, emb.unsqueeze(1).expand(B, L - skipped, -1)], dim=-1)
-        out, _ = self.encoder(read)  # (B, L - skipped, hidden)
+        out, _, emb, skipped = self._encoded(x, series)  # positions among the steps read
 
         def after(seq: torch.Tensor) -> torch.Tensor:
             """(B, L + H, K) -> (B, S, H, K): the H steps after each position."""
