@@ -279,6 +279,57 @@ def residual_std(
 THETA_WEIGHTS = np.linspace(0.0, 1.0, 21)  # the shares of Theta's forecast tried
 
 
+def damped_weight(
+    net: RecurrentNet,
+    norm: WindowNorm,
+    windows: Windows,
+    origins: Origins,
+    spread: torch.Tensor,
+    batch_size: int,
+    damped: torch.Tensor,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The share ``v`` of each series' damped-trend forecast in the point forecast ``(1 - v) *
+    network + v * damped`` with the lowest loss over ``origins`` (one per series: the first of
+    its validation tail), as :func:`theta_weight` fits Theta's; with each share's loss relative
+    to the network's alone, and :func:`residual_std` of the combined forecast.
+
+    ``damped`` ``(n_series, H)`` holds each series' forecast from its origin, fitted on the
+    points before it, in the scaled units the windows hold (``nan`` where it has none: those
+    windows keep the network's forecast).
+    """
+    c = net.config
+    H = c.horizon
+    losses = torch.zeros(len(THETA_WEIGHTS), dtype=torch.float64)
+    w = torch.as_tensor(THETA_WEIGHTS, dtype=torch.float32).view(-1, 1, 1)
+    kept = []  # (network, damped, y, mask) per batch, for the combined forecast's spread
+    for batch in windows.batches(origins, batch_size):
+        with torch.no_grad():
+            x, y, mask, loc, scale = norm(batch, spread)
+            point = point_of(c.loss, net(x, batch.x_future, batch.series).float())[..., 0]
+        d = damped[batch.series.long().cpu()].to(point.device)  # (B, H), scaled units
+        if loc is not None:
+            d = (d - loc[:, :, 0]) / scale[:, :, 0]
+        have = ~torch.isnan(d)
+        d = torch.where(have, d, point)
+        y, mask = y[..., 0], mask[..., 0]
+        err = (1 - w.to(point.device)) * point + w.to(point.device) * d - y  # (W, B, H)
+        err = err.abs() if c.loss != "mse" else err**2
+        losses += torch.where(mask & have, err, 0.0).sum(dim=(1, 2)).double().cpu()
+        kept.append((point, d, y, mask))
+    best = int(torch.argmin(losses))  # the first of equal losses: the lowest share
+    share = float(THETA_WEIGHTS[best])
+    total = torch.zeros(H, dtype=torch.float64)
+    count = torch.zeros(H, dtype=torch.float64)
+    for point, d, y, mask in kept:
+        err = torch.where(mask, (1 - share) * point + share * d - y, 0.0) ** 2
+        total += err.sum(dim=0).double().cpu()
+        count += mask.sum(dim=0).double().cpu()
+    per_step = torch.sqrt(total / count.clamp(min=1))
+    pooled = torch.sqrt(total.sum() / count.sum().clamp(min=1))
+    std = torch.where(count >= MIN_ERRORS, per_step, pooled).numpy()[:, None]  # (H, 1)
+    return share, (losses / losses[0].clamp(min=1e-300)).numpy(), std
+
+
 def theta_weight(
     net: RecurrentNet,
     norm: WindowNorm,
