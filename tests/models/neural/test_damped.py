@@ -102,3 +102,14 @@ def test_the_default_combines_panels_of_100_to_1000_series_with_a_point_loss():
         LSTMForecaster(horizon=6, loss="quantile", combine_damped=True).plan(many)
     with pytest.raises(ValueError, match="combine_damped"):
         LSTMForecaster(horizon=6, head="recursive", combine_damped=True).plan(many)
+
+
+def test_series_too_short_for_a_damped_trend_are_said_once_as_this_models(caplog):
+    data = _trends(100, length=30)
+    short = data[data["unique_id"] == "s000"].head(9)  # 3 points before its validation tail
+    data = pd.concat([short, data[data["unique_id"] != "s000"]], ignore_index=True)
+    with caplog.at_level(logging.INFO):
+        model = LSTMForecaster(horizon=6, max_steps=5, combine_damped=True).fit(data)
+    assert "Damped fell back" not in caplog.text  # the statistical model's own warning
+    assert "LSTM: the damped trend took the naive forecast on 1 of 100 series (s000" in caplog.text
+    assert np.isfinite(model.predict()["LSTM"]).all()

@@ -898,7 +898,23 @@ class NeuralForecaster(Forecaster):
         the seasonally adjusted series), fitted on each series' points alone."""
         from tsrnn.models.stats.smoothing import Damped
 
-        model = Damped(season=self.season_).fit(panel)
+        local = logging.getLogger("tsrnn.models.stats.local")
+        level = local.level
+        local.setLevel(logging.ERROR)  # its fallbacks are said below, as this model's
+        try:
+            model = Damped(season=self.season_).fit(panel)
+        finally:
+            local.setLevel(level)
+        fell = model.fallbacks_
+        if len(fell):
+            log.info(
+                "%s: the damped trend took the naive forecast on %d of %d series (%s: %s)",
+                self.name,
+                len(fell),
+                panel.n_series,
+                fell[ID].iloc[0],
+                fell["reason"].iloc[0],
+            )
         return model._forecast(h, [], None)[model.name][0]
 
     def _damped_from(self, panel: Panel, origins: Origins, scaler: Scaler, h: int) -> np.ndarray:
