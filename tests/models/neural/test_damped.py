@@ -90,12 +90,13 @@ def test_forecasts_from_other_histories_refit_the_damped_trend_on_them():
     )
 
 
-def test_the_default_combines_panels_of_100_to_1000_series_with_a_point_loss():
-    few = _trends(99, length=30)
+def test_the_default_combines_panels_of_50_to_1000_series_with_a_point_loss():
+    few = _trends(49, length=30)
     assert not LSTMForecaster(horizon=6).plan(few).combine_damped
     assert LSTMForecaster(horizon=6, combine_damped=True).plan(few).combine_damped
-    many = _trends(100, length=30)
+    many = _trends(50, length=30)
     assert LSTMForecaster(horizon=6).plan(many).combine_damped
+    assert not LSTMForecaster(horizon=6).plan(_trends(1001, length=20)).combine_damped
     assert not LSTMForecaster(horizon=6, combine_damped=False).plan(many).combine_damped
     assert not LSTMForecaster(horizon=6, loss="quantile").plan(many).combine_damped
     with pytest.raises(ValueError, match="combine_damped combines the direct head's point"):

@@ -271,6 +271,12 @@ def residual_std(
         err = torch.where(mask, point - y, 0.0) ** 2
         total += err.sum(dim=0).double().cpu()
         count += mask.sum(dim=0).double().cpu()
+    return _step_spread(total, count)
+
+
+def _step_spread(total: torch.Tensor, count: torch.Tensor) -> np.ndarray:
+    """From the squared errors' sums and counts per step and target ``(H, T)``: their root
+    mean per step where each step has :data:`MIN_ERRORS` errors, else pooled over steps."""
     per_step = torch.sqrt(total / count.clamp(min=1))
     pooled = torch.sqrt(total.sum(dim=0) / count.sum(dim=0).clamp(min=1))  # (T,)
     return torch.where(count >= MIN_ERRORS, per_step, pooled).numpy()
@@ -318,16 +324,13 @@ def damped_weight(
         kept.append((point, d, y, mask))
     best = int(torch.argmin(losses))  # the first of equal losses: the lowest share
     share = float(THETA_WEIGHTS[best])
-    total = torch.zeros(H, dtype=torch.float64)
-    count = torch.zeros(H, dtype=torch.float64)
+    total = torch.zeros(H, 1, dtype=torch.float64)  # y alone: one target
+    count = torch.zeros(H, 1, dtype=torch.float64)
     for point, d, y, mask in kept:
         err = torch.where(mask, (1 - share) * point + share * d - y, 0.0) ** 2
-        total += err.sum(dim=0).double().cpu()
-        count += mask.sum(dim=0).double().cpu()
-    per_step = torch.sqrt(total / count.clamp(min=1))
-    pooled = torch.sqrt(total.sum() / count.sum().clamp(min=1))
-    std = torch.where(count >= MIN_ERRORS, per_step, pooled).numpy()[:, None]  # (H, 1)
-    return share, (losses / losses[0].clamp(min=1e-300)).numpy(), std
+        total[:, 0] += err.sum(dim=0).double().cpu()
+        count[:, 0] += mask.sum(dim=0).double().cpu()
+    return share, (losses / losses[0].clamp(min=1e-300)).numpy(), _step_spread(total, count)
 
 
 def theta_weight(

@@ -192,7 +192,7 @@ class NeuralForecaster(Forecaster):
         subsets of 100-150 series: sMAPE 15.30 to 14.86 monthly, 10.83 to 10.31 quarterly).
         The intervals are measured on the combined forecast. Forecasts from other histories
         (``predict(y=...)``, backtests) fit the damped trend on each of them. None: on for
-        panels of ``params.DAMPED_SERIES`` (100 to 1,000) series with a point loss: fewer
+        panels of ``params.DAMPED_SERIES`` (50 to 1,000) series with a point loss: fewer
         give too few validation forecasts to fit the share, more cost a damped fit per
         series for what gained least.
 

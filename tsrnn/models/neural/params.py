@@ -495,12 +495,12 @@ VALIDATIONS = 20  # validations per budget when val_every is not given (at most 
 # of spending a third of the fit there (benchmarks/RESULTS.md). Theta's share and the
 # intervals' spread, fitted once after training, read every window.
 VAL_WINDOWS = 10_000
-# combine_damped=None: on for panels of this many series. From 100, the validation tail holds
+# combine_damped=None: on for panels of this many series. From 50, the validation tail holds
 # enough forecasts to fit the share (Beijing's 12 windows made a share of the naive value a
-# coin toss); up to 1,000, fitting a damped trend to every series twice (17 ms a series on
-# M3's) costs less than the network's training; larger panels gained least (M3 monthly's
-# 1,428 series: sMAPE 13.49 to 13.44; benchmarks/RESULTS.md).
-DAMPED_SERIES = (100, 1000)
+# coin toss; 50-60 series gained or held on each set tried); up to 1,000, fitting a damped trend to every series twice (10-18 ms a series
+# and fit on M3's, one process) costs less than the network's training; larger panels gained
+# least (M3 monthly's 1,428 series: sMAPE 13.49 to 13.44; benchmarks/RESULTS.md).
+DAMPED_SERIES = (50, 1000)
 # lr=None: the peak learning rate. The higher one where the steps end training after few
 # passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
 # issue 27).
