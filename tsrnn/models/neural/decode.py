@@ -233,6 +233,19 @@ class Decoder:
         return torch.stack(draws, dim=1).view(len(start), S, len(draws), -1)
 
 
+@dataclass(frozen=True)
+class _Points:
+    """One batch of validation windows, normalized, with the network's point forecasts."""
+
+    x: torch.Tensor  # (B, L, F) inputs
+    y: torch.Tensor  # (B, H, T) targets
+    mask: torch.Tensor  # (B, H, T) observed targets
+    point: torch.Tensor  # (B, H, T) float32 forecasts
+    loc: torch.Tensor | None  # (B, 1, T) the window normalization (None without one)
+    scale: torch.Tensor | None
+    series: torch.Tensor  # (B,) each window's series
+
+
 @torch.no_grad()  # on a generator: each step runs without gradients, not the caller's loop
 def _validation_points(
     net: RecurrentNet,
@@ -241,13 +254,13 @@ def _validation_points(
     origins: Origins,
     spread: torch.Tensor,
     batch_size: int,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Per batch of ``origins``, without gradients: the normalized inputs ``x``, targets ``y``
-    and their mask, and the network's point forecasts ``(B, H, T)`` (float32)."""
+) -> Iterator[_Points]:
+    """Per batch of ``origins``, without gradients: the normalized windows and the network's
+    point forecasts."""
     for batch in windows.batches(origins, batch_size):
-        x, y, mask, _, _ = norm(batch, spread)
-        params = net(x, batch.x_future, batch.series).float()
-        yield x, y, mask, point_of(net.config.loss, params)
+        x, y, mask, loc, scale = norm(batch, spread)
+        point = point_of(net.config.loss, net(x, batch.x_future, batch.series).float())
+        yield _Points(x, y, mask, point, loc, scale, batch.series)
 
 
 def residual_std(
@@ -267,10 +280,10 @@ def residual_std(
     H, T = net.config.horizon, net.config.n_targets
     total = torch.zeros(H, T, dtype=torch.float64)
     count = torch.zeros(H, T, dtype=torch.float64)
-    for _, y, mask, point in _validation_points(net, norm, windows, origins, spread, batch_size):
-        err = torch.where(mask, point - y, 0.0) ** 2
+    for b in _validation_points(net, norm, windows, origins, spread, batch_size):
+        err = torch.where(b.mask, b.point - b.y, 0.0) ** 2
         total += err.sum(dim=0).double().cpu()
-        count += mask.sum(dim=0).double().cpu()
+        count += b.mask.sum(dim=0).double().cpu()
     return _step_spread(total, count)
 
 
@@ -308,17 +321,15 @@ def damped_weight(
     losses = torch.zeros(len(THETA_WEIGHTS), dtype=torch.float64)
     w = torch.as_tensor(THETA_WEIGHTS, dtype=torch.float32).view(-1, 1, 1)
     kept = []  # (network, damped, y, mask) per batch, for the combined forecast's spread
-    for batch in windows.batches(origins, batch_size):
-        with torch.no_grad():
-            x, y, mask, loc, scale = norm(batch, spread)
-            point = point_of(c.loss, net(x, batch.x_future, batch.series).float())[..., 0]
-        d = damped[batch.series.long().cpu()].to(point.device)  # (B, H), scaled units
-        if loc is not None:
-            d = (d - loc[:, :, 0]) / scale[:, :, 0]
+    for b in _validation_points(net, norm, windows, origins, spread, batch_size):
+        point, y, mask = b.point[..., 0], b.y[..., 0], b.mask[..., 0]  # y alone: (B, H)
+        d = damped[b.series.long().cpu()].to(point.device)  # scaled units
+        if b.loc is not None:
+            d = (d - b.loc[:, :, 0]) / b.scale[:, :, 0]
         have = ~torch.isnan(d)
         d = torch.where(have, d, point)
-        y, mask = y[..., 0], mask[..., 0]
-        err = (1 - w.to(point.device)) * point + w.to(point.device) * d - y  # (W, B, H)
+        w = w.to(point.device)
+        err = (1 - w) * point + w * d - y  # (W, B, H)
         err = err.abs() if c.loss != "mse" else err**2
         losses += torch.where(mask & have, err, 0.0).sum(dim=(1, 2)).double().cpu()
         kept.append((point, d, y, mask))
@@ -351,12 +362,12 @@ def theta_weight(
     a = c.theta[0]
     losses = torch.zeros(len(THETA_WEIGHTS), dtype=torch.float64)
     w = torch.as_tensor(THETA_WEIGHTS, dtype=torch.float32).view(-1, 1, 1, 1)
-    for x, y, mask, point in _validation_points(net, norm, windows, origins, spread, batch_size):
-        theta = x[:, -1, a : a + y.shape[1]].float().unsqueeze(-1)  # (B, H, 1): y's Theta path
-        w = w.to(point.device)
-        err = (1 - w) * point + w * theta - y  # (W, B, H, T)
+    for b in _validation_points(net, norm, windows, origins, spread, batch_size):
+        theta = b.x[:, -1, a : a + b.y.shape[1]].float().unsqueeze(-1)  # (B, H, 1): Theta's path
+        w = w.to(b.point.device)
+        err = (1 - w) * b.point + w * theta - b.y  # (W, B, H, T)
         err = err.abs() if c.loss != "mse" else err**2
-        losses += torch.where(mask, err, 0.0).sum(dim=(1, 2, 3)).double().cpu()
+        losses += torch.where(b.mask, err, 0.0).sum(dim=(1, 2, 3)).double().cpu()
     best = int(torch.argmin(losses))  # the first of equal losses: the lowest share
     return float(THETA_WEIGHTS[best]), (losses / losses[0].clamp(min=1e-300)).numpy()
 
