@@ -14,8 +14,9 @@ to the first cutoff, and moves the origin of that fitted model forward; ``refit=
 ``k`` windows. Moving the origin keeps what was estimated: a neural model forecasts from the
 longer history (all windows in one batched pass), a statistical one runs its fitted parameters
 on over it (:meth:`~tsrnn.models.base.Forecaster.update`: ETS and ARIMA filter with the same
-parameters, SES/Holt/Damped recompute the seasonal adjustment and keep theirs, Theta and the
-naive family, whose fits are closed-form, recompute).
+parameters, SES/Holt/Damped recompute the seasonal adjustment and keep theirs, Theta keeps its
+smoothing weight and recomputes the adjustment, its drift and its level, the naive family,
+whose fits are closed-form, recomputes).
 """
 
 from __future__ import annotations

@@ -149,6 +149,27 @@ def test_theta_point_forecasts_skip_the_interval_variance(air):
     assert (bounds["Theta-lo-80"] < bounds["Theta"]).all()
 
 
+def test_theta_update_keeps_the_smoothing_weight_and_runs_the_level_on(air, air_y):
+    """A backtest without refits moves Theta's origin (``update``): the smoothing weight and
+    the interval variance fitted on the first window are kept, the seasonal adjustment, the
+    least-squares drift and the level are those of statsmodels on the longer history."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    first = Theta().fit(air.iloc[:100])
+    first.predict(6, level=[80])  # the interval variance, fitted on the first window
+    fitted = first.states_[0]
+    moved = first.update(air).states_[0]
+    assert moved.alpha == fitted.alpha and moved.sigma2 == fitted.sigma2
+    adjusted = deseasonalize(air_y, 12).adjusted
+    level = ExponentialSmoothing(
+        adjusted, initial_level=adjusted[0], initialization_method="known"
+    ).fit(smoothing_level=fitted.alpha, optimized=False)
+    direct = ThetaModel(adjusted, deseasonalize=False).fit()
+    np.testing.assert_allclose(moved.one_step, level.forecast(1)[0], rtol=1e-10)
+    np.testing.assert_allclose(moved.b0, direct.params["b0"], rtol=1e-10)
+    assert moved.nobs == len(air_y) and moved.alpha != direct.params["alpha"]
+
+
 def test_workers_get_the_parameters_and_season_not_the_panels_fitted_attributes(air):
     model = Theta(season=12, n_jobs=2).fit(air)
     worker = model._worker()

@@ -183,12 +183,10 @@ class LocalForecaster(Forecaster):
             )
         olds = [self.states_[k] if k >= 0 else None for k in known]
         items = list(zip(olds, self._histories(panel), strict=True))
-        if type(self)._update_series is LocalForecaster._update_series:
-            # the update is a refit (Theta's 10 ms a series): on the workers, as fits are
-            results = map_series(_update_chunk, self._worker(), items, getattr(self, "n_jobs", 1))
-        else:  # the parameters are kept (ETS, ARIMA: 0.1 ms a series), so sending the
-            # states to workers would cost more than it saves (1,000 series: 1.4 s, not 0.1)
-            results = _update_chunk(self._worker(), items)
+        # The parameters are kept (ETS, ARIMA: 0.1 ms a series; SES to Theta recompute the
+        # seasonal adjustment too), so sending the states to workers would cost more than it
+        # saves (1,000 series: 1.4 s, not 0.1): here.
+        results = _update_chunk(self._worker(), items)
         states = [state for state, _ in results]
         new = copy.copy(self)
         new.states_ = states
@@ -212,8 +210,8 @@ class LocalForecaster(Forecaster):
         raise NotImplementedError
 
     def _update_series(self, state: Any, y: np.ndarray) -> Any:
-        """``state``'s model on the longer history ``y``, parameters kept. By default a refit:
-        a method whose fit is cheap and closed-form need not keep anything."""
+        """``state``'s model on the longer history ``y``, parameters kept. By default a refit
+        (in this process: every model here keeps its parameters and overrides this)."""
         return self._fit_series(y)
 
     def _forecast_series(self, state: Any, h: int) -> tuple[np.ndarray, np.ndarray]:

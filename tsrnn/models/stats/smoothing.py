@@ -439,6 +439,22 @@ class _Thetaed:
         return self.mean(h), std
 
 
+def _drift(y: np.ndarray) -> float:
+    """The least-squares slope of ``y`` on ``0, 1, ...`` (statsmodels ``ThetaModel``'s ``b0``)."""
+    trend = np.column_stack([np.ones(len(y)), np.arange(len(y), dtype=np.float64)])
+    return float(np.linalg.lstsq(trend, y, rcond=None)[0][1])
+
+
+def _ses_level(y: np.ndarray, alpha: float) -> float:
+    """Simple exponential smoothing's last level of ``y`` with weight ``alpha``, started at
+    ``y[0]`` (statsmodels ``ThetaModel``'s SES: ``initialization_method="known"``), which is
+    its one-step forecast."""
+    from scipy.signal import lfilter
+
+    start = [(1 - alpha) * y[0]]  # the filter's state before y[0]: the level y[0], weighted
+    return float(lfilter([alpha], [1.0, alpha - 1.0], y, zi=start)[0][-1])
+
+
 class Theta(LocalForecaster):
     """The Theta method (Assimakopoulos & Nikolopoulos, 2000) on statsmodels' ``ThetaModel``.
 
@@ -449,7 +465,9 @@ class Theta(LocalForecaster):
     ``sigma^2 (1 + (h - 1)(1 + (alpha - 1)^2))`` from an ARIMA(0,1,1) with drift, wider than
     the ``sigma^2 (1 + (h - 1) alpha^2)`` of that ARIMA model itself; re-seasonalized. That
     ARIMA fit is four fifths of a series' time, so it runs (on ``n_jobs`` processes) when
-    intervals are first asked for, not for point forecasts.
+    intervals are first asked for, not for point forecasts. Moving the origin (``update``, a
+    backtest without refits) keeps the smoothing weight and that variance and recomputes the
+    seasonal adjustment, the drift and the level on the longer history.
 
     Parameters
     ----------
@@ -490,6 +508,21 @@ class Theta(LocalForecaster):
             b0=float(result.params["b0"]),
             one_step=float(np.asarray(result.forecast_components(1)["ses"])[0]),
             nobs=len(adjustment.adjusted),
+        )
+
+    def _update_series(self, state: _Thetaed, y: np.ndarray) -> _Thetaed:
+        # The smoothing weight (the one estimated parameter) and the variance are kept; the
+        # seasonal adjustment, the least-squares drift and the level are recomputed on the
+        # longer history: 4 ms instead of a 260 ms refit for 11,520 hourly points.
+        adjustment = deseasonalize(y, self.season_)
+        adjusted = adjustment.adjusted
+        return dataclasses.replace(
+            state,
+            history=y,
+            adjustment=adjustment.for_forecasts(),
+            b0=_drift(adjusted),
+            one_step=_ses_level(adjusted, state.alpha),
+            nobs=len(adjusted),
         )
 
     def _incomplete(self, state: _Thetaed) -> bool:
