@@ -114,6 +114,45 @@ def _one_step_forecasts(
     return lfilter([0.0, c1, c0], den, y) + lfilter([first, second - trace * first], den, impulse)
 
 
+def _last_state(
+    y: np.ndarray, alpha: float, beta: float, phi: float, level: float, slope: float
+) -> tuple[float, float]:
+    """The level and slope of additive non-seasonal ETS after the last point of ``y``.
+
+    The same filter as :func:`_one_step_forecasts`, each state read alone: ``x_t = D x_{t-1}
+    + g y_t`` from ``x_{-1} = (level, slope)`` is ``adj(I - D z^-1) / det(I - D z^-1)`` of
+    ``g y_t`` plus an impulse of ``D x_{-1}``. Equal to statsmodels' smoothed states to 1e-11
+    (relative) on the M3 series and on 11,520 hourly points, 40 times faster than its
+    ``smooth``.
+    """
+    from scipy.signal import lfilter
+
+    if beta == 0.0 and slope == 0.0 and phi == 1.0:  # no trend: the level alone
+        return float(lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1 - alpha) * level])[0][-1]), 0.0
+    d11, d12, d21, d22 = 1.0 - alpha, phi - alpha * phi, -beta, phi - beta * phi
+    den = [1.0, -(d11 + d22), d11 * d22 - d12 * d21]
+    v1, v2 = d11 * level + d12 * slope, d21 * level + d22 * slope  # D x_{-1}
+    impulse = np.zeros(len(y))
+    impulse[0] = 1.0
+    last = lfilter([alpha, d12 * beta - d22 * alpha], den, y)[-1]
+    last += lfilter([v1, d12 * v2 - d22 * v1], den, impulse)[-1]
+    trend = lfilter([beta, d21 * alpha - d11 * beta], den, y)[-1]
+    trend += lfilter([v2, d21 * v1 - d11 * v2], den, impulse)[-1]
+    return float(last), float(trend)
+
+
+def _point_forecast(y: np.ndarray, spec: _Spec, params: np.ndarray, h: int) -> np.ndarray:
+    """The mean forecast of an additive non-seasonal ETS model with ``ETSModel`` parameters
+    ``params`` (alpha, [beta, [phi]], initial level, [initial slope]), fitted on ``y``:
+    ``l + (phi + ... + phi^k) b`` from the last state."""
+    trend, damped = spec.trend != "N", spec.damped
+    beta = params[1] if trend else 0.0
+    phi = params[2] if damped else 1.0
+    slope = params[-1] if trend else 0.0
+    level, last = _last_state(y, params[0], beta, phi, params[1 + trend + damped], slope)
+    return level + np.cumsum(phi ** np.arange(1.0, h + 1)) * last
+
+
 def _fit_like_forecast(y: np.ndarray, spec: _Spec) -> np.ndarray:
     """Parameters of ``forecast::ses``/``holt`` (v8.2): Nelder-Mead on the in-sample MSE.
 
@@ -256,6 +295,17 @@ def _adjusted_update_series(self: Any, state: _Smoothed, y: np.ndarray) -> _Smoo
     return _Smoothed(history=y, adjustment=deseasonalize(y, self.season_), params=state.params)
 
 
+def _adjusted_point_series(self: Any, state: _Smoothed, h: int) -> np.ndarray:
+    # The mean alone from the last state (0.1 ms a series, against statsmodels' 3 ms for the
+    # forecast with its variance): what a point forecast and the networks' damped trend ask.
+    y = state.adjustment.adjusted
+    parts = [
+        _point_forecast(y, spec, params, h)
+        for spec, params in zip(self.specs, state.params, strict=True)
+    ]
+    return state.adjustment.reseasonalize(np.mean(parts, axis=0))
+
+
 def _adjusted_forecast_series(self: Any, state: _Smoothed, h: int) -> tuple[np.ndarray, np.ndarray]:
     y = state.adjustment.adjusted
     parts = [
@@ -316,6 +366,7 @@ class SES(LocalForecaster):
     _fit = _adjusted_fit
     _fit_series = _adjusted_fit_series
     _update_series = _adjusted_update_series
+    _point_series = _adjusted_point_series
     _forecast_series = _adjusted_forecast_series
 
 
@@ -339,6 +390,7 @@ class Holt(LocalForecaster):
     _fit = _adjusted_fit
     _fit_series = _adjusted_fit_series
     _update_series = _adjusted_update_series
+    _point_series = _adjusted_point_series
     _forecast_series = _adjusted_forecast_series
 
 
@@ -363,6 +415,7 @@ class Damped(LocalForecaster):
     _fit = _adjusted_fit
     _fit_series = _adjusted_fit_series
     _update_series = _adjusted_update_series
+    _point_series = _adjusted_point_series
     _forecast_series = _adjusted_forecast_series
 
 
@@ -388,6 +441,7 @@ class Comb(LocalForecaster):
     _fit = _adjusted_fit
     _fit_series = _adjusted_fit_series
     _update_series = _adjusted_update_series
+    _point_series = _adjusted_point_series
     _forecast_series = _adjusted_forecast_series
 
 
