@@ -499,16 +499,6 @@ def _drift(y: np.ndarray) -> float:
     return float(np.linalg.lstsq(trend, y, rcond=None)[0][1])
 
 
-def _ses_level(y: np.ndarray, alpha: float) -> float:
-    """Simple exponential smoothing's last level of ``y`` with weight ``alpha``, started at
-    ``y[0]`` (statsmodels ``ThetaModel``'s SES: ``initialization_method="known"``), which is
-    its one-step forecast."""
-    from scipy.signal import lfilter
-
-    start = [(1 - alpha) * y[0]]  # the filter's state before y[0]: the level y[0], weighted
-    return float(lfilter([alpha], [1.0, alpha - 1.0], y, zi=start)[0][-1])
-
-
 class Theta(LocalForecaster):
     """The Theta method (Assimakopoulos & Nikolopoulos, 2000) on statsmodels' ``ThetaModel``.
 
@@ -575,7 +565,8 @@ class Theta(LocalForecaster):
             history=y,
             adjustment=adjustment.for_forecasts(),
             b0=_drift(adjusted),
-            one_step=_ses_level(adjusted, state.alpha),
+            # ThetaModel's SES starts at the first point; its last level is the forecast
+            one_step=_last_state(adjusted, state.alpha, 0.0, 1.0, adjusted[0], 0.0)[0],
             nobs=len(adjusted),
         )
 
