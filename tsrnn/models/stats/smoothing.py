@@ -99,11 +99,9 @@ def _one_step_forecasts(
     """
     from scipy.signal import lfilter
 
-    impulse = np.zeros(len(y))
-    impulse[0] = 1.0
     if beta == 0.0 and slope == 0.0:  # no trend: a first-order filter (no root at 1 to cancel)
-        smoothed = lfilter([alpha], [1.0, alpha - 1.0], y)
-        return np.r_[0.0, smoothed[:-1]] + level * lfilter([1.0], [1.0, alpha - 1.0], impulse)
+        smoothed = lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * level])[0]
+        return np.r_[level, smoothed[:-1]]
     d11, d12, d21, d22 = 1.0 - alpha, phi - alpha * phi, -beta, phi - beta * phi
     trace, det = d11 + d22, d11 * d22 - d12 * d21
     den = [1.0, -trace, det]
@@ -111,7 +109,8 @@ def _one_step_forecasts(
     c0 = (-d22 * alpha + d12 * beta) + phi * (d21 * alpha - d11 * beta)
     first = level + phi * slope
     second = (d11 * level + d12 * slope) + phi * (d21 * level + d22 * slope)
-    return lfilter([0.0, c1, c0], den, y) + lfilter([first, second - trace * first], den, impulse)
+    # the initial state's decay as the filter's initial conditions: one pass, not two
+    return lfilter([0.0, c1, c0], den, y, zi=[first, second - trace * first])[0]
 
 
 def _last_state(
