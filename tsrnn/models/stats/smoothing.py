@@ -120,7 +120,7 @@ def _last_state(
 
     The same filter as :func:`_one_step_forecasts`, each state read alone: ``x_t = D x_{t-1}
     + g y_t`` from ``x_{-1} = (level, slope)`` is ``adj(I - D z^-1) / det(I - D z^-1)`` of
-    ``g y_t`` plus an impulse of ``D x_{-1}``. Equal to statsmodels' smoothed states to 1e-11
+    ``g y_t`` plus an impulse of ``D x_{-1}`` (the filter's initial conditions). Equal to statsmodels' smoothed states to 1e-11
     (relative) on the M3 series and on 11,520 hourly points, 40 times faster than its
     ``smooth``.
     """
@@ -131,13 +131,10 @@ def _last_state(
     d11, d12, d21, d22 = 1.0 - alpha, phi - alpha * phi, -beta, phi - beta * phi
     den = [1.0, -(d11 + d22), d11 * d22 - d12 * d21]
     v1, v2 = d11 * level + d12 * slope, d21 * level + d22 * slope  # D x_{-1}
-    impulse = np.zeros(len(y))
-    impulse[0] = 1.0
-    last = lfilter([alpha, d12 * beta - d22 * alpha], den, y)[-1]
-    last += lfilter([v1, d12 * v2 - d22 * v1], den, impulse)[-1]
-    trend = lfilter([beta, d21 * alpha - d11 * beta], den, y)[-1]
-    trend += lfilter([v2, d21 * v1 - d11 * v2], den, impulse)[-1]
-    return float(last), float(trend)
+    # the impulse of D x_{-1} as each filter's initial conditions, as there
+    last = lfilter([alpha, d12 * beta - d22 * alpha], den, y, zi=[v1, d12 * v2 - d22 * v1])[0]
+    trend = lfilter([beta, d21 * alpha - d11 * beta], den, y, zi=[v2, d21 * v1 - d11 * v2])[0]
+    return float(last[-1]), float(trend[-1])
 
 
 def _point_forecast(y: np.ndarray, spec: _Spec, params: np.ndarray, h: int) -> np.ndarray:
