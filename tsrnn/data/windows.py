@@ -71,8 +71,8 @@ class Origins:
     >>> origins = Origins.from_arrays([1, 0, 1], [5, 3, 7], n_series=2)
     >>> len(origins), origins.series.tolist(), origins.pos.tolist()
     (3, [0, 1, 1], [3, 5, 7])
-    >>> origins.last(1).pos.tolist()
-    [3, 7]
+    >>> origins.last(1).pos.tolist(), origins.first().pos.tolist()
+    ([3, 7], [3, 5])
     """
 
     pos: np.ndarray  # (W,) int32 position of the first target step
@@ -111,6 +111,11 @@ class Origins:
         index = np.asarray(index, dtype=np.int64)
         series = np.searchsorted(self.bounds, index, side="right") - 1
         return series, self.pos[index].astype(np.int64)
+
+    def first(self) -> Origins:
+        """The first origin of each series (none where a series has none)."""
+        have = self.counts > 0
+        return Origins(self.pos[self.bounds[:-1][have]], np.concatenate([[0], np.cumsum(have)]))
 
     def last(self, k: int) -> Origins:
         """The last ``k`` origins of each series (fewer where a series has fewer)."""

@@ -806,10 +806,7 @@ class NeuralForecaster(Forecaster):
                 check = val_origins if len(val_origins) else train_origins.last(1)
                 net.config = replace(net.config, theta_weight=combine)  # what predict gives
                 if plan.combine_damped and len(val_origins):
-                    first = Origins(
-                        val_origins.pos[val_origins.bounds[:-1][val_origins.counts > 0]],
-                        np.concatenate([[0], np.cumsum(val_origins.counts > 0)]),
-                    )
+                    first = val_origins.first()
                     forecasts = self._damped_from(panel, first, scalers[0], H)
                     damped, tried, residual = damped_weight(
                         net,

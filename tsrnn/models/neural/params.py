@@ -267,11 +267,11 @@ def resolve(
             f"{model}: theta_input gives y alone a Theta forecast; with targets= pass "
             "theta_input=False"
         )
-    damped = p["combine_damped"]
+    damped, combinable = p["combine_damped"], direct and p["loss"] in POINT and not p["targets"]
     if damped is None:
         low, high = DAMPED_SERIES
-        damped = direct and p["loss"] in POINT and not p["targets"] and low <= n_series <= high
-    if damped and not (direct and p["loss"] in POINT and not p["targets"]):
+        damped = combinable and low <= n_series <= high
+    if damped and not combinable:
         raise ValueError(
             f"{model}: combine_damped combines the direct head's point forecasts of y: it "
             f"needs head='direct', a loss in {POINT} and no targets="
@@ -497,9 +497,10 @@ VALIDATIONS = 20  # validations per budget when val_every is not given (at most 
 VAL_WINDOWS = 10_000
 # combine_damped=None: on for panels of this many series. From 50, the validation tail holds
 # enough forecasts to fit the share (Beijing's 12 windows made a share of the naive value a
-# coin toss; 50-60 series gained or held on each set tried); up to 1,000, fitting a damped trend to every series twice (10-18 ms a series
-# and fit on M3's, one process) costs less than the network's training; larger panels gained
-# least (M3 monthly's 1,428 series: sMAPE 13.49 to 13.44; benchmarks/RESULTS.md).
+# coin toss; 50-60 series gained or held on each set tried); up to 1,000, fitting a damped
+# trend to every series twice (10-18 ms a series and fit on M3's, one process) costs less
+# than the network's training; larger panels gained least (M3 monthly's 1,428 series: sMAPE
+# 13.49 to 13.44; benchmarks/RESULTS.md).
 DAMPED_SERIES = (50, 1000)
 # lr=None: the peak learning rate. The higher one where the steps end training after few
 # passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
