@@ -1,6 +1,7 @@
 """One network trained on two CPU processes (torch.distributed, gloo): the same training as one
 process within a stated tolerance, repeatable from its seed, saved in the same format; a rank
-that fails or stops answering ends the run with an error naming it, never a hang."""
+that fails, stops answering or ends before it starts ends the run with an error naming it,
+never a hang."""
 
 from __future__ import annotations
 
@@ -109,6 +110,33 @@ def test_a_rank_that_stops_answering_ends_the_run_after_the_timeout(stations, mo
     with pytest.raises(ddp.DistributedError, match=r"no answer .* within 0:00:05"):
         model.fit(stations)
     assert time.perf_counter() - start < 60
+
+
+def test_a_script_fitting_at_its_top_level_is_stopped_at_once_in_words(stations, tmp_path):
+    """Spawned ranks import the user's script again; without the main guard they fit again,
+    which multiprocessing refuses, and rank 0 once waited for them past any timeout."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "stations.csv"
+    stations.head(400).to_csv(data, index=False)
+    script = tmp_path / "fit.py"
+    script.write_text(
+        "import pandas as pd\n"
+        "from tsrnn.models.neural import LSTMForecaster\n"
+        f"data = pd.read_csv({str(data)!r}, parse_dates=['ds'])\n"
+        "LSTMForecaster(horizon=24, input_size=48, hidden_size=8, max_steps=5,\n"
+        "               num_threads=1, num_processes=2).fit(data)\n"
+    )
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 1
+    assert time.perf_counter() - start < 120  # not the group's 5-minute timeout
+    last = done.stderr.strip().splitlines()[-1]
+    assert "DistributedError: LSTM: training on 2 processes: rank 1 ended with exit code" in last
+    assert 'must fit under `if __name__ == "__main__":`' in last
 
 
 def test_the_cli_fits_on_two_processes(stations, tmp_path):

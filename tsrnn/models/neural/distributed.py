@@ -15,8 +15,10 @@ dropout masks. Validation is split the same way and summed across the ranks
 fitted model, in the same format as a fit on one process; the other ranks end with training.
 
 The processes talk through gloo on the CPU and NCCL on CUDA (rank ``r`` on ``cuda:r``). A
-rank that fails ends the run: its error is raised in rank 0, naming it, and a rank that stops
-answering ends it after :data:`TIMEOUT` (the process group's timeout), never a hang.
+rank that fails ends the run: its error is raised in rank 0, naming it; one that ends before
+it starts (a script that fits without ``if __name__ == "__main__":``) ends it at once; and a
+rank that stops answering ends it after :data:`TIMEOUT` (the process group's timeout), never
+a hang.
 
 Several machines: start one process per rank with ``torchrun``, which sets ``RANK``,
 ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT``; :func:`from_environment` joins that
@@ -31,6 +33,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -124,14 +127,16 @@ def launch(
             "workers, or run the fit from a main process"
         )
     port, timeout = _free_port(), TIMEOUT
+    started = multiprocessing.get_context("spawn").SimpleQueue()  # each rank's "I run"
     context = torch.multiprocessing.start_processes(
         _rank_main,
-        args=(target, args, world, port, device, timeout),
+        args=(target, args, world, port, device, timeout, started),
         nprocs=world - 1,
         join=False,
         start_method="spawn",
     )
     try:
+        _await_start(context, started, world, timeout, model)
         dist.init_process_group(
             backend_of(device),
             init_method=f"tcp://127.0.0.1:{port}",
@@ -140,6 +145,8 @@ def launch(
             timeout=timeout,
         )
         yield
+    except DistributedError:
+        raise
     except RuntimeError as err:
         if not _from_the_group(err):
             raise  # this process's own error (a non-finite loss, ...), as it is
@@ -165,11 +172,14 @@ def _rank_main(
     port: int,
     device: str,
     timeout: timedelta,
+    started: Any,
 ) -> None:
-    """A started rank: join the group, run ``target``, leave. Ctrl-C is rank 0's to handle
-    (the terminal sends it to every process): it stops the others when it stops."""
+    """A started rank: say it runs, join the group, run ``target``, leave. Ctrl-C is rank
+    0's to handle (the terminal sends it to every process): it stops the others when it
+    stops."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     rank = index + 1
+    started.put(rank)
     dist.init_process_group(
         backend_of(device),
         init_method=f"tcp://127.0.0.1:{port}",
@@ -181,6 +191,35 @@ def _rank_main(
         target(rank, world, *args)
     finally:
         dist.destroy_process_group()
+
+
+def _await_start(context: Any, started: Any, world: int, timeout: timedelta, model: str) -> None:
+    """Wait until every started rank runs (its imports done, its copy of the estimator and
+    the panel read). A rank that ends before ends the run at once, naming it: the group would
+    wait for it past its timeout. Most often it is a script that fits at its top level:
+    spawned processes import the script again, so they fit again, which multiprocessing
+    refuses."""
+    waiting, deadline = world - 1, time.monotonic() + timeout.total_seconds()
+    while True:
+        while waiting and not started.empty():
+            started.get()
+            waiting -= 1
+        if not waiting:
+            return
+        if any(process.exitcode is not None for process in context.processes):
+            failed = _failed_rank(context) or "a rank failed"
+            raise DistributedError(
+                f"{model}: training on {world} processes: {failed}, before it started "
+                "training; a script that fits on several processes must fit under "
+                '`if __name__ == "__main__":`, since every started process imports the '
+                "script again (the rank's own error is printed above)"
+            )
+        if time.monotonic() > deadline:
+            raise DistributedError(
+                f"{model}: training on {world} processes: {waiting} started process(es) "
+                f"did not start within {timeout}; the run is stopped"
+            )
+        time.sleep(0.02)
 
 
 def _from_the_group(err: RuntimeError) -> bool:
@@ -212,9 +251,12 @@ def _describe(err: BaseException) -> str:
     """One line: which rank failed and its error's last line."""
     rank = getattr(err, "error_index", None)
     name = f"rank {rank + 1}" if rank is not None else "a rank"
+    if isinstance(err, torch.multiprocessing.ProcessExitedException):  # no error of its own
+        if err.signal_name:
+            return f"{name} was ended by {err.signal_name}"
+        return f"{name} ended with exit code {err.exit_code}"
     text = str(err).strip().splitlines()
-    # a rank's exception: its traceback, the error last; a rank killed: "process 0
-    # terminated with signal SIGKILL"
+    # a rank's exception: its traceback, the error last
     last = next((line for line in reversed(text) if line.strip()), type(err).__name__)
     return f"{name} failed: {last.strip()}"
 
