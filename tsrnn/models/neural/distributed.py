@@ -196,9 +196,9 @@ def _rank_main(
 def _await_start(context: Any, started: Any, world: int, timeout: timedelta, model: str) -> None:
     """Wait until every started rank runs (its imports done, its copy of the estimator and
     the panel read). A rank that ends before ends the run at once, naming it: the group would
-    wait for it past its timeout. Most often it is a script that fits at its top level:
-    spawned processes import the script again, so they fit again, which multiprocessing
-    refuses."""
+    wait for it past its timeout. One that exits with an error is most often a script that
+    fits at its top level: spawned processes import the script again, so they fit again,
+    which multiprocessing refuses; one ended by a signal most often ran out of memory."""
     waiting, deadline = world - 1, time.monotonic() + timeout.total_seconds()
     while True:
         while waiting and not started.empty():
@@ -206,13 +206,19 @@ def _await_start(context: Any, started: Any, world: int, timeout: timedelta, mod
             waiting -= 1
         if not waiting:
             return
-        if any(process.exitcode is not None for process in context.processes):
+        ended = [p.exitcode for p in context.processes if p.exitcode is not None]
+        if ended:
             failed = _failed_rank(context) or "a rank failed"
-            raise DistributedError(
-                f"{model}: training on {world} processes: {failed}, before it started "
-                "training; a script that fits on several processes must fit under "
+            why = (
+                "a script that fits on several processes must fit under "
                 '`if __name__ == "__main__":`, since every started process imports the '
                 "script again (the rank's own error is printed above)"
+                if ended[0] > 0
+                else "each process holds a copy of the panel: was memory short?"
+            )
+            raise DistributedError(
+                f"{model}: training on {world} processes: {failed}, before it started "
+                f"training; {why}"
             )
         if time.monotonic() > deadline:
             raise DistributedError(
