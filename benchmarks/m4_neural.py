@@ -21,6 +21,7 @@ on a CPU that has it (``--precision bf16``).
     python benchmarks/m4_neural.py --naive-seasons 24,168 --input-size 216 --steps 4500 \
         --lr 3e-3 --dropout 0 --precision bf16                # the best single model
     python benchmarks/m4_neural.py --cells lstm,gru,rnn --seeds 0,1 --ensemble
+    python benchmarks/m4_neural.py --defaults --seeds 0,1,2 --ensemble   # default LSTMs' median
     python benchmarks/m4_neural.py --quick                    # 40 series, 100 steps
 """
 
@@ -75,6 +76,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument(
         "--precision", default="auto", help='"fp32", "bf16" (CPUs with AVX512-BF16/AMX), "auto"'
     )
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="each network with its defaults (the horizon, the seed and the season hourly dates "
+        "give; --threads kept): the budget and input options above are ignored",
+    )
     parser.add_argument("--quick", action="store_true", help="40 series, 100 steps (make bench)")
     parser.add_argument(
         "--holdout",
@@ -87,6 +94,18 @@ def parse() -> argparse.Namespace:
 
 
 def model(args: argparse.Namespace, cell: str, seed: int) -> NeuralForecaster:
+    if args.defaults:
+        steps = {"max_steps": args.steps} if args.quick else {}
+        # M4's steps are integers: the season an hourly date column would give, as
+        # benchmarks/defaults.py passes it
+        return NeuralForecaster(
+            cell=cell,
+            horizon=H,
+            season=SEASON,
+            random_state=seed,
+            num_threads=args.threads,
+            **steps,
+        )
     return NeuralForecaster(
         cell=cell,
         horizon=H,
@@ -128,12 +147,17 @@ def main() -> None:
         last = train.groupby("unique_id").ds.transform("max")
         train, test = train[train.ds <= last - H], train[train.ds > last - H]
     where = "the last 48 train steps" if args.holdout else "the test files"
+    setup = (
+        "each network with its defaults"
+        if args.defaults
+        else f"budget {args.steps} steps x batch {args.batch}, input {args.input_size}, hidden "
+        f"{args.hidden} x {args.layers}, lr {args.lr}, dropout {args.dropout}, precision "
+        f"{args.precision}, loss {args.loss}, naive inputs {not args.no_naive_inputs}, skip "
+        f"{not args.no_skip}"
+    )
     print(
         f"M4 Hourly, scored on {where}: {train.unique_id.nunique()} series; h={H}; "
-        f"torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads; budget "
-        f"{args.steps} steps x batch {args.batch}, input {args.input_size}, hidden "
-        f"{args.hidden} x {args.layers}, lr {args.lr}, dropout {args.dropout}, precision "
-        f"{args.precision}, loss {args.loss}, naive inputs {not args.no_naive_inputs}, skip {not args.no_skip}"
+        f"torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads; {setup}"
     )
     seeds = [int(s) for s in args.seeds.split(",")]
     cells = [c.strip() for c in args.cells.split(",")]
@@ -173,8 +197,8 @@ def main() -> None:
     print("\n" + table)
 
     folder = args.report_dir or "reports/m4-hourly-neural" + (
-        "-quick" if args.quick else "-holdout" if args.holdout else ""
-    )
+        "-defaults" if args.defaults else ""
+    ) + ("-quick" if args.quick else "-holdout" if args.holdout else "")
     command = shlex.join(["python", "benchmarks/m4_neural.py", *sys.argv[1:]])
     path = write_report(
         result,
