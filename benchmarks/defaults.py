@@ -23,9 +23,10 @@ statistician would have done. Each data set runs its standard protocol as one ba
 | beijing-daily (held out) | the beijing stations' daily means (days with 20 of 24 hours), h = 14, the last 4 fortnights, refitted on all days before each | MASE (m = 7), MAE |
 
 The first seven are the development sets every default was tuned on. The three held out were
-never used to choose a rule (beijing-daily: no rule was chosen on daily data): they answer whether the rules carry to data they were not fitted
-to, before an independent run on data outside the repository does. The full run includes
-them; ``--quick`` runs the development sets unless ``--sets`` names them.
+never used to choose a rule (beijing-daily: no rule was chosen on daily data): they answer
+whether the rules carry to data they were not fitted to, before an independent run on data
+outside the repository does. The full run includes them; ``--quick`` runs the development
+sets unless ``--sets`` names them.
 
 Columns: the metrics, ``ratio`` (the first metric over the best statistical row's, so below
 1 beats every baseline), fit + predict seconds and the peak RSS of the process that ran the

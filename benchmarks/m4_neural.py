@@ -9,11 +9,12 @@ the peer libraries' reference point of issue 7: 1,000 steps of batch 128, input 
 hidden 64, 2 layers, on the CPU (NeuralForecast LSTM: OWA 0.694 in 78 s on a 2-core machine).
 
 Configurations are chosen with ``--holdout``: the last 48 steps of each train series are
-scored instead of the test files, which are never used to tune. The defaults are the
-configuration chosen there at the reference budget: MAE loss, naive and seasonal naive inputs,
-the naive skip. Past that budget the holdout chose a week's seasonal naive input beside the
-day's (``--naive-seasons 24,168 --input-size 216``), 4,500 steps at lr 3e-3, and bfloat16
-on a CPU that has it (``--precision bf16``).
+scored instead of the test files, which are never used to tune. The script's defaults are
+the configuration chosen there at the reference budget: MAE loss, naive and seasonal naive
+inputs, the naive skip. Past that budget the holdout chose a week's seasonal naive input
+beside the day's (``--naive-seasons 24,168 --input-size 216``), 4,500 steps at lr 3e-3, and
+bfloat16 on a CPU that has it (``--precision bf16``). ``--defaults`` instead builds each
+network with the library's own defaults, as ``LSTMForecaster(horizon=48, season=24)`` does.
 
     python benchmarks/m4_neural.py                            # LSTM at the reference budget
     python benchmarks/m4_neural.py --precision bf16 --dropout 0   # the same, bfloat16
