@@ -387,6 +387,18 @@ def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = 
     (out / f"{model}.json").write_text(json.dumps(info | {"threads": threads}))
 
 
+def resolved(choices: pd.DataFrame) -> str:
+    """A network's last fit, what it resolved from the data: the seasonal naive inputs'
+    seasons, Theta's and the damped trend's shares, the kept step ("" for a baseline)."""
+    if not len(choices):
+        return ""
+    last = choices.iloc[-1]
+    return (
+        f"; seasons {list(last.seasons)}, Theta's share {last.theta_weight:.2f}, the damped "
+        f"trend's {last.damped_weight:.2f}, kept step {last.best_step} of {last.steps}"
+    )
+
+
 # ---------------------------------------------------------------------- scoring
 def score(result, spec: Spec) -> pd.DataFrame:
     """One row per model (and per published row): the spec's metrics."""
@@ -521,7 +533,8 @@ def main() -> None:
                 print(
                     f"  {model}: {info[model]['seconds']:.1f} s"
                     + (f", {threads} thread(s)" if threads else "")
-                    + (", refit on every window" if info[model].get("refit") else ""),
+                    + (", refit on every window" if info[model].get("refit") else "")
+                    + resolved(results[-1].choices),
                     flush=True,
                 )
         result = merge_results(results)

@@ -187,6 +187,19 @@ def test_warm_start_refits_fine_tune_instead_of_starting_over():
         backtest(Naive(), air, horizon=6, warm_start=3)
 
 
+def test_each_fit_records_what_the_network_resolved_and_the_saved_result_keeps_it(tmp_path):
+    air = datasets.load("air_passengers")
+    lstm = LSTMForecaster(horizon=6, num_threads=1, **TINY)
+    result = backtest([lstm, Naive()], air, horizon=6, n_windows=3, refit=2)
+    choices = result.choices
+    assert list(choices.model) == ["LSTM", "LSTM"] and list(choices.window) == [0, 2]
+    assert list(choices.seasons) == [[12], [12]]  # monthly dates: the year's seasonal naive
+    assert (choices.steps == 6).all() and choices.theta_weight.between(0, 1).all()
+    loaded = type(result).load(result.save(tmp_path / "bt"))
+    pd.testing.assert_frame_equal(loaded.choices, choices)
+    assert backtest(Naive(), air, horizon=6).choices.empty  # baselines resolve nothing
+
+
 def test_a_saved_result_loads_back_equal(tmp_path):
     air = datasets.load("air_passengers")
     result = backtest([Naive(), SeasonalNaive()], air, horizon=6, quantiles=[0.1, 0.9])

@@ -219,6 +219,8 @@ def test_backtest_takes_the_networks_options_from_the_config(tmp_path):
     lstm = manifest["model_params"]["LSTM"]["params"]
     assert (lstm["input_size"], lstm["max_steps"], lstm["horizon"]) == (30, 3, 6)
     assert manifest["model_params"]["SeasonalNaive"]["baseline"] is True
+    [made] = manifest["choices"]  # what the network's one fit resolved from the data
+    assert (made["model"], made["input_size"], made["steps"]) == ("LSTM", 30, 3)
 
 
 def test_backtest_runs_the_ensemble_the_config_names(tmp_path):

@@ -74,6 +74,10 @@ class BacktestResult:
         model could not fit and forecast with a naive method instead.
     histories : dict of str to pandas.DataFrame
         Neural models: the training history (``history_``) of the last fit (not saved).
+    choices : pandas.DataFrame
+        Neural models: what each fit resolved from the data (their ``choices_``: seasons,
+        the Theta and damped-trend shares, the learning rate, the steps, ...), one row per
+        model and fitted window (``window``: the first window the fit forecasts).
     skipped : pandas.DataFrame
         ``unique_id``, ``window``, ``reason``: series that sat a window out.
     train : pandas.DataFrame
@@ -98,6 +102,7 @@ class BacktestResult:
     )
     histories: dict = field(default_factory=dict)
     model_info: dict = field(default_factory=dict)
+    choices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["model", "window"]))
 
     @property
     def baselines(self) -> list[str]:
@@ -177,7 +182,8 @@ class BacktestResult:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the result to the folder ``path`` (replaced whole, atomically): ``forecasts``,
-        ``train``, ``skipped`` and ``timings`` as CSV, the rest in ``result.json``."""
+        ``train``, ``skipped`` and ``timings`` as CSV, the rest (``choices`` included) in
+        ``result.json``."""
         target = Path(path)
         with atomic_folder(target) as tmp:
             for name in _TABLES:
@@ -191,6 +197,7 @@ class BacktestResult:
                 "time": _time_kind(self.forecasts[TIME]),
                 "id_dtype": id_dtype_of(self.forecasts[ID]),
                 "model_info": self.model_info,
+                "choices": self.choices.to_dict(orient="records"),
             }
             (tmp / "result.json").write_text(json.dumps(meta, indent=2, default=str))
         return target
@@ -223,6 +230,10 @@ class BacktestResult:
             horizon=meta["horizon"],
             config=config,
             model_info=meta.get("model_info", {}),
+            # results saved before choices were recorded: none
+            choices=pd.DataFrame(meta["choices"])
+            if meta.get("choices")
+            else pd.DataFrame(columns=["model", "window"]),
             **tables,
         )
 
@@ -458,7 +469,7 @@ def backtest(
         if backend is not None:  # else whatever parallel_backend block this call runs in
             scope.enter_context(parallel_backend(backend, scheduler=scheduler))
         ran_on = parallel.active()
-        rows, timings, fallbacks, histories = [], [], [], {}
+        rows, timings, fallbacks, histories, choices = [], [], [], {}, []
         blocks = [
             block
             for k0 in range(0, n_windows, refit_every)
@@ -492,6 +503,9 @@ def backtest(
                     )
                 fits += 1
                 t1 = time.perf_counter()
+                made = getattr(fitted, "choices_", None)  # a network's: what it resolved
+                if made is not None:
+                    choices.append({"model": name, "window": k_fit, **made})
                 for k, forecast, fell in _block_forecasts(
                     fitted, panel, usable, starts, ends, block, h, quantiles
                 ):
@@ -574,6 +588,7 @@ def backtest(
         fallbacks=_fallback_frame(fallbacks),
         histories=histories,
         model_info={name: _model_info(model) for name, model in named.items()},
+        choices=pd.DataFrame(choices) if choices else pd.DataFrame(columns=["model", "window"]),
     )
 
 

@@ -62,6 +62,21 @@ def test_training_history_is_recorded(air):
     assert model.stop_reason_ == "max_steps"
 
 
+def test_choices_say_in_one_place_what_fit_resolved_from_the_data(air):
+    from sklearn.exceptions import NotFittedError
+
+    model = LSTMForecaster(horizon=12, **TINY)
+    with pytest.raises(NotFittedError):
+        _ = model.choices_
+    model.fit(air)
+    made = model.choices_
+    assert made["input_size"] == model.plan_.input_size and made["seasons"] == [12]
+    assert made["steps"] == model.steps_ == 8 and made["best_step"] == model.best_step_
+    assert made["lr"] == model.budget_["lr"] and made["nonnegative"] is True  # all positive
+    assert made["theta_weight"] == round(model.config_.theta_weight, 6)
+    assert made["combine_damped"] is False and made["damped_weight"] == 0.0  # one series
+
+
 # ---------------------------------------------------------------------- gaps
 def test_half_the_values_missing_still_forecasts_the_level(air):
     """Gaps are neither targets nor zero inputs (the loss masks them exactly:

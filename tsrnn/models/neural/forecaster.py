@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.data.panel import ID, TIME, Panel
 from tsrnn.data.scale import Scaler
@@ -400,6 +401,8 @@ class NeuralForecaster(Forecaster):
     damped_forecast_ : ndarray, shape (n_series, horizon) or None
         Each series' damped-trend forecast from its end, in the data's units (None where
         the share is 0).
+    choices_ : dict
+        What ``fit`` resolved from the data, in one place (see the property).
 
     Examples
     --------
@@ -528,6 +531,32 @@ class NeuralForecaster(Forecaster):
     def name(self) -> str:
         """Column name of the forecasts: ``"LSTM"``, ``"GRU"`` or ``"RNN"``."""
         return str(self.cell).upper()
+
+    @property
+    def choices_(self) -> dict[str, Any]:
+        """What ``fit`` resolved from the data where the parameters left it open, as plain
+        values: the input window and the steps the encoder reads, the seasonal naive inputs'
+        seasons, whether the Theta input, the damped trend and the relative loss are on, the
+        shares of Theta's and the damped trend's forecasts in the point forecast, whether
+        forecasts are kept >= 0, the peak learning rate, the first run's steps and kept step,
+        and the refit's steps (None: no refit). The backtest records them per window."""
+        check_is_fitted(self, "plan_")
+        plan, refit = self.plan_, getattr(self, "refit_", None)
+        return {
+            "input_size": plan.input_size,
+            "encoder_size": plan.encoder_size or plan.input_size,
+            "seasons": list(plan.seasons),
+            "theta_input": plan.theta_input,
+            "theta_weight": round(float(self.config_.theta_weight), 6),
+            "combine_damped": plan.combine_damped,
+            "damped_weight": round(float(getattr(self, "damped_weight_", 0.0) or 0.0), 6),
+            "relative_loss": plan.relative_loss,
+            "nonnegative": bool(self.nonnegative_[0]),
+            "lr": float(self.budget_["lr"]),
+            "steps": int(self.steps_),
+            "best_step": int(self.best_step_),
+            "refit_steps": None if refit is None else int(refit["steps"]),
+        }
 
     def _params(self) -> dict[str, Any]:
         """Every parameter, ``cell`` included (a class attribute of the presets)."""
