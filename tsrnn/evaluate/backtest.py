@@ -102,7 +102,7 @@ class BacktestResult:
     )
     histories: dict = field(default_factory=dict)
     model_info: dict = field(default_factory=dict)
-    choices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["model", "window"]))
+    choices: pd.DataFrame = field(default_factory=lambda: _choices_frame([]))
 
     @property
     def baselines(self) -> list[str]:
@@ -230,10 +230,7 @@ class BacktestResult:
             horizon=meta["horizon"],
             config=config,
             model_info=meta.get("model_info", {}),
-            # results saved before choices were recorded: none
-            choices=pd.DataFrame(meta["choices"])
-            if meta.get("choices")
-            else pd.DataFrame(columns=["model", "window"]),
+            choices=_choices_frame(meta.get("choices", [])),  # results saved before: none
             **tables,
         )
 
@@ -588,11 +585,17 @@ def backtest(
         fallbacks=_fallback_frame(fallbacks),
         histories=histories,
         model_info={name: _model_info(model) for name, model in named.items()},
-        choices=pd.DataFrame(choices) if choices else pd.DataFrame(columns=["model", "window"]),
+        choices=_choices_frame(choices),
     )
 
 
 # ---------------------------------------------------------------------- helpers
+def _choices_frame(records: list[dict]) -> pd.DataFrame:
+    """The networks' ``choices_`` per fitted window: ``model``, ``window`` and the rest; the
+    two columns alone where no network was fitted."""
+    return pd.DataFrame(records) if records else pd.DataFrame(columns=["model", "window"])
+
+
 def _time_kind(times: pd.Series) -> dict:
     if pd.api.types.is_datetime64_any_dtype(times):
         tz = getattr(times.dt, "tz", None)
