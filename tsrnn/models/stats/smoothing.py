@@ -88,6 +88,22 @@ HOLT_SPEC = _Spec("A", "A", False, "N")
 DAMPED_SPEC = _Spec("A", "A", True, "N")
 
 
+def _levels(y: np.ndarray, alpha: float, level: float) -> np.ndarray:
+    """Simple exponential smoothing's level after each point of ``y``, from ``level`` before
+    the first: a first-order filter (no root at 1 to cancel), the start as its initial
+    condition."""
+    from scipy.signal import lfilter
+
+    return lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * level])[0]
+
+
+def _transition(alpha: float, beta: float, phi: float) -> tuple[tuple[float, ...], list[float]]:
+    """``D = F - g w'`` of additive trended ETS, ``(d11, d12, d21, d22)``, and the
+    denominator ``det(I - D z^-1)`` of the filters its states follow."""
+    d11, d12, d21, d22 = 1.0 - alpha, phi - alpha * phi, -beta, phi - beta * phi
+    return (d11, d12, d21, d22), [1.0, -(d11 + d22), d11 * d22 - d12 * d21]
+
+
 def _one_step_forecasts(
     y: np.ndarray, alpha: float, beta: float, phi: float, level: float, slope: float
 ) -> np.ndarray:
@@ -99,12 +115,10 @@ def _one_step_forecasts(
     """
     from scipy.signal import lfilter
 
-    if beta == 0.0 and slope == 0.0:  # no trend: a first-order filter (no root at 1 to cancel)
-        smoothed = lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * level])[0]
-        return np.r_[level, smoothed[:-1]]
-    d11, d12, d21, d22 = 1.0 - alpha, phi - alpha * phi, -beta, phi - beta * phi
-    trace, det = d11 + d22, d11 * d22 - d12 * d21
-    den = [1.0, -trace, det]
+    if beta == 0.0 and slope == 0.0:  # no trend: the level alone
+        return np.r_[level, _levels(y, alpha, level)[:-1]]
+    (d11, d12, d21, d22), den = _transition(alpha, beta, phi)
+    trace = -den[1]
     c1 = alpha + phi * beta
     c0 = (-d22 * alpha + d12 * beta) + phi * (d21 * alpha - d11 * beta)
     first = level + phi * slope
@@ -120,16 +134,15 @@ def _last_state(
 
     The same filter as :func:`_one_step_forecasts`, each state read alone: ``x_t = D x_{t-1}
     + g y_t`` from ``x_{-1} = (level, slope)`` is ``adj(I - D z^-1) / det(I - D z^-1)`` of
-    ``g y_t`` plus an impulse of ``D x_{-1}`` (the filter's initial conditions). Equal to statsmodels' smoothed states to 1e-11
-    (relative) on the M3 series and on 11,520 hourly points, 40 times faster than its
-    ``smooth``.
+    ``g y_t`` plus an impulse of ``D x_{-1}`` (the filter's initial conditions). Equal to
+    statsmodels' smoothed states to 1e-11 (relative) on the M3 series and on 11,520 hourly
+    points, 40 times faster than its ``smooth``.
     """
     from scipy.signal import lfilter
 
     if beta == 0.0 and slope == 0.0 and phi == 1.0:  # no trend: the level alone
-        return float(lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1 - alpha) * level])[0][-1]), 0.0
-    d11, d12, d21, d22 = 1.0 - alpha, phi - alpha * phi, -beta, phi - beta * phi
-    den = [1.0, -(d11 + d22), d11 * d22 - d12 * d21]
+        return float(_levels(y, alpha, level)[-1]), 0.0
+    (d11, d12, d21, d22), den = _transition(alpha, beta, phi)
     v1, v2 = d11 * level + d12 * slope, d21 * level + d22 * slope  # D x_{-1}
     # the impulse of D x_{-1} as each filter's initial conditions, as there
     last = lfilter([alpha, d12 * beta - d22 * alpha], den, y, zi=[v1, d12 * v2 - d22 * v1])[0]
