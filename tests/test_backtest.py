@@ -314,3 +314,18 @@ def test_extra_targets_are_scored_against_their_own_actuals(tmp_path):
     report = write_report(result, tmp_path / "r")
     assert "| LSTM:TEMP |" in (report / "report.md").read_text()
     assert "LSTM:TEMP" in pd.read_csv(report / "metrics.csv")["model"].tolist()
+
+
+def test_the_networks_inside_an_ensemble_or_a_conformal_wrapper_record_what_they_resolved():
+    from tsrnn.evaluate.conformal import Conformal
+    from tsrnn.models import Ensemble
+
+    air = datasets.load("air_passengers")
+    lstm = LSTMForecaster(horizon=6, num_threads=1, **TINY)
+    pair = Ensemble([lstm, clone(lstm).set_params(random_state=1), Naive()])
+    result = backtest({"pair": pair}, air, horizon=6, n_windows=2, refit=False)
+    assert list(result.choices.model) == ["pair/LSTM#1", "pair/LSTM#2"]
+    assert (result.choices.window == 0).all() and (result.choices.steps == 6).all()
+    wrapped = Conformal(lstm, levels=[50], n_windows=4, refit=False)
+    result = backtest(wrapped, air, horizon=6, n_windows=1)
+    assert list(result.choices.model) == ["LSTM"] and list(result.choices.seasons) == [[12]]

@@ -39,7 +39,7 @@ from tsrnn import parallel
 from tsrnn.data.panel import ID, TARGET, TIME, Panel, as_panel, id_dtype_of, ids_as
 from tsrnn.errors import DataError, Interrupted
 from tsrnn.files import atomic_folder
-from tsrnn.models.base import interval_columns, interval_quantiles
+from tsrnn.models.base import Forecaster, interval_columns, interval_quantiles
 from tsrnn.parallel import parallel_backend
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class BacktestResult:
     choices : pandas.DataFrame
         Neural models: what each fit resolved from the data (their ``choices_``: seasons,
         the Theta and damped-trend shares, the learning rate, the steps, ...), one row per
-        model and fitted window (``window``: the first window the fit forecasts).
+        network and fitted window (``window``: the first window the fit forecasts); an
+        ensemble's networks as ``<ensemble>/<member>``, e.g. ``Ensemble/LSTM``.
     skipped : pandas.DataFrame
         ``unique_id``, ``window``, ``reason``: series that sat a window out.
     train : pandas.DataFrame
@@ -500,9 +501,8 @@ def backtest(
                     )
                 fits += 1
                 t1 = time.perf_counter()
-                made = getattr(fitted, "choices_", None)  # a network's: what it resolved
-                if made is not None:
-                    choices.append({"model": name, "window": k_fit, **made})
+                for label, made in _resolved(name, fitted):
+                    choices.append({"model": label, "window": k_fit, **made})
                 for k, forecast, fell in _block_forecasts(
                     fitted, panel, usable, starts, ends, block, h, quantiles
                 ):
@@ -594,6 +594,29 @@ def _choices_frame(records: list[dict]) -> pd.DataFrame:
     """The networks' ``choices_`` per fitted window: ``model``, ``window`` and the rest; the
     two columns alone where no network was fitted."""
     return pd.DataFrame(records) if records else pd.DataFrame(columns=["model", "window"])
+
+
+def _resolved(name: str, fitted: Any) -> list[tuple[str, dict]]:
+    """What each network in ``fitted`` resolved from the data (its ``choices_``), labelled:
+    ``name`` for a network, or one inside a wrapper that writes its columns (conformal);
+    ``<name>/<member>`` for an ensemble's members (``LSTM#2`` for the second of two LSTMs).
+    Nothing for a baseline."""
+    made = getattr(fitted, "choices_", None)
+    if made is not None:
+        return [(name, made)]
+    inner = getattr(fitted, "model_", None)  # a forecaster only in a wrapper
+    if isinstance(inner, Forecaster):
+        return _resolved(name, inner)
+    held = getattr(fitted, "models_", None)  # an ensemble's members (a list)
+    members = [m for m in held if isinstance(m, Forecaster)] if isinstance(held, list) else []
+    names = [m.name for m in members]
+    found: list[tuple[str, dict]] = []
+    for i, member in enumerate(members):
+        label = member.name
+        if names.count(label) > 1:
+            label = f"{label}#{names[: i + 1].count(label)}"
+        found += _resolved(f"{name}/{label}", member)
+    return found
 
 
 def _time_kind(times: pd.Series) -> dict:
