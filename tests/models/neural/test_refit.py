@@ -137,10 +137,37 @@ def test_ctrl_c_in_the_refit_keeps_the_validated_network():
 
 
 def test_a_saved_refit_model_loads_with_its_record(tmp_path):
-    model = LSTMForecaster(**SMALL, horizon=8, patience=None).fit(short_monthly(4))
+    model = LSTMForecaster(**SMALL, horizon=8, patience=None, combine_runs=True)
+    model.fit(short_monthly(4))
     assert model.refit_ is not None and "refit" in set(model.history_.phase)
     model.save(tmp_path / "m.tsrnn")
     loaded = tsrnn.load(tmp_path / "m.tsrnn")
     assert loaded.refit_ == model.refit_ and loaded.get_params()["refit"] is None
+    assert loaded.first_net_ is not None  # the forecasts below need both networks
     pd.testing.assert_frame_equal(loaded.history_, model.history_)
     pd.testing.assert_frame_equal(loaded.predict(8), model.predict(8))
+
+
+# ---------------------------------------------------------------------- both runs' networks
+def test_after_a_refit_the_forecasts_are_the_mean_of_the_refits_and_the_first_runs():
+    data = short_monthly()
+    params = {**SMALL, "horizon": 8, "patience": None, "quantiles": [0.1, 0.5, 0.9]}
+    both = LSTMForecaster(**params, combine_runs=None).fit(data)  # None: on for a point loss
+    refit_only = LSTMForecaster(**params).fit(data)  # the default: the refit's network
+    validated = LSTMForecaster(**params, refit=False).fit(data)
+    assert both.first_net_ is not None and both.choices_["combine_runs"]
+    assert refit_only.first_net_ is None and not refit_only.choices_["combine_runs"]
+    assert validated.first_net_ is None  # no refit: one network
+    got = both.predict(8, quantiles=[0.1, 0.9])
+    a, b = refit_only.predict(8, quantiles=[0.1, 0.9]), validated.predict(8, quantiles=[0.1, 0.9])
+    for column in ("LSTM", "LSTM-q0.1", "LSTM-q0.9"):
+        np.testing.assert_allclose(got[column], (a[column] + b[column]) / 2, rtol=1e-5)
+    assert not np.allclose(got.LSTM, a.LSTM) and not np.allclose(got.LSTM, b.LSTM)
+
+
+def test_a_distribution_loss_forecasts_with_the_refits_network_alone():
+    data = short_monthly(4)
+    params = {**SMALL, "horizon": 8, "patience": None, "loss": "normal"}
+    assert LSTMForecaster(**params, combine_runs=None).fit(data).first_net_ is None
+    with pytest.raises(ValueError, match=r"combine_runs averages two networks' forecasts"):
+        LSTMForecaster(**params, combine_runs=True).fit(data)

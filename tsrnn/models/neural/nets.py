@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -366,3 +367,19 @@ class RecurrentNet(nn.Module):
         if emb is not None:
             parts.append(emb.unsqueeze(1).expand(-1, prev.shape[1], -1))
         return torch.cat(parts, dim=-1)
+
+
+class MeanNet(nn.Module):
+    """The mean of the outputs of networks of one shape (``forward`` alone): where those
+    outputs are forecasts (a point loss) or quantiles, the mean of their forecasts."""
+
+    def __init__(self, nets: list[RecurrentNet]) -> None:
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+
+    @property
+    def config(self) -> NetConfig:
+        return self.nets[0].config
+
+    def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return torch.stack([net(*args, **kwargs) for net in self.nets]).mean(dim=0)

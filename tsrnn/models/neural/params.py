@@ -54,6 +54,8 @@ class Plan:
     # the window's last steps the encoder reads; the seasonal naive inputs read all of it
     # (0: all, as model files before the rule)
     encoder_size: int = 0
+    # after a refit, forecast the mean of the refit's and the first run's networks (resolved)
+    combine_runs: bool = False
 
 
 # ---------------------------------------------------------------------- the table
@@ -152,6 +154,7 @@ PARAMETERS: Mapping[str, Any] = {
     "season": Integer(1, optional=True),
     "theta_input": Flag(optional=True),
     "combine_damped": Flag(optional=True),
+    "combine_runs": Flag(optional=True),
     # the output
     "loss": OneOf(LOSSES),
     "relative_loss": Flag(optional=True),
@@ -276,6 +279,14 @@ def resolve(
             f"{model}: combine_damped combines the direct head's point forecasts of y: it "
             f"needs head='direct', a loss in {POINT} and no targets="
         )
+    runs, averaged = p["combine_runs"], p["loss"] in (*POINT, "quantile")
+    if runs is None:
+        runs = averaged
+    if runs and not averaged:
+        raise ValueError(
+            f"{model}: combine_runs averages two networks' forecasts: it needs a loss in "
+            f"{(*POINT, 'quantile')}; loss={p['loss']!r} forecasts a distribution's parameters"
+        )
     if naive and direct and max(seasons) > L:
         raise ValueError(
             f"{model}: input_size={L} is shorter than the season {max(seasons)} of the "
@@ -342,6 +353,7 @@ def resolve(
         theta_input=bool(theta),
         combine_damped=bool(damped),
         encoder_size=E,
+        combine_runs=bool(runs),
     )
 
 
