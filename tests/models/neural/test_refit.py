@@ -171,3 +171,18 @@ def test_a_distribution_loss_forecasts_with_the_refits_network_alone():
     assert LSTMForecaster(**params, combine_runs=None).fit(data).first_net_ is None
     with pytest.raises(ValueError, match=r"combine_runs averages two networks' forecasts"):
         LSTMForecaster(**params, combine_runs=True).fit(data)
+
+
+def test_a_first_run_kept_within_its_warm_up_is_not_averaged_in_unless_asked():
+    from tsrnn.models.neural.training import TrainConfig, warmup_steps
+
+    assert warmup_steps(TrainConfig(max_steps=264, lr=1e-3)) == pytest.approx(26.4)
+    assert warmup_steps(TrainConfig(max_steps=264, lr=1e-3, schedule="constant")) == 0
+    data = short_monthly(6)
+    # a rate so high that the first validations are the best: a step within the warm-up
+    params = {**SMALL, "horizon": 8, "lr": 5.0, "val_every": 1, "patience": 3}
+    rule = LSTMForecaster(**params, combine_runs=None).fit(data)
+    assert rule.refit_ is not None and rule.best_step_ <= 4  # 10 % of 40 steps
+    assert rule.first_net_ is None and not rule.choices_["combine_runs"]
+    forced = LSTMForecaster(**params, combine_runs=True).fit(data)
+    assert forced.best_step_ == rule.best_step_ and forced.first_net_ is not None

@@ -77,7 +77,7 @@ from tsrnn.models.neural.params import (
     train_config,
 )
 from tsrnn.models.neural.preprocess import Preprocessor, WindowNorm
-from tsrnn.models.neural.training import Progress, choose_threads, train
+from tsrnn.models.neural.training import Progress, choose_threads, train, warmup_steps
 
 log = logging.getLogger(__name__)
 
@@ -210,12 +210,14 @@ class NeuralForecaster(Forecaster):
         already, so the pair costs a second forward pass per forecast, not a second
         training: an ensemble of two members for free. None: on for a point or quantile
         loss (the mean of two forecasts, step by step and level by level), off for a
-        distribution loss; True with a distribution loss is an error (its outputs are a
-        distribution's parameters, not forecasts). Without a refit the network forecasts
-        alone. On the quick table's sets, seeds 0-2, it gained M3 quarterly 1.4-1.9 %
-        sMAPE on every seed and M4 Weekly 4-5 % OWA where a refit ran, and lost M3 yearly
-        0.5-0.9 % on every seed (the first run kept step 24 of 264 there: a weak member):
-        ``benchmarks/RESULTS.md``, issue 27.
+        distribution loss, and off where the first run kept a step within its schedule's
+        warm-up (a network kept while its learning rate still rose has barely trained: the
+        log says so); True: wherever a refit ran; True with a distribution loss is an
+        error (its outputs are a distribution's parameters, not forecasts). Without a refit
+        the network forecasts alone. Off by default: on the quick table's samples (seeds
+        0-2) it gained M3 quarterly 1.6 % and M4 Weekly and Hourly 2-3 %, but on the full
+        sets it moved M3 monthly, quarterly, yearly and other by 0.1 % either way and lost
+        Beijing 4 % (``benchmarks/RESULTS.md``, issue 27).
 
     **Output**
 
@@ -937,8 +939,19 @@ class NeuralForecaster(Forecaster):
             net.config = self.config_ = replace(net.config, theta_weight=combine)
             first = None  # the first run's validated network, which the forecasts average in
             if again is not None and plan.combine_runs:
-                first = RecurrentNet(net.config).to(device)
-                first.load_state_dict(validated)
+                warm = warmup_steps(train_config(params, plan, plan_budget))
+                if self.combine_runs is None and result.best_step <= warm:
+                    # a network kept while its learning rate still rose has barely trained
+                    log.info(
+                        "%s: forecasts from the refit's network alone: the first run kept "
+                        "step %d, within its schedule's warm-up (%.0f steps)",
+                        self.name,
+                        result.best_step,
+                        warm,
+                    )
+                else:
+                    first = RecurrentNet(net.config).to(device)
+                    first.load_state_dict(validated)
             self.first_net_ = first
             self.history_ = history
             self.best_step_ = result.best_step

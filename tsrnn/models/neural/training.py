@@ -267,6 +267,16 @@ def _raise_non_finite(step: int, config: TrainConfig) -> None:
     )
 
 
+def warmup_steps(config: TrainConfig) -> float:
+    """The steps over which ``config``'s schedule raises the learning rate (0: none)."""
+    n = config.max_steps
+    if config.schedule == "onecycle" and n >= 4:
+        return min(max(config.warmup, 2.0 / n), 0.5) * n
+    if config.schedule == "cosine":
+        return max(int(config.warmup * n), 1)
+    return 0
+
+
 def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
     n, lr = config.max_steps, config.lr
     if config.schedule not in SCHEDULES:
