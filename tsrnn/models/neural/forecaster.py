@@ -334,12 +334,12 @@ class NeuralForecaster(Forecaster):
         step early stopping kept (a whole schedule of that length, annealed). None: in those
         two cases; True: wherever there is a tail; False: never (the validated network is
         kept). With ``combine_runs`` the forecasts average the refit's network and the
-        validated one. The normal intervals (``residual_std_``) keep the first run's out-of-sample
-        errors. ``refit_`` records what ran. On every series of M3 monthly it lowered the
-        default LSTM's sMAPE from 14.42 to 14.14; on quarterly, seeds 0-2, from 9.97 (seed 0)
-        to 9.70 / 9.63 / 9.81; Beijing's MAE over seeds 0-2 from 27.5 to 24.2 on average, at
-        up to twice the fit time; Weekly and Hourly do not refit: ``benchmarks/RESULTS.md``,
-        issue 27.
+        validated one. The normal intervals (``residual_std_``) keep the first run's
+        out-of-sample errors. ``refit_`` records what ran. On every series of M3 monthly it
+        lowered the default LSTM's sMAPE from 14.42 to 14.14; on quarterly, seeds 0-2, from
+        9.97 (seed 0) to 9.70 / 9.63 / 9.81; Beijing's MAE over seeds 0-2 from 27.5 to 24.2
+        on average, at up to twice the fit time; Weekly and Hourly do not refit:
+        ``benchmarks/RESULTS.md``, issue 27.
     grad_clip : float or None, default 1.0
     weight_decay : float, default 0.0
     random_state : int or None, default 0
@@ -1318,10 +1318,11 @@ class NeuralForecaster(Forecaster):
         """The weights, the network's shape, the plan, the preprocessor's scalers and stored
         tails, and every other fitted attribute, as plain data."""
         rest = {k: v for k, v in self._fitted().items() if k not in _OWN_STATE}
+        first = getattr(self, "first_net_", None)  # models pickled before combine_runs: none
         return {
             "version": _STATE_VERSION,
             "net": _weights(self.net_),
-            "first_net": None if self.first_net_ is None else _weights(self.first_net_),
+            "first_net": None if first is None else _weights(first),
             "config": to_state(self.config_.to_dict()),
             "plan": to_state(asdict(self.plan_)),
             "preprocessor": to_state(self.preprocessor_.get_state()),
@@ -1378,7 +1379,7 @@ class NeuralForecaster(Forecaster):
             precision = "fp32"
         self.plan_ = replace(self.plan_, device=device, precision=precision)
         self.net_ = self.net_.to(device)
-        if self.first_net_ is not None:
+        if getattr(self, "first_net_", None) is not None:
             self.first_net_ = self.first_net_.to(device)
 
 
