@@ -566,8 +566,8 @@ class NeuralForecaster(Forecaster):
         values: the input window and the steps the encoder reads, the seasonal naive inputs'
         seasons, whether the Theta input, the damped trend and the relative loss are on, the
         shares of Theta's and the damped trend's forecasts in the point forecast, whether
-        forecasts are kept >= 0, the peak learning rate, the first run's steps and kept step,
-        the refit's steps (None: no refit), and whether the forecasts average the refit's
+        forecasts are kept >= 0, the peak learning rate, the budget's steps, the first run's
+        steps and kept step, the refit's steps (None: no refit), and whether the forecasts average the refit's
         network and the first run's (``combine_runs``). The backtest records them per
         window."""
         check_is_fitted(self, "plan_")
@@ -583,6 +583,7 @@ class NeuralForecaster(Forecaster):
             "relative_loss": plan.relative_loss,
             "nonnegative": bool(self.nonnegative_[0]),
             "lr": float(self.budget_["lr"]),
+            "budget_steps": int(self.budget_["steps"]),
             "steps": int(self.steps_),
             "best_step": int(self.best_step_),
             "refit_steps": None if refit is None else int(refit["steps"]),
