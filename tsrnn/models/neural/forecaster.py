@@ -567,9 +567,9 @@ class NeuralForecaster(Forecaster):
         seasons, whether the Theta input, the damped trend and the relative loss are on, the
         shares of Theta's and the damped trend's forecasts in the point forecast, whether
         forecasts are kept >= 0, the peak learning rate, the budget's steps, the first run's
-        steps and kept step, the refit's steps (None: no refit), and whether the forecasts average the refit's
-        network and the first run's (``combine_runs``). The backtest records them per
-        window."""
+        steps and kept step, the refit's steps (None: no refit), and whether the forecasts
+        average the refit's network and the first run's (``combine_runs``). The backtest
+        records them per window."""
         check_is_fitted(self, "plan_")
         plan, refit = self.plan_, getattr(self, "refit_", None)
         return {
