@@ -119,7 +119,9 @@ def merge_results(results: Sequence[BacktestResult], config: dict | None = None)
         config=_merged_config(results, config),
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else first.fallbacks,
         histories={name: h for r in results for name, h in r.histories.items()},
-        choices=pd.concat([r.choices for r in results if len(r.choices)] or [first.choices]),
+        choices=pd.concat(
+            [r.choices for r in results if len(r.choices)] or [first.choices], ignore_index=True
+        ),
     )
 
 

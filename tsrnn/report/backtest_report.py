@@ -406,7 +406,7 @@ def _build(
         },
         "timings": result.timings.to_dict(orient="records"),
         # what each network's fit resolved from the data (results saved before: none)
-        "choices": getattr(result, "choices", pd.DataFrame()).to_dict(orient="records"),
+        "choices": result.choices.to_dict(orient="records"),
         "files": sorted({*FILES, *(p.name for p in tmp.iterdir() if p.is_file())})
         + [f"plots/{n}" for n in sorted(images)],
     }

@@ -213,7 +213,7 @@ def _await_start(context: Any, started: Any, world: int, timeout: timedelta, mod
                 "a script that fits on several processes must fit under "
                 '`if __name__ == "__main__":`, since every started process imports the '
                 "script again (the rank's own error is printed above)"
-                if ended[0] > 0
+                if ended[0] >= 0
                 else "each process holds a copy of the panel: was memory short?"
             )
             raise DistributedError(

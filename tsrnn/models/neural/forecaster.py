@@ -839,11 +839,12 @@ class NeuralForecaster(Forecaster):
                         total, count = distributed.all_sum(total, count, device=plan.device)
                     return total / count if count > 0 else 0.0
 
+            training = train_config(params, plan, plan_budget)
             result = train(
                 net,
                 loss_of,
                 batches,
-                train_config(params, plan, plan_budget),
+                training,
                 validate=validate,
                 callback=self._progress if r == 0 else None,
                 world=world,
@@ -940,7 +941,7 @@ class NeuralForecaster(Forecaster):
             net.config = self.config_ = replace(net.config, theta_weight=combine)
             first = None  # the first run's validated network, which the forecasts average in
             if again is not None and plan.combine_runs:
-                warm = warmup_steps(train_config(params, plan, plan_budget))
+                warm = warmup_steps(training)
                 if self.combine_runs is None and result.best_step <= warm:
                     # a network kept while its learning rate still rose has barely trained
                     log.info(
