@@ -279,6 +279,10 @@ DataArg = Annotated[
 IdCol = Annotated[str | None, typer.Option(help="Series id column (long format).")]
 TimeCol = Annotated[str | None, typer.Option(help="Time column.")]
 TargetCol = Annotated[str | None, typer.Option(help="Target column.")]
+CovariatesOpt = Annotated[
+    str | None,
+    typer.Option(help="Comma-separated past-observed covariate columns the networks read."),
+]
 FreqOpt = Annotated[
     str | None, typer.Option(help="Grid frequency, e.g. h, D, W-SUN, MS (default: inferred).")
 ]
@@ -557,9 +561,7 @@ def fit(
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,
     processes: ProcessesOpt = None,
-    covariates: Annotated[
-        str | None, typer.Option(help="Comma-separated past-observed covariate columns to use.")
-    ] = None,
+    covariates: CovariatesOpt = None,
     config: Annotated[
         Path | None,
         typer.Option(help="TOML file: \\[fit] options and \\[model] parameters; flags win."),
@@ -850,6 +852,7 @@ def backtest(
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,
     processes: ProcessesOpt = None,
+    covariates: CovariatesOpt = None,
     jobs: JobsOpt = None,
     backend: BackendOpt = None,
     scheduler: SchedulerOpt = None,
@@ -909,6 +912,7 @@ def backtest(
             "seed": _steps("--seed", seed, least=0),
             "threads": _steps("--threads", threads),
             "processes": _steps("--processes", processes),
+            "covariates": covariates,
             "jobs": _steps("--jobs", jobs),
             "backend": backend,
             "scheduler": scheduler,

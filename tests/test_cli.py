@@ -223,6 +223,19 @@ def test_backtest_takes_the_networks_options_from_the_config(tmp_path):
     assert (made["model"], made["input_size"], made["steps"]) == ("LSTM", 30, 3)
 
 
+def test_backtest_reads_the_covariates_the_flag_names(tmp_path, air):
+    data = tmp_path / "air_x.csv"
+    air.assign(x=range(len(air)), other=1.0).to_csv(data, index=False)
+    folder = tmp_path / "r"
+    args = ["backtest", str(data), "--models", "lstm,snaive", "--covariates", "x"]
+    args += ["--max-steps", "3", "--horizon", "6", "--windows", "1"]
+    result = runner.invoke(app, [*args, "--report-dir", str(folder), "-q"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["model_params"]["LSTM"]["params"]["past_covariates"] == ["x"]
+    assert "--covariates x" in manifest["command"]
+
+
 def test_backtest_runs_the_ensemble_the_config_names(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text(
@@ -332,6 +345,8 @@ def test_backtest_writes_the_report_and_prints_the_leaderboard(tmp_path):
         (["--models", "snaive,prophet"], "unknown model 'prophet'"),
         (["--models", ","], "--models is empty"),
         (["--config", "missing.toml"], "missing.toml: no such config file"),
+        (["--models", "lstm", "--covariates", "TEMP"], "['TEMP'] are not in the data"),
+        (["--models", "snaive", "--covariates", "x"], "but no network is among the models"),
     ],
 )
 def test_bad_backtest_input_exits_2_and_writes_nothing(tmp_path, args, message):
