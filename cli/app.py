@@ -279,6 +279,13 @@ DataArg = Annotated[
 IdCol = Annotated[str | None, typer.Option(help="Series id column (long format).")]
 TimeCol = Annotated[str | None, typer.Option(help="Time column.")]
 TargetCol = Annotated[str | None, typer.Option(help="Target column.")]
+SeasonOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Season length in steps, for every model (default: the frequency's: 24 hourly, 7 "
+        "daily, 12 monthly; none for integer time steps, as in M4's series)."
+    ),
+]
 CovariatesOpt = Annotated[
     str | None,
     typer.Option(help="Comma-separated past-observed covariate columns the networks read."),
@@ -390,9 +397,8 @@ BASELINES = registry.BASELINES
 DEFAULT_MODELS = "lstm,snaive,naive2,ets"
 
 
-def _default_horizon(freq: str | int) -> int:
-    """One season of the frequency (24 hourly, 7 daily, 12 monthly), 8 steps without one."""
-    season = season_length(freq)
+def _default_horizon(season: int) -> int:
+    """One season (24 hourly, 7 daily, 12 monthly), 8 steps without one."""
     return season if season > 1 else 8
 
 
@@ -554,6 +560,7 @@ def fit(
         int | None,
         typer.Option(help="Steps to forecast (default: one season of the frequency, else 8)."),
     ] = None,
+    season: SeasonOpt = None,
     input_size: InputSizeOpt = None,
     max_steps: Annotated[int | None, typer.Option(help="Training steps at most.")] = None,
     hidden_size: HiddenOpt = None,
@@ -595,6 +602,7 @@ def fit(
         flags = {
             "model": model,
             "horizon": _steps("--horizon", horizon),
+            "season": _steps("--season", season),
             "input_size": _steps("--input-size", input_size),
             "max_steps": _steps("--max-steps", max_steps),
             "hidden_size": _steps("--hidden-size", hidden_size),
@@ -613,8 +621,9 @@ def fit(
         if name not in MODELS:
             raise DataError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
         panel, data_report = _read(_resolve(data), id_col, time_col, target_col, freq, dayfirst)
-        h = settings.horizon(_default_horizon(panel.freq))
-        (estimator,) = settings.build(name, h, season_length(panel.freq)).values()
+        m = settings.season(season_length(panel.freq))
+        h = settings.horizon(_default_horizon(m))
+        (estimator,) = settings.build(name, h, m).values()
         check({name: estimator}, panel, settings.source)
         launch = launched()  # under torchrun, rank 0 reports and saves; the others train
         rank = launch.rank if launch is not None else 0
@@ -838,6 +847,7 @@ def backtest(
     horizon: Annotated[
         int | None, typer.Option(help="Steps per window (default: one season, else 8).")
     ] = None,
+    season: SeasonOpt = None,
     windows: Annotated[int, typer.Option(help="Forecast windows per series.")] = 3,
     step: Annotated[
         int | None, typer.Option(help="Steps between cutoffs (default: horizon).")
@@ -905,6 +915,7 @@ def backtest(
         flags = {
             "models": models,
             "horizon": _steps("--horizon", horizon),
+            "season": _steps("--season", season),
             "max_steps": _steps("--max-steps", max_steps),
             "input_size": _steps("--input-size", input_size),
             "hidden_size": _steps("--hidden-size", hidden_size),
@@ -927,9 +938,10 @@ def backtest(
         check_report_folder(folder, force=force)
         path = _resolve(data)
         panel, data_report = _read(path, id_col, time_col, target_col, freq, dayfirst)
-        h = settings.horizon(_default_horizon(panel.freq))
+        m = settings.season(season_length(panel.freq))
+        h = settings.horizon(_default_horizon(m))
         names = settings.options.get("models", DEFAULT_MODELS)
-        chosen = settings.build(names, h, season_length(panel.freq))
+        chosen = settings.build(names, h, m)
         check(chosen, panel, settings.source)
         cutoffs(panel, h, windows, step)
         warning = settings.oversubscribed()
@@ -963,6 +975,7 @@ def backtest(
                     step=step,
                     refit=refit,
                     level=intervals,
+                    season=m,
                     progress=reporter.step,
                 )
         write_report(

@@ -1,14 +1,13 @@
 """TOML config files and command-line flags, turned into models: one place for every command.
 
 A config file has up to three tables: ``[fit]`` holds the options a command also takes as
-flags (``horizon``, ``input_size``, ``max_steps``, ``threads``, ``processes``, ``covariates``,
-``seed``, ``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or ``models``, ``jobs``,
-``backend`` and ``scheduler`` for ``tsrnn backtest``), ``[model]`` holds parameters of the
-networks (``hidden_size = 128``), ``[ensemble]`` the members and combination of the
-``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how = "median"``). Flags win
-over the file. A key a command would not use is
-refused, naming the file, the key and what the command takes: nothing in a config is silently
-ignored.
+flags (``horizon``, ``season``, ``input_size``, ``max_steps``, ``threads``, ``processes``,
+``covariates``, ``seed``, ``loss``, ``hidden_size``, and ``model`` for ``tsrnn fit`` or
+``models``, ``jobs``, ``backend`` and ``scheduler`` for ``tsrnn backtest``), ``[model]``
+holds parameters of the networks (``hidden_size = 128``), ``[ensemble]`` the members and
+combination of the ``ensemble`` model (``models = ["lstm", "ets", "theta"]``, ``how =
+"median"``). Flags win over the file. A key a command would not use is refused, naming the
+file, the key and what the command takes: nothing in a config is silently ignored.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from tsrnn.machine import available_cores, default_jobs
 # own model key.
 SHARED = (
     "horizon",
+    "season",
     "input_size",
     "max_steps",
     "threads",
@@ -35,7 +35,7 @@ SHARED = (
     "loss",
     "hidden_size",
 )
-NEURAL_OPTIONS = SHARED[1:]  # used by networks only
+NEURAL_OPTIONS = SHARED[2:]  # used by networks only (horizon and season by every model)
 PARAMETER_OF = {
     "input_size": "input_size",
     "max_steps": "max_steps",
@@ -48,7 +48,16 @@ PARAMETER_OF = {
 # [fit] options of one command only, beside its model key
 OWN = {"model": (), "models": ("jobs", "backend", "scheduler")}
 # whole numbers >= 1
-COUNTS = ("horizon", "input_size", "max_steps", "threads", "processes", "hidden_size", "jobs")
+COUNTS = (
+    "horizon",
+    "season",
+    "input_size",
+    "max_steps",
+    "threads",
+    "processes",
+    "hidden_size",
+    "jobs",
+)
 # The ensemble model's members and combination when no [ensemble] table names them: the
 # default network beside the two strongest statistical methods of the defaults table.
 ENSEMBLE = {"models": ["lstm", "ets", "theta"], "how": "median"}
@@ -165,6 +174,10 @@ class Settings:
             "slower than one per core; the default fills the cores"
         )
 
+    def season(self, default: int) -> int:
+        """The season every model reads (``--season``), else ``default``: the frequency's."""
+        return self.options.get("season", default)
+
     def horizon(self, default: int) -> int:
         return self.options.get("horizon", default)
 
@@ -172,8 +185,9 @@ class Settings:
         """The networks' parameters: ``[model]``, then the options that set one."""
         params = dict(self.params)
         params.setdefault("horizon", horizon)
-        if "horizon" in self.options:
-            params["horizon"] = self.options["horizon"]
+        for key in ("horizon", "season"):
+            if key in self.options:
+                params[key] = self.options[key]
         for key, param in PARAMETER_OF.items():
             if key in self.options:
                 params[param] = self.options[key]

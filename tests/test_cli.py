@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from tsrnn_cli.app import app
@@ -192,6 +193,7 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path):
         ("fit", '[ensemble]\nhow = "mean"\n', "[ensemble] is for tsrnn backtest"),
         ("fit", "[fit]\njobs = 2\n", "['jobs'] are not used here"),
         ("backtest", "[fit]\njobs = 0\n", "[fit] jobs = 0 must be a whole number >= 1"),
+        ("fit", "[fit]\nseason = 0\n", "[fit] season = 0 must be a whole number >= 1"),
     ],
 )
 def test_config_keys_are_used_or_refused_by_fit_and_backtest_alike(
@@ -234,6 +236,53 @@ def test_backtest_reads_the_covariates_the_flag_names(tmp_path, air):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["model_params"]["LSTM"]["params"]["past_covariates"] == ["x"]
     assert "--covariates x" in manifest["command"]
+
+
+def _monthly_steps(path: Path) -> pd.DataFrame:
+    """Two series of 96 integer steps with a cycle of 12 (as M4's files give monthly data)."""
+    t = np.arange(96)
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 96),
+            "ds": np.tile(t + 1, 2),
+            "y": np.concatenate([50 + 10 * np.sin(2 * np.pi * t / 12) + 0.1 * t] * 2)
+            + np.repeat([0.0, 20.0], 96),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_integer_steps_take_their_season_from_the_flag(tmp_path):
+    data = tmp_path / "steps.csv"
+    frame = _monthly_steps(data)
+    info = runner.invoke(app, ["info", str(data)])
+    assert "integer time steps carry no calendar" in info.stdout  # the report says to give it
+    folder = tmp_path / "r"
+    args = ["backtest", str(data), "--models", "lstm,snaive", "--season", "12"]
+    args += ["--max-steps", "3", "--windows", "1", "--report-dir", str(folder), "-q"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["season"] == 12  # the scaled metrics' seasonal naive
+    assert manifest["model_params"]["SeasonalNaive"]["params"]["season"] == 12
+    assert manifest["model_params"]["LSTM"]["params"]["season"] == 12
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    assert len(forecasts) == 2 * 12  # the horizon defaults to one season
+    a = frame[frame.unique_id == "a"].set_index("ds")["y"]
+    snaive = forecasts[forecasts.unique_id == "a"].set_index("ds")["SeasonalNaive"]
+    assert np.allclose(snaive.to_numpy(), a.loc[snaive.index - 12].to_numpy())  # last cycle
+
+
+def test_fit_keeps_the_season_the_flag_gives(tmp_path):
+    data = tmp_path / "steps.csv"
+    _monthly_steps(data)
+    model = tmp_path / "m.tsrnn"
+    args = ["fit", str(data), "--season", "12", "--max-steps", "3", "--hidden-size", "8"]
+    result = runner.invoke(app, [*args, "--quiet", "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    loaded = tsrnn.load(model)
+    assert loaded.season == 12 and loaded.plan_.horizon == 12
 
 
 def test_backtest_runs_the_ensemble_the_config_names(tmp_path):
@@ -347,6 +396,7 @@ def test_backtest_writes_the_report_and_prints_the_leaderboard(tmp_path):
         (["--config", "missing.toml"], "missing.toml: no such config file"),
         (["--models", "lstm", "--covariates", "TEMP"], "['TEMP'] are not in the data"),
         (["--models", "snaive", "--covariates", "x"], "but no network is among the models"),
+        (["--season", "0"], "--season 0: must be a whole number"),
     ],
 )
 def test_bad_backtest_input_exits_2_and_writes_nothing(tmp_path, args, message):

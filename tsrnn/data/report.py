@@ -226,6 +226,11 @@ class DataReport:
         return self.to_markdown()
 
     def _seasonality_text(self) -> str:
+        if self.season_length <= 1 and isinstance(self.freq, (int, np.integer)):
+            return (
+                "none known: integer time steps carry no calendar; give the models the season "
+                "(season=; the CLI's --season, e.g. 12 for monthly steps)"
+            )
         if self.season_length <= 1:
             return "none expected for this frequency"
         text = f"season length {self.season_length}"
