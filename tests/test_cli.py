@@ -274,6 +274,29 @@ def test_integer_steps_take_their_season_from_the_flag(tmp_path):
     assert np.allclose(snaive.to_numpy(), a.loc[snaive.index - 12].to_numpy())  # last cycle
 
 
+def test_backtest_reads_a_competition_file_of_one_series_per_row(tmp_path):
+    data = tmp_path / "Quarterly-train.csv"  # as M4 publishes it: V1 the id, padded rows
+    rows = [
+        f"Q{i},{','.join(str(10 + i + (t % 4) + 0.1 * t) for t in range(24 + 4 * i))}"
+        for i in range(3)
+    ]
+    width = max(r.count(",") for r in rows)
+    header = ",".join(f'"V{k}"' for k in range(1, width + 2))
+    data.write_text("\n".join([header] + [r + "," * (width - r.count(",")) for r in rows]) + "\n")
+    folder = tmp_path / "r"
+    args = ["backtest", str(data), "--models", "snaive,naive", "--season", "4", "--windows", "1"]
+    result = runner.invoke(app, [*args, "--report-dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    info = runner.invoke(app, ["info", str(data)])
+    assert "| layout | rows: one series per row, id `V1`" in info.stdout
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    assert sorted(forecasts.groupby("unique_id").ds.min()) == [21, 25, 29]  # its last season
+    metrics = pd.read_csv(folder / "metrics.csv").set_index("model")
+    # a cycle of 4 on a trend: the seasonal naive misses by a season's trend, as in-sample
+    assert metrics.loc["SeasonalNaive", "mase"] == pytest.approx(1.0)
+    assert metrics.loc["Naive", "mase"] > 1.5
+
+
 def test_fit_keeps_the_season_the_flag_gives(tmp_path):
     data = tmp_path / "steps.csv"
     _monthly_steps(data)

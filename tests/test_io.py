@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,37 @@ def test_wide_file_makes_one_series_per_numeric_column(tmp_path):
     assert values(panel, 1) == [5.0, None, 6.0]
     assert str(panel.starts[2].date()) == "2024-01-03"
     assert report.coerced_cells == {"b": 1}  # only the NA inside b's span
+
+
+@pytest.mark.parametrize(
+    "header", ["id,V1,V2,V3,V4,V5", '"V1","V2","V3","V4","V5","V6"', "series,1,2,3,4,5"]
+)
+def test_a_row_per_series_file_is_read_as_the_m4_files_are(tmp_path, header):
+    # M3/M4 as published: an id, then the values; short rows padded with empty cells
+    path = write(tmp_path, f"{header}\nQ1,1,2,,4,5\n\nQ2,7,8,9,,\n")
+    panel, report = read_csv(path)
+    assert report.layout == "rows" and report.rows == 3 and report.blank_lines == 1
+    assert panel.ids.tolist() == ["Q1", "Q2"] and panel.lengths.tolist() == [5, 3]
+    assert values(panel, 0) == [1.0, 2.0, None, 4.0, 5.0]  # inside a row: missing
+    assert values(panel, 1) == [7.0, 8.0, 9.0]  # after its last value: past its end
+    assert panel.freq == 1 and "one series per row" in report.to_markdown()
+    assert "integer time steps carry no calendar" in report.to_markdown()
+    frame = panel.to_long()
+    assert frame["ds"].tolist()[:3] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("id,V1,V2,V3\nA,1,2,3\nB,4,x,6\n", "line 3, column 'V2': 'x' is not a number"),
+        ("id,V1,V2,V3\nA,1,2,3\nA,4,5,6\n", "line 3: series 'A' has a row already (line 2)"),
+        ("id,V1,V2,V3\nA,1,2,3\nB,,,\n", "line 3: series 'B' has no value"),
+        ("id,V1,V2,V3\nA,1,2,3\n,4,5,6\n", "line 3: no series id in column 'id'"),
+    ],
+)
+def test_a_row_per_series_file_names_the_bad_row(tmp_path, text, message):
+    with pytest.raises(DataError, match=re.escape(message)):
+        read_csv(write(tmp_path, text))
 
 
 def test_single_series_is_named_after_its_column(tmp_path):

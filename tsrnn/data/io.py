@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from tsrnn.data.layout import (
     locate_bad_number,
     parse_times,
     read_sample,
+    series_by_row,
     sniff_format,
 )
 from tsrnn.data.panel import BuildStats, Panel, build_panel, build_sorted, common_freq
@@ -63,7 +64,8 @@ def read_csv(
     covariates: list[str] | dict[str, list[str]] | None = None,
     dayfirst: bool | None = None,
 ) -> tuple[Panel, DataReport]:
-    """Read a CSV file (long, wide or single series) into a Panel, and report what was done.
+    """Read a CSV file (long, wide, single series, or one series per row) into a Panel, and
+    report what was done.
 
     The delimiter (``,`` ``;`` tab ``|``) and a decimal comma (``;``-delimited files with
     values like ``1,5``) are detected; ``.gz``, ``.bz2`` and ``.xz`` files are read directly.
@@ -86,6 +88,12 @@ def read_csv(
       elimination after ``covariates``) makes a **single** series named after its column;
       several numeric columns and none of those make a **wide** file: each column is a series,
       and empty cells before its first and after its last value are outside it.
+    - **one series per row** (the M3/M4 competitions' files): when no role is given, the
+      first column holds text ids and the others are numeric and named in counted order
+      (``id,V1,V2,...``; ``V1,V2,...`` with ``V1`` the ids), each row is a series: its cells
+      are integer time steps 1, 2, ..., empty cells after its last value pad the row and are
+      not part of it, empty cells before it are missing values. ``report.layout`` is
+      ``"rows"``. Integer steps give no season: pass one to the models.
     - **covariates** (long and single): ``None`` makes every other numeric column a
       past-observed covariate; a list names the past-observed ones; ``{"past": [...],
       "future": [...]}`` also marks those known in advance. Numeric columns not named, text
@@ -147,6 +155,20 @@ def read_csv(
     fmt = sniff_format(path)
     sample = read_sample(fmt)
     kinds = infer_kinds(sample, fmt.decimal)
+    asked = (id_col, time_col, target_col, covariates)
+    if all(a is None for a in asked) and series_by_row(sample, kinds):
+        table, roles = _read_rows(fmt, list(sample.columns))
+        panel, report = panel_and_report(
+            table,
+            roles,
+            freq,
+            fmt.source,
+            delimiter=fmt.sep,
+            decimal=fmt.decimal,
+            encoding=fmt.encoding,
+            compression=fmt.compression,
+        )
+        return panel, replace(report, layout="rows", time_col="(the column order)")
     roles = infer_roles(
         sample, kinds, id_col, time_col, target_col, covariates, fmt.decimal, fmt.source
     )
@@ -340,6 +362,85 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
             )
     codes = np.asarray(time_cat.codes)
     return _Table(lines, codes, times, id_codes, ids, numbers, rows, n_blank, parsed.note)
+
+
+ROWS_NOTE = (
+    "one series per row (the M3/M4 files' layout): the first column holds the ids, the values "
+    "follow in time order as integer steps 1, 2, ...; the empty cells after a row's last value "
+    "pad it, empty cells before that are missing values"
+)
+
+
+def _read_rows(fmt: Format, columns: list[str]) -> tuple[_Table, Roles]:
+    """A file of one series per row (:func:`~tsrnn.data.layout.series_by_row`) as the long
+    table of its cells: step ``k`` of a row is its ``k``-th value column."""
+    source, id_name, value_names = fmt.source, columns[0], columns[1:]
+    roles = Roles("long", "step", id_name, "value", [], [], [], {}, False)
+    try:
+        frame = fmt.read(
+            decimal=fmt.decimal,
+            dtype={id_name: object, **dict.fromkeys(value_names, "float64")},
+            na_values=dict.fromkeys(value_names, list(NA_MARKERS)),
+        )
+    except pd.errors.ParserError as err:
+        raise describe_parser_error(source, err) from err
+    except ValueError as err:  # a value cell holds text: find the line to name it
+        cells = Roles("wide", id_name, None, None, value_names, [], [], {}, False)
+        raise locate_bad_number(fmt, cells, err, _CHUNK_ROWS) from None
+    first = 2 + fmt.skip
+    ids = frame[id_name].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    values = frame[value_names].to_numpy(dtype=np.float64)
+    seen = ~np.isnan(values)
+    blank = (ids == "") & ~seen.any(axis=1)
+    lines = np.arange(first, first + len(frame))
+    no_id = np.flatnonzero((ids == "") & ~blank)
+    if len(no_id):
+        raise DataError(
+            f"{source}, line {lines[no_id[0]]}: no series id in column {id_name!r}; give every "
+            "row its id"
+        )
+    keep = ~blank
+    ids, values, seen, lines = ids[keep], values[keep], seen[keep], lines[keep]
+    if not len(ids):
+        raise DataError(f"{source}: has a header but no data rows; add rows below the header")
+    again = pd.Series(ids).duplicated()
+    if again.any():
+        k = int(np.flatnonzero(again.to_numpy())[0])
+        before = lines[int(np.flatnonzero(ids == ids[k])[0])]
+        raise DataError(
+            f"{source}, line {lines[k]}: series {ids[k]!r} has a row already (line {before}); "
+            "give each series one row"
+        )
+    infinite = np.argwhere(np.isinf(values))
+    if len(infinite):
+        r, c = infinite[0]
+        raise DataError(
+            f"{source}, line {lines[r]}, column {value_names[c]!r}: infinite value; replace it "
+            "with a finite number, or leave the cell empty for a missing value"
+        )
+    empty = np.flatnonzero(~seen.any(axis=1))
+    if len(empty):
+        k = int(empty[0])
+        raise DataError(
+            f"{source}, line {lines[k]}: series {ids[k]!r} has no value; give it its values "
+            f"or drop the row ({len(empty)} such row{'s' if len(empty) != 1 else ''})"
+        )
+    # A row ends at its last value; the empty cells after it pad the row to the file's width.
+    ends = values.shape[1] - np.argmax(seen[:, ::-1], axis=1)
+    inside = np.arange(values.shape[1])[None, :] < ends[:, None]
+    row, step = np.nonzero(inside)
+    table = _Table(
+        lines=pd.Index(lines[row]),
+        time_codes=step.astype(np.int32),
+        times=pd.Index(np.arange(1, values.shape[1] + 1, dtype=np.int64)),
+        id_codes=row.astype(np.int32),
+        ids=ids,
+        numbers={"value": values[row, step]},
+        rows=len(frame),
+        blank=int(blank.sum()),
+        time_note=ROWS_NOTE,
+    )
+    return table, roles
 
 
 def _as_text(cat: pd.Categorical) -> pd.Categorical:

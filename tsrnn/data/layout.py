@@ -721,6 +721,24 @@ def infer_roles(
     return Roles(layout, time, id_, target, series, past, future, ignored, auto)
 
 
+def series_by_row(sample: pd.DataFrame, kinds: dict[str, str]) -> bool:
+    """True for the M3/M4 competitions' files: one series per row, an id first, then the
+    values in columns numbered in order (``id,V1,V2,...`` or ``V1,V2,...`` with ``V1`` the
+    id), with no time column."""
+    columns = list(sample.columns)
+    if len(columns) < 3 or kinds[columns[0]] != "text":
+        return False
+    counted = [re.fullmatch(r"([A-Za-z_]*)(\d+)", c.strip()) for c in columns[1:]]
+    if not all(counted) or len({m.group(1) for m in counted}) != 1:
+        return False
+    numbers = [int(m.group(2)) for m in counted]
+    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return False
+    # A stray text cell may turn a short sample's column to "text": reading names it later.
+    numeric = [kinds[c] in ("integer", "number", "empty") for c in columns[1:]]
+    return "datetime" not in {kinds[c] for c in columns[1:]} and np.mean(numeric) >= 0.5
+
+
 def _text_examples(sample: pd.DataFrame, columns: list[str], decimal: str) -> str:
     """Where the first non-numeric cell of each text column is, to show why it is text."""
     examples = []

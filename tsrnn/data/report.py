@@ -57,7 +57,8 @@ class DataReport:
     """
 
     path: str
-    layout: str  # "long" (id, time, value rows), "wide" (a column per series) or "single"
+    layout: str  # "long" (id, time, value rows), "wide" (a column per series), "single" or
+    # "rows" (a row per series, as the M3/M4 files: an id, then the values; no time column)
     delimiter: str
     decimal: str
     encoding: str  # "utf-8", "utf-16" (by its byte-order mark), or "latin-1" for other files
@@ -147,7 +148,9 @@ class DataReport:
     def to_markdown(self) -> str:
         """A short readable summary: a table of facts, then the series one per row."""
         name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
-        if self.layout == "long":
+        if self.layout == "rows":
+            columns = f"one series per row, id `{self.id_col}`, its values in the columns after"
+        elif self.layout == "long":
             columns = f"id `{self.id_col}`, time `{self.time_col}`, target `{self.target_col}`"
         else:
             shown = ", ".join(f"`{c}`" for c in self.series_columns[:6])
