@@ -43,8 +43,8 @@ backtest report, ``reports/defaults[-quick]/<data set>/``; the tables go to
     python benchmarks/defaults.py                # everything (the documented full run)
     python benchmarks/defaults.py --sets m3-monthly,beijing --models LSTM,SeasonalNaive
 
-Needs ``../shared/datasets`` (M3, M4, ETT, beijing_air); the sets whose folders are absent are skipped,
-saying so.
+Needs ``../shared/datasets`` (M3, M4, ETT, beijing_air); the sets whose folders are absent
+are skipped, saying so.
 """
 
 from __future__ import annotations
