@@ -91,7 +91,8 @@ def test_wide_file_makes_one_series_per_numeric_column(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "header", ["id,V1,V2,V3,V4,V5", '"V1","V2","V3","V4","V5","V6"', "series,1,2,3,4,5"]
+    "header",
+    ["id,V1,V2,V3,V4,V5", '"V1","V2","V3","V4","V5","V6"', "country,2001,2002,2003,2004,2005"],
 )
 def test_a_row_per_series_file_is_read_as_the_m4_files_are(tmp_path, header):
     # M3/M4 as published: an id, then the values; short rows padded with empty cells
@@ -104,7 +105,8 @@ def test_a_row_per_series_file_is_read_as_the_m4_files_are(tmp_path, header):
     assert panel.freq == 1 and "one series per row" in report.to_markdown()
     assert "integer time steps carry no calendar" in report.to_markdown()
     frame = panel.to_long()
-    assert frame["ds"].tolist()[:3] == [1, 2, 3]
+    start = 2001 if header.startswith("country") else 1  # bare numbers name the steps
+    assert frame["ds"].tolist()[:3] == [start, start + 1, start + 2]
 
 
 @pytest.mark.parametrize(

@@ -91,9 +91,10 @@ def read_csv(
     - **one series per row** (the M3/M4 competitions' files): when no role is given, the
       first column holds text ids and the others are numeric and named in counted order
       (``id,V1,V2,...``; ``V1,V2,...`` with ``V1`` the ids), each row is a series: its cells
-      are integer time steps 1, 2, ..., empty cells after its last value pad the row and are
-      not part of it, empty cells before it are missing values. ``report.layout`` is
-      ``"rows"``. Integer steps give no season: pass one to the models.
+      are integer time steps 1, 2, ... (the columns' numbers where the names are bare numbers,
+      such as years), empty cells after its last value pad the row and are not part of it,
+      empty cells before it are missing values. ``report.layout`` is ``"rows"``. Integer
+      steps give no season: pass one to the models.
     - **covariates** (long and single): ``None`` makes every other numeric column a
       past-observed covariate; a list names the past-observed ones; ``{"past": [...],
       "future": [...]}`` also marks those known in advance. Numeric columns not named, text
@@ -366,8 +367,9 @@ def _read(fmt: Format, roles: Roles, kinds: dict[str, str], dayfirst: bool | Non
 
 ROWS_NOTE = (
     "one series per row (the M3/M4 files' layout): the first column holds the ids, the values "
-    "follow in time order as integer steps 1, 2, ...; the empty cells after a row's last value "
-    "pad it, empty cells before that are missing values"
+    "follow in time order as integer steps (1, 2, ..., or the columns' numbers where they are "
+    "bare numbers); the empty cells after a row's last value pad it, empty cells before that "
+    "are missing values"
 )
 
 
@@ -432,7 +434,7 @@ def _read_rows(fmt: Format, columns: list[str]) -> tuple[_Table, Roles]:
     table = _Table(
         lines=pd.Index(lines[row]),
         time_codes=step.astype(np.int32),
-        times=pd.Index(np.arange(1, values.shape[1] + 1, dtype=np.int64)),
+        times=pd.Index(np.arange(values.shape[1], dtype=np.int64) + _first_step(value_names)),
         id_codes=row.astype(np.int32),
         ids=ids,
         numbers={"value": values[row, step]},
@@ -441,6 +443,13 @@ def _read_rows(fmt: Format, columns: list[str]) -> tuple[_Table, Roles]:
         time_note=ROWS_NOTE,
     )
     return table, roles
+
+
+def _first_step(names: list[str]) -> int:
+    """The step of a row's first value: the number its column is named by where the names are
+    bare numbers (years: ``country,1990,1991,...``), else 1 (``V1``, ``V2``, ...)."""
+    first = names[0].strip()
+    return int(first) if first.isdigit() else 1
 
 
 def _as_text(cat: pd.Categorical) -> pd.Categorical:
