@@ -267,6 +267,7 @@ def test_integer_steps_take_their_season_from_the_flag(tmp_path):
     assert manifest["season"] == 12  # the scaled metrics' seasonal naive
     assert manifest["model_params"]["SeasonalNaive"]["params"]["season"] == 12
     assert manifest["model_params"]["LSTM"]["params"]["season"] == 12
+    assert "| season | 12 (of the scaled metrics" in (folder / "report.md").read_text()
     forecasts = pd.read_csv(folder / "forecasts.csv")
     assert len(forecasts) == 2 * 12  # the horizon defaults to one season
     a = frame[frame.unique_id == "a"].set_index("ds")["y"]
@@ -289,6 +290,7 @@ def test_backtest_reads_a_competition_file_of_one_series_per_row(tmp_path):
     assert result.exit_code == 0, result.output
     info = runner.invoke(app, ["info", str(data)])
     assert "| layout | rows: one series per row, id `V1`" in info.stdout
+    assert "| layout | rows |" in (folder / "report.md").read_text()  # the report's data table
     forecasts = pd.read_csv(folder / "forecasts.csv")
     assert sorted(forecasts.groupby("unique_id").ds.min()) == [21, 25, 29]  # its last season
     metrics = pd.read_csv(folder / "metrics.csv").set_index("model")

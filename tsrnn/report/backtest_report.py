@@ -598,6 +598,7 @@ def _summary(result: BacktestResult, data_report: DataReport | None) -> list[Blo
         ["trained on", history],
         ["refit", refits],
         ["frequency", str(c.get("freq"))],
+        ["season", f"{result.season} (of the scaled metrics, MASE and RMSSE)"],
         [
             "skipped",
             "none" if not skipped else f"{_count(skipped, 'series-window')} (too little history)",
@@ -608,6 +609,7 @@ def _summary(result: BacktestResult, data_report: DataReport | None) -> list[Blo
         d = data_report.to_dict()
         facts = [
             ["file", Path(d["path"]).name],
+            ["layout", d["layout"]],
             ["series", f"{d['n_series']:,}"],
             ["points", f"{sum(s['length'] for s in d['series']):,}"],
             ["span", f"{_day(d['start'])} to {_day(d['end'])}"],
