@@ -206,20 +206,25 @@ def beijing(quick: bool) -> Spec:
     from tsrnn import datasets
 
     frame = datasets.load("beijing_pm25")[["unique_id", "ds", "y"]]
-    windows = 3 if quick else 7
+    return _stations("beijing", frame, 3 if quick else 7, "Beijing PM2.5")
+
+
+def _stations(name: str, history: pd.DataFrame, days: int, what: str) -> Spec:
+    """Beijing's protocol: 12 stations, h = 24, the last ``days`` days as windows, one year's
+    sliding training, fitted once."""
     return Spec(
-        name="beijing",
-        history=frame,
+        name=name,
+        history=history,
         horizon=24,
         season=24,
         metrics=("mae", "mase"),
-        n_windows=windows,
+        n_windows=days,
         step=24,
         refit=False,
         window="sliding",
         window_size=8760,
-        note=f"Beijing PM2.5: 12 stations, h = 24, the last {windows} days as windows, one "
-        "year's sliding training, fitted once",
+        note=f"{what}: 12 stations, h = 24, the last {days} days as windows, one year's sliding "
+        "training, fitted once",
     )
 
 
@@ -254,21 +259,8 @@ def beijing_air(name: str, quick: bool) -> Spec:
         raw = pd.read_csv(path, usecols=["year", "month", "day", "hour", "station", column])
         ds = pd.to_datetime(raw[["year", "month", "day", "hour"]])
         parts.append(pd.DataFrame({"unique_id": raw["station"], "ds": ds, "y": raw[column]}))
-    days = 7 if quick else AIR_DAYS
-    return Spec(
-        name=name,
-        history=pd.concat(parts, ignore_index=True),  # NA: unobserved hours, kept as gaps
-        horizon=24,
-        season=24,
-        metrics=("mae", "mase"),
-        n_windows=days,
-        step=24,
-        refit=False,
-        window="sliding",
-        window_size=8760,
-        note=f"Beijing {column}: 12 stations, h = 24, the last {days} days as windows, one "
-        "year's sliding training, fitted once",
-    )
+    history = pd.concat(parts, ignore_index=True)  # NA: unobserved hours, kept as gaps
+    return _stations(name, history, 7 if quick else AIR_DAYS, f"Beijing {column}")
 
 
 LTSF_ETTH1 = {  # PUBLISHED.md A: univariate, input 96, horizon 96 (ETTh2's are not copied)

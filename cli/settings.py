@@ -47,17 +47,8 @@ PARAMETER_OF = {
 }
 # [fit] options of one command only, beside its model key
 OWN = {"model": (), "models": ("jobs", "backend", "scheduler")}
-# whole numbers >= 1
-COUNTS = (
-    "horizon",
-    "season",
-    "input_size",
-    "max_steps",
-    "threads",
-    "processes",
-    "hidden_size",
-    "jobs",
-)
+# whole numbers >= 1: the shared options but for the names and the seed (>= 0), and jobs
+COUNTS = (*(k for k in SHARED if k not in ("covariates", "seed", "loss")), "jobs")
 # The ensemble model's members and combination when no [ensemble] table names them: the
 # default network beside the two strongest statistical methods of the defaults table.
 ENSEMBLE = {"models": ["lstm", "ets", "theta"], "how": "median"}

@@ -157,29 +157,21 @@ def read_csv(
     sample = read_sample(fmt)
     kinds = infer_kinds(sample, fmt.decimal)
     asked = (id_col, time_col, target_col, covariates)
-    if all(a is None for a in asked) and series_by_row(sample, kinds):
+    by_row = all(a is None for a in asked) and series_by_row(sample, kinds)
+    if by_row:
         table, roles = _read_rows(fmt, list(sample.columns))
-        panel, report = panel_and_report(
-            table,
-            roles,
-            freq,
-            fmt.source,
-            delimiter=fmt.sep,
-            decimal=fmt.decimal,
-            encoding=fmt.encoding,
-            compression=fmt.compression,
+    else:
+        roles = infer_roles(
+            sample, kinds, id_col, time_col, target_col, covariates, fmt.decimal, fmt.source
         )
-        return panel, replace(report, layout="rows", time_col="(the column order)")
-    roles = infer_roles(
-        sample, kinds, id_col, time_col, target_col, covariates, fmt.decimal, fmt.source
-    )
-    table = _read(fmt, roles, kinds, dayfirst)
-    if len(table.lines) == 1 and freq is None:
-        raise DataError(
-            f"{fmt.source}: the file has one data row (line {table.lines[0]}): a series needs "
-            "at least two points to have a frequency, and many more to forecast; add its history"
-        )
-    return panel_and_report(
+        table = _read(fmt, roles, kinds, dayfirst)
+        if len(table.lines) == 1 and freq is None:
+            raise DataError(
+                f"{fmt.source}: the file has one data row (line {table.lines[0]}): a series "
+                "needs at least two points to have a frequency, and many more to forecast; add "
+                "its history"
+            )
+    panel, report = panel_and_report(
         table,
         roles,
         freq,
@@ -189,6 +181,9 @@ def read_csv(
         encoding=fmt.encoding,
         compression=fmt.compression,
     )
+    if by_row:
+        report = replace(report, layout="rows", time_col="(the column order)")
+    return panel, report
 
 
 def panel_and_report(
