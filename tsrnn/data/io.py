@@ -390,12 +390,7 @@ def _read_rows(fmt: Format, columns: list[str]) -> tuple[_Table, Roles]:
     seen = ~np.isnan(values)
     blank = (ids == "") & ~seen.any(axis=1)
     lines = np.arange(first, first + len(frame))
-    no_id = np.flatnonzero((ids == "") & ~blank)
-    if len(no_id):
-        raise DataError(
-            f"{source}, line {lines[no_id[0]]}: no series id in column {id_name!r}; give every "
-            "row its id"
-        )
+    _refuse_missing((ids == "") & ~blank, lines, f"no series id in column {id_name!r}", source)
     keep = ~blank
     ids, values, seen, lines = ids[keep], values[keep], seen[keep], lines[keep]
     if not len(ids):

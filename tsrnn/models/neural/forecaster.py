@@ -1342,16 +1342,7 @@ class NeuralForecaster(Forecaster):
             from tsrnn.models.legacy import neural_state
 
             state = neural_state(**state["legacy"])
-        own = (
-            "version",
-            "net",
-            "first_net",
-            "config",
-            "plan",
-            "preprocessor",
-            "static",
-            "spread_inputs",
-        )
+        own = ("version", *(name.removesuffix("_") for name in _OWN_STATE))
         super()._set_state({k: v for k, v in state.items() if k not in own})
         self.plan_ = Plan(**from_state(state["plan"]))
         self.config_ = NetConfig(**from_state(state["config"]))

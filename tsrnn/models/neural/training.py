@@ -271,10 +271,22 @@ def warmup_steps(config: TrainConfig) -> float:
     """The steps over which ``config``'s schedule raises the learning rate (0: none)."""
     n = config.max_steps
     if config.schedule == "onecycle" and n >= 4:
-        return min(max(config.warmup, 2.0 / n), 0.5) * n
+        return _onecycle_share(config) * n
     if config.schedule == "cosine":
-        return max(int(config.warmup * n), 1)
+        return _cosine_warmup(config)
     return 0
+
+
+def _onecycle_share(config: TrainConfig) -> float:
+    """The share of a one-cycle schedule that warms up. torch's one-cycle divides by the
+    length of each phase: both stay at least a step long (at 10 steps a 10 % warm-up would
+    end at step 0)."""
+    return min(max(config.warmup, 2.0 / config.max_steps), 0.5)
+
+
+def _cosine_warmup(config: TrainConfig) -> int:
+    """The steps a cosine schedule warms up over."""
+    return max(int(config.warmup * config.max_steps), 1)
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
@@ -282,14 +294,11 @@ def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
     if config.schedule not in SCHEDULES:
         raise ValueError(f"schedule={config.schedule!r}; choose one of {SCHEDULES}")
     if config.schedule == "onecycle" and n >= 4:
-        # torch's one-cycle divides by the length of each phase: keep both at least a step
-        # long (at 10 steps a 10 % warm-up would end at step 0).
-        pct = min(max(config.warmup, 2.0 / n), 0.5)
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=lr, total_steps=n, pct_start=pct
+            optimizer, max_lr=lr, total_steps=n, pct_start=_onecycle_share(config)
         )
     if config.schedule == "cosine":
-        warm = max(int(config.warmup * n), 1)
+        warm = _cosine_warmup(config)
 
         def factor(step: int) -> float:
             if step < warm:
