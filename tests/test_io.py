@@ -109,6 +109,13 @@ def test_a_row_per_series_file_is_read_as_the_m4_files_are(tmp_path, header):
     assert frame["ds"].tolist()[:3] == [start, start + 1, start + 2]
 
 
+def test_a_row_per_series_file_may_number_its_series(tmp_path):
+    # ids 1, 2, ... in a column named as ids are: still one series per row, ids as text
+    panel, report = read_csv(write(tmp_path, "series_id,V1,V2,V3\n1,5,6,7\n2,8,9,\n"))
+    assert report.layout == "rows" and panel.ids.tolist() == ["1", "2"]
+    assert values(panel, 1) == [8.0, 9.0]
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -724,9 +724,12 @@ def infer_roles(
 def series_by_row(sample: pd.DataFrame, kinds: dict[str, str]) -> bool:
     """True for the M3/M4 competitions' files: one series per row, an id first, then the
     values in columns numbered in order (``id,V1,V2,...`` or ``V1,V2,...`` with ``V1`` the
-    id), with no time column."""
+    id), with no time column. The ids may be numbers where the first column is named as an
+    id column is (``id,V1,V2,...`` with ids 1, 2, ...)."""
     columns = list(sample.columns)
-    if len(columns) < 3 or kinds[columns[0]] != "text":
+    first = columns[0] if columns else ""
+    named = column_key(first) in ID_NAMES or column_key(first).endswith("_id")
+    if len(columns) < 3 or not (kinds[first] == "text" or (named and kinds[first] == "integer")):
         return False
     counted = [re.fullmatch(r"([A-Za-z_]*)(\d+)", c.strip()) for c in columns[1:]]
     if not all(counted) or len({m.group(1) for m in counted}) != 1:
