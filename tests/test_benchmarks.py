@@ -43,3 +43,22 @@ def test_lr_scale_panels_are_series_of_their_own_and_scored_like_the_library():
     scale = np.nanmean(np.abs(train[:, 7:] - train[:, :-7]), axis=1)
     by_hand = np.mean(np.nanmean(np.abs(actual - forecast), axis=1) / scale)
     assert mase(actual, forecast, train) == pytest.approx(by_hand)
+
+
+M3 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "M3"
+
+
+@pytest.mark.skipif(not M3.exists(), reason="needs ../shared/datasets/M3 (the shared data)")
+def test_a_second_origin_forecasts_the_last_horizon_of_train_and_never_sees_the_test():
+    import defaults
+
+    official, early = defaults.load("m3-quarterly", True), defaults.load("m3-quarterly-early", True)
+    h = early.horizon
+    # the early set's history is the official one's minus its test: the M3 test never shows
+    lengths = official.history.groupby("unique_id").size() - h
+    assert early.history.groupby("unique_id").size().equals(lengths)
+    ends = early.history.groupby("unique_id").ds.max()
+    official_ends = official.history.groupby("unique_id").ds.apply(lambda ds: ds.iloc[-h - 1])
+    assert ends.equals(official_ends)
+    assert early.forecasts is None and early.n_windows == 1  # no published rows at this origin
+    assert set(defaults.EARLIER) <= set(defaults.EVERY)
