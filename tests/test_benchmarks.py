@@ -45,20 +45,25 @@ def test_lr_scale_panels_are_series_of_their_own_and_scored_like_the_library():
     assert mase(actual, forecast, train) == pytest.approx(by_hand)
 
 
-M3 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "M3"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
-@pytest.mark.skipif(not M3.exists(), reason="needs ../shared/datasets/M3 (the shared data)")
-def test_a_second_origin_forecasts_the_last_horizon_of_train_and_never_sees_the_test():
+@pytest.mark.parametrize("name, folder", [("m3-quarterly", "M3"), ("m4-weekly", "M4")])
+def test_a_second_origin_forecasts_the_last_horizon_of_train_and_never_sees_the_test(name, folder):
+    if not (SHARED / folder).exists():
+        pytest.skip(f"needs ../shared/datasets/{folder} (the shared data)")
     import defaults
 
-    official, early = defaults.load("m3-quarterly", True), defaults.load("m3-quarterly-early", True)
+    official, early = defaults.load(name, True), defaults.load(f"{name}-early", True)
     h = early.horizon
+    assert (h, early.season) == (official.horizon, official.season)
+    assert early.calendar_season == official.calendar_season
     # the early set's history is the official one's minus its test: the M3 test never shows
     lengths = official.history.groupby("unique_id").size() - h
     assert early.history.groupby("unique_id").size().equals(lengths)
     ends = early.history.groupby("unique_id").ds.max()
     official_ends = official.history.groupby("unique_id").ds.apply(lambda ds: ds.iloc[-h - 1])
     assert ends.equals(official_ends)
-    assert early.forecasts is None and early.n_windows == 1  # no published rows at this origin
+    # no published rows at this origin: they scored the official test
+    assert early.forecasts is None and not early.published and early.n_windows == 1
     assert set(defaults.EARLIER) <= set(defaults.EVERY)
