@@ -58,7 +58,7 @@ def test_a_second_origin_forecasts_the_last_horizon_of_train_and_never_sees_the_
     h = early.horizon
     assert (h, early.season) == (official.horizon, official.season)
     assert early.calendar_season == official.calendar_season
-    # the early set's history is the official one's minus its test: the M3 test never shows
+    # the early history is the official one minus its test: the competition test never shows
     lengths = official.history.groupby("unique_id").size() - h
     assert early.history.groupby("unique_id").size().equals(lengths)
     ends = early.history.groupby("unique_id").ds.max()
