@@ -143,17 +143,8 @@ def m3(period: str, n: int | None, early: bool = False) -> Spec:
     h, m = {"Monthly": (18, 12), "Quarterly": (8, 4), "Yearly": (6, 1), "Other": (8, 1)}[period]
     train, test = _subsample(*read_m3(DATA / "M3", period), n)
     if early:
-        last = train.groupby("unique_id").cumcount(ascending=False) < h
-        return Spec(
-            name=f"m3-{period.lower()}-early",
-            history=train,
-            horizon=h,
-            season=m,
-            metrics=("smape", "mase"),
-            note=f"M3 {period} at a second origin: {train.unique_id.nunique()} series, their "
-            f"last h = {h} train points forecast from the {len(train) - int(last.sum()):,} "
-            f"before, m = {m}",
-        )
+        note = f"M3 {period}: {train.unique_id.nunique()} series"
+        return _second_origin(f"m3-{period.lower()}", train, h, m, ("smape", "mase"), note)
     published = pd.read_csv(DATA / "M3" / "M3-published-forecasts.csv.gz")
     published = published[published.method.isin(["THETA", "ForecastPro"])]
     published = published[published.id.isin(train.unique_id.unique())]
@@ -189,16 +180,17 @@ def m4(frequency: str, n: int | None, early: bool = False) -> Spec:
     total = full_train.unique_id.nunique()
     train, test = _subsample(full_train, test, n)
     if early:
-        return Spec(
-            name=f"m4-{frequency.lower()}-early",
-            history=train,
-            horizon=h,
-            season=m,
-            metrics=("owa", "smape", "mase"),
+        note = f"M4 {frequency}: {train.unique_id.nunique()} of {total} series"
+        metrics = ("owa", "smape", "mase")
+        return _second_origin(
+            f"m4-{frequency.lower()}",
+            train,
+            h,
+            m,
+            metrics,
+            note,
             integer=True,
             calendar_season=calendar,
-            note=f"M4 {frequency} at a second origin: {train.unique_id.nunique()} of {total} "
-            f"series, their last h = {h} train points forecast from the points before, m = {m}",
         )
     table = pd.read_csv(DATA / "M4" / "results" / "point_forecasts_by_frequency.csv")
     table = table.rename(columns=str.lower).set_index("method")
@@ -234,6 +226,23 @@ def m4(frequency: str, n: int | None, early: bool = False) -> Spec:
             f"M4 {frequency}: {train.unique_id.nunique()} of {total} series, h = {h}, m = {m}"
             + (f" (the models' season: {calendar}, a year of weeks)" if calendar != m else "")
         ),
+    )
+
+
+def _second_origin(
+    name: str, train: pd.DataFrame, h: int, m: int, metrics: tuple[str, ...], note: str, **kw
+) -> Spec:
+    """A competition set at one horizon before its official origin: the train file alone, its
+    last ``h`` points the test (the test file and the published rows do not apply)."""
+    return Spec(
+        name=f"{name}-early",
+        history=train,
+        horizon=h,
+        season=m,
+        metrics=metrics,
+        note=f"{note} at a second origin: the last h = {h} train points forecast from the "
+        f"points before, m = {m}",
+        **kw,
     )
 
 
@@ -335,12 +344,11 @@ def ett(name: str, quick: bool) -> Spec:
 
 def load(name: str, quick: bool) -> Spec:
     n = QUICK_SERIES.get(name) if quick else None
-    if name.startswith("m3-"):
-        period, early = name[3:].removesuffix("-early"), name.endswith("-early")
-        return m3(period.capitalize(), n, early)
-    if name.startswith("m4-"):
-        frequency, early = name[3:].removesuffix("-early"), name.endswith("-early")
-        return m4(frequency.capitalize(), n, early)
+    base, early = name.removesuffix("-early"), name.endswith("-early")
+    if base.startswith("m3-"):
+        return m3(base[3:].capitalize(), n, early)
+    if base.startswith("m4-"):
+        return m4(base[3:].capitalize(), n, early)
     if name == "beijing-daily":
         return beijing_daily(quick)
     if name in POLLUTANTS:

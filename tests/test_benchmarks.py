@@ -66,4 +66,3 @@ def test_a_second_origin_forecasts_the_last_horizon_of_train_and_never_sees_the_
     assert ends.equals(official_ends)
     # no published rows at this origin: they scored the official test
     assert early.forecasts is None and not early.published and early.n_windows == 1
-    assert set(defaults.EARLIER) <= set(defaults.EVERY)

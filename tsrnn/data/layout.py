@@ -727,9 +727,10 @@ def series_by_row(sample: pd.DataFrame, kinds: dict[str, str]) -> bool:
     id), with no time column. The ids may be numbers where the first column is named as an
     id column is (``id,V1,V2,...`` with ids 1, 2, ...)."""
     columns = list(sample.columns)
-    first = columns[0] if columns else ""
-    named = column_key(first) in ID_NAMES or column_key(first).endswith("_id")
-    if len(columns) < 3 or not (kinds[first] == "text" or (named and kinds[first] == "integer")):
+    if len(columns) < 3:
+        return False
+    first = kinds[columns[0]]
+    if not (first == "text" or (first == "integer" and _named_as_id(columns[0]))):
         return False
     counted = [re.fullmatch(r"([A-Za-z_]*)(\d+)", c.strip()) for c in columns[1:]]
     if not all(counted) or len({m.group(1) for m in counted}) != 1:
@@ -791,8 +792,13 @@ def _pick_time(free: list[str], kinds: dict[str, str], columns: list[str], sourc
     return dated[0]
 
 
+def _named_as_id(name: str) -> bool:
+    key = column_key(name)
+    return key in ID_NAMES or key.endswith("_id")
+
+
 def _pick_id(free: list[str], kinds: dict[str, str], times: pd.Series, source: str) -> str | None:
-    named = [c for c in free if column_key(c) in ID_NAMES or column_key(c).endswith("_id")]
+    named = [c for c in free if _named_as_id(c)]
     if len(named) > 1:
         raise DataError(
             f"{source}: cannot tell which column identifies the series: {named} all qualify; "
