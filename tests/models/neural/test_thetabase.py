@@ -7,9 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tsrnn import datasets
 from tsrnn.models.neural import LSTMForecaster
+from tsrnn.models.neural.decode import THETA_WEIGHTS, settled_share
 from tsrnn.models.neural.thetabase import theta_paths, theta_wins
 from tsrnn.models.stats import Theta
 
@@ -220,3 +222,29 @@ def test_the_point_forecast_takes_theta_s_share_fitted_on_the_validation_tail(tm
     assert off.config_.theta_weight == 0.0
     quantile = LSTMForecaster(horizon=12, max_steps=5, loss="quantile").fit(air)
     assert quantile.config_.theta_weight == 0.0
+
+
+def _tail_losses(best: float, partner: float) -> torch.Tensor:
+    """Validation losses per share of THETA_WEIGHTS, relative to the network's alone (share
+    0): lowest at ``best``, ``partner`` for the partner alone (share 1)."""
+    low = 1.0 if best == 0 else partner if best == 1 else 0.9 * min(1.0, partner)
+    return torch.as_tensor(np.interp(THETA_WEIGHTS, [0.0, best, 1.0], [1.0, low, partner]))
+
+
+@pytest.mark.parametrize(
+    ("best", "partner", "share"),
+    [
+        (0.8, 0.9, 0.65),  # about as good: half-way to an even mix
+        (0.0, 1.4, 0.25),  # ... even where the tail picks none of it
+        (0.6, 1.1, 0.55),
+        (0.2, 3.0, 0.2),  # much worse alone (M4 Hourly's partners): the tail's share
+        (1.0, 0.05, 1.0),  # much better alone (a regular season, Theta's all but exact)
+        (0.0, 1.6, 0.0),  # past the ratio: none, where the combination does not pay
+    ],
+)
+def test_a_partner_about_as_good_as_the_network_moves_its_share_half_way_to_even(
+    best, partner, share
+):
+    losses = _tail_losses(best, partner)
+    assert float(THETA_WEIGHTS[int(torch.argmin(losses))]) == pytest.approx(best)
+    assert settled_share(losses) == pytest.approx(share)

@@ -181,8 +181,10 @@ class NeuralForecaster(Forecaster):
         forecast (``loss`` "mae", "mse" or "huber") becomes ``(1 - w) * network + w *
         Theta``, with the share ``w`` (0 to 1 by 0.05; ``config_.theta_weight``) of the
         lowest loss over the validation tail, forecasts the network was not trained on (none
-        without a tail, ``val_size=0``): the two err differently, and their combination beats
-        both (M3 quarterly, seed 0: sMAPE 8.84 against 9.22 for the network alone). It keeps
+        without a tail, ``val_size=0``), moved half-way to 0.5 where Theta alone is about as
+        good as the network alone there (``decode.settled_share``): the two err differently,
+        and their combination beats both (M3 quarterly, seed 0: sMAPE 8.84 against 9.22 for
+        the network alone). It keeps
         ``horizon`` numbers a point. None: on with the naive inputs, where no ``targets`` are
         given (it forecasts ``y`` alone), the panel's points times ``horizon`` stay within
         ``params.THETA_VALUES`` (25 million, about 0.5 GB), and Theta's forecast beats the
@@ -194,8 +196,8 @@ class NeuralForecaster(Forecaster):
         After training, a point forecast of the direct head becomes ``(1 - v) * network + v
         * damped``, where ``damped`` is each series' own damped-trend forecast (M4's Damped
         benchmark, :class:`~tsrnn.models.stats.smoothing.Damped`, fitted on that series'
-        points alone) and the share ``v`` (0 to 1 by 0.05; ``damped_weight_``) gives the
-        lowest loss over the validation tail, the network's forecasts from before the tail
+        points alone) and the share ``v`` (``damped_weight_``, 0 to 1 by 0.05) is chosen as
+        Theta's is, on the validation tail: the network's forecasts from before the tail
         against a damped trend fitted on the points before it. A global network learns from
         many series; on a small panel each series' own trend is worth more (the quick M3
         subsets of 100-150 series: sMAPE 15.30 to 14.86 monthly, 10.83 to 10.31 quarterly).
