@@ -458,13 +458,15 @@ def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = 
 
 def resolved(choices: pd.DataFrame) -> str:
     """A network's last fit, what it resolved from the data: the seasonal naive inputs'
-    seasons, Theta's and the damped trend's shares, the kept step ("" for a baseline)."""
+    seasons, Theta's and the damped trend's shares (or Theta's forecast's, with
+    ``combine_theta``), the kept step ("" for a baseline)."""
     if not len(choices):
         return ""
     last = choices.iloc[-1]
+    partner = "Theta's end forecast's" if last.get("combine_theta", False) else "the damped trend's"
     return (
-        f"; seasons {list(last.seasons)}, Theta's share {last.theta_weight:.2f}, the damped "
-        f"trend's {last.damped_weight:.2f}, kept step {last.best_step} of {last.steps}"
+        f"; seasons {list(last.seasons)}, Theta's share {last.theta_weight:.2f}, {partner} "
+        f"{last.damped_weight:.2f}, kept step {last.best_step} of {last.steps}"
     )
 
 

@@ -51,6 +51,9 @@ class Plan:
     theta_input: bool = False  # Theta's forecast from each step, a candidate too (resolved)
     # the point forecast combined with each series' damped-trend forecast (resolved)
     combine_damped: bool = False
+    # ... or with Theta's forecast from each series' end, where the Theta input is off by its
+    # size (resolved)
+    combine_theta: bool = False
     # the window's last steps the encoder reads; the seasonal naive inputs read all of it
     # (0: all, as model files before the rule)
     encoder_size: int = 0
@@ -154,6 +157,7 @@ PARAMETERS: Mapping[str, Any] = {
     "season": Integer(1, optional=True),
     "theta_input": Flag(optional=True),
     "combine_damped": Flag(optional=True),
+    "combine_theta": Flag(optional=True),
     "combine_runs": Flag(optional=True),
     # the output
     "loss": OneOf(LOSSES),
@@ -259,10 +263,13 @@ def resolve(
         skip = naive and direct and p["loss"] != "negbin"
     if skip and not (naive and direct):
         raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
-    theta = p["theta_input"]
+    theta, over = p["theta_input"], points * H > THETA_VALUES  # over: the input's memory cap
+
+    def theta_helps() -> bool:  # read only where a rule needs it (the screen costs seconds)
+        return theta_wins is None or theta_wins() >= THETA_SHARE
+
     if theta is None:
-        theta = naive and direct and not p["targets"] and points * H <= THETA_VALUES
-        theta = theta and (theta_wins is None or theta_wins() >= THETA_SHARE)
+        theta = naive and direct and not p["targets"] and not over and theta_helps()
     if theta and not (naive and direct):
         raise ValueError(f"{model}: theta_input needs naive_inputs=True and head='direct'")
     if theta and p["targets"]:
@@ -278,6 +285,27 @@ def resolve(
         raise ValueError(
             f"{model}: combine_damped combines the direct head's point forecasts of y: it "
             f"needs head='direct', a loss in {POINT} and no targets="
+        )
+    partner = p["combine_theta"]
+    if partner is None:  # past the damped trend's range, where the Theta input is off by its size
+        partner = (
+            combinable
+            and naive
+            and not damped
+            and p["theta_input"] is None
+            and over
+            and n_series > DAMPED_SERIES[1]
+            and theta_helps()
+        )
+    if partner and not combinable:
+        raise ValueError(
+            f"{model}: combine_theta combines the direct head's point forecasts of y: it "
+            f"needs head='direct', a loss in {POINT} and no targets="
+        )
+    if partner and damped:
+        raise ValueError(
+            f"{model}: combine_theta and combine_damped each give the point forecast one "
+            "partner: pass one of them"
         )
     runs, averaged = p["combine_runs"], p["loss"] in (*POINT, "quantile")
     if runs is None:
@@ -352,6 +380,7 @@ def resolve(
         spread_input=bool(p["spread_input"]),
         theta_input=bool(theta),
         combine_damped=bool(damped),
+        combine_theta=bool(partner),
         encoder_size=E,
         combine_runs=bool(runs),
     )
@@ -514,6 +543,12 @@ VAL_WINDOWS = 10_000
 # than the network's training; larger panels gained least (M3 monthly's 1,428 series: sMAPE
 # 13.49 to 13.44; benchmarks/RESULTS.md).
 DAMPED_SERIES = (50, 1000)
+# combine_theta=None: where the Theta input is off by THETA_VALUES alone (M4 Monthly's
+# 48,000 series: 187 million numbers) on a panel past DAMPED_SERIES, the point forecast takes
+# a share of Theta's forecast from each series' end instead (thetabase.theta_ends: about 1 s
+# for 2,000 monthly series of 216 points). M3 monthly with the Theta input off stood in for
+# such a panel: sMAPE 13.953 for the network alone, 13.440 with Theta's forecast
+# (benchmarks/RESULTS.md, issue 27).
 # lr=None: the peak learning rate. The higher one where the steps end training after few
 # passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
 # issue 27).
