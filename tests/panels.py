@@ -29,3 +29,28 @@ def ragged_air():
     tail = air.iloc[60:].assign(unique_id="Later", y=lambda d: d.y * 0.5 + 10)
     tail.loc[tail.index[20:23], "y"] = np.nan
     return pd.concat([air, tail], ignore_index=True)
+
+
+def trends(n_series, length=40, season=0.0, ragged=False):
+    """Monthly trends at levels from 10 to 10^5 (slopes of 0.5-2 % a month), times a yearly
+    sine of amplitude ``season``; ``ragged``: series ``i`` is ``length + i % 10`` long.
+
+    A damped trend forecasts the straight ones closely; a network of a few steps (its naive
+    blend) lags them by a slope a step (the partners' tests)."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(n_series):
+        n = length + (i % 10 if ragged else 0)
+        t = np.arange(n)
+        level = 10.0 ** rng.uniform(1, 5)
+        y = level * (1 + rng.uniform(0.005, 0.02) * t) * (1 + season * np.sin(2 * np.pi * t / 12))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i:03d}",
+                    "ds": pd.date_range("2000-01-01", periods=n, freq="MS"),
+                    "y": y,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

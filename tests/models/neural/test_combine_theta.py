@@ -10,29 +10,14 @@ import pandas as pd
 import pytest
 
 import tsrnn
+from tests.panels import trends
 from tsrnn.models.neural import LSTMForecaster, forecaster, params, thetabase
 from tsrnn.models.neural.thetabase import theta_ends, theta_paths
 
 
 def _trends(n_series: int, length: int = 40) -> pd.DataFrame:
-    """Seasonal trends at levels from 10 to 10^5, of lengths ``length`` to ``length + 9``."""
-    rng = np.random.default_rng(0)
-    frames = []
-    for i in range(n_series):
-        n = length + i % 10
-        t = np.arange(n)
-        level = 10.0 ** rng.uniform(1, 5)
-        y = level * (1 + rng.uniform(0.005, 0.02) * t) * (1 + 0.1 * np.sin(2 * np.pi * t / 12))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unique_id": f"s{i:04d}",
-                    "ds": pd.date_range("2000-01-01", periods=n, freq="MS"),
-                    "y": y,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    """Seasonal trends of lengths ``length`` to ``length + 9``."""
+    return trends(n_series, length, season=0.1, ragged=True)
 
 
 def test_theta_ends_are_the_last_points_paths_in_blocks_of_any_size(monkeypatch):

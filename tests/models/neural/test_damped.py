@@ -9,29 +9,9 @@ import pandas as pd
 import pytest
 
 import tsrnn
+from tests.panels import trends
 from tsrnn.models.neural import LSTMForecaster
 from tsrnn.models.stats.smoothing import Damped
-
-
-def _trends(n_series: int, length: int = 40) -> pd.DataFrame:
-    """Straight trends at levels from 10 to 10^5: a damped trend forecasts them closely, a
-    network of a few steps (its naive blend) lags them by a slope a step."""
-    rng = np.random.default_rng(0)
-    t = np.arange(length)
-    frames = []
-    for i in range(n_series):
-        level = 10.0 ** rng.uniform(1, 5)
-        y = level * (1 + rng.uniform(0.005, 0.02) * t)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unique_id": f"s{i:03d}",
-                    "ds": pd.date_range("2000-01-01", periods=length, freq="MS"),
-                    "y": y,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
 
 
 def _damped(history: pd.DataFrame, h: int) -> np.ndarray:
@@ -41,7 +21,7 @@ def _damped(history: pd.DataFrame, h: int) -> np.ndarray:
 def test_the_point_forecast_takes_the_damped_trends_share_fitted_on_the_validation_tail(
     tmp_path, caplog
 ):
-    data = _trends(100)
+    data = trends(100)
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
         model = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(data)
     assert model.plan_.combine_damped  # on by default for 100 series
@@ -69,7 +49,7 @@ def test_the_point_forecast_takes_the_damped_trends_share_fitted_on_the_validati
 
 
 def test_forecasts_from_other_histories_refit_the_damped_trend_on_them():
-    data = _trends(100)
+    data = trends(100)
     model = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(data)
     alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, combine_damped=False)
     alone.fit(data)
@@ -91,12 +71,12 @@ def test_forecasts_from_other_histories_refit_the_damped_trend_on_them():
 
 
 def test_the_default_combines_panels_of_50_to_1000_series_with_a_point_loss():
-    few = _trends(49, length=30)
+    few = trends(49, length=30)
     assert not LSTMForecaster(horizon=6).plan(few).combine_damped
     assert LSTMForecaster(horizon=6, combine_damped=True).plan(few).combine_damped
-    many = _trends(50, length=30)
+    many = trends(50, length=30)
     assert LSTMForecaster(horizon=6).plan(many).combine_damped
-    assert not LSTMForecaster(horizon=6).plan(_trends(1001, length=20)).combine_damped
+    assert not LSTMForecaster(horizon=6).plan(trends(1001, length=20)).combine_damped
     assert not LSTMForecaster(horizon=6, combine_damped=False).plan(many).combine_damped
     assert not LSTMForecaster(horizon=6, loss="quantile").plan(many).combine_damped
     with pytest.raises(ValueError, match="combine_damped combines the direct head's point"):
@@ -106,7 +86,7 @@ def test_the_default_combines_panels_of_50_to_1000_series_with_a_point_loss():
 
 
 def test_series_too_short_for_a_damped_trend_are_said_once_as_this_models(caplog):
-    data = _trends(100, length=30)
+    data = trends(100, length=30)
     short = data[data["unique_id"] == "s000"].head(9)  # 3 points before its validation tail
     data = pd.concat([short, data[data["unique_id"] != "s000"]], ignore_index=True)
     with caplog.at_level(logging.INFO):
