@@ -307,13 +307,12 @@ THETA_WEIGHTS = np.linspace(0.0, 1.0, 21)  # the shares of Theta's forecast trie
 EVEN_RATIO = 1.5
 
 
-def settled_share(losses: torch.Tensor) -> float:
-    """The share of :data:`THETA_WEIGHTS` with the lowest of ``losses`` (one per share; the
-    lowest share wins ties), moved half-way to 0.5 where the partner's loss alone (the last)
-    is within :data:`EVEN_RATIO` of the network's alone (the first)."""
-    share = float(THETA_WEIGHTS[int(torch.argmin(losses))])
-    ratio = float(losses[-1] / losses[0].clamp(min=1e-300))
-    if 1 / EVEN_RATIO <= ratio <= EVEN_RATIO:
+def settled_share(relative: torch.Tensor) -> float:
+    """The share of :data:`THETA_WEIGHTS` with the lowest of the ``relative`` losses (one per
+    share, over the network's alone; the lowest share wins ties), moved half-way to 0.5 where
+    the partner's loss alone (the last) is within :data:`EVEN_RATIO` of the network's."""
+    share = float(THETA_WEIGHTS[int(torch.argmin(relative))])
+    if 1 / EVEN_RATIO <= float(relative[-1]) <= EVEN_RATIO:
         share = 0.5 * share + 0.25
     return share
 
@@ -353,14 +352,15 @@ def damped_weight(
         err = err.abs() if c.loss != "mse" else err**2
         losses += torch.where(mask & have, err, 0.0).sum(dim=(1, 2)).double().cpu()
         kept.append((point, d, y, mask))
-    share = settled_share(losses)
+    relative = losses / losses[0].clamp(min=1e-300)
+    share = settled_share(relative)
     total = torch.zeros(H, 1, dtype=torch.float64)  # y alone: one target
     count = torch.zeros(H, 1, dtype=torch.float64)
     for point, d, y, mask in kept:
         err = torch.where(mask, (1 - share) * point + share * d - y, 0.0) ** 2
         total[:, 0] += err.sum(dim=0).double().cpu()
         count[:, 0] += mask.sum(dim=0).double().cpu()
-    return share, (losses / losses[0].clamp(min=1e-300)).numpy(), _step_spread(total, count)
+    return share, relative.numpy(), _step_spread(total, count)
 
 
 def theta_weight(
@@ -389,7 +389,8 @@ def theta_weight(
         err = (1 - w) * b.point + w * theta - b.y  # (W, B, H, T)
         err = err.abs() if c.loss != "mse" else err**2
         losses += torch.where(b.mask, err, 0.0).sum(dim=(1, 2, 3)).double().cpu()
-    return settled_share(losses), (losses / losses[0].clamp(min=1e-300)).numpy()
+    relative = losses / losses[0].clamp(min=1e-300)
+    return settled_share(relative), relative.numpy()
 
 
 def series_scales(scalers: list[Scaler], device: torch.device) -> torch.Tensor:
