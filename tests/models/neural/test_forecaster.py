@@ -477,6 +477,38 @@ def test_a_window_with_one_observed_point_does_not_blow_up_its_targets():
     assert model.history_.loss.iloc[0] < 100
 
 
+@pytest.mark.parametrize("loss", ["mae", "quantile"])
+def test_a_constant_series_is_forecast_as_its_constant(loss):
+    """A series that holds one number gets that number back, with intervals of no width, as
+    every statistical model gives it: at 0, at 100 and at a million, with gaps, and from a
+    new history. Before, its windows fell back on a unit spread, and the network's output
+    moved its forecasts by a few per cent of the level. A series that leaves its number in
+    its validation tail keeps a unit spread, so its validation errors stay of the usual size."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    gappy = np.full(120, 3.0)
+    gappy[[10, 11, 50]] = np.nan
+    starts = np.full(120, 5.0)
+    starts[-5:] = [6.0, 8.0, 7.0, 9.0, 12.0]  # in the validation tail (horizon 7)
+    columns = {f"walk{i}": 50 + np.cumsum(rng.normal(0, 1, 120)) for i in range(6)}
+    columns |= {"zero": np.zeros(120), "hundred": np.full(120, 100.0), "million": np.full(120, 1e6)}
+    columns |= {"gappy": gappy, "starts": starts}
+    frame = pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": days, "y": v}) for k, v in columns.items()]
+    )
+    model = LSTMForecaster(horizon=7, loss=loss, random_state=0, **TINY).fit(frame)
+    out = model.predict(7, level=[80]).set_index("unique_id")
+    for name, value in [("zero", 0.0), ("hundred", 100.0), ("million", 1e6), ("gappy", 3.0)]:
+        for column in ("LSTM", "LSTM-lo-80", "LSTM-hi-80"):
+            np.testing.assert_allclose(out.loc[name, column], value, rtol=1e-9, atol=1e-9)
+    walks = out.loc[out.index.str.startswith("walk")]
+    assert (walks["LSTM-hi-80"] - walks["LSTM-lo-80"]).min() > 0.1  # the others keep theirs
+    assert model.history_.val_loss.dropna().max() < 100
+    new = frame[frame.unique_id == "walk0"].assign(unique_id="new", y=42.0)
+    again = model.predict(7, y=new)
+    np.testing.assert_allclose(again.LSTM, 42.0, rtol=1e-9)
+
+
 def test_every_parameter_has_a_rule_in_the_table():
     """A parameter missing from neural_params.PARAMETERS would go unchecked in fit."""
     from tsrnn.models.neural.params import PARAMETERS

@@ -159,12 +159,32 @@ def prepare(
     return scaled.replace(covariates=covs)
 
 
+# The spread of a series whose observed values are all one number (two or more of them): a
+# window of it has no spread of its own and falls back on this, so that the network's output,
+# multiplied by it, leaves the forecast and its intervals on that number (as every statistical
+# model's are) instead of a few per cent of the level away.
+CONSTANT_SPREAD = 1e-12
+# One number, up to rounding: a standard deviation at most this share of the mean's size (a
+# constant 0.1, scaled, keeps a spread of about 1e-17 from its mean's last bit)
+FLAT = 1e-9
+
+
 def series_spread(panel: Panel, end: np.ndarray, targets: tuple[str, ...]) -> np.ndarray:
     """Each series' spread: the standard deviation of its observed values (the value, then
-    each extra target) in the first ``end[s]`` points, ``(n_series, 1 + T)`` ``float32``; 1
-    where it is zero or undefined. Window normalization falls back on it."""
-    _, sd = _moments(panel, end, targets)
-    return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0).astype(np.float32)
+    each extra target) in the first ``end[s]`` points, ``(n_series, 1 + T)`` ``float32``.
+    Where those are one number (:data:`FLAT`; observed twice or more): :data:`CONSTANT_SPREAD`
+    if the whole series is, else 1 (a series that leaves its number after ``end``: its
+    validation windows must not weigh a trillion times more). 1 where it is undefined (one
+    value, none). Window normalization falls back on it."""
+    means, sd, counts = _moments(panel, end, targets)
+    flat = (counts >= 2) & (sd <= FLAT * np.abs(means))
+    whole = flat
+    if np.any(end < panel.lengths):
+        means_all, sd_all, _ = _moments(panel, panel.lengths, targets)
+        whole = flat & (sd_all <= FLAT * np.abs(means_all))
+    spread = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    spread = np.where(flat, np.where(whole, CONSTANT_SPREAD, 1.0), spread)
+    return spread.astype(np.float32)
 
 
 CYCLE_MARGIN = 0.9  # a longer cycle wins where its naive error is at most this share
@@ -211,7 +231,7 @@ def series_weights(
     trains); 1 for a series with no such window. Scaling a series leaves its weight as it was.
     """
     columns = _target_values(panel, targets)
-    means, sds = _moments(panel, end, targets)
+    means, sds, _ = _moments(panel, end, targets)
     out = np.ones((panel.n_series, len(columns)))
     offsets = panel.offsets
     for lo, hi in series_chunks(panel.lengths):  # whole series, about a million points a time
@@ -374,24 +394,26 @@ def _target_values(panel: Panel, targets: tuple[str, ...]) -> list[np.ndarray]:
 
 def _moments(
     panel: Panel, end: np.ndarray, targets: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of each series' observed values (the value, then each
-    extra target) in its first ``end[s]`` points, ``(n_series, 1 + T)`` ``float64`` (0 and 0
-    for a series with none)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, standard deviation and count of each series' observed values (the value, then
+    each extra target) in its first ``end[s]`` points, ``(n_series, 1 + T)``: ``float64``
+    (0 and 0 for a series with none), then ``int64``."""
     series, pos = panel.point_index()
     columns = _target_values(panel, targets)
     means = np.empty((panel.n_series, len(columns)))
     sds = np.empty_like(means)
+    counts = np.empty(means.shape, dtype=np.int64)
     for j, values in enumerate(columns):
         use = (pos < end[series]) & ~np.isnan(values)
         s, v = series[use], values[use].astype(np.float64)
-        n = np.maximum(np.bincount(s, minlength=panel.n_series), 1)
+        counts[:, j] = np.bincount(s, minlength=panel.n_series)
+        n = np.maximum(counts[:, j], 1)
         mean = np.bincount(s, weights=v, minlength=panel.n_series) / n
         means[:, j] = mean
         sds[:, j] = np.sqrt(
             np.bincount(s, weights=(v - mean[s]) ** 2, minlength=panel.n_series) / n
         )
-    return means, sds
+    return means, sds, counts
 
 
 def check_counts(panel: Panel, targets: tuple[str, ...], model: str) -> None:
