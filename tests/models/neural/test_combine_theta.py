@@ -28,8 +28,19 @@ def test_theta_ends_are_the_last_points_paths_in_blocks_of_any_size(monkeypatch)
     values[offsets[3] + 2] = np.nan  # a gap: carried, as theta_paths reads it
     every = theta_paths(values, offsets, 12, 6)[offsets[1:] - 1]
     np.testing.assert_allclose(theta_ends(values, offsets, 12, 6), every, rtol=1e-12)
+    # from other points, in the same pass: each the path a series cut there would end on
+    cuts = np.stack([rng.integers(1, lengths + 1), lengths])
+    both = theta_ends(values, offsets, 12, 6, cuts)
+    assert both.shape == (2, 40, 6)
+    np.testing.assert_allclose(both[1], every, rtol=1e-12)
+    cut = np.concatenate([[0], np.cumsum(cuts[0])])
+    rows = np.concatenate([np.arange(a, a + n) for a, n in zip(offsets, cuts[0], strict=False)])
+    np.testing.assert_allclose(both[0], theta_ends(values[rows], cut, 12, 6), rtol=1e-12)
     monkeypatch.setattr(thetabase, "CHUNK", 50)  # a block a series or a few
     np.testing.assert_allclose(theta_ends(values, offsets, 12, 6), every, rtol=1e-12)
+    np.testing.assert_allclose(theta_ends(values, offsets, 12, 6, cuts), both, rtol=1e-12)
+    with pytest.raises(ValueError, match="cuts must be"):
+        theta_ends(values, offsets, 12, 6, cuts + 1)  # past the ends
 
 
 def test_the_default_takes_theta_s_forecast_where_the_theta_input_is_off_by_its_size(

@@ -881,12 +881,13 @@ class NeuralForecaster(Forecaster):
                     tried[-1],
                 )
             damped = 0.0  # the share of the damped trend's forecast in the point forecast
+            ends = None  # Theta's forecast from each series' end, where it is the partner
             if keep and self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
                 net.config = replace(net.config, theta_weight=combine)  # what predict gives
                 if (plan.combine_damped or plan.combine_theta) and len(val_origins):
                     first = val_origins.first()
-                    forecasts = self._damped_from(panel, first, scalers[0], H, plan)
+                    forecasts, ends = self._damped_from(panel, first, scalers[0], H, plan)
                     damped, tried, residual = damped_weight(
                         net,
                         norm,
@@ -980,7 +981,9 @@ class NeuralForecaster(Forecaster):
             self.refit_ = None if again is None else again.as_dict()
             self.residual_std_ = residual
             self.damped_weight_ = damped
-            self.damped_forecast_ = self._damped(panel, H, plan) if damped else None
+            if damped and ends is None:
+                ends = self._damped(panel, H, plan)
+            self.damped_forecast_ = ends if damped else None
         # Forecasts start after the data: each target rescaled on each whole series (as
         # predict(y=...) does with the history it gets), inputs imputed as training saw them.
         pre.remember(panel, filled)
@@ -1026,17 +1029,27 @@ class NeuralForecaster(Forecaster):
 
     def _damped_from(
         self, panel: Panel, origins: Origins, scaler: Scaler, h: int, plan: Plan
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """The damped trend's (or Theta's, see :meth:`_damped`) forecasts from ``origins`` (at
-        most one a series), each fitted on the series' points before it, in ``scaler``'s units, ``(n_series, h)``: ``nan``
-        for a series without an origin."""
+        most one a series), each from the series' points before it, in ``scaler``'s units,
+        ``(n_series, h)``: ``nan`` for a series without an origin. With Theta's, also each
+        series' forecast from its end, as :meth:`_damped` gives it, in the data's units: one
+        pass of its paths gives both. None with the damped trend's (a fit of each series)."""
         series = np.flatnonzero(origins.counts > 0)
-        part = panel.select(series)
-        part = part.drop_last(part.lengths - origins.pos.astype(np.int64))
         out = np.full((panel.n_series, h), np.nan)
         loc, scale = scaler.loc_[series, None], scaler.scale_[series, None]
-        out[series] = (self._damped(part, h, plan) - loc) / scale
-        return out
+        ends = None
+        if getattr(plan, "combine_theta", False):
+            cuts = np.stack([panel.lengths, panel.lengths])
+            cuts[0, series] = origins.pos
+            both = thetabase.theta_ends(panel.values, panel.offsets, self.season_, h, cuts)
+            at_origins, ends = both[0, series], both[1]
+        else:
+            part = panel.select(series)
+            part = part.drop_last(part.lengths - origins.pos.astype(np.int64))
+            at_origins = self._damped(part, h, plan)
+        out[series] = (at_origins - loc) / scale
+        return out, ends
 
     def _refit_progress(self, progress: Progress) -> None:
         self._progress(replace(progress, phase="refit"))

@@ -79,17 +79,33 @@ def theta_paths(values: np.ndarray, offsets: np.ndarray, season: int, horizon: i
     return out
 
 
-def theta_ends(values: np.ndarray, offsets: np.ndarray, season: int, horizon: int) -> np.ndarray:
+def theta_ends(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    season: int,
+    horizon: int,
+    cuts: np.ndarray | None = None,
+) -> np.ndarray:
     """``(n_series, horizon)``: Theta's forecast from each series' last point, as
     :func:`theta_paths` gives it there, computed a block of series at a time so that memory
     stays near :data:`CHUNK` numbers however many series there are (M4 Monthly's 48,000
     series of 216 points would need 187 million numbers for every point's path). Blocks take
-    the series in order of length, so that series of one length stay computed together."""
+    the series in order of length, so that series of one length stay computed together.
+
+    ``cuts`` ``(k, n_series)``: the forecasts from each series' ``cuts[i, s]``-th point
+    instead (from 1 to its length), ``(k, n_series, horizon)``, all from one pass: a path
+    reads the points up to it alone, so each is the one a series cut there would get."""
     values = np.asarray(values, dtype=np.float64)
     offsets = np.asarray(offsets, dtype=np.int64)
     H = int(horizon)
     lengths = np.diff(offsets)
-    out = np.full((len(lengths), H), np.nan)
+    at = lengths[None, :] if cuts is None else np.asarray(cuts, dtype=np.int64)
+    if at.ndim != 2 or at.shape[1] != len(lengths) or np.any((at < 1) | (at > lengths)):
+        raise ValueError(
+            f"theta_ends: cuts must be (k, {len(lengths)}) point counts from 1 to each "
+            "series' length"
+        )
+    out = np.full((len(at), len(lengths), H), np.nan)
     order = np.argsort(lengths, kind="stable")
     ends = np.cumsum(lengths[order])  # the points of the sorted series, laid end to end
     lo = 0
@@ -100,9 +116,10 @@ def theta_ends(values: np.ndarray, offsets: np.ndarray, season: int, horizon: in
         chosen = order[lo:hi]
         sub = np.concatenate([[0], np.cumsum(lengths[chosen])])
         rows = np.repeat(offsets[chosen] - sub[:-1], lengths[chosen]) + np.arange(sub[-1])
-        out[chosen] = theta_paths(values[rows], sub, season, H)[sub[1:] - 1]
+        paths = theta_paths(values[rows], sub, season, H)
+        out[:, chosen] = paths[sub[:-1] + at[:, chosen] - 1]
         lo = hi
-    return out
+    return out[0] if cuts is None else out
 
 
 def theta_wins(
