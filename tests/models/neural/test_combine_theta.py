@@ -11,7 +11,7 @@ import pytest
 
 import tsrnn
 from tests.panels import trends
-from tsrnn.models.neural import LSTMForecaster, forecaster, params, thetabase
+from tsrnn.models.neural import LSTMForecaster, params, thetabase
 from tsrnn.models.neural.thetabase import theta_ends, theta_paths
 
 
@@ -52,7 +52,6 @@ def test_the_default_takes_theta_s_forecast_where_the_theta_input_is_off_by_its_
     assert plan.theta_input and not plan.combine_theta and not plan.combine_damped
     # past it (as M4 Monthly's 48,000 series are) Theta's forecast joins the point forecast
     monkeypatch.setattr(params, "THETA_VALUES", 1000)
-    monkeypatch.setattr(forecaster, "THETA_VALUES", 1000)  # its log's copy
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
         plan = LSTMForecaster(horizon=6).plan(many)
     assert not plan.theta_input and plan.combine_theta and not plan.combine_damped

@@ -55,6 +55,7 @@ from tsrnn.models.base import (
     to_state,
 )
 from tsrnn.models.neural import distributed, inputs, thetabase
+from tsrnn.models.neural import params as rules
 from tsrnn.models.neural.decode import (
     Decoder,
     damped_weight,
@@ -66,7 +67,6 @@ from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denom
 from tsrnn.models.neural.nets import MeanNet, NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
     THETA_SHARE,
-    THETA_VALUES,
     VAL_WINDOWS,
     Plan,
     budget,
@@ -655,9 +655,9 @@ class NeuralForecaster(Forecaster):
         if params["theta_input"] is None and plan.naive_inputs and not plan.theta_input:
             if plan.targets:
                 why = "it forecasts y alone, and targets= are given"
-            elif len(panel) * plan.horizon > THETA_VALUES:
+            elif len(panel) * plan.horizon > rules.THETA_VALUES:  # the rule's own cap
                 why = (
-                    f"{len(panel)} points x horizon {plan.horizon} exceed {THETA_VALUES:,} "
+                    f"{len(panel)} points x horizon {plan.horizon} exceed {rules.THETA_VALUES:,} "
                     "numbers (pass theta_input=True to have it)"
                 )
                 if plan.combine_theta:
