@@ -34,7 +34,7 @@ def test_theta_ends_are_the_last_points_paths_in_blocks_of_any_size(monkeypatch)
     assert both.shape == (2, 40, 6)
     np.testing.assert_allclose(both[1], every, rtol=1e-12)
     cut = np.concatenate([[0], np.cumsum(cuts[0])])
-    rows = np.concatenate([np.arange(a, a + n) for a, n in zip(offsets, cuts[0], strict=False)])
+    rows = np.concatenate([np.arange(a, a + n) for a, n in zip(offsets[:-1], cuts[0], strict=True)])
     np.testing.assert_allclose(both[0], theta_ends(values[rows], cut, 12, 6), rtol=1e-12)
     monkeypatch.setattr(thetabase, "CHUNK", 50)  # a block a series or a few
     np.testing.assert_allclose(theta_ends(values, offsets, 12, 6), every, rtol=1e-12)

@@ -1,11 +1,18 @@
-"""What the network trains on, per series: the relative loss's series weights."""
+"""What the network trains on, per series: the relative loss's series weights, and the spread
+that window normalization falls back on."""
 
 import numpy as np
 import pandas as pd
 
 from tsrnn.data import windows
 from tsrnn.data.panel import as_panel
-from tsrnn.models.neural.inputs import MIN_WEIGHT, series_weights, spread_out
+from tsrnn.models.neural.inputs import (
+    CONSTANT_SPREAD,
+    MIN_WEIGHT,
+    series_spread,
+    series_weights,
+    spread_out,
+)
 
 
 def panel_of(columns):
@@ -69,3 +76,31 @@ def test_validation_windows_beyond_the_cap_are_a_sample_spread_over_the_series()
     assert len(kept) == 10 and kept.series.tolist() == [0, 5, 11, 16, 22, 27, 33, 38, 44, 49]
     assert set(kept.pos.tolist()) == {7} and len(kept.bounds) == 51
     assert spread_out(origins, 50) is origins  # no more than the cap: all of them
+
+
+def test_a_series_of_one_number_falls_back_on_a_spread_of_almost_nothing():
+    """Window normalization multiplies the network's output by this spread where a window has
+    none of its own: almost nothing for a series of one number (exactly, or up to rounding, as
+    0.1 is), so its forecast stays on that number; 1 where it is undefined (one value) or where
+    the series leaves its number after the span read (its validation tail)."""
+    leaves = np.r_[np.full(30, 0.1), [0.2, 0.4]]
+    gappy = np.full(32, 7.0)
+    gappy[[2, 9]] = np.nan
+    columns = {
+        "a": np.arange(32.0),
+        "b": np.full(32, 0.1),
+        "c": np.zeros(32),
+        "d": gappy,
+        "e": np.r_[[4.0], np.full(31, np.nan)],
+        "f": leaves,
+        "g": 1e-10 * np.random.default_rng(0).normal(size=32),  # tiny, not flat
+    }
+    panel = panel_of(columns)
+    end = np.full(7, 30)
+    got = series_spread(panel, end, ())[:, 0]
+    assert got[0] == np.float32(np.arange(30.0).std())
+    np.testing.assert_array_equal(got[1:4], np.float32(CONSTANT_SPREAD))
+    assert got[4] == 1.0 and got[5] == 1.0 and 1e-11 < got[6] < 1e-9
+    # read to their ends, the series that leaves its number has a spread of its own
+    whole = series_spread(panel, panel.lengths, ())[:, 0]
+    assert whole[5] == np.float32(leaves.std()) and whole[1] == np.float32(CONSTANT_SPREAD)

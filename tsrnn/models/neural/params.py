@@ -547,9 +547,8 @@ DAMPED_SERIES = (50, 1000)
 # 48,000 series: 187 million numbers) on a panel past DAMPED_SERIES, the point forecast takes
 # a share of Theta's forecast from each series' end instead (thetabase.theta_ends, one pass
 # for the validation origins and the ends: 10-15 s of a 100 s fit of 48,000 synthetic series
-# of 216 points). M3 monthly with the Theta input off
-# stood in for such a panel: sMAPE 13.953 for the network alone, 13.466 with Theta's forecast
-# (benchmarks/RESULTS.md, issue 27).
+# of 216 points). M3 monthly with the Theta input off stood in for such a panel: sMAPE
+# 13.953 for the network alone, 13.466 with Theta's forecast (benchmarks/RESULTS.md, issue 27).
 # lr=None: the peak learning rate. The higher one where the steps end training after few
 # passes over the windows of many series; the lower one elsewhere (benchmarks/RESULTS.md,
 # issue 27).
