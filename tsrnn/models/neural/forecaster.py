@@ -1039,7 +1039,7 @@ class NeuralForecaster(Forecaster):
         out = np.full((panel.n_series, h), np.nan)
         loc, scale = scaler.loc_[series, None], scaler.scale_[series, None]
         ends = None
-        if getattr(plan, "combine_theta", False):
+        if plan.combine_theta:
             cuts = np.stack([panel.lengths, panel.lengths])
             cuts[0, series] = origins.pos
             both = thetabase.theta_ends(panel.values, panel.offsets, self.season_, h, cuts)

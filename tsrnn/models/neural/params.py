@@ -281,11 +281,6 @@ def resolve(
     if damped is None:
         low, high = DAMPED_SERIES
         damped = combinable and low <= n_series <= high
-    if damped and not combinable:
-        raise ValueError(
-            f"{model}: combine_damped combines the direct head's point forecasts of y: it "
-            f"needs head='direct', a loss in {POINT} and no targets="
-        )
     partner = p["combine_theta"]
     if partner is None:  # past the damped trend's range, where the Theta input is off by its size
         partner = (
@@ -297,11 +292,12 @@ def resolve(
             and n_series > DAMPED_SERIES[1]
             and theta_helps()
         )
-    if partner and not combinable:
-        raise ValueError(
-            f"{model}: combine_theta combines the direct head's point forecasts of y: it "
-            f"needs head='direct', a loss in {POINT} and no targets="
-        )
+    for name, on in (("combine_damped", damped), ("combine_theta", partner)):
+        if on and not combinable:
+            raise ValueError(
+                f"{model}: {name} combines the direct head's point forecasts of y: it "
+                f"needs head='direct', a loss in {POINT} and no targets="
+            )
     if partner and damped:
         raise ValueError(
             f"{model}: combine_theta and combine_damped each give the point forecast one "
