@@ -1,10 +1,11 @@
 """What this machine offers the work: the cores a process may use, how a command splits
-them between worker processes and threads, and how the C allocator keeps memory while a
-network trains."""
+them between worker processes and threads, and how the C allocator and the floating-point
+unit are set while a network trains."""
 
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import functools
 import os
 import sys
@@ -131,3 +132,97 @@ def held_heap() -> Iterator[None]:
                 libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_AFTER)
                 libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AFTER)
                 libc.malloc_trim(0)
+
+
+# glibc's fenv_t is 32 bytes on x86-64 (28 on i386, 8 on aarch64): room to spare.
+_FENV_BYTES = 128
+
+
+@functools.cache
+def _fenv() -> ctypes.CDLL | None:
+    """glibc's math library (``fegetenv``, ``fesetenv``), None off glibc."""
+    if _glibc() is None:
+        return None
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        libm.fegetenv, libm.fesetenv  # noqa: B018 - both must exist
+    except (OSError, AttributeError):
+        return None
+    return libm
+
+
+@functools.cache
+def _openmp() -> ctypes.CDLL | None:
+    """The OpenMP runtime torch's CPU threads run on, where it speaks GNU's interface
+    (``libgomp``, or Intel's ``libiomp5``, which offers it too); None where it cannot be told.
+    Other packages load runtimes of their own (scikit-learn bundles a libgomp): torch's is the
+    one whose ``omp_get_max_threads`` torch's own library resolves to. Called once torch is
+    imported."""
+
+    def loaded(*names: str) -> list[str]:
+        with open("/proc/self/maps") as maps:
+            return sorted({line.split()[-1] for line in maps if any(n in line for n in names)})
+
+    def address(lib: ctypes.CDLL) -> int | None:
+        return ctypes.cast(lib.omp_get_max_threads, ctypes.c_void_p).value
+
+    try:  # the copies already loaded: RTLD_NOLOAD loads nothing new
+        noload = os.RTLD_NOLOAD | os.RTLD_LAZY
+        torch_cpu = [ctypes.CDLL(path, mode=noload) for path in loaded("libtorch_cpu")]
+        targets = {address(lib) for lib in torch_cpu}  # found through its dependencies
+        for path in loaded("libgomp", "libiomp"):
+            lib = ctypes.CDLL(path, mode=noload)
+            if address(lib) in targets:
+                lib.GOMP_parallel.argtypes = (ctypes.c_void_p,) * 2 + (ctypes.c_uint,) * 2
+                lib.GOMP_parallel.restype = None
+                return lib
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
+@contextmanager
+def flushed_denormals() -> Iterator[None]:
+    """While a network trains on the CPU, round numbers below float32's smallest normal one
+    (1.2e-38) to zero, on this thread and on torch's worker threads.
+
+    Back-propagation through a long window shrinks the recurrent gradients step by step until,
+    early in training, some fall into that subnormal range, where x86 processors compute each
+    operation many times slower: ETTh2's fit (one series, h = 96) ran its first 50 steps at a
+    tenth of its later speed. Flushed, those gradients are 0 a little sooner than they would
+    be anyway; that fit's losses and forecasts do not change in the digits it reports, and it
+    takes 136 s instead of 221 (benchmarks/RESULTS.md).
+
+    The floating-point unit's mode is set per thread: torch's worker threads get this
+    thread's through one parallel region of its OpenMP runtime (``fesetenv`` run on each),
+    and on leaving, every thread gets this thread's mode from before the block. Nothing
+    changes off glibc (macOS, Windows, musl), on a processor torch cannot set
+    (``torch.set_flush_denormal`` returns False), or for threads of another runtime.
+    """
+    import torch
+
+    libm = _fenv()
+    before = (ctypes.c_char * _FENV_BYTES)()
+    if libm is None or libm.fegetenv(before) != 0 or not torch.set_flush_denormal(True):
+        yield
+        return
+    during = (ctypes.c_char * _FENV_BYTES)()
+    libm.fegetenv(during)
+    gomp, threads = _openmp(), torch.get_num_threads()
+    fesetenv = ctypes.cast(libm.fesetenv, ctypes.c_void_p)
+    if gomp is not None and threads > 1:
+        gomp.GOMP_parallel(fesetenv, ctypes.addressof(during), threads, 0)
+    try:
+        yield
+    finally:
+        libm.fesetenv(before)
+        if gomp is not None and threads > 1:
+            gomp.GOMP_parallel(fesetenv, ctypes.addressof(before), threads, 0)
+
+
+@contextmanager
+def training_cpu() -> Iterator[None]:
+    """How the CPU is set while a network trains on it: :func:`held_heap` and
+    :func:`flushed_denormals`."""
+    with held_heap(), flushed_denormals():
+        yield

@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsrnn.machine import available_cores, held_heap
+from tsrnn.machine import available_cores, training_cpu
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,9 @@ def train(
     windows, first = 0, 1  # windows since the last report, its first step
     start = tick = time.perf_counter()
     step = done = 0  # the step running, and the last one whose update was applied
-    # on the CPU, the memory a step frees stays for the next (tsrnn.machine.held_heap)
-    with contextlib.nullcontext() if cuda else held_heap():
+    # on the CPU, the memory a step frees stays for the next, and subnormal numbers are
+    # flushed to zero (tsrnn.machine.training_cpu)
+    with contextlib.nullcontext() if cuda else training_cpu():
         net.train()
         try:
             for step in range(1, config.max_steps + 1):
