@@ -2,8 +2,8 @@
 
 A default network trains ``max_steps`` steps, or the steps that take ``max_epochs`` passes
 over its training windows when that is fewer; small data sets get smaller batches (a pass
-still takes several steps); validation comes about 20 times per budget; the learning-rate
-schedule spans the budget.
+still takes several steps); validation comes about 20 times per budget (60 for a lone
+series); the learning-rate schedule spans the budget.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def params(**given):
 
 
 def test_many_windows_train_max_steps_in_full_batches():
-    b = budget(params(), n_windows=200_000)  # M4 Hourly: 0.64 passes at batch 128
+    b = budget(params(), n_windows=200_000, n_series=414)  # 0.64 passes at batch 128
     assert (b.steps, b.batch, b.bound, b.val_every) == (1000, 256, "max_steps", 50)
     assert b.passes == pytest.approx(1000 * 256 / 200_000)
 
@@ -46,12 +46,21 @@ def test_a_budget_that_ends_before_one_pass_trains_twice_the_steps():
 
 
 def test_few_windows_are_capped_in_passes_with_smaller_batches():
-    b = budget(params(), n_windows=1056)  # three 400-hour series, h = 24
+    b = budget(params(), n_windows=1056, n_series=3)  # three 400-hour series, h = 24
     assert b.bound == "max_epochs"
     assert b.batch == 1056 // 16  # at least 16 steps a pass ...
     assert b.steps == int(np.ceil(30 * 1056 / b.batch))  # ... for max_epochs = 30 passes
     assert b.passes == pytest.approx(30, abs=0.1)
     assert b.val_every == b.steps // 20
+
+
+def test_a_lone_series_validates_three_times_as_often():
+    """Its validation tail is one window: patience's 10 validations wait 160 steps of 1,000,
+    not 500, before they end the run (ETTh1 and ETTh2 kept late snapshots that lost)."""
+    lone = budget(params(), n_windows=11_300, n_series=1)  # ETTh1's 11,520 hours, h = 96
+    assert (lone.steps, lone.val_every) == (1000, 16)
+    assert budget(params(), n_windows=11_300 * 12, n_series=12).val_every == 50  # Beijing's
+    assert budget(params(val_every=50), n_windows=11_300, n_series=1).val_every == 50  # given
 
 
 def test_tiny_data_keeps_a_batch_of_32_and_every_window_once_a_pass():
