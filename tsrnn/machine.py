@@ -166,18 +166,23 @@ def _openmp() -> ctypes.CDLL | None:
     def address(lib: ctypes.CDLL) -> int | None:
         return ctypes.cast(lib.omp_get_max_threads, ctypes.c_void_p).value
 
-    try:  # the copies already loaded: RTLD_NOLOAD loads nothing new
-        noload = os.RTLD_NOLOAD | os.RTLD_LAZY
+    noload = os.RTLD_NOLOAD | os.RTLD_LAZY  # the copies already loaded: nothing new
+    try:
         torch_cpu = [ctypes.CDLL(path, mode=noload) for path in loaded("libtorch_cpu")]
         targets = {address(lib) for lib in torch_cpu}  # found through its dependencies
-        for path in loaded("libgomp", "libiomp"):
-            lib = ctypes.CDLL(path, mode=noload)
-            if address(lib) in targets:
-                lib.GOMP_parallel.argtypes = (ctypes.c_void_p,) * 2 + (ctypes.c_uint,) * 2
-                lib.GOMP_parallel.restype = None
-                return lib
+        candidates = loaded("libgomp", "libiomp")
     except (OSError, AttributeError):
-        pass
+        return None
+    for path in candidates:
+        try:
+            lib = ctypes.CDLL(path, mode=noload)
+            if address(lib) not in targets:
+                continue
+            lib.GOMP_parallel.argtypes = (ctypes.c_void_p,) * 2 + (ctypes.c_uint,) * 2
+        except (OSError, AttributeError):
+            continue  # another runtime, or one without GNU's interface
+        lib.GOMP_parallel.restype = None
+        return lib
     return None
 
 
