@@ -195,8 +195,8 @@ def flushed_denormals() -> Iterator[None]:
     early in training, some fall into that subnormal range, where x86 processors compute each
     operation many times slower: ETTh2's fit (one series, h = 96) ran its first 50 steps at a
     tenth of its later speed. Flushed, those gradients are 0 a little sooner than they would
-    be anyway; that fit's losses and forecasts do not change in the digits it reports, and it
-    takes 136 s instead of 221 (benchmarks/RESULTS.md).
+    be anyway; its losses and forecasts do not change in the digits the benchmark prints, and
+    its row takes 148 s instead of 199 (benchmarks/RESULTS.md).
 
     The floating-point unit's mode is set per thread: torch's worker threads get this
     thread's through one parallel region of its OpenMP runtime (``fesetenv`` run on each),
