@@ -458,12 +458,16 @@ def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = 
 
 def resolved(choices: pd.DataFrame) -> str:
     """A network's last fit, what it resolved from the data: the seasonal naive inputs'
-    seasons, Theta's and the damped trend's shares (or Theta's forecast's, with
-    ``combine_theta``), the kept step ("" for a baseline)."""
+    seasons, Theta's share and the partner's (the damped trend's, ETS's or Theta's end
+    forecast's: the one the validation tail picked), the kept step ("" for a baseline)."""
     if not len(choices):
         return ""
     last = choices.iloc[-1]
-    partner = "Theta's end forecast's" if last.get("combine_theta", False) else "the damped trend's"
+    kind = last.get("partner")
+    if not isinstance(kind, str):  # no partner: name the one that was offered
+        kind = "theta" if last.get("combine_theta", False) else "damped"
+    partner = {"damped": "the damped trend's", "ets": "ETS's", "theta": "Theta's end forecast's"}
+    partner = partner[kind]
     return (
         f"; seasons {list(last.seasons)}, Theta's share {last.theta_weight:.2f}, {partner} "
         f"{last.damped_weight:.2f}, kept step {last.best_step} of {last.steps}"

@@ -49,29 +49,30 @@ def test_the_default_takes_theta_s_forecast_where_the_theta_input_is_off_by_its_
     many = _trends(1001, length=20)
     # under the Theta input's size the input is on and no partner is needed
     plan = LSTMForecaster(horizon=6).plan(many)
-    assert plan.theta_input and not plan.combine_theta and not plan.combine_damped
+    assert plan.theta_input and not plan.combine_theta and not plan.combine_ets
     # past it (as M4 Monthly's 48,000 series are) Theta's forecast joins the point forecast
     monkeypatch.setattr(params, "THETA_VALUES", 1000)
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
         plan = LSTMForecaster(horizon=6).plan(many)
-    assert not plan.theta_input and plan.combine_theta and not plan.combine_damped
+    assert not plan.theta_input and plan.combine_theta and not plan.combine_ets
     assert "Theta's forecast from each series' end joins the point forecast" in caplog.text
     # not where the Theta input was turned off, nor within the damped trend's range
     assert not LSTMForecaster(horizon=6, theta_input=False).plan(many).combine_theta
     within = _trends(1000, length=20)
-    assert LSTMForecaster(horizon=6).plan(within).combine_damped
+    assert LSTMForecaster(horizon=6).plan(within).combine_ets
     assert not LSTMForecaster(horizon=6).plan(within).combine_theta
     assert not LSTMForecaster(horizon=6, loss="quantile").plan(many).combine_theta
     with pytest.raises(ValueError, match="combine_theta combines the direct head's point"):
         LSTMForecaster(horizon=6, loss="quantile", combine_theta=True).plan(many)
-    with pytest.raises(ValueError, match="one partner"):
-        LSTMForecaster(horizon=6, combine_theta=True, combine_damped=True).plan(within)
+    for local in ("combine_damped", "combine_ets"):
+        with pytest.raises(ValueError, match="one partner"):
+            LSTMForecaster(horizon=6, combine_theta=True, **{local: True}).plan(within)
 
 
 def test_the_point_forecast_takes_theta_s_share_fitted_on_the_validation_tail(tmp_path, caplog):
     data = _trends(60)
     kw = {"horizon": 6, "max_steps": 5, "random_state": 0, "theta_input": False}
-    kw["combine_damped"] = False
+    kw["combine_damped"] = kw["combine_ets"] = False
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
         model = LSTMForecaster(combine_theta=True, **kw).fit(data)
     share = model.damped_weight_

@@ -1,4 +1,5 @@
-"""The point forecast combined with each series' damped-trend forecast (``combine_damped``)."""
+"""The point forecast combined with each series' damped-trend or ETS forecast
+(``combine_damped``, ``combine_ets``), the validation tail picking between them."""
 
 from __future__ import annotations
 
@@ -11,28 +12,53 @@ import pytest
 import tsrnn
 from tests.panels import trends
 from tsrnn.models.neural import LSTMForecaster
-from tsrnn.models.stats.smoothing import Damped
+from tsrnn.models.stats.smoothing import ETS, Damped
+
+ALONE = {"combine_damped": False, "combine_ets": False}  # the network without a partner
 
 
 def _damped(history: pd.DataFrame, h: int) -> np.ndarray:
     return Damped(season=12).fit(history).predict(h)["Damped"].to_numpy()
 
 
-def test_the_point_forecast_takes_the_damped_trends_share_fitted_on_the_validation_tail(
-    tmp_path, caplog
+def _ets(history: pd.DataFrame, h: int) -> np.ndarray:
+    return ETS(season=12).fit(history).predict(h)["ETS"].to_numpy()
+
+
+def _noisy(data: pd.DataFrame) -> pd.DataFrame:
+    """The trends with 1 % noise: a straight line ETS would forecast without error (and
+    intervals of no width)."""
+    rng = np.random.default_rng(1)
+    return data.assign(y=data["y"] * (1 + 0.01 * rng.standard_normal(len(data))))
+
+
+@pytest.mark.parametrize(
+    ("kind", "given", "name", "forecast"),
+    [
+        ("damped", {"combine_damped": True}, "the damped trend's", _damped),
+        ("ets", {"combine_ets": True}, "ETS's", _ets),
+    ],
+)
+def test_the_point_forecast_takes_the_partners_share_fitted_on_the_validation_tail(
+    tmp_path, caplog, kind, given, name, forecast
 ):
-    data = trends(100)
+    data = _noisy(trends(100))
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
-        model = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(data)
-    assert model.plan_.combine_damped  # on by default for 100 series
+        model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **given).fit(data)
+    # the one partner given: the other is off
+    assert model.plan_.combine_damped == (kind == "damped")
+    assert model.plan_.combine_ets == (kind == "ets")
+    assert model.partner_ == kind and list(model.partner_losses_) == [kind]
     share = model.damped_weight_
-    assert share >= 0.5, share  # the trends: the damped trend's forecast is the better one
-    assert "of the damped trend's" in caplog.text
+    assert share >= 0.5, share  # the trends: each series' own model is the better forecast
+    assert f"of {name} forecast" in caplog.text and "picks" not in caplog.text
+    assert model.choices_["partner"] == kind
     assert model.damped_forecast_.shape == (100, 6)
-    # the point forecast is the share's mix of the network's and the damped trend's
-    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, combine_damped=False).fit(data)
+    # the point forecast is the share's mix of the network's and the partner's
+    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE).fit(data)
     assert alone.damped_weight_ == 0.0 and alone.damped_forecast_ is None
-    damped = _damped(data, 6)
+    assert alone.partner_ is None and alone.choices_["partner"] is None
+    damped = forecast(data, 6)
     network = alone.predict()["LSTM"].to_numpy()
     forecast = model.predict(quantiles=[0.1, 0.9])
     np.testing.assert_allclose(
@@ -44,18 +70,41 @@ def test_the_point_forecast_takes_the_damped_trends_share_fitted_on_the_validati
     # saved and loaded with the model
     model.save(tmp_path / "m.tsrnn")
     loaded = tsrnn.load(tmp_path / "m.tsrnn")
-    assert loaded.damped_weight_ == share
+    assert loaded.damped_weight_ == share and loaded.partner_ == kind
     pd.testing.assert_frame_equal(loaded.predict(quantiles=[0.1, 0.9]), forecast)
 
 
-def test_forecasts_from_other_histories_refit_the_damped_trend_on_them():
+def test_with_both_partners_the_validation_tail_picks_the_one_whose_best_share_errs_least(
+    caplog,
+):
+    data = trends(100, season=0.2)
+    both = {"combine_damped": True, "combine_ets": True}
+    with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
+        model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **both).fit(data)
+    assert model.plan_.combine_damped and model.plan_.combine_ets
+    losses = model.partner_losses_
+    assert set(losses) == {"damped", "ets"}
+    assert model.partner_ == min(losses, key=losses.get)
+    assert losses[model.partner_] < 1.0  # the combination beat the network alone
+    assert "the validation tail picks" in caplog.text
+    # the pick's share and forecast: what the partner given alone gives the same network
+    given = {"damped": {"combine_damped": True}, "ets": {"combine_ets": True}}[model.partner_]
+    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **given).fit(data)
+    assert model.damped_weight_ == alone.damped_weight_
+    pd.testing.assert_frame_equal(model.predict(), alone.predict())
+
+
+@pytest.mark.parametrize(
+    ("given", "forecast"), [({"combine_damped": True}, _damped), ({"combine_ets": True}, _ets)]
+)
+def test_forecasts_from_other_histories_refit_the_partner_on_them(given, forecast):
     data = trends(100)
-    model = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(data)
-    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, combine_damped=False)
+    model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **given).fit(data)
+    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE)
     alone.fit(data)
     shorter = data.groupby("unique_id").head(30)
     share = model.damped_weight_
-    expected = (1 - share) * alone.predict(y=shorter)["LSTM"].to_numpy() + share * _damped(
+    expected = (1 - share) * alone.predict(y=shorter)["LSTM"].to_numpy() + share * forecast(
         shorter, 6
     )
     got = model.predict(y=shorter)
@@ -70,19 +119,29 @@ def test_forecasts_from_other_histories_refit_the_damped_trend_on_them():
     )
 
 
-def test_the_default_combines_panels_of_50_to_1000_series_with_a_point_loss():
+def _partners(plan) -> tuple[bool, bool]:
+    return plan.combine_damped, plan.combine_ets
+
+
+def test_the_default_combines_panels_of_50_to_1000_series_with_ets_and_a_point_loss():
     few = trends(49, length=30)
-    assert not LSTMForecaster(horizon=6).plan(few).combine_damped
-    assert LSTMForecaster(horizon=6, combine_damped=True).plan(few).combine_damped
+    assert _partners(LSTMForecaster(horizon=6).plan(few)) == (False, False)
+    assert _partners(LSTMForecaster(horizon=6, combine_damped=True).plan(few)) == (True, False)
+    assert _partners(LSTMForecaster(horizon=6, combine_ets=True).plan(few)) == (False, True)
     many = trends(50, length=30)
-    assert LSTMForecaster(horizon=6).plan(many).combine_damped
-    assert not LSTMForecaster(horizon=6).plan(trends(1001, length=20)).combine_damped
-    assert not LSTMForecaster(horizon=6, combine_damped=False).plan(many).combine_damped
-    assert not LSTMForecaster(horizon=6, loss="quantile").plan(many).combine_damped
-    with pytest.raises(ValueError, match="combine_damped combines the direct head's point"):
-        LSTMForecaster(horizon=6, loss="quantile", combine_damped=True).plan(many)
-    with pytest.raises(ValueError, match="combine_damped"):
-        LSTMForecaster(horizon=6, head="recursive", combine_damped=True).plan(many)
+    assert _partners(LSTMForecaster(horizon=6).plan(many)) == (False, True)
+    assert _partners(LSTMForecaster(horizon=6).plan(trends(1001, length=20))) == (False, False)
+    # ETS refused gives the damped trend back; the damped trend given alone is the only one
+    assert _partners(LSTMForecaster(horizon=6, combine_ets=False).plan(many)) == (True, False)
+    assert _partners(LSTMForecaster(horizon=6, combine_damped=True).plan(many)) == (True, False)
+    assert _partners(LSTMForecaster(horizon=6, combine_damped=False).plan(many)) == (False, True)
+    assert _partners(LSTMForecaster(horizon=6, **ALONE).plan(many)) == (False, False)
+    assert _partners(LSTMForecaster(horizon=6, loss="quantile").plan(many)) == (False, False)
+    for name in ALONE:
+        with pytest.raises(ValueError, match=f"{name} combines the direct head's point"):
+            LSTMForecaster(horizon=6, loss="quantile", **{name: True}).plan(many)
+        with pytest.raises(ValueError, match=name):
+            LSTMForecaster(horizon=6, head="recursive", **{name: True}).plan(many)
 
 
 def test_series_too_short_for_a_damped_trend_are_said_once_as_this_models(caplog):

@@ -66,6 +66,7 @@ from tsrnn.models.neural.decode import (
 from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denominator
 from tsrnn.models.neural.nets import MeanNet, NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
+    PARTNERS,
     THETA_SHARE,
     VAL_WINDOWS,
     Plan,
@@ -203,9 +204,22 @@ class NeuralForecaster(Forecaster):
         subsets of 100-150 series: sMAPE 15.30 to 14.86 monthly, 10.83 to 10.31 quarterly).
         The intervals are measured on the combined forecast. Forecasts from other histories
         (``predict(y=...)``, backtests) fit the damped trend on each of them. None: on for
-        panels of ``params.DAMPED_SERIES`` (50 to 1,000) series with a point loss: fewer
-        give too few validation forecasts to fit the share, more cost a damped fit per
-        series for what gained least.
+        panels of ``params.DAMPED_SERIES`` (50 to 1,000) series with a point loss where
+        ``combine_ets=False`` refuses ETS, the default partner: fewer series give too few
+        validation forecasts to fit the share, more cost a fit per series for what gained
+        least.
+    combine_ets : bool or None, default None
+        As ``combine_damped``, with each series' automatic ETS forecast as the partner
+        (:class:`~tsrnn.models.stats.smoothing.ETS`, its form chosen by AICc, seasonal where
+        the series spans two seasons). The damped trend reads a season only through M4's
+        seasonality test, which a year of weekly data rarely passes; ETS's seasonal states
+        carry last year's shape at this year's level (M4 Weekly at a second origin: OWA
+        0.821 with the damped trend, 0.772 with ETS). None: on for panels of
+        ``params.DAMPED_SERIES`` series with a point loss, unless ``combine_damped=True``
+        is given alone. With both ``combine_damped=True`` and ``combine_ets=True``, each is
+        fitted on the points before the validation tail and the tail picks the one whose
+        best share errs least (``partner_``, ``partner_losses_``; the log says which); the
+        other is not fitted again.
     combine_theta : bool or None, default None
         As ``combine_damped``, with Theta's forecast from each series' end as the partner
         (:func:`~tsrnn.models.neural.thetabase.theta_ends`, the Theta input's path at the
@@ -214,7 +228,7 @@ class NeuralForecaster(Forecaster):
         (``params.THETA_VALUES``) on a panel past the damped trend's range (M4 Monthly's
         48,000 series): there the network would otherwise have no Theta at all. M3 monthly
         with the Theta input off: sMAPE 13.953 for the network alone, 13.466 with Theta's
-        forecast as the partner. Not with ``combine_damped``: one partner.
+        forecast as the partner. Not with ``combine_damped`` or ``combine_ets``.
     combine_runs : bool or None, default False
         Where a refit ran (see ``refit``), forecast the mean of two networks: the refit's and
         the first run's, kept at its best validation (``first_net_``). Both are trained
@@ -433,11 +447,17 @@ class NeuralForecaster(Forecaster):
         makes normal intervals from it. With ``val_size=0`` it is measured on each series'
         last training window: in-sample, so intervals come out too narrow.
     damped_weight_ : float
-        The share of each series' damped-trend forecast in the point forecast (0 without
-        ``combine_damped``; see there), or of Theta's with ``combine_theta``.
+        The share of the partner's forecast in the point forecast (0 without a partner; see
+        ``combine_damped``, ``combine_ets`` and ``combine_theta``).
+    partner_ : str or None
+        The partner: ``"damped"``, ``"ets"`` or ``"theta"`` (None where no partner was
+        fitted).
+    partner_losses_ : dict
+        Each partner tried, with the validation tail's loss at its best share relative to
+        the network's alone (below 1: the combination helps); the lowest picks ``partner_``.
     damped_forecast_ : ndarray, shape (n_series, horizon) or None
-        Each series' damped-trend forecast from its end (Theta's with ``combine_theta``), in
-        the data's units (None where the share is 0).
+        Each series' forecast from its end by the partner, in the data's units (None where
+        the share is 0).
     choices_ : dict
         What ``fit`` resolved from the data, in one place (see the property).
 
@@ -477,6 +497,7 @@ class NeuralForecaster(Forecaster):
         season: int | None = None,
         theta_input: bool | None = None,
         combine_damped: bool | None = None,
+        combine_ets: bool | None = None,
         combine_theta: bool | None = None,
         combine_runs: bool | None = False,
         loss: str = "mae",
@@ -534,6 +555,7 @@ class NeuralForecaster(Forecaster):
         self.spread_input = spread_input
         self.theta_input = theta_input
         self.combine_damped = combine_damped
+        self.combine_ets = combine_ets
         self.combine_theta = combine_theta
         self.combine_runs = combine_runs
         self.quantiles = quantiles
@@ -577,8 +599,9 @@ class NeuralForecaster(Forecaster):
     def choices_(self) -> dict[str, Any]:
         """What ``fit`` resolved from the data where the parameters left it open, as plain
         values: the input window and the steps the encoder reads, the seasonal naive inputs'
-        seasons, whether the Theta input, the damped trend and the relative loss are on, the
-        shares of Theta's and the damped trend's forecasts in the point forecast, whether
+        seasons, whether the Theta input, each partner and the relative loss are on, the
+        partner the validation tail picked, the shares of Theta's and the partner's
+        forecasts in the point forecast, whether
         forecasts are kept >= 0, the peak learning rate, the budget's steps, the first run's
         steps and kept step, the refit's steps (None: no refit), and whether the forecasts
         average the refit's network and the first run's (``combine_runs``). The backtest
@@ -592,7 +615,9 @@ class NeuralForecaster(Forecaster):
             "theta_input": plan.theta_input,
             "theta_weight": round(float(self.config_.theta_weight), 6),
             "combine_damped": plan.combine_damped,
+            "combine_ets": getattr(plan, "combine_ets", False),
             "combine_theta": plan.combine_theta,
+            "partner": self._partner_kind() if getattr(self, "damped_weight_", 0.0) else None,
             "damped_weight": round(float(getattr(self, "damped_weight_", 0.0) or 0.0), 6),
             "relative_loss": plan.relative_loss,
             "nonnegative": bool(self.nonnegative_[0]),
@@ -882,32 +907,46 @@ class NeuralForecaster(Forecaster):
                 )
             damped = 0.0  # the share of the damped trend's forecast in the point forecast
             ends = None  # Theta's forecast from each series' end, where it is the partner
+            self.partner_, self.partner_losses_ = None, {}
             if keep and self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
                 net.config = replace(net.config, theta_weight=combine)  # what predict gives
-                if (plan.combine_damped or plan.combine_theta) and len(val_origins):
+                offered = [k for k in PARTNERS if getattr(plan, f"combine_{k}", False)]
+                if offered and len(val_origins):
                     first = val_origins.first()
-                    forecasts, ends = self._damped_from(panel, first, scalers[0], H, plan)
-                    damped, tried, residual = damped_weight(
-                        net,
-                        norm,
-                        windows,
-                        first,
-                        spread,
-                        4 * self.batch_size,
-                        torch.as_tensor(forecasts, dtype=torch.float32),
-                    )
-                    partner = self._partner_name(plan)
-                    log.info(
-                        "%s: the point forecast takes %.0f %% of %s (validation loss %.3f of "
-                        "the network's alone; all of %s: %.3f)",
-                        self.name,
-                        100 * damped,
-                        partner,
-                        tried.min(),
-                        partner,
-                        tried[-1],
-                    )
+                    best = None  # the partner whose best share has the lowest tail loss
+                    for kind in offered:
+                        forecasts, at_ends = self._damped_from(panel, first, scalers[0], H, kind)
+                        got = damped_weight(
+                            net,
+                            norm,
+                            windows,
+                            first,
+                            spread,
+                            4 * self.batch_size,
+                            torch.as_tensor(forecasts, dtype=torch.float32),
+                        )
+                        partner = PARTNERS[kind]
+                        log.info(
+                            "%s: the point forecast takes %.0f %% of %s's forecast "
+                            "(validation loss %.3f of the network's alone; all of it: %.3f)",
+                            self.name,
+                            100 * got[0],
+                            partner,
+                            got[1].min(),
+                            got[1][-1],
+                        )
+                        self.partner_losses_[kind] = float(got[1].min())
+                        if best is None or got[1].min() < best[1][1].min():
+                            best = (kind, got, at_ends)
+                    self.partner_, (damped, tried, residual), ends = best
+                    if len(offered) > 1:
+                        log.info(
+                            "%s: the validation tail picks %s as the partner (the lowest "
+                            "loss of the shares tried)",
+                            self.name,
+                            PARTNERS[self.partner_],
+                        )
                 else:
                     residual = residual_std(net, norm, windows, check, spread, 4 * self.batch_size)
                 net.config = replace(net.config, theta_weight=0.0)  # the refit trains without
@@ -982,27 +1021,32 @@ class NeuralForecaster(Forecaster):
             self.residual_std_ = residual
             self.damped_weight_ = damped
             if damped and ends is None:
-                ends = self._damped(panel, H, plan)
+                ends = self._damped(panel, H)
             self.damped_forecast_ = ends if damped else None
         # Forecasts start after the data: each target rescaled on each whole series (as
         # predict(y=...) does with the history it gets), inputs imputed as training saw them.
         pre.remember(panel, filled)
         self.preprocessor_ = pre
 
-    @staticmethod
-    def _partner_name(plan: Plan) -> str:
-        return "Theta's forecast" if plan.combine_theta else "the damped trend's"
+    def _partner_kind(self) -> str:
+        """The fitted partner of the point forecast, a key of :data:`PARTNERS` (model files
+        before ``combine_ets``: Theta's where ``combine_theta``, else the damped trend)."""
+        kind = getattr(self, "partner_", None)
+        if kind is None:
+            kind = "theta" if self.plan_.combine_theta else "damped"
+        return kind
 
-    def _damped(self, panel: Panel, h: int, plan: Plan | None = None) -> np.ndarray:
-        """Each series' damped-trend forecast of ``h`` steps from its end, ``(n_series, h)`` in
-        the data's units: :class:`~tsrnn.models.stats.smoothing.Damped` (M4's benchmark, on
-        the seasonally adjusted series), fitted on each series' points alone; Theta's
-        (:func:`~tsrnn.models.neural.thetabase.theta_ends`) where ``plan`` (default: the
-        fitted one) says ``combine_theta``."""
-        from tsrnn.models.stats.smoothing import Damped
+    def _damped(self, panel: Panel, h: int, kind: str | None = None) -> np.ndarray:
+        """Each series' forecast of ``h`` steps from its end by the partner ``kind`` (default:
+        the fitted one), ``(n_series, h)`` in the data's units: ``"damped"``,
+        :class:`~tsrnn.models.stats.smoothing.Damped` (M4's benchmark, on the seasonally
+        adjusted series), or ``"ets"``, :class:`~tsrnn.models.stats.smoothing.ETS` (chosen
+        by AICc), fitted on each series' points alone; ``"theta"``, Theta's
+        (:func:`~tsrnn.models.neural.thetabase.theta_ends`)."""
+        from tsrnn.models.stats.smoothing import ETS, Damped
 
-        plan = self.plan_ if plan is None else plan
-        if getattr(plan, "combine_theta", False):  # model files before it: the damped trend
+        kind = self._partner_kind() if kind is None else kind
+        if kind == "theta":
             return thetabase.theta_ends(panel.values, panel.offsets, self.season_, h)
 
         local = logging.getLogger("tsrnn.models.stats.local")
@@ -1012,14 +1056,16 @@ class NeuralForecaster(Forecaster):
             # one process a core the fit ran on: 4.4-5.7 s instead of 8 s for M3's 756
             # quarterly series (the network is not training while it runs)
             jobs = max(1, int(getattr(self, "threads_", 1) or 1))
-            model = Damped(season=self.season_, n_jobs=jobs).fit(panel)
+            cls = ETS if kind == "ets" else Damped
+            model = cls(season=self.season_, n_jobs=jobs).fit(panel)
         finally:
             local.setLevel(level)
         fell = model.fallbacks_
         if len(fell):
             log.info(
-                "%s: the damped trend took the naive forecast on %d of %d series (%s: %s)",
+                "%s: %s took the naive forecast on %d of %d series (%s: %s)",
                 self.name,
+                "ETS" if kind == "ets" else "the damped trend",
                 len(fell),
                 panel.n_series,
                 fell[ID].iloc[0],
@@ -1028,18 +1074,18 @@ class NeuralForecaster(Forecaster):
         return model._forecast(h, [], None)[model.name][0]
 
     def _damped_from(
-        self, panel: Panel, origins: Origins, scaler: Scaler, h: int, plan: Plan
+        self, panel: Panel, origins: Origins, scaler: Scaler, h: int, kind: str
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The damped trend's (or Theta's, see :meth:`_damped`) forecasts from ``origins`` (at
-        most one a series), each from the series' points before it, in ``scaler``'s units,
+        """The partner ``kind``'s forecasts (see :meth:`_damped`) from ``origins`` (at most
+        one a series), each from the series' points before it, in ``scaler``'s units,
         ``(n_series, h)``: ``nan`` for a series without an origin. With Theta's, also each
         series' forecast from its end, as :meth:`_damped` gives it, in the data's units: one
-        pass of its paths gives both. None with the damped trend's (a fit of each series)."""
+        pass of its paths gives both. None with the others' (a fit of each series)."""
         series = np.flatnonzero(origins.counts > 0)
         out = np.full((panel.n_series, h), np.nan)
         loc, scale = scaler.loc_[series, None], scaler.scale_[series, None]
         ends = None
-        if plan.combine_theta:
+        if kind == "theta":
             cuts = np.stack([panel.lengths, panel.lengths])
             cuts[0, series] = origins.pos
             both = thetabase.theta_ends(panel.values, panel.offsets, self.season_, h, cuts)
@@ -1047,7 +1093,7 @@ class NeuralForecaster(Forecaster):
         else:
             part = panel.select(series)
             part = part.drop_last(part.lengths - origins.pos.astype(np.int64))
-            at_origins = self._damped(part, h, plan)
+            at_origins = self._damped(part, h, kind)
         out[series] = (at_origins - loc) / scale
         return out, ends
 
