@@ -464,8 +464,9 @@ def resolved(choices: pd.DataFrame) -> str:
         return ""
     last = choices.iloc[-1]
     kind = last.get("partner")
-    if not isinstance(kind, str):  # no partner: name the one that was offered
-        kind = "theta" if last.get("combine_theta", False) else "damped"
+    if not isinstance(kind, str):  # none fitted: name the one offered
+        offered = [k for k in ("theta", "ets") if last.get(f"combine_{k}", False)]
+        kind = offered[0] if offered else "damped"
     partner = {"damped": "the damped trend's", "ets": "ETS's", "theta": "Theta's end forecast's"}
     partner = partner[kind]
     return (

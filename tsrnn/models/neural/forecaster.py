@@ -600,7 +600,7 @@ class NeuralForecaster(Forecaster):
         """What ``fit`` resolved from the data where the parameters left it open, as plain
         values: the input window and the steps the encoder reads, the seasonal naive inputs'
         seasons, whether the Theta input, each partner and the relative loss are on, the
-        partner the validation tail picked, the shares of Theta's and the partner's
+        partner fitted on the validation tail, the shares of Theta's and the partner's
         forecasts in the point forecast, whether
         forecasts are kept >= 0, the peak learning rate, the budget's steps, the first run's
         steps and kept step, the refit's steps (None: no refit), and whether the forecasts
@@ -617,7 +617,7 @@ class NeuralForecaster(Forecaster):
             "combine_damped": plan.combine_damped,
             "combine_ets": getattr(plan, "combine_ets", False),
             "combine_theta": plan.combine_theta,
-            "partner": self._partner_kind() if getattr(self, "damped_weight_", 0.0) else None,
+            "partner": self._fitted_partner(),
             "damped_weight": round(float(getattr(self, "damped_weight_", 0.0) or 0.0), 6),
             "relative_loss": plan.relative_loss,
             "nonnegative": bool(self.nonnegative_[0]),
@@ -905,7 +905,7 @@ class NeuralForecaster(Forecaster):
                     tried.min(),
                     tried[-1],
                 )
-            damped = 0.0  # the share of the damped trend's forecast in the point forecast
+            damped = 0.0  # the share of the partner's forecast in the point forecast
             ends = None  # Theta's forecast from each series' end, where it is the partner
             self.partner_, self.partner_losses_ = None, {}
             if keep and self.loss in POINT:
@@ -1027,6 +1027,14 @@ class NeuralForecaster(Forecaster):
         # predict(y=...) does with the history it gets), inputs imputed as training saw them.
         pre.remember(panel, filled)
         self.preprocessor_ = pre
+
+    def _fitted_partner(self) -> str | None:
+        """The partner fitted on the validation tail (its share may be 0), None where none
+        was; model files before ``combine_ets`` say it only where its share is above 0."""
+        kind = getattr(self, "partner_", None)
+        if kind is None and getattr(self, "damped_weight_", 0.0):
+            kind = self._partner_kind()
+        return kind
 
     def _partner_kind(self) -> str:
         """The fitted partner of the point forecast, a key of :data:`PARTNERS` (model files
