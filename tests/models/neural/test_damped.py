@@ -153,3 +153,20 @@ def test_series_too_short_for_a_damped_trend_are_said_once_as_this_models(caplog
     assert "Damped fell back" not in caplog.text  # the statistical model's own warning
     assert "LSTM: the damped trend took the naive forecast on 1 of 100 series (s000" in caplog.text
     assert np.isfinite(model.predict()["LSTM"]).all()
+
+
+def test_ets_as_the_partner_reads_each_series_last_seasons(monkeypatch):
+    from tsrnn.models.neural import forecaster
+
+    monkeypatch.setattr(forecaster, "ETS_SEASONS", 2)  # 24 months ...
+    monkeypatch.setattr(forecaster, "ETS_POINTS", 20)  # ... being more than 20 points
+    data = _noisy(trends(60))  # 40 months each
+    model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, combine_ets=True).fit(data)
+    share = model.damped_weight_
+    assert share > 0, share
+    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE).fit(data)
+    recent = data.groupby("unique_id").tail(24)
+    expected = (1 - share) * alone.predict()["LSTM"].to_numpy() + share * _ets(recent, 6)
+    np.testing.assert_allclose(model.predict()["LSTM"].to_numpy(), expected, rtol=1e-5)
+    # and not the whole series: its forecast differs
+    assert not np.allclose(_ets(recent, 6), _ets(data, 6), rtol=1e-3)

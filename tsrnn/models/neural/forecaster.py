@@ -66,6 +66,8 @@ from tsrnn.models.neural.decode import (
 from tsrnn.models.neural.losses import DISTRIBUTIONS, POINT, compute_loss, denominator
 from tsrnn.models.neural.nets import MeanNet, NetConfig, RecurrentNet
 from tsrnn.models.neural.params import (
+    ETS_POINTS,
+    ETS_SEASONS,
     PARTNERS,
     THETA_SHARE,
     VAL_WINDOWS,
@@ -1049,7 +1051,8 @@ class NeuralForecaster(Forecaster):
         the fitted one), ``(n_series, h)`` in the data's units: ``"damped"``,
         :class:`~tsrnn.models.stats.smoothing.Damped` (M4's benchmark, on the seasonally
         adjusted series), or ``"ets"``, :class:`~tsrnn.models.stats.smoothing.ETS` (chosen
-        by AICc), fitted on each series' points alone; ``"theta"``, Theta's
+        by AICc, on the last ``params.ETS_SEASONS`` seasons, at least ``params.ETS_POINTS``
+        points), fitted on each series' points alone; ``"theta"``, Theta's
         (:func:`~tsrnn.models.neural.thetabase.theta_ends`)."""
         from tsrnn.models.stats.smoothing import ETS, Damped
 
@@ -1064,8 +1067,13 @@ class NeuralForecaster(Forecaster):
             # one process a core the fit ran on: 4.4-5.7 s instead of 8 s for M3's 756
             # quarterly series (the network is not training while it runs)
             jobs = max(1, int(getattr(self, "threads_", 1) or 1))
-            cls = ETS if kind == "ets" else Damped
-            model = cls(season=self.season_, n_jobs=jobs).fit(panel)
+            if kind == "ets":  # the recent seasons alone (params.ETS_SEASONS)
+                most = max(ETS_SEASONS * self.season_, ETS_POINTS)
+                if len(panel.lengths) and panel.lengths.max() > most:
+                    panel = inputs.tail(panel, most)
+                model = ETS(season=self.season_, n_jobs=jobs).fit(panel)
+            else:
+                model = Damped(season=self.season_, n_jobs=jobs).fit(panel)
         finally:
             local.setLevel(level)
         fell = model.fallbacks_
