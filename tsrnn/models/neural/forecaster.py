@@ -213,7 +213,8 @@ class NeuralForecaster(Forecaster):
     combine_ets : bool or None, default None
         As ``combine_damped``, with each series' automatic ETS forecast as the partner
         (:class:`~tsrnn.models.stats.smoothing.ETS`, its form chosen by AICc, seasonal where
-        the series spans two seasons). The damped trend reads a season only through M4's
+        the series spans two seasons, fitted on each series' last 20 seasons, at least 200
+        points: ``params.ETS_SEASONS``, ``params.ETS_POINTS``). The damped trend reads a season only through M4's
         seasonality test, which a year of weekly data rarely passes; ETS's seasonal states
         carry last year's shape at this year's level (M4 Weekly at a second origin: OWA
         0.821 with the damped trend, 0.772 with ETS). None: on for panels of
