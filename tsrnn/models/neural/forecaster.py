@@ -214,15 +214,15 @@ class NeuralForecaster(Forecaster):
         As ``combine_damped``, with each series' automatic ETS forecast as the partner
         (:class:`~tsrnn.models.stats.smoothing.ETS`, its form chosen by AICc, seasonal where
         the series spans two seasons, fitted on each series' last 20 seasons, at least 200
-        points: ``params.ETS_SEASONS``, ``params.ETS_POINTS``). The damped trend reads a season only through M4's
-        seasonality test, which a year of weekly data rarely passes; ETS's seasonal states
-        carry last year's shape at this year's level (M4 Weekly at a second origin: OWA
-        0.821 with the damped trend, 0.772 with ETS). None: on for panels of
-        ``params.DAMPED_SERIES`` series with a point loss, unless ``combine_damped=True``
-        is given alone. With both ``combine_damped=True`` and ``combine_ets=True``, each is
-        fitted on the points before the validation tail and the tail picks the one whose
-        best share errs least (``partner_``, ``partner_losses_``; the log says which); the
-        other is not fitted again.
+        points: ``params.ETS_SEASONS``, ``params.ETS_POINTS``). The damped trend reads a
+        season only through M4's seasonality test, which a year of weekly data rarely
+        passes; ETS's seasonal states carry last year's shape at this year's level (M4
+        Weekly at a second origin: OWA 0.821 with the damped trend, 0.772 with ETS). None:
+        on for panels of ``params.DAMPED_SERIES`` series with a point loss, unless
+        ``combine_damped=True`` is given alone. With both ``combine_damped=True`` and
+        ``combine_ets=True``, each is fitted on the points before the validation tail and
+        the tail picks the one whose best share errs least (``partner_``,
+        ``partner_losses_``; the log says which); the other is not fitted again.
     combine_theta : bool or None, default None
         As ``combine_damped``, with Theta's forecast from each series' end as the partner
         (:func:`~tsrnn.models.neural.thetabase.theta_ends`, the Theta input's path at the
@@ -917,7 +917,7 @@ class NeuralForecaster(Forecaster):
                 offered = [k for k in PARTNERS if getattr(plan, f"combine_{k}", False)]
                 if offered and len(val_origins):
                     first = val_origins.first()
-                    best = None  # the partner whose best share has the lowest tail loss
+                    fits = {}  # each partner's (share, losses, spread) and end forecasts
                     for kind in offered:
                         forecasts, at_ends = self._damped_from(panel, first, scalers[0], H, kind)
                         got = damped_weight(
@@ -929,20 +929,20 @@ class NeuralForecaster(Forecaster):
                             4 * self.batch_size,
                             torch.as_tensor(forecasts, dtype=torch.float32),
                         )
-                        partner = PARTNERS[kind]
+                        fits[kind] = (got, at_ends)
+                        self.partner_losses_[kind] = float(got[1].min())
                         log.info(
                             "%s: the point forecast takes %.0f %% of %s's forecast "
                             "(validation loss %.3f of the network's alone; all of it: %.3f)",
                             self.name,
                             100 * got[0],
-                            partner,
+                            PARTNERS[kind],
                             got[1].min(),
                             got[1][-1],
                         )
-                        self.partner_losses_[kind] = float(got[1].min())
-                        if best is None or got[1].min() < best[1][1].min():
-                            best = (kind, got, at_ends)
-                    self.partner_, (damped, tried, residual), ends = best
+                    losses = self.partner_losses_  # the lowest picks (the first of equals)
+                    self.partner_ = min(losses, key=losses.__getitem__)
+                    (damped, tried, residual), ends = fits[self.partner_]
                     if len(offered) > 1:
                         log.info(
                             "%s: the validation tail picks %s as the partner (the lowest "
