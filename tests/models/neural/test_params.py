@@ -293,7 +293,8 @@ def test_one_series_alone_trains_the_same_with_or_without_the_relative_loss(air)
     """A single series has one weight, so the relative loss changes nothing; with a second
     series of another spread over level it changes the fit."""
     small = {"horizon": 6, "max_steps": 30, "hidden_size": 8, "num_layers": 1, "random_state": 0}
-    small["theta_input"] = False  # the network's own forecasts, not Theta's in combination
+    # the network's own forecasts, not Theta's or ETS's in combination
+    small |= {"theta_input": False, "combine_ets": False, "combine_damped": False}
 
     def forecast(data, relative):
         out = LSTMForecaster(relative_loss=relative, **small).fit(data).predict()

@@ -206,10 +206,10 @@ class NeuralForecaster(Forecaster):
         subsets of 100-150 series: sMAPE 15.30 to 14.86 monthly, 10.83 to 10.31 quarterly).
         The intervals are measured on the combined forecast. Forecasts from other histories
         (``predict(y=...)``, backtests) fit the damped trend on each of them. None: on for
-        panels of ``params.DAMPED_SERIES`` (50 to 1,000) series with a point loss where
-        ``combine_ets=False`` refuses ETS, the default partner: fewer series give too few
-        validation forecasts to fit the share, more cost a fit per series for what gained
-        least.
+        panels of ``params.DAMPED_SERIES`` (2 to 1,000) series with a point loss where
+        ``combine_ets=False`` refuses ETS, the default partner: a lone series' tail is one
+        forecast (and each cutoff of its backtests would refit the partner), more series
+        cost a fit each for what gained least.
     combine_ets : bool or None, default None
         As ``combine_damped``, with each series' automatic ETS forecast as the partner
         (:class:`~tsrnn.models.stats.smoothing.ETS`, its form chosen by AICc, seasonal where
