@@ -15,6 +15,7 @@ from tsrnn.models.neural import LSTMForecaster
 from tsrnn.models.stats.smoothing import ETS, Damped
 
 ALONE = {"combine_damped": False, "combine_ets": False}  # the network without a partner
+N = 20  # series: the partners work from two series up, and each costs fits
 
 
 def _damped(history: pd.DataFrame, h: int) -> np.ndarray:
@@ -42,7 +43,7 @@ def _noisy(data: pd.DataFrame) -> pd.DataFrame:
 def test_the_point_forecast_takes_the_partners_share_fitted_on_the_validation_tail(
     tmp_path, caplog, kind, given, name, forecast
 ):
-    data = _noisy(trends(100))
+    data = _noisy(trends(N))
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
         model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **given).fit(data)
     # the one partner given: the other is off
@@ -53,7 +54,7 @@ def test_the_point_forecast_takes_the_partners_share_fitted_on_the_validation_ta
     assert share >= 0.5, share  # the trends: each series' own model is the better forecast
     assert f"of {name} forecast" in caplog.text and "picks" not in caplog.text
     assert model.choices_["partner"] == kind
-    assert model.damped_forecast_.shape == (100, 6)
+    assert model.damped_forecast_.shape == (N, 6)
     # the point forecast is the share's mix of the network's and the partner's
     alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE).fit(data)
     assert alone.damped_weight_ == 0.0 and alone.damped_forecast_ is None
@@ -77,7 +78,7 @@ def test_the_point_forecast_takes_the_partners_share_fitted_on_the_validation_ta
 def test_with_both_partners_the_validation_tail_picks_the_one_whose_best_share_errs_least(
     caplog,
 ):
-    data = trends(100, season=0.2)
+    data = trends(N, season=0.2)
     both = {"combine_damped": True, "combine_ets": True}
     with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
         model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **both).fit(data)
@@ -98,7 +99,7 @@ def test_with_both_partners_the_validation_tail_picks_the_one_whose_best_share_e
     ("given", "forecast"), [({"combine_damped": True}, _damped), ({"combine_ets": True}, _ets)]
 )
 def test_forecasts_from_other_histories_refit_the_partner_on_them(given, forecast):
-    data = trends(100)
+    data = trends(N)
     model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **given).fit(data)
     alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE)
     alone.fit(data)
@@ -110,7 +111,7 @@ def test_forecasts_from_other_histories_refit_the_partner_on_them(given, forecas
     got = model.predict(y=shorter)
     np.testing.assert_allclose(got["LSTM"].to_numpy(), expected, rtol=1e-5)
     # nothing after a cutoff reaches its forecast: the backtest's windows alike
-    ends = np.array([[28] * 100, [34] * 100])
+    ends = np.array([[28] * N, [34] * N])
     windows = model.predict_windows(data, ends, h=6)
     first = windows[windows["window"] == 0]
     cut = data.groupby("unique_id").head(28)
@@ -160,7 +161,7 @@ def test_ets_as_the_partner_reads_each_series_last_seasons(monkeypatch):
 
     monkeypatch.setattr(forecaster, "ETS_SEASONS", 2)  # 24 months ...
     monkeypatch.setattr(forecaster, "ETS_POINTS", 20)  # ... being more than 20 points
-    data = _noisy(trends(60))  # 40 months each
+    data = _noisy(trends(N))  # 40 months each
     model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, combine_ets=True).fit(data)
     share = model.damped_weight_
     assert share > 0, share
