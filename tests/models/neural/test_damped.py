@@ -145,6 +145,22 @@ def test_the_default_combines_panels_of_2_to_1000_series_with_ets_and_a_point_lo
             LSTMForecaster(horizon=6, head="recursive", **{name: True}).plan(many)
 
 
+def test_a_panel_of_three_series_is_combined_with_ets_by_default(caplog):
+    """The smallest panels too: nothing given, three series take each series' ETS as the
+    partner, fitted on the validation tail and refitted on the whole series."""
+    data = _noisy(trends(3))
+    with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
+        model = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(data)
+    assert model.plan_.combine_ets and not model.plan_.combine_damped
+    assert model.partner_ == "ets" and model.choices_["partner"] == "ets"
+    assert "of ETS's forecast" in caplog.text
+    share = model.damped_weight_
+    assert share > 0, share  # the trends: ETS forecasts them closely
+    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE).fit(data)
+    expected = (1 - share) * alone.predict()["LSTM"].to_numpy() + share * _ets(data, 6)
+    np.testing.assert_allclose(model.predict()["LSTM"].to_numpy(), expected, rtol=1e-5)
+
+
 def test_series_too_short_for_a_damped_trend_are_said_once_as_this_models(caplog):
     data = trends(100, length=30)
     short = data[data["unique_id"] == "s000"].head(9)  # 3 points before its validation tail
