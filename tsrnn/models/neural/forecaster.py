@@ -618,7 +618,7 @@ class NeuralForecaster(Forecaster):
             "theta_input": plan.theta_input,
             "theta_weight": round(float(self.config_.theta_weight), 6),
             "combine_damped": plan.combine_damped,
-            "combine_ets": getattr(plan, "combine_ets", False),
+            "combine_ets": plan.combine_ets,
             "combine_theta": plan.combine_theta,
             "partner": self._fitted_partner(),
             "damped_weight": round(float(getattr(self, "damped_weight_", 0.0) or 0.0), 6),
@@ -914,7 +914,7 @@ class NeuralForecaster(Forecaster):
             if keep and self.loss in POINT:
                 check = val_origins if len(val_origins) else train_origins.last(1)
                 net.config = replace(net.config, theta_weight=combine)  # what predict gives
-                offered = [k for k in PARTNERS if getattr(plan, f"combine_{k}", False)]
+                offered = [k for k in PARTNERS if getattr(plan, f"combine_{k}")]
                 if offered and len(val_origins):
                     first = val_origins.first()
                     fits = {}  # each partner's (share, losses, spread) and end forecasts
@@ -1034,10 +1034,8 @@ class NeuralForecaster(Forecaster):
     def _fitted_partner(self) -> str | None:
         """The partner fitted on the validation tail (its share may be 0), None where none
         was; model files before ``combine_ets`` say it only where its share is above 0."""
-        kind = getattr(self, "partner_", None)
-        if kind is None and getattr(self, "damped_weight_", 0.0):
-            kind = self._partner_kind()
-        return kind
+        fitted = getattr(self, "partner_", None) is not None or getattr(self, "damped_weight_", 0.0)
+        return self._partner_kind() if fitted else None
 
     def _partner_kind(self) -> str:
         """The fitted partner of the point forecast, a key of :data:`PARTNERS` (model files
