@@ -62,7 +62,7 @@ CASES = registered() + [
 IDS = [name for name, _ in CASES]
 FORECASTERS = [model for _, model in CASES]
 # Models whose fitted state a model file cannot hold (statsmodels fits, a wrapped model).
-UNSAVED = ("ses", "holt", "damped", "comb", "theta", "ets", "arima", "conformal")
+UNSAVED = ("ses", "holt", "damped", "comb", "theta", "arima", "conformal")
 
 
 def test_the_suite_covers_every_registered_model():

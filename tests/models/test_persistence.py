@@ -13,8 +13,9 @@ import pytest
 import torch
 
 import tsrnn
-from tsrnn import DataError
+from tsrnn import DataError, datasets
 from tsrnn.models.neural import GRUForecaster, LSTMForecaster
+from tsrnn.models.stats.arima import ARIMA
 from tsrnn.models.stats.naive import Naive2, SeasonalNaive
 from tsrnn.models.stats.smoothing import ETS
 
@@ -90,10 +91,33 @@ def test_baselines_save_and_load_through_the_same_contract(air, tmp_path, model)
 
 
 def test_a_model_holding_statsmodels_fits_says_it_cannot_be_saved(air, tmp_path):
-    model = ETS().fit(air)
+    model = ARIMA().fit(air)
     with pytest.raises(TypeError, match="statsmodels fit per series.*refit"):
-        model.save(tmp_path / "ets.tsrnn")
+        model.save(tmp_path / "arima.tsrnn")
     assert not list(tmp_path.iterdir()), "nothing written"
+
+
+def test_ets_saves_each_series_selected_model_and_moves_on_after_loading(tmp_path):
+    """Automatic ETS keeps each series' form, parameters and history as plain data: the
+    loaded model forecasts, with intervals, and updates to longer histories as the fitted
+    one does, with no refit; a series that fell back stays a fallback."""
+    air = datasets.load("air_passengers")
+    flat = air.assign(unique_id="flat", y=5.0)  # constant: ETS falls back to the naive
+    panel = pd.concat([air, flat], ignore_index=True)
+    train = panel.groupby("unique_id").head(120)
+    model = ETS(n_jobs=1).fit(train)
+    assert model.fallbacks_["unique_id"].tolist() == ["flat"]
+    model.save(tmp_path / "ets.tsrnn")
+    loaded = tsrnn.load(tmp_path / "ets.tsrnn")
+    pd.testing.assert_frame_equal(loaded.models_, model.models_)
+    pd.testing.assert_frame_equal(
+        loaded.predict(12, quantiles=[0.1, 0.9]), model.predict(12, quantiles=[0.1, 0.9])
+    )
+    longer = panel.groupby("unique_id").head(132)
+    pd.testing.assert_frame_equal(
+        loaded.update(longer).predict(12), model.update(longer).predict(12)
+    )
+    assert loaded.update(longer).fallbacks_["unique_id"].tolist() == ["flat"]
 
 
 def test_the_file_holds_tensors_and_json_only(air, tmp_path):

@@ -38,6 +38,24 @@ class Fallback:
     def method(self) -> str:
         return "SeasonalNaive" if self.season > 1 else "Naive"
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain data for a model file."""
+        return {
+            "fallback": {
+                "values": self.values,
+                "season": self.season,
+                "sigma": self.sigma,
+                "reason": self.reason,
+            }
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Fallback:
+        """The fallback :meth:`to_state` gave."""
+        kept = state["fallback"]
+        values = np.asarray(kept["values"], dtype=np.float64)
+        return cls(values, int(kept["season"]), float(kept["sigma"]), str(kept["reason"]))
+
 
 class LocalForecaster(Forecaster):
     """One model per series, fitted in parallel, with a recorded fallback for failures.

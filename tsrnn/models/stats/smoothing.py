@@ -33,7 +33,8 @@ import pandas as pd
 
 from tsrnn.data.panel import ID, Panel
 from tsrnn.errors import DataError
-from tsrnn.models.stats.local import LocalForecaster
+from tsrnn.models.base import from_state, to_state
+from tsrnn.models.stats.local import Fallback, LocalForecaster
 from tsrnn.models.stats.neldermead import nelder_mead
 from tsrnn.models.stats.seasonality import Adjustment, deseasonalize
 
@@ -654,6 +655,10 @@ class ETS(LocalForecaster):
     Prediction intervals: statsmodels' analytic forecast variance for the additive models,
     simulated (1,000 paths from ``random_state``) for those with multiplicative parts.
 
+    A fitted ETS saves (:meth:`save`): each series' form, parameters and history are plain
+    data, from which statsmodels rebuilds the fit; :meth:`update` moves each series' origin
+    with its form and parameters kept.
+
     Parameters
     ----------
     model : str
@@ -784,3 +789,47 @@ class ETS(LocalForecaster):
             h,
             self.random_state,
         )
+
+    def _get_state(self) -> dict[str, Any]:
+        """Every fitted attribute as plain data, each series' selected model as its form, the
+        method of its initial states, its parameters and its history: statsmodels rebuilds
+        the fit from these (nothing pickled)."""
+        state = {k: to_state(v, k) for k, v in self._fitted().items() if k != "states_"}
+        state["states_"] = [
+            s.to_state() if isinstance(s, Fallback) else _selected_state(s) for s in self.states_
+        ]
+        return state
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        super()._set_state({k: v for k, v in state.items() if k != "states_"})
+        self.states_ = [
+            Fallback.from_state(s) if "fallback" in s else _selected_from(s)
+            for s in (from_state(s) for s in state["states_"])
+        ]
+
+
+def _selected_state(state: _Selected) -> dict[str, Any]:
+    spec = state.spec
+    return {
+        "error": spec.error,
+        "trend": spec.trend,
+        "damped": spec.damped,
+        "season": spec.season,
+        "initialization": state.initialization,
+        "params": np.asarray(state.params, dtype=np.float64),
+        "history": np.asarray(state.history, dtype=np.float64),
+        "aicc": float(state.aicc),
+    }
+
+
+def _selected_from(state: dict[str, Any]) -> _Selected:
+    spec = _Spec(
+        str(state["error"]), str(state["trend"]), bool(state["damped"]), str(state["season"])
+    )
+    return _Selected(
+        history=np.asarray(state["history"], dtype=np.float64),
+        spec=spec,
+        initialization=str(state["initialization"]),
+        params=np.asarray(state["params"], dtype=np.float64),
+        aicc=float(state["aicc"]),
+    )
