@@ -71,6 +71,7 @@ def test_choices_say_in_one_place_what_fit_resolved_from_the_data(air):
     model.fit(air)
     made = model.choices_
     assert made["input_size"] == model.plan_.input_size and made["seasons"] == [12]
+    assert made["relevel_seasonal"] is True  # monthly data: a year's season
     assert made["steps"] == model.steps_ == 8 and made["best_step"] == model.best_step_
     assert made["budget_steps"] == model.budget_["steps"] == 8
     assert made["lr"] == model.budget_["lr"] and made["nonnegative"] is True  # all positive

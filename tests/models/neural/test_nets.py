@@ -148,6 +148,27 @@ def test_naive_inputs_are_the_last_value_and_the_values_a_season_before_each_ste
     assert torch.equal(lagged[:, 1, :, 2], x[:, 1:2, 0].expand(B, H))
 
 
+def test_relevel_moves_the_seasonal_naive_values_by_the_level_change_over_a_season():
+    """Last season's shape at this season's level: each seasonal naive value plus the mean of
+    the window's last w = min(season, horizon) steps less the mean of the w steps a season
+    before them; the flags and the naive value as read, and nothing moved where the window
+    does not reach that far back."""
+    x, _, _ = inputs()
+    ends = torch.tensor([L - 1, 7, 6])
+    plain = make(seasons=(4,))._lagged(x, ends, H)  # (B, 3, H, 4)
+    moved = make(seasons=(4,), relevel=True)._lagged(x, ends, H)
+    # w = 4: from step 11, steps 8-11 against 4-7; from step 7, steps 4-7 against 0-3
+    for k, end in enumerate([11, 7]):
+        now, before = x[:, end - 3 : end + 1, 0], x[:, end - 7 : end - 3, 0]
+        change = now.mean(dim=1) - before.mean(dim=1)
+        torch.testing.assert_close(moved[:, k, :, 0], plain[:, k, :, 0] + change[:, None])
+    assert torch.equal(moved[:, 2], plain[:, 2])  # from step 6: a step short of the reach
+    assert torch.equal(moved[..., 1:], plain[..., 1:])  # flags and the naive value
+    # a season of 1 is the naive value: never moved
+    ones = make(seasons=(1,), relevel=True)._lagged(x, ends, H)
+    assert torch.equal(ones, make(seasons=(1,))._lagged(x, ends, H))
+
+
 def test_the_skip_forecasts_the_change_from_half_naive_half_seasonal_naive_at_the_start():
     net = make(seasons=(4,), skip=True)
     torch.nn.init.zeros_(net.output[-1].weight)

@@ -159,6 +159,26 @@ def test_the_naive_inputs_and_skip_are_on_wherever_they_can_work():
     assert PARAMETERS["loss"].check("LSTM", "loss", params(horizon=6)["loss"]) == "mae"
 
 
+def test_the_seasonal_naive_inputs_move_to_the_current_level_on_a_years_season():
+    """relevel_seasonal None: on with the seasonal naive inputs of weekly, monthly and
+    quarterly data (a year's season); off for hourly and daily data, integer time steps and
+    yearly data (a season of 1 is the naive value), and without the inputs; True asks for it
+    anywhere the inputs are, and without them it is refused by name."""
+
+    def plan(season, freq, **given):
+        return resolve("LSTM", {**params(**given), "cell": "lstm"}, season, (), (), freq=freq)
+
+    for season, freq in ((52, "W-SUN"), (12, "MS"), (4, "QS-DEC")):
+        assert plan(season, freq, horizon=6).relevel_seasonal, freq
+    for season, freq in ((24, "h"), (7, "D"), (12, None), (1, "YS")):
+        assert not plan(season, freq, horizon=6).relevel_seasonal, freq
+    assert plan(24, "h", horizon=6, relevel_seasonal=True).relevel_seasonal
+    assert not plan(12, "MS", horizon=6, relevel_seasonal=False).relevel_seasonal
+    assert not plan(12, "MS", horizon=6, head="recursive").relevel_seasonal
+    with pytest.raises(ValueError, match="relevel_seasonal needs naive_inputs=True"):
+        plan(12, "MS", horizon=6, naive_inputs=False, relevel_seasonal=True)
+
+
 def test_calendar_seasons_add_the_longer_cycle_where_the_history_holds_it():
     """``naive_seasons="calendar"``: the season, plus the week of hourly data and the 364 days
     of daily data when the median series holds two cycles and the horizon; integer steps

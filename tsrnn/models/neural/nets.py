@@ -75,6 +75,10 @@ class NetConfig:
     # of these seasons, its seasonal naive value (the input a whole number of seasons before
     # the step), with their observed flags; () for none ...
     seasons: tuple[int, ...] = ()
+    # ... each seasonal naive value moved by the level's change since a season before: the
+    # mean of the window's last w steps less the mean of the w steps a season earlier, w the
+    # shorter of season and horizon (False: as read; model files before it)
+    relevel: bool = False
     skip: bool = False  # ... and forecasts the change from a learned per-step blend of them
     # ... and, with the seasons, Theta's forecast from the window's end (a candidate of the
     # blend too): its H input columns, in y's units (start, stop); (0, 0) for none
@@ -317,6 +321,10 @@ class RecurrentNet(nn.Module):
             lag = ends.unsqueeze(1) + j - m * torch.div(j + m - 1, m, rounding_mode="floor")
             inside = (lag >= 0).to(x.dtype).unsqueeze(-1)  # (S, H, 1)
             at = x[:, lag.clamp(min=0)].index_select(-1, columns)  # (B, S, H, 2T)
+            if self.config.relevel and m > 1:  # a season of 1 is the naive value itself
+                T = len(self.config.target_columns)
+                shift = self._level_change(x, ends, m, min(m, H)).unsqueeze(2)  # (B, S, 1, T)
+                at = torch.cat([at[..., :T] + shift, at[..., T:]], dim=-1)
             parts.append(at * inside)
         if self.config.theta[1]:  # Theta's path from each end: (B, S, H), with y's flag
             a, b = self.config.theta
@@ -325,6 +333,21 @@ class RecurrentNet(nn.Module):
             parts.append(torch.cat([paths, seen[..., None, None].expand_as(paths)], dim=-1))
         parts.append(x[:, ends].index_select(-1, columns).unsqueeze(2).expand_as(parts[0]))
         return torch.cat(parts, dim=-1)
+
+    def _level_change(self, x: torch.Tensor, ends: torch.Tensor, m: int, w: int) -> torch.Tensor:
+        """Each target's level change over a season at input steps ``ends`` (S,): the mean of
+        the ``w`` steps up to each end less the mean of the ``w`` steps a season before,
+        (B, S, T); 0 where the window does not reach that far back."""
+        T = len(self.config.target_columns)
+        values = x.index_select(-1, self.columns[:T])  # (B, L, T), gaps as imputed
+        sums = torch.nn.functional.pad(values.cumsum(dim=1), (0, 0, 1, 0))  # (B, L + 1, T)
+        stop = ends + 1
+
+        def mean(last: torch.Tensor) -> torch.Tensor:  # of the w steps before ``last``
+            return (sums[:, last.clamp(min=0)] - sums[:, (last - w).clamp(min=0)]) / w
+
+        reach = (stop - m - w >= 0).to(x.dtype)[None, :, None]  # (1, S, 1)
+        return (mean(stop) - mean(stop - m)) * reach
 
     def last_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's first inputs: each target's last input value and its observed flag,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsrnn.data.frequency import Freq, calendar_cycles
+from tsrnn.data.frequency import Freq, calendar_cycles, is_tick
 from tsrnn.data.impute import STRATEGIES
 from tsrnn.data.panel import TARGET
 from tsrnn.data.scale import METHODS, WINDOW_METHODS
@@ -46,6 +46,8 @@ class Plan:
     naive_inputs: bool = False  # the direct head reads the naive forecasts (resolved)
     naive_skip: bool = False  # and forecasts the change from a learned blend of them
     seasons: tuple[int, ...] = ()  # the seasonal naive inputs' seasons (with naive_inputs)
+    # those inputs moved to the current level (resolved; model files before it: off)
+    relevel_seasonal: bool = False
     relative_loss: bool = False  # series weighed by their windows' spread over level (resolved)
     spread_input: bool = False  # that spread, standardized, as an input (resolved)
     theta_input: bool = False  # Theta's forecast from each step, a candidate too (resolved)
@@ -157,6 +159,7 @@ PARAMETERS: Mapping[str, Any] = {
     "naive_inputs": Flag(optional=True),
     "naive_skip": Flag(optional=True),
     "naive_seasons": Free(),  # a list of seasons: checked with naive_inputs below
+    "relevel_seasonal": Flag(optional=True),
     "season": Integer(1, optional=True),
     "theta_input": Flag(optional=True),
     "combine_damped": Flag(optional=True),
@@ -267,6 +270,12 @@ def resolve(
         skip = naive and direct and p["loss"] != "negbin"
     if skip and not (naive and direct):
         raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
+    relevel = p["relevel_seasonal"]
+    if relevel is None:  # a year's season: weeks, months, quarters (not a day's hours)
+        relevel = naive and direct and max(seasons) > 1 and freq is not None
+        relevel = relevel and not is_tick(freq)
+    if relevel and not (naive and direct):
+        raise ValueError(f"{model}: relevel_seasonal needs naive_inputs=True and head='direct'")
     theta, over = p["theta_input"], points * H > THETA_VALUES  # over: the input's memory cap
 
     def theta_helps() -> bool:  # read only where a rule needs it (the screen costs seconds)
@@ -379,6 +388,7 @@ def resolve(
         naive_inputs=bool(naive),
         naive_skip=bool(skip),
         seasons=seasons if naive and direct else (),
+        relevel_seasonal=bool(relevel),
         relative_loss=relative,
         spread_input=bool(p["spread_input"]),
         theta_input=bool(theta),
@@ -510,6 +520,7 @@ def net_config(
         n_series=n_series if params["embedding_size"] else 0,
         embedding_size=params["embedding_size"],
         seasons=plan.seasons if direct_naive else (),
+        relevel=plan.relevel_seasonal and direct_naive,
         skip=plan.naive_skip,
         theta=theta_columns(feature_names) if direct_naive and plan.theta_input else (0, 0),
         encoder_steps=plan.encoder_size if plan.encoder_size < plan.input_size else 0,
