@@ -178,9 +178,9 @@ class NeuralForecaster(Forecaster):
         horizon; nothing where the window does not reach back that far). Last year's shape
         at this year's level is the candidate ETS's seasonal states give, where the plain
         seasonal naive value carries last year's level too. None: on where the season is a
-        year (weekly, monthly and quarterly data); off for a day's hours, where yesterday's
-        level change is noise (M4 Hourly's OWA 0.404 to 0.433 with it), for daily data and
-        for integer time steps. Seed 0: M4 Weekly's OWA 0.727 to 0.715 (second origin 0.772
+        year (weekly, monthly and quarterly data; on integer time steps a season of 52, 12
+        or 4, ``params.YEAR_SEASONS``); off for a day's hours, where yesterday's level
+        change is noise (M4 Hourly's OWA 0.404 to 0.433 with it), and for daily data. Seed 0: M4 Weekly's OWA 0.727 to 0.715 (second origin 0.772
         to 0.764), M3 monthly's sMAPE 13.515 to 13.445 (second origin 13.890 to 13.982)
         (``benchmarks/RESULTS.md``, issue 27).
     season : int or None, default None

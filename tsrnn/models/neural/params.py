@@ -213,6 +213,11 @@ def check_names(model: str, params: Mapping[str, Any]) -> None:
         PARAMETERS[field].check(model, field, params[field])
 
 
+# On integer time steps these seasons are read as a year's quarters, months and weeks: the
+# seasonal naive inputs move to the current level there (relevel_seasonal=None).
+YEAR_SEASONS = (4, 12, 52)
+
+
 # ---------------------------------------------------------------------- resolution
 def resolve(
     model: str,
@@ -272,8 +277,10 @@ def resolve(
         raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
     relevel = p["relevel_seasonal"]
     if relevel is None:  # a year's season: weeks, months, quarters (not a day's hours)
-        relevel = naive and direct and max(seasons) > 1 and freq is not None
-        relevel = relevel and not is_tick(freq)
+        calendar = isinstance(freq, str) and not is_tick(freq) and max(seasons) > 1
+        # integer steps: the season alone speaks, as in calendar_cycles
+        steps = not isinstance(freq, str) and season in YEAR_SEASONS
+        relevel = naive and direct and (calendar or steps)
     if relevel and not (naive and direct):
         raise ValueError(f"{model}: relevel_seasonal needs naive_inputs=True and head='direct'")
     theta, over = p["theta_input"], points * H > THETA_VALUES  # over: the input's memory cap
