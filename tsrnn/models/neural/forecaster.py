@@ -180,9 +180,10 @@ class NeuralForecaster(Forecaster):
         seasonal naive value carries last year's level too. None: on where the season is a
         year (weekly, monthly and quarterly data; on integer time steps a season of 52, 12
         or 4, ``params.YEAR_SEASONS``); off for a day's hours, where yesterday's level
-        change is noise (M4 Hourly's OWA 0.404 to 0.433 with it), and for daily data. Seed 0: M4 Weekly's OWA 0.727 to 0.715 (second origin 0.772
-        to 0.764), M3 monthly's sMAPE 13.515 to 13.445 (second origin 13.890 to 13.982)
-        (``benchmarks/RESULTS.md``, issue 27).
+        change is noise (M4 Hourly's OWA 0.404 to 0.433 with it), and for daily data.
+        Seed 0: M4 Weekly's OWA 0.727 to 0.715 (second origin 0.772 to 0.764), M3 monthly's
+        sMAPE 13.515 to 13.445 (second origin 13.890 to 13.982) (``benchmarks/RESULTS.md``,
+        issue 27).
     season : int or None, default None
         Season of the seasonal naive input (and of the ``"seasonal"`` imputer); default: the
         data frequency's (24 for hourly). Give it for integer time steps.
