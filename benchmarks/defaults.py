@@ -458,8 +458,8 @@ def run_one(spec: Spec, model: str, seed: int, out: Path, params: dict | None = 
 
 def resolved(choices: pd.DataFrame) -> str:
     """A network's last fit, what it resolved from the data: the seasonal naive inputs'
-    seasons, Theta's share and the partner's (the damped trend's, ETS's or Theta's end
-    forecast's: the one the validation tail picked), the kept step ("" for a baseline)."""
+    seasons, Theta's share and the partner's (the damped trend's, ETS's, the reversion's or
+    Theta's end forecast's: the one the validation tail picked), the kept step ("" for a baseline)."""
     if not len(choices):
         return ""
     last = choices.iloc[-1]
@@ -467,7 +467,12 @@ def resolved(choices: pd.DataFrame) -> str:
     if not isinstance(kind, str):  # none fitted: name the one offered
         offered = [k for k in ("theta", "ets") if last.get(f"combine_{k}", False)]
         kind = offered[0] if offered else "damped"
-    partner = {"damped": "the damped trend's", "ets": "ETS's", "theta": "Theta's end forecast's"}
+    partner = {
+        "damped": "the damped trend's",
+        "ets": "ETS's",
+        "revert": "the reversion's",
+        "theta": "Theta's end forecast's",
+    }
     partner = partner[kind]
     return (
         f"; seasons {list(last.seasons)}, Theta's share {last.theta_weight:.2f}, {partner} "

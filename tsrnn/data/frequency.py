@@ -68,6 +68,25 @@ def season_length(freq: Freq | None) -> int:
     return cycle // n if cycle % n == 0 and cycle // n > 1 else (cycle if n == 1 else 1)
 
 
+def year_cycle(freq: Freq | None) -> bool:
+    """Whether a calendar grid's natural cycle is a year: weeks, months and quarters (not
+    yearly data, whose season is 1; not hours, days or business days, whose cycle is a day or
+    a week; not integer steps, which carry no calendar).
+
+    Examples
+    --------
+    >>> [year_cycle(f) for f in ("W-SUN", "MS", "QS-OCT", "YS", "h", "D", "B", 1)]
+    [True, True, True, False, False, False, False, False]
+    """
+    if freq is None or isinstance(freq, int):
+        return False
+    try:
+        base, _ = _base(freq)
+    except ValueError:
+        return False
+    return base != "Y" and _CYCLE[base][0] == "Y"
+
+
 # Seasons that count the steps of a day on integer time (hours, half and quarter hours): the
 # only ones read as a day when no calendar says so. A day of 7 steps is a week of days.
 _DAY_STEPS = (24, 48, 96)

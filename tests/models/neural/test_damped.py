@@ -187,3 +187,91 @@ def test_ets_as_the_partner_reads_each_series_last_seasons(monkeypatch):
     np.testing.assert_allclose(model.predict()["LSTM"].to_numpy(), expected, rtol=1e-5)
     # and not the whole series: its forecast differs
     assert not np.allclose(_ets(recent, 6), _ets(data, 6), rtol=1e-3)
+
+
+def _episodes(n_series: int, length: int = 300, integer: bool = False) -> pd.DataFrame:
+    """Hourly readings around a level of 50 (an AR(1) of 0.9 a step) with a day's cycle, each
+    series ending in an episode 40 above its level: what the reversion forecasts."""
+    rng = np.random.default_rng(4)
+    frames = []
+    for i in range(n_series):
+        y = np.empty(length)
+        y[0] = 0.0
+        for t in range(1, length):
+            y[t] = 0.9 * y[t - 1] + 3 * rng.standard_normal()
+        y[-3:] += 40.0
+        t = np.arange(length)
+        ds = t if integer else pd.date_range("2024-01-01", periods=length, freq="h")
+        y = 50 + 5 * np.sin(2 * np.pi * t / 24) + y
+        frames.append(pd.DataFrame({"unique_id": f"r{i:02d}", "ds": ds, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _reversion(history: pd.DataFrame, h: int) -> np.ndarray:
+    from tsrnn.models.stats.reversion import reversion_forecast
+
+    sizes = history.groupby("unique_id", sort=True).size().to_numpy()
+    values = history.sort_values(["unique_id", "ds"])["y"].to_numpy()
+    return reversion_forecast(values, np.cumsum([0, *sizes]), 480, h).ravel()
+
+
+def test_the_reversion_is_offered_beside_ets_where_the_season_is_a_days_or_a_weeks():
+    def offered(data, **given):
+        plan = LSTMForecaster(horizon=6, **given).plan(data)
+        return plan.combine_ets, plan.combine_revert
+
+    hourly = _episodes(2, length=120)
+    assert offered(hourly) == (True, True)
+    assert offered(_episodes(2, length=120, integer=True), season=24) == (True, True)
+    days = pd.bdate_range("2024-01-01", periods=120)  # business days: a week of five
+    assert offered(hourly.assign(ds=np.tile(days, 2))) == (True, True)
+    # a year's season (months, or 12 integer steps) and yearly data: ETS alone
+    assert offered(trends(2, length=30)) == (True, False)
+    assert offered(_episodes(2, length=120, integer=True), season=12) == (True, False)
+    assert offered(_episodes(2, length=120, integer=True)) == (True, False)  # season 1
+    # a lone series has no partner; the partners refused refuse it too; given, it is on
+    assert offered(_episodes(1, length=120)) == (False, False)
+    assert offered(hourly, **ALONE) == (False, False)
+    assert offered(hourly, combine_revert=False) == (True, False)
+    assert offered(trends(2, length=30), combine_revert=True) == (True, True)
+    with pytest.raises(ValueError, match="combine_revert each give the point forecast one"):
+        LSTMForecaster(horizon=6, combine_theta=True, combine_revert=True).plan(hourly)
+    with pytest.raises(ValueError, match="combine_revert combines the direct head's point"):
+        LSTMForecaster(horizon=6, loss="quantile", combine_revert=True).plan(hourly)
+
+
+def test_the_reversion_as_the_partner_of_hourly_readings(tmp_path):
+    data = _episodes(N)
+    given = {"combine_revert": True, **ALONE}
+    model = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **given).fit(data)
+    assert model.partner_ == "revert" and list(model.partner_losses_) == ["revert"]
+    assert model.choices_["combine_revert"] and model.choices_["partner"] == "revert"
+    share = model.damped_weight_
+    assert share >= 0.5, share  # the episodes pass: the network of five steps does not know
+    alone = LSTMForecaster(horizon=6, max_steps=5, random_state=0, **ALONE).fit(data)
+    network = alone.predict()["LSTM"].to_numpy()
+    forecast = model.predict()
+    np.testing.assert_allclose(
+        forecast["LSTM"].to_numpy(), (1 - share) * network + share * _reversion(data, 6), rtol=1e-5
+    )
+    model.save(tmp_path / "m.tsrnn")
+    loaded = tsrnn.load(tmp_path / "m.tsrnn")
+    assert loaded.partner_ == "revert"
+    pd.testing.assert_frame_equal(loaded.predict(), forecast)
+    # from another history, the reversion is read from it
+    shorter = data.groupby("unique_id").head(250)
+    expected = (1 - share) * alone.predict(y=shorter)["LSTM"].to_numpy() + share * _reversion(
+        shorter, 6
+    )
+    np.testing.assert_allclose(model.predict(y=shorter)["LSTM"].to_numpy(), expected, rtol=1e-5)
+
+
+def test_by_default_the_tail_picks_between_ets_and_the_reversion_on_hourly_data(caplog):
+    data = _episodes(4)
+    with caplog.at_level(logging.INFO, logger="tsrnn.models.neural.forecaster"):
+        model = LSTMForecaster(horizon=6, max_steps=5, random_state=0).fit(data)
+    losses = model.partner_losses_
+    assert set(losses) == {"ets", "revert"}
+    assert model.partner_ == min(losses, key=losses.get)
+    assert "the validation tail picks" in caplog.text
+    assert "of the reversion to the recent median's forecast" in caplog.text

@@ -162,7 +162,7 @@ def test_the_naive_inputs_and_skip_are_on_wherever_they_can_work():
 def test_the_seasonal_naive_inputs_move_to_the_current_level_on_a_years_season():
     """relevel_seasonal None: on with the seasonal naive inputs of weekly, monthly and
     quarterly data (a year's season; on integer steps a season of 52, 12 or 4); off for
-    hourly and daily data, other integer seasons and yearly data (a season of 1 is the naive
+    hourly, daily and business-day data (a day's or a week's season), other integer seasons and yearly data (a season of 1 is the naive
     value), and without the inputs; True asks for it anywhere the inputs are, and without
     them it is refused by name."""
 
@@ -171,7 +171,7 @@ def test_the_seasonal_naive_inputs_move_to_the_current_level_on_a_years_season()
 
     for season, freq in ((52, "W-SUN"), (12, "MS"), (4, "QS-DEC"), (52, 1), (12, None)):
         assert plan(season, freq, horizon=6).relevel_seasonal, (season, freq)
-    for season, freq in ((24, "h"), (7, "D"), (24, 1), (7, 1), (1, "YS"), (1, 1)):
+    for season, freq in ((24, "h"), (7, "D"), (5, "B"), (24, 1), (7, 1), (1, "YS"), (1, 1)):
         assert not plan(season, freq, horizon=6).relevel_seasonal, (season, freq)
     assert plan(24, "h", horizon=6, relevel_seasonal=True).relevel_seasonal
     assert not plan(12, "MS", horizon=6, relevel_seasonal=False).relevel_seasonal

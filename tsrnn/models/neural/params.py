@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsrnn.data.frequency import Freq, calendar_cycles, is_tick
+from tsrnn.data.frequency import Freq, calendar_cycles, year_cycle
 from tsrnn.data.impute import STRATEGIES
 from tsrnn.data.panel import TARGET
 from tsrnn.data.scale import METHODS, WINDOW_METHODS
@@ -56,6 +56,9 @@ class Plan:
     # ... or with each series' ETS forecast; where both are on, the validation tail picks
     # (resolved; model files before it: off)
     combine_ets: bool = False
+    # ... or with each series' reversion to its recent median, offered beside ETS where the
+    # season is a day's or a week's (resolved; model files before it: off)
+    combine_revert: bool = False
     # ... or with Theta's forecast from each series' end, where the Theta input is off by its
     # size (resolved)
     combine_theta: bool = False
@@ -164,6 +167,7 @@ PARAMETERS: Mapping[str, Any] = {
     "theta_input": Flag(optional=True),
     "combine_damped": Flag(optional=True),
     "combine_ets": Flag(optional=True),
+    "combine_revert": Flag(optional=True),
     "combine_theta": Flag(optional=True),
     "combine_runs": Flag(optional=True),
     # the output
@@ -275,12 +279,15 @@ def resolve(
         skip = naive and direct and p["loss"] != "negbin"
     if skip and not (naive and direct):
         raise ValueError(f"{model}: naive_skip needs naive_inputs=True and head='direct'")
+    # a year's season: weeks, months, quarters (not a day's hours or a week's days); on
+    # integer steps the season alone speaks, as in calendar_cycles
+    if isinstance(freq, str):
+        yearly = year_cycle(freq) and max(seasons) > 1
+    else:
+        yearly = season in YEAR_SEASONS
     relevel = p["relevel_seasonal"]
-    if relevel is None:  # a year's season: weeks, months, quarters (not a day's hours)
-        calendar = isinstance(freq, str) and not is_tick(freq) and max(seasons) > 1
-        # integer steps: the season alone speaks, as in calendar_cycles
-        steps = not isinstance(freq, str) and season in YEAR_SEASONS
-        relevel = naive and direct and (calendar or steps)
+    if relevel is None:
+        relevel = naive and direct and yearly
     if relevel and not (naive and direct):
         raise ValueError(f"{model}: relevel_seasonal needs naive_inputs=True and head='direct'")
     theta, over = p["theta_input"], points * H > THETA_VALUES  # over: the input's memory cap
@@ -300,31 +307,40 @@ def resolve(
     combinable = direct and p["loss"] in POINT and not p["targets"]
     low, high = DAMPED_SERIES
     damped, ets, partner = p["combine_damped"], p["combine_ets"], p["combine_theta"]
+    revert = p["combine_revert"]
     within = combinable and low <= n_series <= high and not partner
     if ets is None:  # ETS is the partner by default, the damped trend where ETS is refused
         ets = within and not damped
     if damped is None:
         damped = within and p["combine_ets"] is False
+    if revert is None:  # offered beside them where the season is a day's or a week's
+        revert = within and (ets or damped) and season > 1 and not yearly
     if partner is None:  # past the damped trend's range, where the Theta input is off by its size
         partner = (
             combinable
             and naive
-            and not (damped or ets)
+            and not (damped or ets or revert)
             and p["theta_input"] is None
             and over
             and n_series > high
             and theta_helps()
         )
-    for name, on in (("combine_damped", damped), ("combine_ets", ets), ("combine_theta", partner)):
+    offered = {
+        "combine_damped": damped,
+        "combine_ets": ets,
+        "combine_revert": revert,
+        "combine_theta": partner,
+    }
+    for name, on in offered.items():
         if on and not combinable:
             raise ValueError(
                 f"{model}: {name} combines the direct head's point forecasts of y: it "
                 f"needs head='direct', a loss in {POINT} and no targets="
             )
-    if partner and (damped or ets):
+    if partner and (damped or ets or revert):
         raise ValueError(
-            f"{model}: combine_theta and combine_damped / combine_ets each give the point "
-            "forecast one partner: pass one of them"
+            f"{model}: combine_theta and combine_damped / combine_ets / combine_revert each "
+            "give the point forecast one partner: pass one of them"
         )
     runs, averaged = p["combine_runs"], p["loss"] in (*POINT, "quantile")
     if runs is None:
@@ -401,6 +417,7 @@ def resolve(
         theta_input=bool(theta),
         combine_damped=bool(damped),
         combine_ets=bool(ets),
+        combine_revert=bool(revert),
         combine_theta=bool(partner),
         encoder_size=E,
         combine_runs=bool(runs),
@@ -587,7 +604,12 @@ DAMPED_SERIES = (2, 1000)
 ETS_SEASONS, ETS_POINTS = 20, 200
 # The point forecast's partners (the flag combine_<key> offers each; where several are on,
 # the validation tail picks one) and their names in words.
-PARTNERS = {"damped": "the damped trend", "ets": "ETS", "theta": "Theta"}
+PARTNERS = {
+    "damped": "the damped trend",
+    "ets": "ETS",
+    "revert": "the reversion to the recent median",
+    "theta": "Theta",
+}
 # combine_theta=None: where the Theta input is off by THETA_VALUES alone (M4 Monthly's
 # 48,000 series: 187 million numbers) on a panel past DAMPED_SERIES, the point forecast takes
 # a share of Theta's forecast from each series' end instead (thetabase.theta_ends, one pass
