@@ -225,6 +225,10 @@ def test_the_reversion_is_offered_beside_ets_where_the_season_is_a_days_or_a_wee
     assert offered(_episodes(2, length=120, integer=True), season=24) == (True, True)
     days = pd.bdate_range("2024-01-01", periods=120)  # business days: a week of five
     assert offered(hourly.assign(ds=np.tile(days, 2))) == (True, True)
+    # where a day's cycle pays (the seasonal naive beats the naive on most series), ETS alone
+    cycles = hourly.assign(y=50 + 40 * np.sin(2 * np.pi * np.tile(np.arange(120), 2) / 24))
+    assert offered(cycles) == (True, False)
+    assert offered(cycles, combine_revert=True) == (True, True)
     # a year's season (months, or 12 integer steps) and yearly data: ETS alone
     assert offered(trends(2, length=30)) == (True, False)
     assert offered(_episodes(2, length=120, integer=True), season=12) == (True, False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tsrnn.models.stats.reversion import reversion_forecast
+from tsrnn.models.stats.reversion import reversion_forecast, seasonal_wins
 
 
 def _ar1(n: int, phi: float, level: float, seed: int) -> np.ndarray:
@@ -75,3 +75,15 @@ def test_gaps_are_carried_forward_and_only_recent_points_are_read():
 def test_span_and_horizon_must_be_positive():
     with pytest.raises(ValueError, match="span=0"):
         reversion_forecast(np.ones(5), np.array([0, 5]), span=0, horizon=3)
+
+
+def test_seasonal_wins_is_the_share_of_series_whose_days_cycle_pays():
+    rng = np.random.default_rng(5)
+    t = np.arange(2000)
+    cycle = 50 + 30 * np.sin(2 * np.pi * t / 24) + rng.standard_normal(2000)
+    walk = 50 + rng.standard_normal(2000).cumsum()
+    episodes = _ar1(2000, 0.9, 50.0, seed=6)
+    values, offsets = _panel(cycle, walk, episodes, cycle[::-1].copy())
+    assert seasonal_wins(values, offsets, 24, 24, 200) == 0.5  # the two cycles
+    assert seasonal_wins(*_panel(walk, episodes), 24, 12, 200) == 0.0
+    assert seasonal_wins(*_panel(cycle), 1, 24, 200) == 0.0  # no season: nothing to pay

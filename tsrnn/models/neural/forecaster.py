@@ -81,7 +81,7 @@ from tsrnn.models.neural.params import (
 )
 from tsrnn.models.neural.preprocess import Preprocessor, WindowNorm
 from tsrnn.models.neural.training import Progress, choose_threads, train, warmup_steps
-from tsrnn.models.stats.reversion import reversion_forecast
+from tsrnn.models.stats.reversion import reversion_forecast, seasonal_wins
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,9 @@ class NeuralForecaster(Forecaster):
         (air quality, load) return to it after an episode; a network reading two days of
         hours extends the episode's run, and ETS carries the level on. None: offered beside
         the default partner where the season is a day's or a week's (hourly and daily data;
-        on integer steps a season above 1 outside ``params.YEAR_SEASONS``), the validation
+        on integer steps a season above 1 outside ``params.YEAR_SEASONS``) and does not pay:
+        the seasonal naive beats the naive on at most half of the series
+        (``params.REVERT_SHARE``; ozone's daily cycle and ETT's lost with it), the validation
         tail picking between them (Beijing PM2.5, 12 stations, seeds 0-2: MAE 22.31 / 24.46
         / 27.58 with ETS, 21.73 / 23.87 / 27.25 with both offered, the tail picking the
         reversion on each). Not with ``combine_theta``.
@@ -700,6 +702,10 @@ class NeuralForecaster(Forecaster):
         def theta_share() -> float:
             return thetabase.theta_wins(panel.values, panel.offsets, season, params["horizon"])
 
+        def seasonal_share() -> float:  # read only where the reversion's rule needs it
+            span = max(ETS_SEASONS * season, ETS_POINTS)
+            return seasonal_wins(panel.values, panel.offsets, season, params["horizon"], span)
+
         plan = resolve(
             self.name,
             params,
@@ -712,6 +718,7 @@ class NeuralForecaster(Forecaster):
             len(panel),
             theta_share,
             panel.n_series,
+            seasonal_share,
         )
         if params["theta_input"] is None and plan.naive_inputs and not plan.theta_input:
             if plan.targets:

@@ -51,3 +51,26 @@ def _phi(y: np.ndarray, span: int) -> float:
     if len(deviation) < 3 or spread <= 0:
         return 1.0
     return float(np.clip((before @ after) / spread, 0.0, 1.0))
+
+
+def seasonal_wins(
+    values: np.ndarray, offsets: np.ndarray, season: int, horizon: int, span: int
+) -> float:
+    """The share of series on which the seasonal naive forecast beats the naive one: the mean
+    absolute error over ``horizon`` steps from origins every ``horizon`` steps over each
+    series' last ``FIT_SPANS * span`` points (gaps carried forward). The reversion carries no
+    season, so where a day's cycle pays (ozone, load) it is the wrong partner."""
+    if season < 2 or len(offsets) < 2:
+        return 0.0
+    wins = []
+    for i in range(len(offsets) - 1):
+        series = pd.Series(values[offsets[i] : offsets[i + 1]][-FIT_SPANS * span :])
+        y = series.ffill().bfill().to_numpy()
+        origins = np.arange(season - 1, len(y) - horizon, horizon)  # the origin's last point
+        if not len(origins):
+            continue
+        ahead = origins[:, None] + np.arange(1, horizon + 1)  # (origins, horizon)
+        naive = np.abs(y[ahead] - y[origins, None]).mean()
+        seasonal = np.abs(y[ahead] - y[ahead - season * ((np.arange(horizon) // season) + 1)])
+        wins.append(seasonal.mean() < naive)
+    return float(np.mean(wins)) if wins else 0.0
