@@ -243,7 +243,7 @@ class NeuralForecaster(Forecaster):
         partner (:func:`~tsrnn.models.stats.reversion.reversion_forecast`: the median of its
         last 20 seasons, at least 200 points, plus the last value's deviation from it decaying
         at the rate the series' own deviations decay). Readings that wander around a level
-        (air quality, load) return to it after an episode; a network reading two days of
+        (air quality) return to it after an episode; a network reading two days of
         hours extends the episode's run, and ETS carries the level on. None: offered beside
         the default partner where the season is a day's or a week's (hourly and daily data;
         on integer steps a season above 1 outside ``params.YEAR_SEASONS``) and does not pay:

@@ -57,7 +57,7 @@ class Plan:
     # (resolved; model files before it: off)
     combine_ets: bool = False
     # ... or with each series' reversion to its recent median, offered beside ETS where the
-    # season is a day's or a week's (resolved; model files before it: off)
+    # season is a day's or a week's and does not pay (resolved; model files before it: off)
     combine_revert: bool = False
     # ... or with Theta's forecast from each series' end, where the Theta input is off by its
     # size (resolved)

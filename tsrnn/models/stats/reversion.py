@@ -1,9 +1,9 @@
 """Each series' reversion to its recent median: the neural forecaster's partner for data that
-wander around a level (hourly and daily readings: air quality, load, traffic).
+wander around a level without a daily cycle that pays (hourly and daily air quality).
 
 From a series' last value ``y_T`` and the median ``m`` of its last ``span`` points, the
 forecast ``h`` steps ahead is ``m + (y_T - m) * phi ** h``: an AR(1) of the deviations from
-the recent median, ``phi`` their lag-one regression over the series' last ``fit_spans``
+the recent median, ``phi`` their lag-one regression over the series' last ``FIT_SPANS``
 spans (each point's deviation from the median of the ``span`` points up to it, least
 squares through 0, kept in [0, 1]). A persistent series (``phi`` near 1) keeps its last
 value; a series whose episodes pass (``phi`` below 1) decays to its recent level within a few
