@@ -85,6 +85,13 @@ from tsrnn.models.stats.reversion import reversion_forecast, seasonal_wins
 
 log = logging.getLogger(__name__)
 
+
+def _recent_points(season: int) -> int:
+    """The recent points the partners read: :data:`ETS_SEASONS` seasons, at least
+    :data:`ETS_POINTS` (ETS's fits; the reversion's median and its screen)."""
+    return max(ETS_SEASONS * season, ETS_POINTS)
+
+
 _STATE_VERSION = 3  # of get_state's layout (1-2: model files before the state contract)
 # Fitted attributes that are not plain data: get_state encodes them itself.
 _OWN_STATE = (
@@ -703,7 +710,7 @@ class NeuralForecaster(Forecaster):
             return thetabase.theta_wins(panel.values, panel.offsets, season, params["horizon"])
 
         def seasonal_share() -> float:  # read only where the reversion's rule needs it
-            span = max(ETS_SEASONS * season, ETS_POINTS)
+            span = _recent_points(season)
             return seasonal_wins(panel.values, panel.offsets, season, params["horizon"], span)
 
         plan = resolve(
@@ -1101,8 +1108,7 @@ class NeuralForecaster(Forecaster):
         if kind == "theta":
             return thetabase.theta_ends(panel.values, panel.offsets, self.season_, h)
         if kind == "revert":
-            span = max(ETS_SEASONS * self.season_, ETS_POINTS)
-            return reversion_forecast(panel.values, panel.offsets, span, h)
+            return reversion_forecast(panel.values, panel.offsets, _recent_points(self.season_), h)
 
         local = logging.getLogger("tsrnn.models.stats.local")
         level = local.level
@@ -1112,7 +1118,7 @@ class NeuralForecaster(Forecaster):
             # quarterly series (the network is not training while it runs)
             jobs = max(1, int(getattr(self, "threads_", 1) or 1))
             if kind == "ets":  # the recent seasons alone (params.ETS_SEASONS)
-                most = max(ETS_SEASONS * self.season_, ETS_POINTS)
+                most = _recent_points(self.season_)
                 if len(panel.lengths) and panel.lengths.max() > most:
                     panel = inputs.tail(panel, most)
                 model = ETS(season=self.season_, n_jobs=jobs).fit(panel)

@@ -16,6 +16,8 @@ point forecasts are in the data's units, one row a series.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -33,12 +35,18 @@ def reversion_forecast(
     offsets = np.asarray(offsets, dtype=np.int64)
     steps = np.arange(1, horizon + 1)
     out = np.empty((len(offsets) - 1, horizon))
-    for i in range(len(offsets) - 1):
-        series = pd.Series(values[offsets[i] : offsets[i + 1]][-FIT_SPANS * span :])
-        y = series.ffill().bfill().to_numpy()
+    for i, y in enumerate(_recent(values, offsets, span)):
         level = np.median(y[-span:])
         out[i] = level + (y[-1] - level) * _phi(y, span) ** steps
     return out
+
+
+def _recent(values: np.ndarray, offsets: np.ndarray, span: int) -> Iterator[np.ndarray]:
+    """Each series' last ``FIT_SPANS * span`` points, gaps carried forward (its first points
+    backward)."""
+    for start, stop in zip(offsets[:-1], offsets[1:], strict=True):
+        recent = pd.Series(np.asarray(values[start:stop], dtype=np.float64)[-FIT_SPANS * span :])
+        yield recent.ffill().bfill().to_numpy()
 
 
 def _phi(y: np.ndarray, span: int) -> float:
@@ -63,9 +71,7 @@ def seasonal_wins(
     if season < 2 or len(offsets) < 2:
         return 0.0
     wins = []
-    for i in range(len(offsets) - 1):
-        series = pd.Series(values[offsets[i] : offsets[i + 1]][-FIT_SPANS * span :])
-        y = series.ffill().bfill().to_numpy()
+    for y in _recent(values, offsets, span):
         origins = np.arange(season - 1, len(y) - horizon, horizon)  # the origin's last point
         if not len(origins):
             continue
